@@ -1,0 +1,111 @@
+package org.chis.common.http;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import okhttp3.Headers;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import org.chis.common.config.Settings;
+import org.chis.common.openhim.Orchestration;
+import org.chis.common.openhim.TransactionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one outbound HTTP client: every call becomes an orchestration of the current transaction
+ * (request, response or error, timestamps), with secrets masked. Bodies are sent and read as UTF-8.
+ */
+public final class RecordingHttpClient {
+    public static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+    private static final Logger log = LoggerFactory.getLogger(RecordingHttpClient.class);
+    private static final int MAX_RECORDED_BODY = 64 * 1024;
+
+    private final OkHttpClient http;
+
+    public RecordingHttpClient(OkHttpClient http) { this.http = http; }
+
+    /** A client with the suite's timeouts ({@code http.connectTimeoutMs}, {@code http.readTimeoutMs}). */
+    public static RecordingHttpClient create(Settings settings) {
+        return new RecordingHttpClient(baseClient(settings).build());
+    }
+
+    public static OkHttpClient.Builder baseClient(Settings settings) {
+        okhttp3.Dispatcher dispatcher = new okhttp3.Dispatcher();
+        dispatcher.setMaxRequests(512);
+        dispatcher.setMaxRequestsPerHost(256);
+        return new OkHttpClient.Builder()
+                .dispatcher(dispatcher)
+                .connectionPool(new okhttp3.ConnectionPool(64, 5, java.util.concurrent.TimeUnit.MINUTES))
+                .connectTimeout(Duration.ofMillis(settings.getLong("http.connectTimeoutMs", 5000)))
+                .readTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
+                .writeTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
+                .retryOnConnectionFailure(false); // a retried POST could create twice: retries are ours to decide
+    }
+
+    public OkHttpClient okHttp() { return http; }
+
+    public static RequestBody jsonBody(String json) { return RequestBody.create(json.getBytes(StandardCharsets.UTF_8), JSON); }
+
+    /**
+     * Sends the request and records it on {@code tx}. HTTP error statuses are returned, not thrown; only
+     * "nothing usable came back" (I/O error, timeout) throws {@link UpstreamException}.
+     */
+    public UpstreamResponse send(TransactionContext tx, String name, Request request) {
+        Instant started = Instant.now();
+        Orchestration.Request recordedRequest = recordRequest(request, started);
+        try (Response response = http.newCall(request).execute()) {
+            ResponseBody rb = response.body();
+            String body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
+            Map<String, String> headers = flatten(response.headers());
+            tx.record(new Orchestration(name, null, recordedRequest,
+                    new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), truncate(Secrets.maskText(body)), Instant.now()), null));
+            return new UpstreamResponse(response.code(), body, headers);
+        } catch (IOException e) {
+            String msg = name + ": " + request.method() + " " + request.url().host() + ":" + request.url().port()
+                    + request.url().encodedPath() + " failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            tx.record(new Orchestration(name, null, recordedRequest, null, msg));
+            log.warn("{}", msg);
+            throw new UpstreamException(msg, 0, e);
+        }
+    }
+
+    private static java.nio.charset.Charset charsetOf(MediaType type) {
+        return type == null ? StandardCharsets.UTF_8 : type.charset(StandardCharsets.UTF_8);
+    }
+
+    private static Orchestration.Request recordRequest(Request request, Instant at) {
+        String body = null;
+        if (request.body() != null) {
+            try (Buffer buffer = new Buffer()) {
+                request.body().writeTo(buffer);
+                body = truncate(Secrets.maskText(buffer.readString(charsetOf(request.body().contentType()))));
+            } catch (IOException e) {
+                body = "(body not recorded: " + e.getMessage() + ")";
+            }
+        }
+        var url = request.url();
+        return new Orchestration.Request(request.method(), url.host(), String.valueOf(url.port()), url.encodedPath(),
+                url.encodedQuery() == null ? null : Secrets.maskText(url.encodedQuery()),
+                Secrets.maskHeaders(flatten(request.headers())), body, at);
+    }
+
+    static Map<String, String> flatten(Headers headers) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String n : headers.names()) out.put(n, String.join(", ", headers.values(n)));
+        return out;
+    }
+
+    private static String truncate(String s) {
+        if (s == null || s.length() <= MAX_RECORDED_BODY) return s;
+        return s.substring(0, MAX_RECORDED_BODY) + "...(truncated, " + s.length() + " chars)";
+    }
+}

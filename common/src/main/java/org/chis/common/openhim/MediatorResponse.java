@@ -1,0 +1,91 @@
+package org.chis.common.openhim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.chis.common.json.Json;
+
+/**
+ * What a mediator answers: the client-facing response plus the OpenHIM status. Serialised as the
+ * {@code application/json+openhim} envelope with the transaction's orchestrations and properties.
+ * {@code retryable} failures carry an {@code error} object, which is what makes core's channel auto-retry
+ * pick them up; rejected input does not (retrying the same bad body cannot help).
+ */
+public final class MediatorResponse {
+    public static final String CONTENT_TYPE = "application/json+openhim";
+
+    private final MediatorStatus status;
+    private final int httpStatus;
+    private final String body;
+    private final String contentType;
+    private final String errorMessage;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+
+    private MediatorResponse(MediatorStatus status, int httpStatus, String body, String contentType, String errorMessage) {
+        this.status = status;
+        this.httpStatus = httpStatus;
+        this.body = body;
+        this.contentType = contentType;
+        this.errorMessage = errorMessage;
+    }
+
+    public static MediatorResponse json(MediatorStatus status, int httpStatus, JsonNode body) {
+        return new MediatorResponse(status, httpStatus, Json.write(body), "application/json", null);
+    }
+
+    public static MediatorResponse successful(JsonNode body) { return json(MediatorStatus.SUCCESSFUL, 200, body); }
+
+    public static MediatorResponse completed(JsonNode body) { return json(MediatorStatus.COMPLETED, 200, body); }
+
+    /** Bad input: 4xx, a message a person can act on, status Failed so it shows up for the operator, no auto-retry. */
+    public static MediatorResponse rejected(int httpStatus, String message) {
+        ObjectNode b = Json.object().put("error", message);
+        return new MediatorResponse(MediatorStatus.FAILED, httpStatus, Json.write(b), "application/json", null);
+    }
+
+    /** A fault upstream or here: Failed, with an error object so a channel with auto-retry retries it. */
+    public static MediatorResponse failed(int httpStatus, String message) {
+        ObjectNode b = Json.object().put("error", message);
+        return new MediatorResponse(MediatorStatus.FAILED, httpStatus, Json.write(b), "application/json", message);
+    }
+
+    public static MediatorResponse of(MediatorStatus status, int httpStatus, String body, String contentType) {
+        return new MediatorResponse(status, httpStatus, body, contentType, null);
+    }
+
+    public MediatorResponse header(String name, String value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    public MediatorStatus status() { return status; }
+    public int httpStatus() { return httpStatus; }
+    public String body() { return body; }
+    public String contentType() { return contentType; }
+    public String errorMessage() { return errorMessage; }
+    public Map<String, String> headers() { return headers; }
+
+    /** The envelope OpenHIM core stores: response, status, orchestrations, properties, and error when retryable. */
+    public ObjectNode toEnvelope(String urn, TransactionContext tx) {
+        Instant now = Instant.now();
+        ObjectNode env = Json.object();
+        env.put("x-mediator-urn", urn);
+        env.put("status", status.label());
+        ObjectNode res = env.putObject("response");
+        res.put("status", httpStatus);
+        ObjectNode h = res.putObject("headers");
+        h.put("content-type", contentType + (contentType.contains("charset") ? "" : "; charset=utf-8"));
+        headers.forEach(h::put);
+        res.put("body", body);
+        res.put("timestamp", now.toString());
+        ArrayNode orch = env.putArray("orchestrations");
+        tx.orchestrations().forEach(o -> orch.add(o.toJson()));
+        ObjectNode props = env.putObject("properties");
+        tx.properties().forEach(props::put);
+        if (errorMessage != null) env.putObject("error").put("message", errorMessage);
+        return env;
+    }
+}

@@ -1,0 +1,259 @@
+package org.chis.common.openhim;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+import org.chis.common.config.Settings;
+import org.chis.common.http.Secrets;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.json.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The mediator's inbound HTTP endpoint on Pekko HTTP. Routes by method and path pattern, authenticates the
+ * caller (HTTP Basic with the credentials OpenHIM core's route carries), limits body size, decodes bodies as
+ * UTF-8, puts the OpenHIM transaction id in the logging MDC, runs the handler on a worker pool and answers
+ * with the {@code application/json+openhim} envelope. {@code GET /health} is open.
+ */
+public final class MediatorServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MediatorServer.class);
+    private static final ContentType OPENHIM_JSON = ContentTypes.create(
+            MediaTypes.customWithFixedCharset("application", "json+openhim", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8,
+                    Map.of(), false, new String[0]));
+
+    private record Endpoint(String method, Pattern path, RequestHandler handler) {}
+
+    private final String urn;
+    private final Settings settings;
+    private final List<Endpoint> endpoints = new ArrayList<>();
+    private final long maxBodyBytes;
+    private final Duration bodyTimeout = Duration.ofSeconds(30);
+    private volatile Supplier<Map<String, Object>> health = Map::of;
+    private ActorSystem system;
+    private ServerBinding binding;
+    private ExecutorService workers;
+
+    public MediatorServer(String urn, Settings settings) {
+        this.urn = urn;
+        this.settings = settings;
+        this.maxBodyBytes = settings.getLong("mediator.maxBodyBytes", 10L * 1024 * 1024);
+    }
+
+    /** Adds an endpoint; {@code pathRegex} must match the whole path (query excluded). */
+    public MediatorServer route(String method, String pathRegex, RequestHandler handler) {
+        endpoints.add(new Endpoint(method.toUpperCase(Locale.ROOT), Pattern.compile(pathRegex), handler));
+        return this;
+    }
+
+    /** Extra facts for /health (registration, database). */
+    public MediatorServer health(Supplier<Map<String, Object>> supplier) {
+        this.health = supplier;
+        return this;
+    }
+
+    public MediatorServer start() {
+        String host = settings.get("mediator.bind", "0.0.0.0");
+        int port = settings.getInt("mediator.port", 8500);
+        Config config = ConfigFactory.parseMap(Map.of(
+                        "pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
+                        "pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter",
+                        "pekko.loglevel", "INFO",
+                        "pekko.http.server.parsing.max-content-length", String.valueOf(maxBodyBytes + 1),
+                        "pekko.http.server.request-timeout", settings.getLong("mediator.requestTimeoutMs", 120_000) + "ms",
+                        "pekko.http.server.idle-timeout", "300s",
+                        "pekko.http.server.max-connections", "2048",
+                        "pekko.http.server.remote-address-header", "on"))
+                .withFallback(ConfigFactory.load());
+        system = ActorSystem.create("mediator", config);
+        int threads = settings.getInt("mediator.workers", 256);
+        AtomicInteger n = new AtomicInteger();
+        workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "mediator-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        ((ThreadPoolExecutor) workers).allowCoreThreadTimeOut(true);
+        Materializer mat = Materializer.createMaterializer(system);
+        try {
+            binding = Http.get(system).newServerAt(host, port).bind((org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>) req -> handle(req, mat))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        log.info("{} listening on {}", urn, binding.localAddress());
+        return this;
+    }
+
+    /** The port actually bound (useful with mediator.port=0 in tests). */
+    public int port() { return binding.localAddress().getPort(); }
+
+    private CompletionStage<HttpResponse> handle(HttpRequest req, Materializer mat) {
+        String path = req.getUri().path();
+        String method = req.method().value();
+        if (method.equals("GET") && path.equals("/health")) {
+            req.discardEntityBytes(mat);
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("status", "UP");
+            h.put("urn", urn);
+            h.putAll(health.get());
+            return CompletableFuture.completedFuture(HttpResponse.create().withStatus(200)
+                    .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.write(h))));
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        req.getHeaders().forEach(hd -> headers.merge(hd.lowercaseName(), hd.value(), (a, b) -> a + ", " + b));
+        TransactionContext tx = new TransactionContext(headers.get("x-openhim-transactionid"));
+        if (!authorised(headers.get("authorization"))) {
+            req.discardEntityBytes(mat);
+            return done(MediatorResponse.rejected(401, "authentication required: this mediator accepts requests from OpenHIM core only")
+                    .header("WWW-Authenticate", "Basic realm=\"mediator\""), tx);
+        }
+        List<Endpoint> forPath = endpoints.stream().filter(e -> e.path().matcher(path).matches()).toList();
+        if (forPath.isEmpty()) {
+            req.discardEntityBytes(mat);
+            return done(MediatorResponse.rejected(404, "no endpoint " + path + " on this mediator"), tx);
+        }
+        Endpoint endpoint = forPath.stream().filter(e -> e.method().equals(method)).findFirst().orElse(null);
+        if (endpoint == null) {
+            req.discardEntityBytes(mat);
+            return done(MediatorResponse.rejected(405, method + " is not allowed on " + path + " (allowed: "
+                    + String.join(", ", forPath.stream().map(Endpoint::method).toList()) + ")"), tx);
+        }
+        long declared = req.entity().getContentLengthOption().orElse(-1L);
+        if (declared > maxBodyBytes) {
+            req.discardEntityBytes(mat);
+            return done(tooLarge(), tx);
+        }
+        Map<String, String> query = new LinkedHashMap<>();
+        req.getUri().rawQueryString().ifPresent(q -> {
+            for (String pair : q.split("&")) {
+                if (pair.isEmpty()) continue;
+                int i = pair.indexOf('=');
+                String k = URLDecoder.decode(i < 0 ? pair : pair.substring(0, i), StandardCharsets.UTF_8);
+                String v = i < 0 ? "" : URLDecoder.decode(pair.substring(i + 1), StandardCharsets.UTF_8);
+                query.putIfAbsent(k, v);
+            }
+        });
+        return req.entity().toStrict(bodyTimeout.toMillis(), maxBodyBytes, mat)
+                .thenApplyAsync(strict -> {
+                    // bodies are UTF-8 unless the caller says otherwise (CommCare, RapidPro and core all send UTF-8)
+                    var charset = req.entity().getContentType().getCharsetOption()
+                            .map(c -> java.nio.charset.Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
+                    String body = strict.getData().decodeString(charset);
+                    return new MediatorRequest(method, path, query, headers, body);
+                }, workers)
+                .thenApplyAsync(request -> run(endpoint, request, tx), workers)
+                .exceptionally(e -> {
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) return tooLarge();
+                    log.error("request {} {} failed before its handler ran", method, path, cause);
+                    return MediatorResponse.failed(500, "could not read the request: " + cause.getMessage());
+                })
+                .thenApply(r -> toHttp(r, tx));
+    }
+
+    private MediatorResponse tooLarge() {
+        return MediatorResponse.rejected(413, "request body larger than " + maxBodyBytes + " bytes (mediator.maxBodyBytes)");
+    }
+
+    private MediatorResponse run(Endpoint endpoint, MediatorRequest request, TransactionContext tx) {
+        MDC.put("tx", tx.transactionId());
+        long t0 = System.nanoTime();
+        try {
+            MediatorResponse r = endpoint.handler().handle(request, tx);
+            log.info("{} {} -> {} {} ({} ms)", request.method(), request.path(), r.httpStatus(), r.status().label(), (System.nanoTime() - t0) / 1_000_000);
+            return r;
+        } catch (BadInputException e) {
+            log.info("{} {} rejected: {}", request.method(), request.path(), e.getMessage());
+            return MediatorResponse.rejected(e.status(), e.getMessage());
+        } catch (UpstreamException e) {
+            log.warn("{} {} upstream fault: {}", request.method(), request.path(), e.getMessage());
+            int status = e.status() == 0 ? 502 : (e.status() == 503 || e.status() == 504 ? e.status() : 502);
+            return MediatorResponse.failed(status, e.getMessage());
+        } catch (Exception e) {
+            log.error("{} {} failed", request.method(), request.path(), e);
+            return MediatorResponse.failed(500, "internal error: " + Secrets.maskText(String.valueOf(e.getMessage())));
+        } finally {
+            MDC.remove("tx");
+        }
+    }
+
+    private CompletionStage<HttpResponse> done(MediatorResponse r, TransactionContext tx) {
+        return CompletableFuture.completedFuture(toHttp(r, tx));
+    }
+
+    private HttpResponse toHttp(MediatorResponse r, TransactionContext tx) {
+        byte[] body = Json.write(r.toEnvelope(urn, tx)).getBytes(StandardCharsets.UTF_8);
+        HttpResponse resp = HttpResponse.create().withStatus(r.httpStatus()).withEntity(HttpEntities.create(OPENHIM_JSON, body));
+        for (var h : r.headers().entrySet()) {
+            if (h.getKey().equalsIgnoreCase("WWW-Authenticate") || h.getKey().equalsIgnoreCase("Retry-After")) {
+                resp = resp.addHeader(RawHeader.create(h.getKey(), h.getValue()));
+            }
+        }
+        return resp;
+    }
+
+    private boolean authorised(String authorization) {
+        String user = settings.get("mediator.inbound.username", "");
+        String pass = settings.get("mediator.inbound.password", "");
+        if (user.isEmpty() && pass.isEmpty()) return true; // auth switched off explicitly (logged at start-up)
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) return false;
+        byte[] given;
+        try {
+            given = Base64.getDecoder().decode(authorization.substring(6).trim());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        byte[] expected = (user + ":" + pass).getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, expected);
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (binding != null) binding.unbind().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // shutting down anyway
+        }
+        if (workers != null) workers.shutdownNow();
+        if (system != null) {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+    }
+}

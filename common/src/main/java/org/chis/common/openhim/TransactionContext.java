@@ -1,0 +1,41 @@
+package org.chis.common.openhim;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one OpenHIM transaction collects while a mediator works on it: the orchestrations (every upstream
+ * call, every rollback) and the properties shown in the console. Thread-safe: saga steps may run in parallel.
+ */
+public final class TransactionContext {
+    private final String transactionId;
+    private final List<Orchestration> orchestrations = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, String> properties = Collections.synchronizedMap(new LinkedHashMap<>());
+
+    public TransactionContext(String transactionId) {
+        this.transactionId = transactionId == null || transactionId.isBlank() ? "local-" + java.util.UUID.randomUUID() : transactionId;
+    }
+
+    /** A context outside any OpenHIM transaction (start-up recovery, scheduled work); still recorded in logs. */
+    public static TransactionContext detached(String purpose) { return new TransactionContext(purpose + "-" + java.util.UUID.randomUUID()); }
+
+    public String transactionId() { return transactionId; }
+
+    public void record(Orchestration o) { orchestrations.add(o); }
+
+    public List<Orchestration> orchestrations() {
+        synchronized (orchestrations) { return List.copyOf(orchestrations); }
+    }
+
+    public TransactionContext property(String name, Object value) {
+        properties.put(name, String.valueOf(value));
+        return this;
+    }
+
+    public Map<String, String> properties() {
+        synchronized (properties) { return Map.copyOf(properties); }
+    }
+}
