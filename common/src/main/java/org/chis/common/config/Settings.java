@@ -73,10 +73,13 @@ public final class Settings {
     }
 
     /** For tests and embedding: plain key/values, no environment. */
-    public static Settings of(Map<String, String> values) {
+    public static Settings of(Map<String, String> values) { return of(values, null); }
+
+    /** For tests: plain key/values, mapping files and registration info read from {@code configDir}. */
+    public static Settings of(Map<String, String> values, Path configDir) {
         Properties p = new Properties();
         p.putAll(values);
-        return new Settings(p, Map.of(), null);
+        return new Settings(p, Map.of(), configDir);
     }
 
     /** The environment variable that overrides a key: upper case, every non-alphanumeric character an underscore. */
