@@ -1,0 +1,157 @@
+package org.chis.common.saga;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.SagaJournal;
+import org.chis.common.store.SagaJournal.State;
+import org.chis.common.store.StateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a multi-step write as a saga: each step is journaled before its upstream call; when a step fails,
+ * what was created is undone in reverse order (each undo an orchestration {@code rollback: <step>}).
+ * <p>
+ * Call it while holding the {@link org.chis.common.store.Ledger} claim of the item: a rerun of a key whose
+ * earlier run was interrupted first undoes that run's leftovers, which must not belong to a live run.
+ * An {@link Error} thrown by the body is not compensated here (the JVM may be unusable); the journal stays
+ * RUNNING and {@link SagaRecovery} or the next run of the key undoes it.
+ */
+public final class Saga {
+    private static final Logger log = LoggerFactory.getLogger(Saga.class);
+
+    private final SagaJournal journal;
+    private final Compensators compensators;
+    private final Compensation compensation;
+    private final SagaRecovery recovery;
+
+    public Saga(SagaJournal journal, Compensators compensators) {
+        this.journal = journal;
+        this.compensators = compensators;
+        this.compensation = new Compensation(journal, compensators);
+        this.recovery = new SagaRecovery(journal, compensators);
+    }
+
+    public Saga(StateStore store, Compensators compensators) { this(store.sagaJournal(), compensators); }
+
+    public SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
+        Objects.requireNonNull(sagaKey, "sagaKey");
+        if (!undoEarlierRun(tx, sagaKey)) {
+            tx.property("rollback", "incomplete");
+            return SagaOutcome.failed(new IllegalStateException("saga '" + sagaKey
+                    + "': what an earlier run created could not all be undone; not running again until it is"), List.of(), false);
+        }
+        try {
+            journal.begin(sagaKey);
+        } catch (RuntimeException e) {
+            // nothing ran, nothing to undo (and a concurrent run of the key must not be touched)
+            return SagaOutcome.failed(e, List.of(), true);
+        }
+        Run run = new Run(tx, sagaKey);
+        try {
+            body.run(run);
+            // inside the try: a saga we cannot mark COMPLETED would be undone by recovery later, so undo it now
+            journal.finish(sagaKey, State.COMPLETED, null);
+            return SagaOutcome.success(run.created());
+        } catch (Exception failure) {
+            log.warn("saga {} failed: {}; rolling back {} step(s)", sagaKey, failure.getMessage(), run.toUndo.size());
+            boolean complete = compensation.undo(tx, sagaKey, run.toUndoReversed());
+            finishQuietly(sagaKey, complete ? State.ROLLED_BACK : State.ROLLBACK_INCOMPLETE, failure);
+            tx.property("rollback", complete ? "complete" : "incomplete");
+            return SagaOutcome.failed(failure, run.created(), complete);
+        }
+    }
+
+    /** A rerun after a crash, or after a rollback that was incomplete: undo what that run left first. */
+    private boolean undoEarlierRun(TransactionContext tx, String sagaKey) {
+        var earlier = journal.find(sagaKey);
+        if (earlier.isEmpty()) return true;
+        State state = earlier.get().state();
+        if (state != State.RUNNING && state != State.ROLLBACK_INCOMPLETE) return true;
+        log.warn("saga {}: an earlier run ended {}; undoing its leftovers before running again", sagaKey, state);
+        return recovery.undoLeftovers(tx, sagaKey);
+    }
+
+    private void finishQuietly(String sagaKey, State state, Exception failure) {
+        try {
+            journal.finish(sagaKey, state, failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage());
+        } catch (RuntimeException e) {
+            // stays RUNNING: recovery will run the (idempotent) compensations again
+            log.warn("saga {}: could not journal its end ({}): {}", sagaKey, state, e.getMessage());
+        }
+    }
+
+    private final class Run implements SagaRun {
+        private final TransactionContext tx;
+        private final String sagaKey;
+        private final AtomicInteger seq = new AtomicInteger();
+        private final List<ResourceRef> created = Collections.synchronizedList(new ArrayList<>());
+        private final List<Compensation.Target> toUndo = Collections.synchronizedList(new ArrayList<>());
+
+        Run(TransactionContext tx, String sagaKey) {
+            this.tx = tx;
+            this.sagaKey = sagaKey;
+        }
+
+        @Override
+        public <T> T step(String name, StepAction<T> action) throws Exception {
+            int n = seq.incrementAndGet();
+            journal.planStep(sagaKey, n, name, null, null);
+            T result = action.run();
+            journal.markStepDone(sagaKey, n, null, null);
+            return result;
+        }
+
+        @Override
+        public ResourceRef create(String name, String kind, String plannedId, CreateAction action) throws Exception {
+            Objects.requireNonNull(kind, "kind");
+            // refuse before creating: something we could not undo must not be created inside a saga
+            if (compensators.find(kind).isEmpty()) throw new IllegalStateException("step '" + name
+                    + "': no compensator registered for kind '" + kind + "'");
+            int n = seq.incrementAndGet();
+            journal.planStep(sagaKey, n, name, kind, plannedId);
+            // the call may create it and still fail (timeout): a planned id is worth undoing either way
+            Compensation.Target planned = plannedId == null ? null : new Compensation.Target(n, name, new ResourceRef(kind, plannedId));
+            if (planned != null) toUndo.add(planned);
+            String id = action.create();
+            if (id == null) id = plannedId;
+            if (id == null) throw new IllegalStateException("step '" + name + "' created a " + kind + " but returned no id");
+            ResourceRef ref = new ResourceRef(kind, id);
+            if (planned != null) toUndo.remove(planned);
+            toUndo.add(new Compensation.Target(n, name, ref));
+            created.add(ref);
+            journal.markStepDone(sagaKey, n, kind, id);
+            return ref;
+        }
+
+        @Override
+        public void compensateWith(String name, ResourceRef ref) {
+            int n = seq.incrementAndGet();
+            journal.planStep(sagaKey, n, name, ref.kind(), ref.id());
+            toUndo.add(new Compensation.Target(n, name, ref));
+            journal.markStepDone(sagaKey, n, ref.kind(), ref.id());
+        }
+
+        @Override
+        public List<ResourceRef> created() {
+            synchronized (created) { return List.copyOf(created); }
+        }
+
+        List<Compensation.Target> toUndoReversed() {
+            List<Compensation.Target> list;
+            synchronized (toUndo) { list = new ArrayList<>(toUndo); }
+            list.sort((a, b) -> Integer.compare(b.seq(), a.seq()));
+            return list;
+        }
+
+        @Override
+        public TransactionContext tx() { return tx; }
+
+        @Override
+        public String sagaKey() { return sagaKey; }
+    }
+}

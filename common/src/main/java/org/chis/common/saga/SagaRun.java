@@ -1,0 +1,27 @@
+package org.chis.common.saga;
+
+import java.util.List;
+import org.chis.common.openhim.TransactionContext;
+
+/** What a {@link SagaBody} uses to take journaled steps. */
+public interface SagaRun {
+    /** Runs a step that creates nothing to undo, journaled for the record. */
+    <T> T step(String name, StepAction<T> action) throws Exception;
+
+    /**
+     * Runs a step that creates a resource of {@code kind}. The step is journaled with {@code plannedId}
+     * (a client-chosen uuid, or null if the server assigns one) before the call, so a crash or a timeout
+     * mid-call still leaves something to undo; then journaled done with the id the action returns.
+     */
+    ResourceRef create(String name, String kind, String plannedId, CreateAction action) throws Exception;
+
+    /** Registers an undo for something done outside {@link #create} (e.g. an update restorable by a special kind). */
+    void compensateWith(String name, ResourceRef ref);
+
+    /** What {@link #create} made so far, in order. */
+    List<ResourceRef> created();
+
+    TransactionContext tx();
+
+    String sagaKey();
+}

@@ -1,0 +1,117 @@
+package org.chis.common.store;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The durable record of multi-step writes (sagas): each step is written before its upstream call, so after
+ * a crash a restart knows what may exist upstream and can undo it. Used by {@code org.chis.common.saga}.
+ */
+public final class SagaJournal {
+    public enum State { RUNNING, COMPLETED, ROLLED_BACK, ROLLBACK_INCOMPLETE }
+
+    public enum StepState { PLANNED, DONE, UNDONE, UNDO_FAILED }
+
+    public record Entry(String sagaKey, State state, Instant startedAt, Instant updatedAt, String error) {}
+
+    /** A journaled step; {@code resourceKind}/{@code resourceId} name what it created upstream (null if nothing). */
+    public record Step(String sagaKey, int seq, String name, String resourceKind, String resourceId, StepState state, String error) {
+        public boolean hasResource() { return resourceKind != null && resourceId != null; }
+    }
+
+    private final StateStore store;
+    private final Clock clock;
+
+    SagaJournal(StateStore store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /**
+     * Starts (or restarts) a saga: RUNNING with no steps. A finished saga of the same key (a rerun) is reset.
+     *
+     * @throws IllegalStateException if the saga is still RUNNING (undo its leftovers first, see SagaRecovery)
+     */
+    public void begin(String sagaKey) {
+        store.inTransaction(c -> {
+            Instant now = clock.instant();
+            if (Sql.tryInsert(c, "INSERT INTO saga_journal (saga_key, state, started_at, updated_at) VALUES (?, ?, ?, ?)",
+                    sagaKey, State.RUNNING, now, now)) return null;
+            int reset = Sql.update(c, "UPDATE saga_journal SET state = ?, started_at = ?, updated_at = ?, error = NULL"
+                    + " WHERE saga_key = ? AND state <> ?", State.RUNNING, now, now, sagaKey, State.RUNNING);
+            if (reset == 0) throw new IllegalStateException("saga '" + sagaKey + "' is still running");
+            Sql.update(c, "DELETE FROM saga_step WHERE saga_key = ?", sagaKey);
+            return null;
+        });
+    }
+
+    /** Journals a step before it runs; {@code resourceId} is known in advance when we choose it (a client uuid). */
+    public void planStep(String sagaKey, int seq, String name, String resourceKind, String resourceId) {
+        store.withConnection(c -> Sql.update(c, "INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state)"
+                + " VALUES (?, ?, ?, ?, ?, ?)", sagaKey, seq, clip(name), resourceKind, resourceId, StepState.PLANNED));
+    }
+
+    public void markStepDone(String sagaKey, int seq, String resourceKind, String resourceId) {
+        updateStep("UPDATE saga_step SET state = ?, resource_kind = ?, resource_id = ? WHERE saga_key = ? AND seq = ?",
+                StepState.DONE, resourceKind, resourceId, sagaKey, seq);
+    }
+
+    public void markStepUndone(String sagaKey, int seq) {
+        updateStep("UPDATE saga_step SET state = ?, error = NULL WHERE saga_key = ? AND seq = ?", StepState.UNDONE, sagaKey, seq);
+    }
+
+    public void markStepUndoFailed(String sagaKey, int seq, String error) {
+        updateStep("UPDATE saga_step SET state = ?, error = ? WHERE saga_key = ? AND seq = ?", StepState.UNDO_FAILED, error, sagaKey, seq);
+    }
+
+    /** Step names are for people; a long one must not fail the saga. */
+    private static String clip(String name) {
+        return name != null && name.length() > 255 ? name.substring(0, 252) + "..." : name;
+    }
+
+    private void updateStep(String sql, Object... params) {
+        int n = store.withConnection(c -> Sql.update(c, sql, params));
+        if (n == 0) throw new IllegalStateException("saga journal: no such step (" + params[params.length - 2] + " #" + params[params.length - 1] + ")");
+    }
+
+    public void finish(String sagaKey, State state, String error) {
+        if (state == State.RUNNING) throw new IllegalArgumentException("finish needs a final state, not RUNNING");
+        store.withConnection(c -> Sql.update(c, "UPDATE saga_journal SET state = ?, error = ?, updated_at = ? WHERE saga_key = ?",
+                state, error, clock.instant(), sagaKey));
+    }
+
+    /** Keys of sagas left RUNNING (the process stopped mid-saga), oldest first. */
+    public List<String> unfinished() {
+        return store.withConnection(c -> Sql.list(c, "SELECT saga_key FROM saga_journal WHERE state = ? ORDER BY started_at, saga_key",
+                rs -> rs.getString(1), State.RUNNING));
+    }
+
+    /** As {@link #unfinished()}, only sagas started before {@code startedBefore} (not those other replicas run right now). */
+    public List<String> unfinished(Instant startedBefore) {
+        return store.withConnection(c -> Sql.list(c, "SELECT saga_key FROM saga_journal WHERE state = ? AND started_at < ?"
+                + " ORDER BY started_at, saga_key", rs -> rs.getString(1), State.RUNNING, startedBefore));
+    }
+
+    public Optional<Entry> find(String sagaKey) {
+        return store.withConnection(c -> Sql.one(c, "SELECT * FROM saga_journal WHERE saga_key = ?", SagaJournal::entry, sagaKey));
+    }
+
+    /** The saga's steps in the order they were taken. */
+    public List<Step> steps(String sagaKey) {
+        return store.withConnection(c -> Sql.list(c, "SELECT * FROM saga_step WHERE saga_key = ? ORDER BY seq", SagaJournal::step, sagaKey));
+    }
+
+    private static Entry entry(ResultSet rs) throws SQLException {
+        return new Entry(rs.getString("saga_key"), State.valueOf(rs.getString("state")), Sql.instant(rs, "started_at"),
+                Sql.instant(rs, "updated_at"), rs.getString("error"));
+    }
+
+    private static Step step(ResultSet rs) throws SQLException {
+        return new Step(rs.getString("saga_key"), rs.getInt("seq"), rs.getString("name"), rs.getString("resource_kind"),
+                rs.getString("resource_id"), StepState.valueOf(rs.getString("state")), rs.getString("error"));
+    }
+}

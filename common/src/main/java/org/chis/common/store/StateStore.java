@@ -1,0 +1,238 @@
+package org.chis.common.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.Settings;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A mediator's durable state: the idempotency ledger, id map, feed markers, parked (failed) feed events
+ * and the saga journal. An embedded H2 file under {@code data/} by default; a JDBC URL switches to
+ * PostgreSQL, where each mediator keeps its own schema and several replicas may share one database.
+ * Migrations: {@code db/common} (this module, versions below 100) plus {@code db/<mediator>} (versions >= 100).
+ */
+public final class StateStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StateStore.class);
+    private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    private final HikariDataSource dataSource;
+    private final Dialect dialect;
+    private final String mediatorName;
+    private final Ledger ledger;
+    private final IdMap idMap;
+    private final FeedMarkers feedMarkers;
+    private final FailedEvents failedEvents;
+    private final SagaJournal sagaJournal;
+
+    private StateStore(HikariDataSource dataSource, Dialect dialect, String mediatorName, String lockScope, Clock clock) {
+        this.dataSource = dataSource;
+        this.dialect = dialect;
+        this.mediatorName = mediatorName;
+        this.ledger = new Ledger(this, clock);
+        this.idMap = new IdMap(this, clock);
+        this.feedMarkers = new FeedMarkers(this, dialect, lockScope, clock);
+        this.failedEvents = new FailedEvents(this, clock);
+        this.sagaJournal = new SagaJournal(this, clock);
+    }
+
+    /**
+     * Opens the store from settings: {@code db.url} (default an H2 file {@code ./data/<mediator>}),
+     * {@code db.user}, {@code db.password}, {@code db.schema} (PostgreSQL only; default the mediator name
+     * with '-' as '_'), {@code db.poolSize} (default 10).
+     */
+    public static StateStore open(Settings s, String mediatorName) {
+        String url = s.get("db.url", "jdbc:h2:file:./data/" + mediatorName + ";AUTO_SERVER=FALSE");
+        HikariConfig pool = new HikariConfig();
+        pool.setMaximumPoolSize(s.getInt("db.poolSize", 10));
+        pool.setConnectionTimeout(s.getLong("db.connectTimeoutMs", 10_000));
+        return open(url, s.get("db.user", ""), s.get("db.password", ""), s.get("db.schema", null), mediatorName, pool);
+    }
+
+    /** Opens the store on an explicit database; {@code schema} may be null for the default (see above). */
+    public static StateStore open(String jdbcUrl, String user, String password, String schema, String mediatorName) {
+        HikariConfig pool = new HikariConfig();
+        pool.setMaximumPoolSize(10);
+        return open(jdbcUrl, user, password, schema, mediatorName, pool);
+    }
+
+    private static StateStore open(String url, String user, String password, String schema, String mediatorName, HikariConfig pool) {
+        if (mediatorName == null || mediatorName.isBlank()) throw new IllegalArgumentException("mediatorName is required");
+        boolean postgres = url.startsWith("jdbc:postgresql:");
+        if (!postgres && !url.startsWith("jdbc:h2:")) {
+            throw new ConfigException("db.url '" + url + "': only jdbc:h2: and jdbc:postgresql: URLs are supported");
+        }
+        if (!postgres) makeH2Directory(url);
+        String schemaName = postgres ? schemaName(schema, mediatorName) : null;
+        if (postgres) createSchema(url, user, password, schemaName);
+
+        pool.setJdbcUrl(url);
+        if (user != null && !user.isEmpty()) pool.setUsername(user);
+        if (password != null && !password.isEmpty()) pool.setPassword(password);
+        if (schemaName != null) pool.setSchema(schemaName);
+        pool.setPoolName("state-" + mediatorName);
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(pool);
+        } catch (RuntimeException e) {
+            throw new StoreException("cannot connect to state database " + url + ": " + rootMessage(e), e);
+        }
+        try {
+            migrate(ds, schemaName, mediatorName);
+            Dialect dialect;
+            try (Connection c = ds.getConnection()) {
+                dialect = Dialect.of(c);
+            }
+            // advisory locks are database-wide: scope them by schema so two mediators' feeds never collide
+            String lockScope = schemaName != null ? schemaName : mediatorName;
+            log.info("state store for {} ready on {} ({})", mediatorName, dialect, postgres ? "schema " + schemaName : url);
+            return new StateStore(ds, dialect, mediatorName, lockScope, Clock.systemUTC());
+        } catch (SQLException | RuntimeException e) {
+            ds.close();
+            if (e instanceof StoreException se) throw se;
+            throw new StoreException("state database " + url + ": " + rootMessage(e), e);
+        }
+    }
+
+    static String schemaName(String configured, String mediatorName) {
+        String name = configured != null && !configured.isBlank() ? configured.trim()
+                : mediatorName.toLowerCase(Locale.ROOT).replace('-', '_');
+        // the name goes into DDL unquoted-safe: keep it to plain lower-case identifiers
+        if (!SCHEMA_NAME.matcher(name).matches()) {
+            throw new ConfigException("db.schema '" + name + "': use lower-case letters, digits and '_' (start with a letter)");
+        }
+        return name;
+    }
+
+    private static void makeH2Directory(String url) {
+        String rest = url.substring("jdbc:h2:".length());
+        if (rest.startsWith("mem:") || rest.startsWith("tcp:") || rest.startsWith("ssl:")) return;
+        if (rest.startsWith("file:")) rest = rest.substring("file:".length());
+        int semicolon = rest.indexOf(';');
+        String file = semicolon >= 0 ? rest.substring(0, semicolon) : rest;
+        if (file.startsWith("~")) file = System.getProperty("user.home") + file.substring(1);
+        Path parent = Path.of(file).toAbsolutePath().getParent();
+        try {
+            if (parent != null) Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new StoreException("cannot create the data folder " + parent + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Replicas may start together: a concurrent CREATE SCHEMA that loses the race is fine. */
+    private static void createSchema(String url, String user, String password, String schema) {
+        java.util.Properties props = new java.util.Properties();
+        if (user != null && !user.isEmpty()) props.setProperty("user", user);
+        if (password != null && !password.isEmpty()) props.setProperty("password", password);
+        try (Connection c = java.sql.DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+        } catch (SQLException e) {
+            if (!Sql.isUniqueViolation(e)) {
+                throw new StoreException("cannot create schema " + schema + " on " + url + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void migrate(DataSource ds, String schema, String mediatorName) {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        if (loader == null) loader = StateStore.class.getClassLoader();
+        List<String> locations = new ArrayList<>(List.of("classpath:db/common"));
+        if (loader.getResource("db/" + mediatorName) != null) locations.add("classpath:db/" + mediatorName);
+        var config = Flyway.configure(loader)
+                .dataSource(ds)
+                .locations(locations.toArray(String[]::new))
+                // a later common migration (V2) must still apply after a mediator's V100 is in
+                .outOfOrder(true);
+        if (schema != null) config.schemas(schema).defaultSchema(schema);
+        config.load().migrate();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    public DataSource dataSource() { return dataSource; }
+
+    public String mediatorName() { return mediatorName; }
+
+    /** True on PostgreSQL, false on H2 (for the rare caller that needs to know, e.g. tests). */
+    public boolean isPostgres() { return dialect == Dialect.POSTGRESQL; }
+
+    /** Runs {@code work} in one transaction: commits when it returns, rolls back when it throws. */
+    public <T> T inTransaction(SqlWork<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException | Error e) {
+                rollbackQuietly(c, e);
+                if (e instanceof SQLException se) throw new StoreException("state database: " + se.getMessage(), se);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("state database: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs {@code work} on a pooled connection in auto-commit mode (each statement its own transaction). */
+    <T> T withConnection(SqlWork<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException("state database: " + e.getMessage(), e);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c, Throwable cause) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    public Ledger ledger() { return ledger; }
+
+    public IdMap idMap() { return idMap; }
+
+    public FeedMarkers feedMarkers() { return feedMarkers; }
+
+    public FailedEvents failedEvents() { return failedEvents; }
+
+    public SagaJournal sagaJournal() { return sagaJournal; }
+
+    /** For the heartbeat/health endpoint: a cheap round trip, false instead of an exception. */
+    public boolean healthy() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            st.setQueryTimeout(2);
+            st.execute("SELECT 1");
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            log.warn("state database unhealthy: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public void close() { dataSource.close(); }
+}

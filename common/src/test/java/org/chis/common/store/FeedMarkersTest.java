@@ -1,0 +1,85 @@
+package org.chis.common.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import org.chis.common.testing.StoreEngine;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class FeedMarkersTest {
+    @TempDir Path dir;
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void theMarkerMovesWithItsTransactionOnly(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            FeedMarkers markers = store.feedMarkers();
+            assertThat(markers.get("patient")).isEmpty();
+            store.inTransaction(c -> {
+                markers.advance(c, "patient", "entry-1");
+                return null;
+            });
+            assertThat(markers.get("patient")).contains("entry-1");
+            store.inTransaction(c -> {
+                markers.advance(c, "patient", "entry-2");
+                return null;
+            });
+            assertThat(markers.get("patient")).contains("entry-2");
+
+            assertThatThrownBy(() -> store.inTransaction(c -> {
+                markers.advance(c, "patient", "entry-3");
+                throw new IllegalStateException("entry 3 could not be recorded");
+            })).hasMessageContaining("entry 3");
+            assertThat(markers.get("patient")).contains("entry-2");
+            assertThat(markers.get("encounter")).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void oneHolderOfAFeedAtATime(StoreEngine engine) throws Exception {
+        try (StateStore store = engine.open(dir, "unit"); StateStore replica = engine.open(dir, "unit");
+             Connection first = store.dataSource().getConnection(); Connection second = replica.dataSource().getConnection()) {
+            first.setAutoCommit(false);
+            second.setAutoCommit(false);
+            assertThat(store.feedMarkers().tryLock(first, "patient")).isTrue();
+            assertThat(replica.feedMarkers().tryLock(second, "patient")).isFalse();
+            assertThat(replica.feedMarkers().tryLock(second, "encounter")).isTrue(); // other feeds go on
+            second.commit();
+
+            first.commit(); // the lock ends with the holder's transaction
+            assertThat(replica.feedMarkers().tryLock(second, "patient")).isTrue();
+            assertThat(store.feedMarkers().tryLock(first, "patient")).isFalse();
+            second.rollback();
+            first.rollback();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void lockingOutsideATransactionIsRefused(StoreEngine engine) throws Exception {
+        try (StateStore store = engine.open(dir, "unit"); Connection c = store.dataSource().getConnection()) {
+            assertThatThrownBy(() -> store.feedMarkers().tryLock(c, "patient"))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("transaction");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void aLockedFeedCanStillBeAdvancedByItsHolder(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            FeedMarkers markers = store.feedMarkers();
+            boolean locked = store.inTransaction(c -> {
+                boolean got = markers.tryLock(c, "patient");
+                markers.advance(c, "patient", "entry-7");
+                return got;
+            });
+            assertThat(locked).isTrue();
+            assertThat(markers.get("patient")).contains("entry-7");
+        }
+    }
+}
