@@ -1,0 +1,126 @@
+package org.chis.common.systems.openmrs;
+
+import com.rometools.rome.feed.atom.Category;
+import com.rometools.rome.feed.atom.Content;
+import com.rometools.rome.feed.atom.Entry;
+import com.rometools.rome.feed.atom.Feed;
+import com.rometools.rome.feed.atom.Link;
+import com.rometools.rome.feed.WireFeed;
+import com.rometools.rome.io.FeedException;
+import com.rometools.rome.io.WireFeedInput;
+import java.io.StringReader;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import okhttp3.Credentials;
+import okhttp3.HttpUrl;
+import okhttp3.Request;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.Settings;
+import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.http.UpstreamResponse;
+import org.chis.common.openhim.TransactionContext;
+
+/**
+ * Reads OpenMRS atom feed pages ({@code <base>/ws/atomfeed/{category}/recent|{n}}) with Rome. Archive links
+ * are followed by the caller (it decides how far a bounded batch goes). Link URLs in a feed carry the
+ * publisher's own host name; they are re-based onto our configured OpenMRS URL so a proxy or container
+ * host name does not lead us astray.
+ */
+public final class AtomFeedReader {
+    private final RecordingHttpClient http;
+    private final HttpUrl base;
+    private final String authorization;
+
+    public AtomFeedReader(RecordingHttpClient http, String baseUrl, String user, String password) {
+        this.http = http;
+        HttpUrl parsed = HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+        if (parsed == null) throw new ConfigException("openmrs.url '" + baseUrl + "' is not an http(s) URL");
+        this.base = parsed;
+        this.authorization = Credentials.basic(user, password, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    public static AtomFeedReader fromSettings(RecordingHttpClient http, Settings s) {
+        return new AtomFeedReader(http, s.require("openmrs.url"), s.require("openmrs.user"), s.get("openmrs.password", ""));
+    }
+
+    /** URL of the newest page of a feed ("patient", "encounter"). */
+    public String recentUrl(String category) { return base.resolve("ws/atomfeed/" + category + "/recent").toString(); }
+
+    /** URL of archive page {@code n} (1 = oldest). */
+    public String pageUrl(String category, int n) { return base.resolve("ws/atomfeed/" + category + "/" + n).toString(); }
+
+    public FeedPage recent(TransactionContext tx, String category) { return page(tx, recentUrl(category)); }
+
+    /** Reads one page by URL (a stored marker page or an archive link). */
+    public FeedPage page(TransactionContext tx, String url) {
+        HttpUrl target = rebase(url);
+        UpstreamResponse r = http.send(tx, "OpenMRS feed page " + shortName(target), new Request.Builder().url(target)
+                .header("Authorization", authorization).header("Accept", "application/atom+xml").get().build());
+        if (r.status() == 500 && r.body() != null
+                && (r.body().contains("feed does not exist") || r.body().contains("feedId must not be null"))) {
+            throw new FeedPageMissingException("OpenMRS feed page " + target + " does not exist (was the OpenMRS database rebuilt?)", 500);
+        }
+        if (r.status() == 401) throw new UpstreamException("OpenMRS feed: 401 (check openmrs.user/openmrs.password)", 401);
+        if (!r.ok()) throw new UpstreamException("OpenMRS feed page " + target + ": HTTP " + r.status(), r.status());
+        return parse(r.body(), target.toString());
+    }
+
+    private static String shortName(HttpUrl url) {
+        List<String> s = url.pathSegments();
+        return s.size() >= 2 ? s.get(s.size() - 2) + "/" + s.get(s.size() - 1) : url.encodedPath();
+    }
+
+    /** Parses an atom document; links are re-based onto the configured OpenMRS URL. */
+    public FeedPage parse(String xml, String requestedUrl) {
+        WireFeed wire;
+        try {
+            WireFeedInput in = new WireFeedInput();
+            wire = in.build(new StringReader(xml));
+        } catch (FeedException | IllegalArgumentException e) {
+            throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is not a readable atom feed: " + e.getMessage(), 502, e);
+        }
+        if (!(wire instanceof Feed feed)) {
+            throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is " + wire.getFeedType() + ", not atom", 502);
+        }
+        String self = null, via = null, prev = null, next = null;
+        List<Link> links = new ArrayList<>(feed.getOtherLinks());
+        links.addAll(feed.getAlternateLinks());
+        for (Link l : links) {
+            String rel = l.getRel() == null ? "alternate" : l.getRel();
+            switch (rel) {
+                case "self" -> self = rebaseText(l.getHrefResolved() != null ? l.getHrefResolved() : l.getHref());
+                case "via" -> via = rebaseText(l.getHref());
+                case "prev-archive" -> prev = rebaseText(l.getHref());
+                case "next-archive" -> next = rebaseText(l.getHref());
+                default -> { }
+            }
+        }
+        List<FeedEntry> entries = new ArrayList<>();
+        for (Entry e : feed.getEntries()) {
+            List<String> cats = new ArrayList<>();
+            for (Category c : e.getCategories()) if (c.getTerm() != null) cats.add(c.getTerm());
+            StringBuilder content = new StringBuilder();
+            for (Content c : e.getContents()) if (c.getValue() != null) content.append(c.getValue());
+            entries.add(new FeedEntry(e.getId(), e.getTitle(), cats, instant(e.getUpdated()), instant(e.getPublished()),
+                    content.toString().trim()));
+        }
+        return new FeedPage(self == null ? requestedUrl : self, via, prev, next, instant(feed.getUpdated()), entries);
+    }
+
+    private static Instant instant(Date d) { return d == null ? null : d.toInstant(); }
+
+    private String rebaseText(String href) {
+        if (href == null) return null;
+        return rebase(href).toString();
+    }
+
+    // keep path and query of a feed link, but scheme/host/port of the configured OpenMRS
+    HttpUrl rebase(String url) {
+        HttpUrl u = HttpUrl.parse(url);
+        if (u == null) return base.resolve(url.startsWith("/") ? url : url);
+        return u.newBuilder().scheme(base.scheme()).host(base.host()).port(base.port()).build();
+    }
+}
