@@ -1,0 +1,117 @@
+package org.chis.simulators.rapidpro;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.util.List;
+import java.util.UUID;
+import org.chis.common.json.Json;
+
+/**
+ * Plays a RapidPro workspace's API v2 on WireMock: {@code POST/GET /api/v2/broadcasts.json} and
+ * {@code GET/POST /api/v2/contacts.json}, with token auth, Django REST framework error bodies, URN validation,
+ * contacts created for unknown URNs, and cursor paging. Stateful: what was sent can be listed back.
+ * Tests inject faults with their own stubs (WireMock priority 1-9 beats the simulator's 10).
+ * <p>
+ * {@link #flowWebhook} builds the body a RapidPro flow's Call Webhook action posts to the sms-codecard mediator.
+ */
+public final class RapidProSimulator implements AutoCloseable {
+    public static final String DEFAULT_TOKEN = "demo-rapidpro-token";
+    static final int SIMULATOR_PRIORITY = 10;
+
+    private final WireMockServer server;
+    private final RapidProWorkspace workspace;
+
+    public RapidProSimulator(int port) { this(port, DEFAULT_TOKEN); }
+
+    public RapidProSimulator(int port, String token) {
+        this.workspace = new RapidProWorkspace(token);
+        WireMockConfiguration options = WireMockConfiguration.options()
+                .bindAddress("127.0.0.1")
+                .containerThreads(64)
+                .notifier(new Slf4jNotifier(false))
+                .extensions(new RapidProApi(workspace));
+        if (port == 0) options.dynamicPort();
+        else options.port(port);
+        server = new WireMockServer(options);
+        server.start();
+        stubApi();
+    }
+
+    private void stubApi() {
+        String t = RapidProApi.NAME;
+        server.stubFor(post(urlPathEqualTo("/api/v2/broadcasts.json")).atPriority(SIMULATOR_PRIORITY).willReturn(aResponse().withTransformers(t)));
+        server.stubFor(get(urlPathEqualTo("/api/v2/broadcasts.json")).atPriority(SIMULATOR_PRIORITY).willReturn(aResponse().withTransformers(t)));
+        server.stubFor(get(urlPathEqualTo("/api/v2/contacts.json")).atPriority(SIMULATOR_PRIORITY).willReturn(aResponse().withTransformers(t)));
+        server.stubFor(post(urlPathEqualTo("/api/v2/contacts.json")).atPriority(SIMULATOR_PRIORITY).willReturn(aResponse().withTransformers(t)));
+        // anything else: what Django REST framework answers for an unknown endpoint
+        server.stubFor(any(anyUrl()).atPriority(SIMULATOR_PRIORITY + 10).willReturn(aResponse().withStatus(404)
+                .withHeader("Content-Type", "application/json").withBody("{\"detail\":\"Not found.\"}")));
+    }
+
+    public String baseUrl() { return "http://127.0.0.1:" + server.port(); }
+
+    public int port() { return server.port(); }
+
+    public WireMockServer wireMock() { return server; }
+
+    /** The API token requests must carry ({@code Authorization: Token ...}). */
+    public String token() { return workspace.token(); }
+
+    /** Broadcasts sent so far, oldest first, as RapidPro would list them. */
+    public List<JsonNode> broadcasts() { return workspace.broadcasts(); }
+
+    /** Broadcasts sent to one URN, oldest first. */
+    public List<JsonNode> broadcastsTo(String urn) {
+        return workspace.broadcasts().stream().filter(b -> {
+            for (JsonNode u : b.path("urns")) if (u.asText().equals(urn)) return true;
+            return false;
+        }).toList();
+    }
+
+    public List<JsonNode> contacts() { return workspace.contacts(); }
+
+    /** Adds a contact as if created in the RapidPro UI; returns its uuid. */
+    public String addContact(String name, String language, String... urns) {
+        return workspace.addContact(name, language, List.of(urns));
+    }
+
+    /** Forgets every broadcast, contact and injected stub; the API stubs are put back. */
+    public void reset() {
+        workspace.clear();
+        server.resetAll();
+        stubApi();
+    }
+
+    /**
+     * The JSON a flow's Call Webhook action posts for one incoming SMS, using the body the sms-codecard
+     * README asks flow designers to configure.
+     */
+    public static ObjectNode flowWebhook(String messageUuid, String contactUuid, String contactName, String urn,
+                                         String language, String text) {
+        ObjectNode b = Json.object();
+        ObjectNode c = b.putObject("contact");
+        c.put("uuid", contactUuid).put("name", contactName).put("urn", urn);
+        if (language == null) c.putNull("language");
+        else c.put("language", language);
+        b.putObject("flow").put("uuid", "5b2b6cb1-3cf5-4f5a-9f0a-6f1c3a1e0b7d").put("name", "SMS code card");
+        b.putObject("run").put("uuid", UUID.nameUUIDFromBytes(("run:" + messageUuid).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString());
+        ObjectNode in = b.putObject("input");
+        in.put("uuid", messageUuid).put("text", text).put("channel", "b1f0c3f2-7d0e-4b8e-9a43-1f2e5d6c7a80")
+                .put("created_on", java.time.Instant.now().toString());
+        b.putObject("results");
+        return b;
+    }
+
+    @Override
+    public void close() { server.stop(); }
+}
