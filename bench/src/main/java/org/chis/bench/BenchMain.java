@@ -1,0 +1,39 @@
+package org.chis.bench;
+
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/** {@code bench/run [name ...]}: runs the named benchmarks (all when none), prints and saves a Markdown table each. */
+public final class BenchMain {
+    private BenchMain() {}
+
+    public static void main(String[] args) throws Exception {
+        List<Benchmark> all = new ArrayList<>();
+        ServiceLoader.load(Benchmark.class).forEach(all::add);
+        if (args.length == 1 && (args[0].equals("--list") || args[0].equals("-h"))) {
+            all.forEach(b -> System.out.printf("%-24s %s%n", b.name(), b.description()));
+            return;
+        }
+        List<String> wanted = List.of(args);
+        Path results = Path.of(System.getProperty("bench.results", "bench/results"));
+        int ran = 0;
+        for (Benchmark b : all) {
+            if (!wanted.isEmpty() && !wanted.contains(b.name())) continue;
+            System.out.println("== " + b.name() + ": " + b.description());
+            BenchTable table = new BenchTable();
+            b.run(table);
+            System.out.println(table.markdown());
+            table.save(results.resolve(b.name() + ".md"));
+            ran++;
+        }
+        if (ran == 0) {
+            System.err.println("no benchmark named " + wanted + "; known: " + all.stream().map(Benchmark::name).toList());
+            System.exit(2);
+        }
+        System.out.println("results in " + results.toAbsolutePath() + " (" + LocalDate.now() + ")");
+        System.exit(0); // benchmarks leave servers/threads behind; the figures are printed
+    }
+}
