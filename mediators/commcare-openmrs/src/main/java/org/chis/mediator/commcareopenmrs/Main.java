@@ -1,13 +1,22 @@
 package org.chis.mediator.commcareopenmrs;
 
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.store.StateStore;
 
-/** Starts the commcare-openmrs mediator: listens, then registers with OpenHIM core. */
+/** Starts the commcare-openmrs mediator: opens its state store, installs its routes, listens, registers with OpenHIM core. */
 public final class Main {
     private Main() {}
 
     public static MediatorApp start(String[] args) {
-        MediatorApp app = MediatorApp.create("commcare-openmrs", args);
+        return start(MediatorApp.create("commcare-openmrs", args));
+    }
+
+    /** Tests build the app from their own settings (simulator URLs, temp database) and start it here. */
+    public static MediatorApp start(MediatorApp app) {
+        StateStore store = app.closeWithApp(StateStore.open(app.settings(), "commcare-openmrs"));
+        app.healthFact("database", store::healthy);
+        // forms -> OpenMRS routes are installed here (forms package)
+        // OpenMRS atom feeds -> CommCare routes are installed here (feeds package)
         return app.start();
     }
 
