@@ -78,6 +78,77 @@ public final class RecordingHttpClient {
         }
     }
 
+    /** Reads a streamed answer; gets the status, the headers and the body as it arrives. */
+    @FunctionalInterface
+    public interface StreamReader<T> {
+        T read(int status, Map<String, String> headers, java.io.InputStream body) throws IOException;
+    }
+
+    /**
+     * Like {@link #send} for answers too large to hold (a report of a million rows): a 2xx body goes to
+     * {@code reader} while it arrives and is never kept whole; the orchestration records the status, headers and
+     * the byte count instead of the body. A non-2xx answer is read (it is small), recorded and thrown as an
+     * {@link UpstreamException} with that status. Whatever {@code reader} throws is passed on after recording.
+     */
+    public <T> T stream(TransactionContext tx, String name, Request request, StreamReader<T> reader) {
+        Instant started = Instant.now();
+        Orchestration.Request recordedRequest = recordRequest(request, started);
+        Response response;
+        try {
+            response = http.newCall(request).execute();
+        } catch (IOException e) {
+            String msg = name + ": " + request.method() + " " + request.url().host() + ":" + request.url().port()
+                    + request.url().encodedPath() + " failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            tx.record(new Orchestration(name, null, recordedRequest, null, msg));
+            throw new UpstreamException(msg, 0, e);
+        }
+        try (response) {
+            Map<String, String> headers = flatten(response.headers());
+            ResponseBody rb = response.body();
+            if (!response.isSuccessful()) {
+                String body;
+                try {
+                    body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
+                } catch (IOException e) {
+                    body = "(body unreadable: " + e.getMessage() + ")";
+                }
+                tx.record(new Orchestration(name, null, recordedRequest,
+                        new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), truncate(Secrets.maskText(body)), Instant.now()), null));
+                String excerpt = body.length() > 300 ? body.substring(0, 300) + "..." : body;
+                throw new UpstreamException(name + ": HTTP " + response.code() + (excerpt.isBlank() ? "" : ": " + excerpt.strip()), response.code());
+            }
+            long[] count = {0};
+            java.io.InputStream counting = new java.io.FilterInputStream(rb == null ? java.io.InputStream.nullInputStream() : rb.byteStream()) {
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) count[0]++;
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] buf, int off, int len) throws IOException {
+                    int n = super.read(buf, off, len);
+                    if (n > 0) count[0] += n;
+                    return n;
+                }
+            };
+            String error = null;
+            try {
+                return reader.read(response.code(), headers, counting);
+            } catch (IOException e) {
+                error = name + ": reading the answer failed after " + count[0] + " bytes: " + e.getMessage();
+                throw new UpstreamException(error, 0, e);
+            } catch (RuntimeException e) {
+                error = name + ": " + e.getMessage();
+                throw e;
+            } finally {
+                tx.record(new Orchestration(name, null, recordedRequest, new Orchestration.Response(response.code(),
+                        Secrets.maskHeaders(headers), "(streamed: " + count[0] + " bytes read, body not recorded)", Instant.now()), error));
+            }
+        }
+    }
+
     private static java.nio.charset.Charset charsetOf(MediaType type) {
         return type == null ? StandardCharsets.UTF_8 : type.charset(StandardCharsets.UTF_8);
     }

@@ -1,0 +1,116 @@
+package org.chis.mediator.dhis2;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.BadInputException;
+import org.chis.common.openhim.MediatorRequest;
+import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorStatus;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.Ledger;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.dhis2.Dhis2Client;
+import org.chis.common.systems.dhis2.TrackerReport;
+
+/**
+ * {@code POST /dhis2/tracker}: a forwarded CommCare form becomes a tracked entity + enrollment + event in one
+ * {@code POST /api/tracker?async=false&importStrategy=CREATE_AND_UPDATE&atomicMode=ALL}. DHIS2 writes all or
+ * nothing, so there is nothing to roll back; the UIDs are derived from the case and form ids, so a rerun updates
+ * the same objects. The ledger (key: form id + body hash) answers an identical resend from its record.
+ */
+final class TrackerEndpoint {
+    static final String ID_NAMESPACE = "dhis2.trackedEntity"; // CommCare case id -> tracked entity UID
+
+    private final Dhis2Client dhis2;
+    private final StateStore store;
+    private final List<TrackerMapping> mappings;
+
+    TrackerEndpoint(Dhis2Client dhis2, StateStore store, List<TrackerMapping> mappings) {
+        this.dhis2 = dhis2;
+        this.store = store;
+        this.mappings = List.copyOf(mappings);
+    }
+
+    MediatorResponse handle(MediatorRequest request, TransactionContext tx) {
+        JsonNode form = request.json();
+        String xmlns = form.path("form").path("@xmlns").asText(form.path("xmlns").asText(null));
+        if (xmlns == null) throw new BadInputException("not a CommCare form: no form.@xmlns");
+        TrackerMapping mapping = mappings.stream().filter(m -> m.xmlns().equals(xmlns)).findFirst()
+                .orElseThrow(() -> new BadInputException("no tracker mapping for form xmlns '" + xmlns + "' (known: "
+                        + mappings.stream().map(TrackerMapping::xmlns).toList() + ")"));
+        TrackerMapping.Bundle b = mapping.bundle(form);
+        tx.property("dhis2.mapping", mapping.name());
+        tx.property("dhis2.trackedEntity", b.trackedEntity());
+        tx.property("dhis2.enrollment", b.enrollment());
+        tx.property("dhis2.event", b.event());
+        tx.property("commcare.caseId", b.caseId());
+
+        String key = "tracker:" + b.formId() + ":" + sha256(request.body()).substring(0, 16);
+        Ledger.Claim claim = store.ledger().claim(key, "tracker", Duration.ofMinutes(2));
+        if (claim.result() == Ledger.ClaimResult.DONE) {
+            tx.property("dhis2.alreadySent", true);
+            ObjectNode done = claim.outcome() == null ? Json.object() : (ObjectNode) Json.parse(claim.outcome());
+            done.put("alreadySent", true);
+            return MediatorResponse.successful(done);
+        }
+        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
+            throw new BadInputException(409, "form " + b.formId() + " is being sent to DHIS2 by another transaction right now; try again later");
+        }
+        TrackerReport report;
+        try {
+            report = dhis2.importTracker(tx, "DHIS2 tracker import " + mapping.name(), b.json(), "CREATE_AND_UPDATE", "ALL");
+        } catch (RuntimeException e) {
+            store.ledger().fail(key, Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
+            throw e;
+        }
+        tx.property("dhis2.created", report.created());
+        tx.property("dhis2.updated", report.updated());
+        tx.property("dhis2.ignored", report.ignored());
+        ObjectNode body = Json.object();
+        body.put("trackedEntity", b.trackedEntity()).put("enrollment", b.enrollment()).put("event", b.event())
+                .put("caseId", b.caseId()).put("formId", b.formId()).put("status", report.status());
+        body.putObject("stats").put("created", report.created()).put("updated", report.updated()).put("ignored", report.ignored())
+                .put("total", report.total());
+        if (!report.ok()) {
+            ArrayNode errors = body.putArray("errors");
+            for (TrackerReport.ObjectReport e : report.errors()) {
+                errors.addObject().put("trackerType", e.trackerType()).put("uid", e.uid()).put("errorCode", e.errorCode()).put("message", e.message());
+            }
+            tx.property("dhis2.errors", report.errors().size());
+            String first = report.errors().isEmpty() ? String.valueOf(report.message()) : report.errors().get(0).text();
+            body.put("error", "DHIS2 rejected the tracker import (nothing was written): " + first
+                    + (report.errors().size() > 1 ? " and " + (report.errors().size() - 1) + " more" : ""));
+            store.ledger().fail(key, Json.write(body));
+            // a validation error needs a fix in the data or DHIS2 metadata; retrying the same body cannot help
+            return MediatorResponse.json(MediatorStatus.FAILED, 409, body);
+        }
+        store.inTransaction(c -> {
+            store.idMap().put(c, ID_NAMESPACE, b.caseId(), b.trackedEntity());
+            store.ledger().succeed(c, key, Json.write(body));
+            return null;
+        });
+        if (!report.warnings().isEmpty()) {
+            ArrayNode warnings = body.putArray("warnings");
+            report.warnings().forEach(w -> warnings.add(w.text()));
+            return MediatorResponse.json(MediatorStatus.COMPLETED_WITH_ERRORS, 200, body);
+        }
+        return MediatorResponse.successful(body);
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+}

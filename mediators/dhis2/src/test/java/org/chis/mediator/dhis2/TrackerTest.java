@@ -1,0 +1,114 @@
+package org.chis.mediator.dhis2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import org.chis.common.systems.dhis2.Dhis2Uid;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** POST /dhis2/tracker: CommCare form -> tracked entity + enrollment + event, reruns update, errors per object. */
+class TrackerTest {
+    static MediatorFixture f;
+
+    @BeforeAll
+    static void start() { f = new MediatorFixture(Map.of("http.readTimeoutMs", "1500")); }
+
+    @AfterAll
+    static void stop() { f.close(); }
+
+    @BeforeEach
+    void reset() { f.dhis2.reset(); }
+
+    /** A CommCare "data forwarding" form JSON of the child visit form. */
+    static String form(String formId, String caseId, String location, String weight, String fever) {
+        return """
+                {"id": "%1$s", "domain": "demo", "received_on": "2024-03-02T10:15:00.000000Z",
+                 "form": {"@xmlns": "http://openrosa.org/formdesigner/chis-child-visit", "@name": "Child visit",
+                   "first_name": "Amina", "last_name": "Kamara", "sex": "female", "dob": "2023-05-04",
+                   "location": "%3$s", "registration_date": "2024-01-10", "visit_date": "2024-03-02",
+                   "weight": "%4$s", "fever": "%5$s", "muac": "",
+                   "case": {"@case_id": "%2$s", "@xmlns": "http://commcarehq.org/case/transaction/v2", "update": {"weight": "%4$s"}},
+                   "meta": {"instanceID": "%1$s", "timeEnd": "2024-03-02T10:14:00.000Z", "username": "chw1"}}}""".formatted(formId, caseId, location, weight, fever);
+    }
+
+    @Test
+    void a_form_becomes_tracked_entity_enrollment_and_event() throws Exception {
+        MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-1", "case-1", "ngelehun-chc", "9.5", "yes"));
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(200);
+        assertThat(r.status()).isEqualTo("Successful");
+        String te = Dhis2Uid.derive("trackedEntity", "case-1");
+        assertThat(r.property("dhis2.trackedEntity")).isEqualTo(te);
+        assertThat(r.property("dhis2.created")).isEqualTo("3");
+        JsonNode stored = f.dhis2.trackedEntity(te).orElseThrow();
+        assertThat(stored.path("orgUnit").asText()).isEqualTo("DiszpKrYNg8");
+        assertThat(stored.path("attributes").toString()).contains("\"Amina\"").contains("\"Kamara\"").contains("2023-05-04");
+        assertThat(f.dhis2.enrollments()).singleElement().satisfies(e -> assertThat(e.path("trackedEntity").asText()).isEqualTo(te));
+        JsonNode event = f.dhis2.events().get(0);
+        assertThat(event.path("dataValues").toString()).contains("\"UXz7xuGCEhU\"").contains("\"9.5\"").contains("\"bx6fsa0t90x\"")
+                .contains("\"true\"").doesNotContain("GQY2lXrypjO"); // blank muac is not sent
+        assertThat(r.orchestrationNames()).containsExactly("DHIS2 tracker import child-programme");
+        JsonNode request = r.envelope().path("orchestrations").get(0).path("request");
+        assertThat(request.path("querystring").asText()).contains("async=false").contains("importStrategy=CREATE_AND_UPDATE").contains("atomicMode=ALL");
+    }
+
+    @Test
+    void a_failed_push_sent_again_updates_and_never_duplicates() throws Exception {
+        f.dhis2.failNext("POST", "/api/tracker", 502, "<html><body>Bad Gateway</body></html>");
+        MediatorFixture.Reply failed = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
+        assertThat(failed.status()).isEqualTo("Failed");
+        assertThat(failed.http()).isEqualTo(502);
+        assertThat(failed.envelope().path("error").path("message").asText()).contains("502");
+        // next, DHIS2 writes but its answer comes after our read timeout: the transaction fails, the data is there
+        f.dhis2.slowNext("POST", "/api/tracker", 3000);
+        MediatorFixture.Reply timedOut = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
+        assertThat(timedOut.status()).isEqualTo("Failed");
+        assertThat(f.dhis2.trackedEntities()).hasSize(1);
+        // sent again: the same UIDs, so DHIS2 updates what it has
+        MediatorFixture.Reply ok = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
+        assertThat(ok.status()).isEqualTo("Successful");
+        assertThat(ok.property("dhis2.updated")).isEqualTo("3");
+        MediatorFixture.Reply rerun = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
+        assertThat(rerun.status()).isEqualTo("Successful");
+        assertThat(rerun.property("dhis2.alreadySent")).isEqualTo("true");
+        assertThat(rerun.orchestrationNames()).isEmpty();
+        MediatorFixture.Reply edited = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.4", "no"));
+        assertThat(edited.property("dhis2.updated")).isEqualTo("3");
+        MediatorFixture.Reply secondVisit = f.call("POST", "/dhis2/tracker", form("form-3", "case-2", "ngelehun-chc", "8.9", "no"));
+        assertThat(secondVisit.property("dhis2.created")).isEqualTo("1");
+        assertThat(f.dhis2.trackedEntities()).hasSize(1);
+        assertThat(f.dhis2.enrollments()).hasSize(1);
+        assertThat(f.dhis2.events()).hasSize(2);
+        assertThat(f.dhis2.events().toString()).contains("\"8.4\"").contains("\"8.9\"").doesNotContain("\"8.1\"");
+    }
+
+    @Test
+    void dhis2_validation_errors_are_listed_per_object_and_nothing_is_written() throws Exception {
+        MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-4", "case-4", "ngelehun-chc", "heavy", "yes"));
+        assertThat(r.status()).isEqualTo("Failed");
+        assertThat(r.http()).isEqualTo(409);
+        assertThat(r.envelope().has("error")).as("not auto-retried: the same body fails again").isFalse();
+        JsonNode errors = r.body().path("errors");
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).path("trackerType").asText()).isEqualTo("EVENT");
+        assertThat(errors.get(0).path("uid").asText()).isEqualTo(Dhis2Uid.derive("event", "form-4/A03MvHHogjR"));
+        assertThat(errors.get(0).path("errorCode").asText()).isEqualTo("E1302");
+        assertThat(f.dhis2.trackedEntities()).isEmpty();
+        // fixed at the source and sent again: goes through
+        assertThat(f.call("POST", "/dhis2/tracker", form("form-4", "case-4", "ngelehun-chc", "7.0", "yes")).status()).isEqualTo("Successful");
+    }
+
+    @Test
+    void bad_input_is_400_and_dhis2_is_not_called() throws Exception {
+        assertThat(f.call("POST", "/dhis2/tracker", form("form-5", "case-5", "mars", "7", "no")).body().path("error").asText()).contains("mars");
+        assertThat(f.call("POST", "/dhis2/tracker", form("form-5", "case-5", "ngelehun-chc", "7", "no")
+                .replace("chis-child-visit", "other-form")).body().path("error").asText()).contains("no tracker mapping");
+        assertThat(f.call("POST", "/dhis2/tracker", form("form-5", "case-5", "ngelehun-chc", "7", "no")
+                .replace("\"visit_date\": \"2024-03-02\",", "")).body().path("error").asText()).contains("event date").contains("/form/visit_date");
+        assertThat(f.call("POST", "/dhis2/tracker", "not json").http()).isEqualTo(400);
+        assertThat(f.dhis2.requestCount("POST", "/api/tracker")).isZero();
+    }
+}

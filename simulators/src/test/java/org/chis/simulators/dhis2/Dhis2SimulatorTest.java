@@ -1,0 +1,194 @@
+package org.chis.simulators.dhis2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import okhttp3.OkHttpClient;
+import org.chis.common.config.Settings;
+import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.systems.dhis2.DataValue;
+import org.chis.common.systems.dhis2.DataValueSetBody;
+import org.chis.common.systems.dhis2.Dhis2Client;
+import org.chis.common.systems.dhis2.ImportSummary;
+import org.chis.common.systems.dhis2.TrackerPage;
+import org.chis.common.systems.dhis2.TrackerReport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The DHIS2 simulator answers like the releases it plays, read through the suite's own Dhis2Client. */
+class Dhis2SimulatorTest {
+    static Dhis2Simulator sim;
+    static Dhis2Client client;
+    static final TransactionContext tx = new TransactionContext("test");
+
+    @BeforeAll
+    static void start() {
+        sim = new Dhis2Simulator(0);
+        client = client(Map.of("dhis2.user", Dhis2Simulator.USER, "dhis2.password", Dhis2Simulator.PASSWORD));
+    }
+
+    static Dhis2Client client(Map<String, String> auth) {
+        Map<String, String> m = new java.util.HashMap<>(auth);
+        m.put("dhis2.url", sim.baseUrl());
+        return new Dhis2Client(new RecordingHttpClient(new OkHttpClient()), Settings.of(m));
+    }
+
+    @AfterAll
+    static void stop() { sim.close(); }
+
+    @BeforeEach
+    void reset() { sim.reset(); sim.today(LocalDate.of(2024, 3, 15)); }
+
+    static DataValueSetBody set(DataValue... values) {
+        return new DataValueSetBody("QX4ZTUbOt3a", null, null, null, null, List.of(values));
+    }
+
+    static DataValue dv(String de, String pe, String ou, String value) { return new DataValue(de, pe, ou, null, null, value, null); }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2.37.9", "2.39.1", "2.41.0"})
+    void clean_import_then_resend_updates(String version) {
+        sim.version(version);
+        ImportSummary first = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "12"),
+                dv("cYeuwXTCPkU", "202402", "DiszpKrYNg8", "7")), false, null);
+        assertThat(first.httpStatus()).isEqualTo(200);
+        assertThat(first.status()).isEqualTo("SUCCESS");
+        assertThat(first.imported()).isEqualTo(2);
+        ImportSummary again = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "13")), false, null);
+        assertThat(again.updated()).isEqualTo(1);
+        assertThat(sim.dataValue("fbfJHSPpUQD", "202402", "DiszpKrYNg8")).hasValue("13");
+        assertThat(sim.dataValueCount()).isEqualTo(2);
+    }
+
+    @Test
+    void conflicts_before_238_are_a_bare_summary_with_200() {
+        sim.version("2.37.9");
+        ImportSummary s = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1"),
+                dv("fbfJHSPpUQD", "202406", "DiszpKrYNg8", "2"), dv("fbfJHSPpUQD", "202402", "nowhere0000", "3")), false, null);
+        assertThat(s.httpStatus()).isEqualTo(200);
+        assertThat(s.status()).isEqualTo("WARNING");
+        assertThat(s.imported()).isEqualTo(1);
+        assertThat(s.ignored()).isEqualTo(2);
+        assertThat(s.conflicts()).extracting(ImportSummary.Conflict::object).containsExactlyInAnyOrder("202406", "nowhere0000");
+        assertThat(s.conflicts()).allSatisfy(c -> assertThat(c.indexes()).isEmpty());
+    }
+
+    @Test
+    void conflicts_from_238_are_wrapped_with_409_and_indexes() {
+        sim.version("2.39.1");
+        ImportSummary s = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1"),
+                dv("fbfJHSPpUQD", "202406", "DiszpKrYNg8", "2"), dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "-4")), false, null);
+        assertThat(s.httpStatus()).isEqualTo(409);
+        assertThat(s.status()).isEqualTo("WARNING");
+        assertThat(s.imported()).isEqualTo(1);
+        assertThat(s.conflicts()).extracting(ImportSummary.Conflict::errorCode).containsExactlyInAnyOrder("E7641", "E7619");
+        assertThat(s.conflicts()).flatExtracting(ImportSummary.Conflict::indexes).containsExactlyInAnyOrder(1, 2);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2.37.9", "2.40.4"})
+    void unknown_data_set_is_a_total_rejection(String version) {
+        sim.version(version);
+        ImportSummary s = client.postDataValueSet(tx, "t", new DataValueSetBody("nosuchset00", null, null, null, null,
+                List.of(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1"))), false, null);
+        assertThat(s.rejectedAll()).isTrue();
+        assertThat(s.httpStatus()).isEqualTo(version.startsWith("2.37") ? 200 : 409);
+        assertThat(sim.dataValueCount()).isZero();
+    }
+
+    @Test
+    void dry_run_counts_but_stores_nothing() {
+        ImportSummary s = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), true, null);
+        assertThat(s.imported()).isEqualTo(1);
+        assertThat(sim.dataValueCount()).isZero();
+        assertThat(sim.valuesReceived()).isEqualTo(1);
+    }
+
+    @Test
+    void bad_credentials_token_and_server_errors() {
+        assertThatThrownBy(() -> client(Map.of("dhis2.user", "admin", "dhis2.password", "wrong")).postDataValueSet(tx, "t",
+                set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), false, null))
+                .isInstanceOf(UpstreamException.class).hasMessageContaining("401");
+        ImportSummary viaToken = client(Map.of("dhis2.token", Dhis2Simulator.TOKEN)).postDataValueSet(tx, "t",
+                set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), false, null);
+        assertThat(viaToken.imported()).isEqualTo(1);
+        sim.failNext("POST", "/api/dataValueSets", 500, null);
+        assertThatThrownBy(() -> client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), false, null))
+                .isInstanceOf(UpstreamException.class).hasMessageContaining("500");
+        assertThat(client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), false, null).updated()).isEqualTo(1);
+    }
+
+    static ObjectNode bundle(String te, String en, String ev, String orgUnit) {
+        ObjectNode b = Json.object();
+        ObjectNode t = b.putArray("trackedEntities").addObject().put("trackedEntity", te).put("trackedEntityType", "nEenWmSyUEp").put("orgUnit", orgUnit);
+        t.putArray("attributes").addObject().put("attribute", "w75KJ2mc4zz").put("value", "Amina");
+        ObjectNode e = t.putArray("enrollments").addObject().put("enrollment", en).put("program", "IpHINAT79UW").put("orgUnit", orgUnit)
+                .put("enrolledAt", "2024-03-01").put("occurredAt", "2024-03-01");
+        e.putArray("events").addObject().put("event", ev).put("programStage", "A03MvHHogjR").put("orgUnit", orgUnit)
+                .put("occurredAt", "2024-03-02").putArray("dataValues").addObject().put("dataElement", "UXz7xuGCEhU").put("value", "3.4");
+        return b;
+    }
+
+    @Test
+    void tracker_creates_then_updates_the_same_uids() {
+        TrackerReport r = client.importTracker(tx, "t", bundle("teAAAAAAAA1", "enAAAAAAAA1", "evAAAAAAAA1", "DiszpKrYNg8"), "CREATE_AND_UPDATE", "ALL");
+        assertThat(r.ok()).isTrue();
+        assertThat(r.created()).isEqualTo(3);
+        TrackerReport again = client.importTracker(tx, "t", bundle("teAAAAAAAA1", "enAAAAAAAA1", "evAAAAAAAA1", "DiszpKrYNg8"), "CREATE_AND_UPDATE", "ALL");
+        assertThat(again.updated()).isEqualTo(3);
+        assertThat(sim.trackedEntities()).hasSize(1);
+        assertThat(sim.events()).hasSize(1);
+        assertThat(sim.events().get(0).path("trackedEntity").asText()).isEqualTo("teAAAAAAAA1");
+    }
+
+    @Test
+    void tracker_validation_errors_are_409_per_object_and_atomic() {
+        TrackerReport r = client.importTracker(tx, "t", bundle("teAAAAAAAA2", "enAAAAAAAA2", "evAAAAAAAA2", "nowhere0000"), "CREATE_AND_UPDATE", "ALL");
+        assertThat(r.httpStatus()).isEqualTo(409);
+        assertThat(r.ok()).isFalse();
+        assertThat(r.errors()).extracting(TrackerReport.ObjectReport::errorCode).containsOnly("E1049");
+        assertThat(r.errors()).extracting(TrackerReport.ObjectReport::trackerType).containsExactlyInAnyOrder("TRACKED_ENTITY", "ENROLLMENT", "EVENT");
+        assertThat(sim.trackedEntities()).isEmpty();
+        TrackerReport create = client.importTracker(tx, "t", bundle("teAAAAAAAA3", "enAAAAAAAA3", "evAAAAAAAA3", "DiszpKrYNg8"), "CREATE", "ALL");
+        assertThat(create.ok()).isTrue();
+        TrackerReport dup = client.importTracker(tx, "t", bundle("teAAAAAAAA3", "enAAAAAAAA3", "evAAAAAAAA3", "DiszpKrYNg8"), "CREATE", "ALL");
+        assertThat(dup.errors()).extracting(TrackerReport.ObjectReport::errorCode).contains("E1002");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2.40.4", "2.41.0"})
+    void exports_page_in_both_shapes_and_filter_by_updated_after(String version) {
+        sim.version(version);
+        List<String> uids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) uids.add(sim.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("w75KJ2mc4zz", "p" + i), "clerk"));
+        Map<String, String> q = Map.of("trackedEntityType", "nEenWmSyUEp", "orgUnit", "ImspTQPwCqd", "ouMode", "DESCENDANTS");
+        List<String> seen = new ArrayList<>();
+        int page = 1;
+        TrackerPage p;
+        do {
+            p = client.exportPage(tx, "t", "trackedEntities", q, page++, 2);
+            p.items().forEach(n -> seen.add(n.path("trackedEntity").asText()));
+        } while (p.hasNext() && page < 10);
+        assertThat(seen).containsExactlyElementsOf(uids);
+        String third = sim.trackedEntity(uids.get(2)).orElseThrow().path("updatedAt").asText();
+        Map<String, String> since = new java.util.HashMap<>(q);
+        since.put("updatedAfter", third);
+        assertThat(client.exportPage(tx, "t", "trackedEntities", since, 1, 50).items()).extracting(n -> n.path("trackedEntity").asText())
+                .containsExactlyElementsOf(uids.subList(2, 5));
+        JsonNode edited = sim.trackedEntity(uids.get(0)).orElseThrow();
+        assertThat(edited.path("updatedBy").path("username").asText()).isEqualTo("clerk");
+    }
+}
