@@ -30,8 +30,7 @@ class AggregateTest {
     void reset() {
         f.dhis2.reset();
         f.dhis2.today(LocalDate.of(2024, 3, 15));
-        f.commcare.resetAll();
-        f.receiverAccepts();
+        f.commcare.reset();
     }
 
     static final String MONTHLY = """
@@ -144,7 +143,7 @@ class AggregateTest {
 
     @Test
     void the_pull_channel_streams_the_source_report() throws Exception {
-        f.commcare.stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(200)
+        f.commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody(MONTHLY.replace("\"location\": \"adonkia-chp\"", "\"location\": \"unknown-post\""))));
         f.app.settings().override("aggregate.source.url", "http://localhost:" + f.commcare.port() + "/reports/anc.json");
         MediatorFixture.Reply r = f.call("GET", "/dhis2/aggregate/pull", null);
@@ -153,7 +152,7 @@ class AggregateTest {
         assertThat(f.dhis2.dataValueCount()).isEqualTo(8);
         assertThat(r.orchestrationNames().get(r.orchestrationNames().size() - 1)).startsWith("report source");
 
-        f.commcare.stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(500).withBody("boom")));
+        f.commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(500).withBody("boom")));
         MediatorFixture.Reply down = f.call("GET", "/dhis2/aggregate/pull", null);
         assertThat(down.status()).isEqualTo("Failed");
         assertThat(down.envelope().path("error").path("message").asText()).contains("500");

@@ -1,13 +1,6 @@
 package org.chis.mediator.dhis2;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.post;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
-import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,41 +12,34 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
 
 /**
- * The dhis2 mediator (not registered with a core) against the DHIS2 simulator and a CommCare receiver on
- * WireMock, with the shipped mapping files of mediator-configs/dhis2 and an in-memory state store.
+ * The dhis2 mediator (not registered with a core) against the DHIS2 and CommCare simulators, with the shipped mapping files of mediator-configs/dhis2 and an in-memory state store.
  */
 final class MediatorFixture implements AutoCloseable {
     static final Path CONFIG = Path.of("../../mediator-configs/dhis2").toAbsolutePath().normalize();
-    static final String COMMCARE_DOMAIN = "demo";
-    static final String RECEIVER = "/a/" + COMMCARE_DOMAIN + "/receiver/";
-    static final String SUBMIT_SUCCESS = "<OpenRosaResponse xmlns=\"http://openrosa.org/http/response\"><message nature=\"submit_success\">   √   </message></OpenRosaResponse>";
-    private static final Pattern CASE = Pattern.compile("<case [^>]*case_id=\"([^\"]+)\"[^>]*>(.*?)</case>", Pattern.DOTALL);
+    static final String RECEIVER = "/a/" + CommCareSimulator.DOMAIN + "/receiver/";
 
     final Dhis2Simulator dhis2;
-    final WireMockServer commcare;
+    final CommCareSimulator commcare;
     final MediatorApp app;
     final String dbUrl;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     MediatorFixture(Map<String, String> extra) {
-        this(new Dhis2Simulator(0), new WireMockServer(WireMockConfiguration.options().dynamicPort()), extra,
+        this(new Dhis2Simulator(0), new CommCareSimulator(0), extra,
                 "jdbc:h2:mem:dhis2-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
     }
 
-    MediatorFixture(Dhis2Simulator dhis2, WireMockServer commcare, Map<String, String> extra, String dbUrl) {
+    MediatorFixture(Dhis2Simulator dhis2, CommCareSimulator commcare, Map<String, String> extra, String dbUrl) {
         this.dhis2 = dhis2;
         this.commcare = commcare;
         this.dbUrl = dbUrl;
-        if (!commcare.isRunning()) commcare.start();
-        receiverAccepts();
         this.app = Main.start(settings(extra));
     }
 
@@ -68,21 +54,16 @@ final class MediatorFixture implements AutoCloseable {
         s.put("dhis2.url", dhis2.baseUrl());
         s.put("dhis2.user", Dhis2Simulator.USER);
         s.put("dhis2.password", Dhis2Simulator.PASSWORD);
-        s.put("commcare.url", "http://localhost:" + commcare.port());
-        s.put("commcare.domain", COMMCARE_DOMAIN);
-        s.put("commcare.user", "integration@demo");
-        s.put("commcare.apiKey", "secret-key");
+        s.put("commcare.url", commcare.baseUrl());
+        s.put("commcare.domain", CommCareSimulator.DOMAIN);
+        s.put("commcare.user", CommCareSimulator.USER);
+        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
         s.put("aggregate.mapsDir", "datasets");
         s.put("tracker.mappingsDir", "tracker");
         s.put("import.mapping", "import.json");
         s.put("http.readTimeoutMs", "10000");
         s.putAll(extra);
         return Settings.of(s, CONFIG);
-    }
-
-    void receiverAccepts() {
-        commcare.stubFor(post(urlPathEqualTo(RECEIVER)).atPriority(10)
-                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", "text/xml").withBody(SUBMIT_SUCCESS)));
     }
 
     /** One answer of the mediator: HTTP status and the OpenHIM envelope. */
@@ -108,26 +89,10 @@ final class MediatorFixture implements AutoCloseable {
         return new Reply(r.statusCode(), Json.parse(r.body()));
     }
 
-    /** A case block seen in a submission CommCare accepted. */
-    record SubmittedCase(String caseId, boolean create, String xml) {}
-
-    /** Every case block of every submission the receiver answered 201, in order. */
-    List<SubmittedCase> acceptedCases() {
-        List<ServeEvent> events = new ArrayList<>(commcare.getAllServeEvents());
-        java.util.Collections.reverse(events); // WireMock lists newest first
-        List<SubmittedCase> out = new ArrayList<>();
-        for (ServeEvent e : events) {
-            if (!e.getRequest().getUrl().startsWith(RECEIVER) || e.getResponse().getStatus() != 201) continue;
-            Matcher m = CASE.matcher(e.getRequest().getBodyAsString());
-            while (m.find()) out.add(new SubmittedCase(m.group(1), m.group(2).contains("<create>"), m.group(0)));
-        }
-        return out;
-    }
-
     @Override
     public void close() {
         app.close();
-        commcare.stop();
+        commcare.close();
         dhis2.close();
     }
 }
