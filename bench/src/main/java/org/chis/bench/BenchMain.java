@@ -26,7 +26,10 @@ public final class BenchMain {
             BenchTable table = new BenchTable();
             b.run(table);
             System.out.println(table.markdown());
+            table.note("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version")
+                    + ", " + LocalDate.now());
             table.save(results.resolve(b.name() + ".md"));
+            if (table.chart() != null) table.chart().savePng(results.resolve(b.name() + ".png"));
             ran++;
         }
         if (ran == 0) {

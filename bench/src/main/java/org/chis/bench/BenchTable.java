@@ -14,6 +14,8 @@ import java.util.Set;
 /** Rows of figures (column -> value), printed as a Markdown table and saved under bench/results/. */
 public final class BenchTable {
     private final List<Map<String, Object>> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private Chart chart;
 
     /** Adds a row; use the same column names across rows of a scenario (scenario, concurrency, msg/s, p50 ms ...). */
     public synchronized void add(Map<String, Object> row) {
@@ -22,6 +24,17 @@ public final class BenchTable {
     }
 
     public synchronized List<Map<String, Object>> rows() { return List.copyOf(rows); }
+
+    /** A line printed under the table (targets met or missed, how it was measured). */
+    public synchronized void note(String line) {
+        notes.add(line);
+        System.out.println("  note: " + line);
+    }
+
+    /** A chart saved as {@code bench/results/<name>.png} beside the table. */
+    public synchronized void chart(Chart c) { this.chart = c; }
+
+    public synchronized Chart chart() { return chart; }
 
     public synchronized String markdown() {
         Set<String> columns = new LinkedHashSet<>();
@@ -35,6 +48,8 @@ public final class BenchTable {
             for (String c : columns) md.append(' ').append(format(r.get(c))).append(" |");
             md.append('\n');
         }
+        if (!notes.isEmpty()) md.append('\n');
+        for (String n : notes) md.append("- ").append(n).append('\n');
         return md.toString();
     }
 

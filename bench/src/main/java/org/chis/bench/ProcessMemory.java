@@ -1,0 +1,49 @@
+package org.chis.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Peak resident memory (Linux {@code VmHWM}) of a process, and the peak heap of this JVM. */
+public final class ProcessMemory {
+    private ProcessMemory() {}
+
+    /** Peak RSS in MB of process {@code pid} ({@code /proc/<pid>/status} VmHWM); -1 when unknown (not Linux, gone). */
+    public static double peakRssMb(long pid) {
+        return statusKb(Path.of("/proc", String.valueOf(pid), "status"), "VmHWM:") / 1024.0;
+    }
+
+    /** Current RSS in MB of process {@code pid} (VmRSS). */
+    public static double rssMb(long pid) {
+        return statusKb(Path.of("/proc", String.valueOf(pid), "status"), "VmRSS:") / 1024.0;
+    }
+
+    public static double selfPeakRssMb() { return peakRssMb(ProcessHandle.current().pid()); }
+
+    /** Sum of the heap pools' peak usage since start (or the last reset) in MB. */
+    public static double peakHeapMb() {
+        long bytes = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) bytes += pool.getPeakUsage().getUsed();
+        }
+        return bytes / (1024.0 * 1024.0);
+    }
+
+    public static void resetPeakHeap() {
+        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    }
+
+    private static long statusKb(Path status, String field) {
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith(field)) return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]);
+            }
+        } catch (IOException | RuntimeException e) {
+            // process gone or not Linux
+        }
+        return -1024;
+    }
+}
