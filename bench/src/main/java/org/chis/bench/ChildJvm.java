@@ -35,6 +35,8 @@ public final class ChildJvm implements AutoCloseable {
         cmd.add("-Xmx" + heap);
         cmd.add("-XX:+UseSerialGC".equals(System.getProperty("bench.childGc")) ? "-XX:+UseSerialGC" : "-XX:+UseParallelGC");
         cmd.add("-Dfile.encoding=UTF-8");
+        // e.g. -Dbench.childJvmArgs="-XX:StartFlightRecording=filename=/tmp/m.jfr" to profile the mediator
+        for (String extra : System.getProperty("bench.childJvmArgs", "").split(" ")) if (!extra.isBlank()) cmd.add(extra);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());

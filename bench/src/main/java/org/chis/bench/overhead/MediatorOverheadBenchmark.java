@@ -29,12 +29,16 @@ import org.chis.openhim.local.OpenHimCore;
  * same run. Then the mediator's peak RSS/heap, and its start-to-registered time against a real OpenHIM core.
  */
 public final class MediatorOverheadBenchmark implements Benchmark {
-    static final int[] CONCURRENCY = {1, 16, 64, 200};
-    static final int[] LATENCY_MS = {0, 5};
+    static final int[] CONCURRENCY = ints("bench.concurrency", "1,16,64,200");
+    static final int[] LATENCY_MS = ints("bench.latencies", "0,5");
     private static final String INBOUND_USER = "openhim-core";
     private static final String INBOUND_PASSWORD = "bench-inbound-secret";
     private static final String BODY = "{\"form\":\"anc-visit\",\"patient\":\"10001-A\",\"visitDate\":\"2026-11-02\","
             + "\"observations\":[{\"code\":\"5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"value\":61.5},{\"code\":\"5090AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"value\":162}]}";
+
+    private static int[] ints(String property, String fallback) {
+        return java.util.Arrays.stream(System.getProperty(property, fallback).split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
+    }
 
     @Override
     public String name() { return "mediator-overhead"; }
@@ -97,7 +101,7 @@ public final class MediatorOverheadBenchmark implements Benchmark {
         addedP99At200.forEach((latency, added) -> table.note(String.format(
                 "target added p99 <= 2 ms at 200 concurrent, upstream %d ms: %.2f ms -> %s", latency, added, added <= 2.0 ? "MET" : "MISSED")));
         table.note(String.format("mediator JVM (-Xmx256m, ParallelGC) during all load: peak RSS %.0f MB, peak heap (sum of pool peaks) %.0f MB", rssPeak, heapPeak));
-        startToRegistered(table, client, logs);
+        if (Integer.getInteger("bench.registrationRuns", 3) > 0) startToRegistered(table, client, logs);
         table.note("load: closed loop, " + warmup.toSeconds() + " s warm-up + " + measure.toSeconds() + " s measured per cell, JDK HttpClient (HTTP/1.1 keep-alive); "
                 + "driver, WireMock and mediator share the machine's cores");
     }
