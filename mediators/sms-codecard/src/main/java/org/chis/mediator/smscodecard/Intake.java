@@ -1,0 +1,222 @@
+package org.chis.mediator.smscodecard;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.Ledger;
+import org.chis.common.store.StoreException;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.systems.rapidpro.FlowWebhook;
+import org.chis.mediator.smscodecard.card.CodeCard;
+import org.chis.mediator.smscodecard.card.DerivedField;
+import org.chis.mediator.smscodecard.parse.MessageParser;
+import org.chis.mediator.smscodecard.parse.Parsed;
+import org.chis.mediator.smscodecard.parse.Problem;
+import org.chis.mediator.smscodecard.parse.Ranges;
+import org.chis.mediator.smscodecard.parse.Value;
+import org.chis.mediator.smscodecard.reply.Reference;
+import org.chis.mediator.smscodecard.reply.Replies;
+import org.chis.mediator.smscodecard.reply.ReplyKind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One message from arrival to outcome, in the order the replies promise: syntax, sender registered and allowed,
+ * patient exists, ranges, duplicate; then forwarding and the warehouse. Idempotent by message uuid (ledger):
+ * a message seen before gets its recorded outcome, never a second record. Temporary faults are retried (503)
+ * up to {@code maxAttempts}; the last one answers the system-fault reply, once.
+ */
+public final class Intake {
+    private static final Logger log = LoggerFactory.getLogger(Intake.class);
+    static final String LEDGER_KIND = "sms-message";
+
+    private final MessageParser parser;
+    private final Senders senders;
+    private final OpenMrsClient openmrs;
+    private final Forwarding forwarding;
+    private final Warehouse warehouse;
+    private final Ledger ledger;
+    private final Replies replies;
+    private final Clock clock;
+    private final ZoneId zone;
+    private final int maxAttempts;
+
+    public Intake(MessageParser parser, Senders senders, OpenMrsClient openmrs, Forwarding forwarding, Warehouse warehouse,
+                  Replies replies, Clock clock, ZoneId zone, int maxAttempts) {
+        this.parser = parser;
+        this.senders = senders;
+        this.openmrs = openmrs;
+        this.forwarding = forwarding;
+        this.warehouse = warehouse;
+        this.ledger = warehouse.store().ledger();
+        this.replies = replies;
+        this.clock = clock;
+        this.zone = zone;
+        this.maxAttempts = Math.max(1, maxAttempts);
+    }
+
+    public Outcome process(TransactionContext tx, FlowWebhook m) {
+        String ref = Reference.of(m.messageUuid());
+        tx.property("sms.ref", ref);
+        String key = "sms:" + m.messageUuid();
+        Ledger.Claim claim;
+        try {
+            claim = ledger.claim(key, LEDGER_KIND, Duration.ofMinutes(2));
+        } catch (StoreException e) {
+            return Outcome.temporary(ref, "state store: " + e.getMessage());
+        }
+        switch (claim.result()) {
+            case DONE -> {
+                tx.property("sms.outcome", "repeat of a message already answered");
+                return Outcome.fromJson(Json.parse(claim.outcome()), true);
+            }
+            case IN_PROGRESS -> {
+                return Outcome.temporary(ref, "message " + m.messageUuid() + " is being processed by an earlier delivery");
+            }
+            default -> { }
+        }
+        boolean faultReplied = claim.result() == Ledger.ClaimResult.RETRY && claim.outcome() != null
+                && Json.parse(claim.outcome()).path("faultReplied").asBoolean(false);
+        Instant now = clock.instant();
+        Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
+        String lang = replies.language(m.language(), sender == null ? null : sender.language());
+        try {
+            Outcome o = decide(tx, m, ref, key, sender, lang, now, claim.attempts() > 1);
+            if (faultReplied) o = o.silent();
+            tx.property("sms.outcome", o.kind().jsonName());
+            return o;
+        } catch (UpstreamException | StoreException | Forwarding.ForwardingFailed e) {
+            log.warn("message {} ({}): attempt {} failed: {}", m.messageUuid(), ref, claim.attempts(), e.getMessage());
+            tx.property("sms.outcome", "fault, attempt " + claim.attempts());
+            if (faultReplied || claim.attempts() < maxAttempts) {
+                failQuietly(key, "{\"temporary\":true,\"faultReplied\":" + faultReplied + "}");
+                return Outcome.temporary(ref, e.getMessage());
+            }
+            CodeCard card = cardOf(m.text());
+            String text = replies.simple(lang, ReplyKind.SYSTEM_FAULT, card, null, null, ref);
+            Outcome o = new Outcome(ReplyKind.SYSTEM_FAULT, text, ref, lang, true, null, e.getMessage(), false);
+            try {
+                warehouse.logMessage(m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null);
+            } catch (StoreException ignored) {
+                // the store may be what failed; the reply still goes
+            }
+            failQuietly(key, "{\"faultReplied\":true}");
+            return o;
+        }
+    }
+
+    private Outcome decide(TransactionContext tx, FlowWebhook m, String ref, String key, Sender sender, String lang, Instant now, boolean retry) {
+        LocalDate today = LocalDate.ofInstant(now, zone);
+        Parsed parsed = parser.parse(m.text(), today);
+        if (parsed.problem() != null) return answer(m, key, ref, lang, parsed.problem().kind(), replies.problem(lang, parsed.problem(), ref), null);
+        if (sender == null) return answer(m, key, ref, lang, ReplyKind.NOT_REGISTERED, replies.simple(lang, ReplyKind.NOT_REGISTERED, null, null, null, ref), null);
+        if (parsed.isUndo()) return undo(tx, m, key, ref, lang, parsed.undoRef(), now);
+        CodeCard card = parsed.card();
+        if (!sender.allowed(card.keyword())) return answer(m, key, ref, lang, ReplyKind.NOT_ALLOWED, replies.simple(lang, ReplyKind.NOT_ALLOWED, card, null, null, ref), null);
+        String patientId = null;
+        String patientUuid = null;
+        if (card.patientField() != null) {
+            Value id = parsed.value(card.patientField());
+            if (id != null) {
+                patientId = (String) id.value();
+                patientUuid = patientUuid(tx, patientId).orElse(null);
+                if (patientUuid == null) {
+                    return answer(m, key, ref, lang, ReplyKind.PATIENT_NOT_FOUND, replies.simple(lang, ReplyKind.PATIENT_NOT_FOUND, card, patientId, null, ref), null);
+                }
+            }
+        }
+        Problem range = Ranges.check(parsed, today);
+        if (range != null) return answer(m, key, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
+        Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(Report.duplicateKey(parsed));
+        if (dup.isPresent() && !dup.get().messageUuid().equals(m.messageUuid())) {
+            return answer(m, key, ref, lang, ReplyKind.ALREADY_RECEIVED,
+                    replies.simple(lang, ReplyKind.ALREADY_RECEIVED, card, Report.duplicateText(parsed), dup.get().ref(), ref), null);
+        }
+        Map<String, LocalDate> derived = new LinkedHashMap<>();
+        for (DerivedField d : card.derived()) {
+            Value from = parsed.value(d.from());
+            if (from != null && from.value() instanceof LocalDate date) derived.put(d.name(), date.plusDays(d.addDays()));
+        }
+        Report report = new Report(m.messageUuid(), ref, parsed, Map.copyOf(derived), sender, phone(m), patientId, patientUuid, now);
+        Forwarding.Forwarded f = forwarding.forward(tx, report, retry);
+        String text = replies.ok(lang, parsed, derived, ref);
+        Outcome o = new Outcome(ReplyKind.OK, text, ref, lang, true, ref, null, false);
+        warehouse.store().inTransaction(c -> {
+            warehouse.insert(c, report, f.encounterUuid(), f.eventId());
+            warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null, now);
+            ledger.succeed(c, key, o.toJson().toString());
+            return null;
+        });
+        tx.property("sms.record", ref);
+        if (f.encounterUuid() != null) tx.property("openmrs.encounter", f.encounterUuid());
+        return o;
+    }
+
+    private Outcome undo(TransactionContext tx, FlowWebhook m, String key, String ref, String lang, String undoRef, Instant now) {
+        Optional<Warehouse.Stored> found = warehouse.byRef(undoRef);
+        String phone = phone(m);
+        if (found.isEmpty() || !found.get().phone().equals(phone)) {
+            return answer(m, key, ref, lang, ReplyKind.UNDO_NOT_FOUND, replies.simple(lang, ReplyKind.UNDO_NOT_FOUND, null, undoRef, null, ref), null);
+        }
+        Warehouse.Stored s = found.get();
+        if (!s.status().equals("ACTIVE")) {
+            return answer(m, key, ref, lang, ReplyKind.ALREADY_UNDONE, replies.simple(lang, ReplyKind.ALREADY_UNDONE, null, undoRef, null, ref), null);
+        }
+        if (forwarding.sendsTo("openmrs")) forwarding.retract(tx, s.encounterUuid());
+        String text = replies.simple(lang, ReplyKind.UNDONE, null, undoRef, null, ref);
+        Outcome o = new Outcome(ReplyKind.UNDONE, text, ref, lang, true, undoRef, null, false);
+        warehouse.store().inTransaction(c -> {
+            warehouse.retract(c, undoRef, now);
+            warehouse.logMessage(c, m.messageUuid(), ref, phone, m.text(), o.kind().jsonName(), text, lang, null, now);
+            ledger.succeed(c, key, o.toJson().toString());
+            return null;
+        });
+        tx.property("sms.retracted", undoRef);
+        return o;
+    }
+
+    /** A user-fixable answer: logged with the ledger's success, so a repeat gets the same reply and nothing is written. */
+    private Outcome answer(FlowWebhook m, String key, String ref, String lang, ReplyKind kind, String text, String recordRef) {
+        Outcome o = new Outcome(kind, text, ref, lang, true, recordRef, null, false);
+        warehouse.store().inTransaction(c -> {
+            warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), kind.jsonName(), text, lang, null, clock.instant());
+            ledger.succeed(c, key, o.toJson().toString());
+            return null;
+        });
+        return o;
+    }
+
+    private Optional<String> patientUuid(TransactionContext tx, String identifier) {
+        List<JsonNode> found = openmrs.patientsByIdentifier(tx, identifier);
+        for (JsonNode p : found) {
+            if (!p.path("voided").asBoolean(false)) return Optional.ofNullable(OpenMrsClient.uuidOf(p));
+        }
+        return Optional.empty();
+    }
+
+    private CodeCard cardOf(String text) {
+        Parsed p = parser.parse(text, LocalDate.ofInstant(clock.instant(), zone));
+        return p.card();
+    }
+
+    private static String phone(FlowWebhook m) { return m.phone() != null ? m.phone() : m.urn(); }
+
+    private void failQuietly(String key, String outcome) {
+        try {
+            ledger.fail(key, outcome);
+        } catch (RuntimeException e) {
+            // the lease runs out and the key becomes claimable again anyway
+            log.warn("ledger: could not record the failure of {}: {}", key, e.getMessage());
+        }
+    }
+}
