@@ -226,7 +226,12 @@ public final class CommCareSimulator implements AutoCloseable {
 
     private final class Transformer implements ResponseDefinitionTransformerV2 {
         @Override
-        public ResponseDefinition transform(ServeEvent serveEvent) { return handle(serveEvent.getRequest()); }
+        public ResponseDefinition transform(ServeEvent serveEvent) {
+            ResponseDefinition answer = handle(serveEvent.getRequest());
+            // keep a stub's delay (slowNext): the answer is built from scratch here
+            Integer delay = serveEvent.getResponseDefinition().getFixedDelayMilliseconds();
+            return delay == null ? answer : ResponseDefinitionBuilder.like(answer).withFixedDelay(delay).build();
+        }
 
         @Override
         public boolean applyGlobally() { return false; }

@@ -105,9 +105,40 @@ public final class AtomFeedReader {
             StringBuilder content = new StringBuilder();
             for (Content c : e.getContents()) if (c.getValue() != null) content.append(c.getValue());
             entries.add(new FeedEntry(e.getId(), e.getTitle(), cats, instant(e.getUpdated()), instant(e.getPublished()),
-                    content.toString().trim()));
+                    contentText(content.toString())));
         }
         return new FeedPage(self == null ? requestedUrl : self, via, prev, next, instant(feed.getUpdated()), entries);
+    }
+
+    /**
+     * Rome treats {@code application/vnd.atomfeed+xml} content as XML and hands back the element's inner markup
+     * verbatim, CDATA markers and entity escapes included; the publishers mean plain text (a path or JSON).
+     */
+    static String contentText(String raw) {
+        String t = raw == null ? "" : raw.trim();
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < t.length()) {
+            int cdata = t.indexOf("<![CDATA[", i);
+            if (cdata < 0) {
+                out.append(unescape(t.substring(i)));
+                break;
+            }
+            out.append(unescape(t.substring(i, cdata)));
+            int end = t.indexOf("]]>", cdata);
+            if (end < 0) {
+                out.append(t.substring(cdata + 9));
+                break;
+            }
+            out.append(t, cdata + 9, end);
+            i = end + 3;
+        }
+        return out.toString().trim();
+    }
+
+    private static String unescape(String s) {
+        if (s.indexOf('&') < 0) return s;
+        return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&");
     }
 
     private static Instant instant(Date d) { return d == null ? null : d.toInstant(); }

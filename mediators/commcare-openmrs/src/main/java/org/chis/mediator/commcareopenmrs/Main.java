@@ -17,6 +17,7 @@ public final class Main {
         app.healthFact("database", store::healthy);
         // forms -> OpenMRS routes are installed here (forms package)
         // OpenMRS atom feeds -> CommCare routes are installed here (feeds package)
+        org.chis.mediator.commcareopenmrs.feeds.FeedSync.install(app, store);
         return app.start();
     }
 

@@ -1,0 +1,220 @@
+package org.chis.mediator.commcareopenmrs.feeds;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.IdMap;
+import org.chis.common.systems.commcare.CaseBlock;
+import org.chis.common.systems.commcare.CommCareCase;
+import org.chis.common.systems.commcare.CommCareClient;
+import org.chis.common.systems.commcare.FormSubmission;
+import org.chis.common.systems.openmrs.FeedEntry;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.systems.openmrs.StableUuid;
+
+/**
+ * Applies one OpenMRS feed entry to CommCare: reads the changed patient or encounter, finds the patient's case
+ * (id map, then external_id), and submits one form whose case block creates or updates the case. Every write is
+ * repeatable: the case id of a new case and the form's instanceID are derived from the patient uuid / entry id and
+ * the changes, so a retry after a lost answer is ignored by HQ instead of writing twice.
+ */
+final class EntryApplier {
+    /** IdMap namespace: CommCare case id -> OpenMRS patient uuid (shared with the forms side). */
+    static final String CASE_TO_PATIENT = "case->patient";
+
+    enum Result { CREATED, UPDATED, UNCHANGED, ECHO, GONE }
+
+    record Applied(Result result, String subject, String caseId, String detail) {}
+
+    /** A later entry of a patient whose earlier entry is parked: it must wait behind it. */
+    static final class WaitingBehind extends RuntimeException {
+        WaitingBehind(String subject) { super("waiting behind an earlier failed entry of patient " + subject); }
+    }
+
+    private final OpenMrsClient openmrs;
+    private final CommCareClient commcare;
+    private final FeedMapping mapping;
+    private final IdMap idMap;
+    private final List<String> encounterEchoNamespaces;
+    private final List<String> patientEchoNamespaces;
+
+    EntryApplier(OpenMrsClient openmrs, CommCareClient commcare, FeedMapping mapping, IdMap idMap,
+                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces) {
+        this.openmrs = openmrs;
+        this.commcare = commcare;
+        this.mapping = mapping;
+        this.idMap = idMap;
+        this.encounterEchoNamespaces = List.copyOf(encounterEchoNamespaces);
+        this.patientEchoNamespaces = List.copyOf(patientEchoNamespaces);
+    }
+
+    /**
+     * @param subject set to the patient uuid as soon as it is known (the caller parks failures under it)
+     * @param blocked true when a patient has parked entries this one must wait behind (null = do not check)
+     */
+    Applied apply(TransactionContext tx, String feed, FeedEntry entry, AtomicReference<String> subject, Predicate<String> blocked) {
+        String kind = entry.resourceKind();
+        String uuid = entry.resourceUuid();
+        if (uuid == null) throw new UpstreamException("feed entry " + entry.id() + " names no resource uuid: '" + entry.content() + "'", 0);
+        Instant at = entry.updated() != null ? entry.updated() : entry.published();
+        if ("encounter".equals(kind)) return encounter(tx, entry, uuid, at, subject, blocked);
+        if ("patient".equals(kind) || "person".equals(kind)) return patient(tx, entry, uuid, at, subject, blocked);
+        throw new UpstreamException("feed " + feed + " entry " + entry.id() + ": resource kind '" + kind + "' is not handled", 0);
+    }
+
+    private Applied patient(TransactionContext tx, FeedEntry entry, String patientUuid, Instant at, AtomicReference<String> subject,
+                            Predicate<String> blocked) {
+        subject.set(patientUuid);
+        if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
+        if (ours(patientEchoNamespaces, patientUuid)) return new Applied(Result.ECHO, patientUuid, null, "patient written by the suite");
+        Optional<JsonNode> json = openmrs.getPath(tx, "OpenMRS get patient", entry.resourcePath());
+        if (json.isEmpty()) return new Applied(Result.GONE, patientUuid, null, "patient no longer exists in OpenMRS");
+        OpenMrsPatient p = new OpenMrsPatient(json.get());
+        Optional<CommCareCase> current = caseOf(tx, patientUuid);
+        Map<String, String> changes = patientChanges(p, current.orElse(null), at);
+        if (current.isPresent() && changes.isEmpty()) return new Applied(Result.UNCHANGED, patientUuid, current.get().caseId(), "case already up to date");
+        String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
+        CaseBlock block = block(caseId, current.isEmpty(), p, changes, at);
+        FormSubmission form = form(entry, "OpenMRS patient", changes).addCase(block);
+        form.question("openmrs_patient_uuid", patientUuid);
+        commcare.submit(tx, form);
+        remember(caseId, patientUuid);
+        return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, changes.keySet().toString());
+    }
+
+    private Applied encounter(TransactionContext tx, FeedEntry entry, String encounterUuid, Instant at, AtomicReference<String> subject,
+                              Predicate<String> blocked) {
+        subject.set("encounter:" + encounterUuid);
+        if (ours(encounterEchoNamespaces, encounterUuid)) {
+            return new Applied(Result.ECHO, null, null, "encounter " + encounterUuid + " was created by the suite");
+        }
+        Optional<JsonNode> found = openmrs.getPath(tx, "OpenMRS get encounter", entry.resourcePath());
+        if (found.isEmpty()) return new Applied(Result.GONE, null, null, "encounter no longer exists in OpenMRS");
+        JsonNode enc = found.get();
+        String patientUuid = enc.path("patient").path("uuid").asText(enc.path("patientUuid").asText(null));
+        if (patientUuid == null || patientUuid.isBlank()) throw new UpstreamException("encounter " + encounterUuid + " has no patient", 0);
+        subject.set(patientUuid);
+        if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
+        if (enc.path("voided").asBoolean(false)) return new Applied(Result.GONE, patientUuid, null, "encounter is voided");
+
+        Optional<CommCareCase> current = caseOf(tx, patientUuid);
+        OpenMrsPatient patient = null;
+        Map<String, String> changes = new LinkedHashMap<>();
+        if (current.isEmpty()) {
+            // the patient's case comes first: its entry may be further down the patient feed or was before our start
+            patient = new OpenMrsPatient(openmrs.patient(tx, patientUuid)
+                    .orElseThrow(() -> new UpstreamException("encounter " + encounterUuid + ": patient " + patientUuid + " not found in OpenMRS", 404)));
+            changes.putAll(patientChanges(patient, null, at));
+        }
+        Map<String, String> observed = observations(enc);
+        changes.putAll(CaseChanges.compute(mapping.observations(), observed::get, current.orElse(null), at));
+        String when = text(enc, "encounterDatetime", "encounterDateTime");
+        String type = enc.path("encounterType").isObject() ? enc.path("encounterType").path("display").asText(null) : text(enc, "encounterType");
+        if (mapping.encounterDateProperty() != null && when != null) {
+            CaseChanges.property(changes, mapping.encounterDateProperty(), when.length() >= 10 ? when.substring(0, 10) : when,
+                    ConflictPolicy.OPENMRS_WINS, current.orElse(null), at);
+        }
+        if (mapping.encounterTypeProperty() != null && type != null) {
+            CaseChanges.property(changes, mapping.encounterTypeProperty(), type, ConflictPolicy.OPENMRS_WINS, current.orElse(null), at);
+        }
+        String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
+        // a new encounter is always recorded as a form (the encounter is an event in CommCare), even with no property change
+        CaseBlock block = block(caseId, current.isEmpty(), patient, changes, at);
+        FormSubmission form = form(entry, "OpenMRS encounter", changes).addCase(block);
+        form.question("openmrs_encounter_uuid", encounterUuid).question("openmrs_patient_uuid", patientUuid)
+                .question("encounter_type", type).question("encounter_datetime", when);
+        commcare.submit(tx, form);
+        remember(caseId, patientUuid);
+        return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, "encounter " + encounterUuid);
+    }
+
+    private Map<String, String> patientChanges(OpenMrsPatient p, CommCareCase current, Instant at) {
+        Map<String, String> changes = new LinkedHashMap<>();
+        CaseChanges.property(changes, "case_name", p.field(mapping.caseNameFrom()) == null ? p.fullName() : p.field(mapping.caseNameFrom()),
+                ConflictPolicy.OPENMRS_WINS, current, at);
+        changes.putAll(CaseChanges.compute(mapping.patient(), p::field, current, at));
+        String uuidShadow = current == null ? null : current.property("openmrs_uuid");
+        if (!p.uuid().equals(uuidShadow)) changes.put("openmrs_uuid", p.uuid());
+        String voided = String.valueOf(p.voided());
+        String voidedShadow = current == null ? null : current.property("openmrs_voided");
+        if (p.voided() && !voided.equals(voidedShadow) || !p.voided() && "true".equals(voidedShadow)) changes.put("openmrs_voided", voided);
+        return changes;
+    }
+
+    private CaseBlock block(String caseId, boolean create, OpenMrsPatient patient, Map<String, String> changes, Instant at) {
+        CaseBlock b = CaseBlock.of(caseId).dateModified(at == null ? Instant.now() : at);
+        Map<String, String> updates = new LinkedHashMap<>(changes);
+        if (create) {
+            String name = updates.getOrDefault("case_name", patient == null ? caseId : patient.fullName());
+            b.create(mapping.caseType(), name, mapping.ownerId());
+            String uuid = updates.get("openmrs_uuid");
+            if (uuid != null) b.externalId(uuid);
+        }
+        b.setAll(updates);
+        return b;
+    }
+
+    private FormSubmission form(FeedEntry entry, String name, Map<String, String> changes) {
+        // same entry + same changes -> same instanceID: HQ ignores the repeat of a submission it already has
+        String instanceId = StableUuid.of("openmrs-feed-entry", entry.id(), new java.util.TreeMap<>(changes).toString());
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        return new FormSubmission(mapping.xmlns(), instanceId).name(name).deviceId("chis-openmrs-atomfeed")
+                .user(mapping.ownerId(), "chis-openmrs-feed").times(now, now).question("openmrs_feed_entry", entry.id());
+    }
+
+    /** Concept uuid -> value of every observation (group members too); coded answers as the answer concept's uuid. */
+    static Map<String, String> observations(JsonNode encounter) {
+        Map<String, String> out = new LinkedHashMap<>();
+        JsonNode obs = encounter.has("obs") ? encounter.get("obs") : encounter.path("observations");
+        collect(obs, out);
+        return out;
+    }
+
+    private static void collect(JsonNode list, Map<String, String> out) {
+        for (JsonNode o : list) {
+            if (o.path("voided").asBoolean(false)) continue;
+            String concept = o.path("concept").path("uuid").asText(o.path("conceptUuid").asText(null));
+            JsonNode v = o.path("value");
+            if (concept != null && !v.isMissingNode() && !v.isNull()) {
+                out.put(concept, v.isObject() ? v.path("uuid").asText(v.path("display").asText()) : v.asText());
+            }
+            collect(o.path("groupMembers"), out);
+        }
+    }
+
+    private Optional<CommCareCase> caseOf(TransactionContext tx, String patientUuid) {
+        Optional<String> mapped = idMap.source(CASE_TO_PATIENT, patientUuid);
+        if (mapped.isPresent()) {
+            Optional<CommCareCase> c = commcare.caseById(tx, mapped.get());
+            if (c.isPresent()) return c;
+        }
+        return commcare.caseByExternalId(tx, patientUuid);
+    }
+
+    private void remember(String caseId, String patientUuid) {
+        if (idMap.source(CASE_TO_PATIENT, patientUuid).isEmpty() && idMap.target(CASE_TO_PATIENT, caseId).isEmpty()) {
+            idMap.put(CASE_TO_PATIENT, caseId, patientUuid);
+        }
+    }
+
+    private boolean ours(List<String> namespaces, String uuid) {
+        for (String ns : namespaces) if (idMap.source(ns, uuid).isPresent()) return true;
+        return false;
+    }
+
+    /** The case id of a case we create for a patient: the same on every retry. */
+    static String newCaseId(String patientUuid) { return StableUuid.of("openmrs-patient", patientUuid, "case"); }
+
+    private static String text(JsonNode n, String... fields) {
+        for (String f : fields) if (n.hasNonNull(f) && !n.get(f).isObject()) return n.get(f).asText();
+        return null;
+    }
+}

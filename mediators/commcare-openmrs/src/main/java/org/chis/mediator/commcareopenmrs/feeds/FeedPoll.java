@@ -1,0 +1,286 @@
+package org.chis.mediator.commcareopenmrs.feeds;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.FailedEvent;
+import org.chis.common.store.FailedEvents;
+import org.chis.common.store.FeedMarkers;
+import org.chis.common.store.Ledger;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.openmrs.AtomFeedReader;
+import org.chis.common.systems.openmrs.FeedEntry;
+import org.chis.common.systems.openmrs.FeedPage;
+
+/**
+ * One bounded batch over the OpenMRS feeds (patient first, then encounter), shaped after the ICT4H atomfeed client:
+ * <ol>
+ * <li>parked entries that are due are retried, oldest first, each only when no older parked entry of the same
+ * patient remains (per-patient order);</li>
+ * <li>new entries are read from the stored marker on: each is applied, then its ledger record and the marker
+ * advance are committed in one transaction. A failing entry is parked in {@code failed_event} with a back-off, in
+ * that same transaction, and the feed goes on with other patients; later entries of its patient are parked behind
+ * it;</li>
+ * <li>when a feed holds {@code maxFailedEvents} parked entries it stops taking new ones (circuit breaker) and the
+ * poll answers Failed, so a systematic fault halts the feed loudly instead of parking thousands of entries.</li>
+ * </ol>
+ * One poll runs at a time across replicas (a lock row in the state store).
+ */
+final class FeedPoll {
+    static final String LOCK = "openmrs-feeds/poll";
+
+    /** Settings of the batch: size, breaker cap, retry back-off, where a feed without a marker starts. */
+    record Limits(int batchSize, int maxFailedEvents, Duration retryBase, Duration retryMax, boolean startAtBeginning, Duration lease) {}
+
+    private final AtomFeedReader reader;
+    private final EntryApplier applier;
+    private final StateStore store;
+    private final List<String> feeds;
+    private final Limits limits;
+    private final Clock clock;
+
+    FeedPoll(AtomFeedReader reader, EntryApplier applier, StateStore store, List<String> feeds, Limits limits, Clock clock) {
+        this.reader = reader;
+        this.applier = applier;
+        this.store = store;
+        this.feeds = List.copyOf(feeds);
+        this.limits = limits;
+        this.clock = clock;
+    }
+
+    /** What one poll did; {@code stopped} names why a feed halted (breaker, lost marker), null when healthy. */
+    static final class Report {
+        final ObjectNode json = Json.object();
+        int applied;
+        int failed;
+        String stopped;
+        boolean busy;
+        boolean more;
+
+        ObjectNode feed(String name) {
+            ObjectNode f = json.with("feeds").with(name);
+            for (String k : List.of("read", "created", "updated", "unchanged", "echo", "gone", "failed", "waiting", "retried", "resolved")) {
+                if (!f.has(k)) f.put(k, 0);
+            }
+            return f;
+        }
+
+        void count(String feed, String what) {
+            ObjectNode f = feed(feed);
+            f.put(what, f.get(what).asInt() + 1);
+        }
+    }
+
+    Report run(TransactionContext tx) {
+        Report report = new Report();
+        boolean locked = store.inTransaction(c -> {
+            if (!store.feedMarkers().tryLock(c, LOCK)) return false;
+            // the lock lives as long as this transaction: the whole batch runs inside it, on other connections
+            int budget = limits.batchSize();
+            for (String feed : feeds) {
+                budget = feed(tx, feed, budget, report);
+            }
+            report.more = budget <= 0;
+            return true;
+        });
+        report.busy = !locked;
+        report.json.put("more", report.more);
+        return report;
+    }
+
+    private int feed(TransactionContext tx, String feed, int budget, Report report) {
+        report.feed(feed);
+        budget = retryParked(tx, feed, budget, report);
+        FailedEvents failed = store.failedEvents();
+        if (failed.count(feed) >= limits.maxFailedEvents()) {
+            breaker(feed, report);
+            return budget;
+        }
+        FeedMarkers markers = store.feedMarkers();
+        FeedMarker marker = FeedMarker.parse(markers.get(feed).orElse(null));
+        FeedPage page;
+        int start;
+        if (marker == null || marker.pageUrl() == null) {
+            FeedPage recent = reader.recent(tx, feed);
+            if (!limits.startAtBeginning()) {
+                // "recent" start: no history replay, like HQ; everything published from now on is read
+                int last = recent.entries().size();
+                String lastId = last == 0 ? null : recent.entries().get(last - 1).id();
+                FeedMarker begin = new FeedMarker(recent.viaUrl() != null ? recent.viaUrl() : recent.selfUrl(), lastId);
+                store.inTransaction(c -> {
+                    markers.advance(c, feed, begin.toJson());
+                    return null;
+                });
+                report.feed(feed).put("marker", begin.toJson());
+                return budget;
+            }
+            page = recent.prevArchive() == null ? recent : reader.page(tx, reader.pageUrl(feed, 1));
+            start = 0;
+        } else {
+            page = reader.page(tx, marker.pageUrl());
+            if (marker.lastEntryId() == null) {
+                start = 0;
+            } else {
+                int at = page.indexOf(marker.lastEntryId());
+                if (at < 0) {
+                    report.stopped = "feed " + feed + ": the last entry read (" + marker.lastEntryId() + ") is not on " + marker.pageUrl()
+                            + " any more (was OpenMRS restored or its feed rebuilt?). Not skipping: fix the marker in feed_marker and poll again.";
+                    report.feed(feed).put("stopped", report.stopped);
+                    return budget;
+                }
+                start = at + 1;
+            }
+        }
+        while (true) {
+            String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
+            List<FeedEntry> entries = page.entries();
+            for (int i = start; i < entries.size(); i++) {
+                if (budget <= 0) return 0;
+                budget--;
+                process(tx, feed, entries.get(i), new FeedMarker(pageUrl, entries.get(i).id()), report);
+                if (failed.count(feed) >= limits.maxFailedEvents()) {
+                    breaker(feed, report);
+                    return budget;
+                }
+            }
+            if (page.nextArchive() == null) break;
+            page = reader.page(tx, page.nextArchive());
+            start = 0;
+        }
+        report.feed(feed).put("marker", markers.get(feed).orElse(null));
+        return budget;
+    }
+
+    private void breaker(String feed, Report report) {
+        List<FailedEvent> parked = store.failedEvents().all(feed);
+        String oldest = parked.isEmpty() ? "" : " Oldest: entry " + parked.get(0).entryId() + " (" + parked.get(0).attempts()
+                + " attempts): " + parked.get(0).lastError();
+        report.stopped = "feed " + feed + " stopped: " + parked.size() + " entries are parked (cap feeds.maxFailedEvents="
+                + limits.maxFailedEvents() + "); new entries are not read until they are applied." + oldest;
+        report.feed(feed).put("stopped", report.stopped);
+    }
+
+    /** A new entry: apply it, then record the outcome and move the marker in one transaction. */
+    private void process(TransactionContext tx, String feed, FeedEntry entry, FeedMarker next, Report report) {
+        report.count(feed, "read");
+        String key = "openmrs-feed:" + entry.id();
+        Ledger.Claim claim = store.ledger().claim(key, "feed-entry", limits.lease());
+        if (claim.result() == Ledger.ClaimResult.DONE) {
+            // applied before (e.g. the entry is listed again): nothing to do but move on
+            advance(feed, next, null, null);
+            report.count(feed, "unchanged");
+            return;
+        }
+        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
+            throw new UpstreamException("feed entry " + entry.id() + " is being applied by another worker; poll again later", 503);
+        }
+        AtomicReference<String> subject = new AtomicReference<>();
+        try {
+            EntryApplier.Applied a = applier.apply(tx, feed, entry, subject, this::blocked);
+            advance(feed, next, key, outcome(a));
+            tally(feed, a, report);
+        } catch (EntryApplier.WaitingBehind w) {
+            park(feed, entry, next, key, subject.get(), w.getMessage(), clock.instant());
+            report.count(feed, "waiting");
+        } catch (RuntimeException e) {
+            park(feed, entry, next, key, subject.get() == null ? "entry:" + entry.id() : subject.get(), describe(e), clock.instant().plus(limits.retryBase()));
+            report.count(feed, "failed");
+            report.failed++;
+        }
+    }
+
+    /** Retries due parked entries of one feed, in the order they were parked. */
+    private int retryParked(TransactionContext tx, String feed, int budget, Report report) {
+        FailedEvents failed = store.failedEvents();
+        for (FailedEvent ev : failed.due(feed, clock.instant(), Math.max(0, budget))) {
+            if (budget <= 0) break;
+            if (blockedBefore(ev.subject(), ev.id())) continue;
+            budget--;
+            report.count(feed, "retried");
+            String key = "openmrs-feed:" + ev.entryId();
+            Ledger.Claim claim = store.ledger().claim(key, "feed-entry", limits.lease());
+            if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) continue;
+            if (claim.result() == Ledger.ClaimResult.DONE) {
+                failed.resolve(feed, ev.entryId());
+                continue;
+            }
+            FeedEntry entry = ParkedEntry.read(ev.payload());
+            AtomicReference<String> subject = new AtomicReference<>();
+            try {
+                EntryApplier.Applied a = applier.apply(tx, feed, entry, subject, null);
+                store.inTransaction(c -> {
+                    store.ledger().succeed(c, key, outcome(a));
+                    failed.resolve(c, feed, ev.entryId());
+                    return null;
+                });
+                tally(feed, a, report);
+                report.count(feed, "resolved");
+            } catch (RuntimeException e) {
+                Instant next = clock.instant().plus(backoff(ev.attempts()));
+                store.inTransaction(c -> {
+                    store.ledger().fail(c, key, Json.write(Json.object().put("error", describe(e))));
+                    failed.record(c, feed, ev.entryId(), ev.subject(), ev.payload(), describe(e), next);
+                    return null;
+                });
+                report.failed++;
+            }
+        }
+        return budget;
+    }
+
+    private void advance(String feed, FeedMarker next, String key, String outcome) {
+        store.inTransaction(c -> {
+            if (key != null) store.ledger().succeed(c, key, outcome);
+            store.feedMarkers().advance(c, feed, next.toJson());
+            return null;
+        });
+    }
+
+    private void park(String feed, FeedEntry entry, FeedMarker next, String key, String subject, String error, Instant due) {
+        store.inTransaction(c -> {
+            store.ledger().fail(c, key, Json.write(Json.object().put("error", error)));
+            store.failedEvents().record(c, feed, entry.id(), subject, ParkedEntry.write(entry), error, due);
+            store.feedMarkers().advance(c, feed, next.toJson());
+            return null;
+        });
+    }
+
+    /** True when a patient has a parked entry in any feed: its later entries wait (order per patient). */
+    private boolean blocked(String subject) {
+        for (String f : feeds) if (store.failedEvents().isBlocked(f, subject)) return true;
+        return false;
+    }
+
+    private boolean blockedBefore(String subject, long id) {
+        // failed_event ids are one sequence over all feeds, so "older" compares across feeds too
+        for (String f : feeds) if (store.failedEvents().isBlockedBefore(f, subject, id)) return true;
+        return false;
+    }
+
+    /** x3 per attempt from retryBase, at most retryMax (HQ's repeat-record curve). */
+    Duration backoff(int attempts) {
+        Duration d = limits.retryBase();
+        for (int i = 1; i < attempts && d.compareTo(limits.retryMax()) < 0; i++) d = d.multipliedBy(3);
+        return d.compareTo(limits.retryMax()) > 0 ? limits.retryMax() : d;
+    }
+
+    private static void tally(String feed, EntryApplier.Applied a, Report report) {
+        report.count(feed, a.result().name().toLowerCase(java.util.Locale.ROOT));
+        if (a.result() == EntryApplier.Result.CREATED || a.result() == EntryApplier.Result.UPDATED) report.applied++;
+    }
+
+    private static String outcome(EntryApplier.Applied a) {
+        return Json.write(Json.object().put("result", a.result().name()).put("patient", a.subject()).put("case", a.caseId()).put("detail", a.detail()));
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 500 ? m.substring(0, 500) + "..." : m));
+    }
+}

@@ -1,0 +1,92 @@
+package org.chis.mediator.commcareopenmrs.feeds;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.Settings;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.openhim.MediatorApp;
+import org.chis.common.openhim.MediatorRequest;
+import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorStatus;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.commcare.CommCareClient;
+import org.chis.common.systems.openmrs.AtomFeedReader;
+import org.chis.common.systems.openmrs.FeedPageMissingException;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * OpenMRS atom feeds -> CommCare cases: {@code POST /openmrs/feeds/poll} runs one bounded batch (see {@link FeedPoll}).
+ * Called by the OpenHIM polling channel "OpenMRS feeds -> CommCare", so every poll is an audited transaction.
+ * Answers: Successful (something written), Completed (nothing new, or another poll is running), Completed with
+ * error(s) (some entries parked for retry), Failed 503 (circuit breaker open, lost marker, upstream down).
+ */
+public final class FeedSync {
+    private static final Logger log = LoggerFactory.getLogger(FeedSync.class);
+    public static final String PATH = "/openmrs/feeds/poll";
+
+    private final FeedPoll poll;
+
+    FeedSync(FeedPoll poll) { this.poll = poll; }
+
+    /** Reads the feed settings and mapping (failing start-up on a bad one) and installs the route. */
+    public static FeedSync install(MediatorApp app, StateStore store) {
+        FeedSync sync = create(app.settings(), app.http(), store, Clock.systemUTC());
+        app.route("POST", PATH, (req, tx) -> sync.handle(req, tx));
+        return sync;
+    }
+
+    static FeedSync create(Settings s, org.chis.common.http.RecordingHttpClient http, StateStore store, Clock clock) {
+        FeedMapping mapping = FeedMapping.load(s.file("feeds.mapping", "feeds.json"));
+        List<String> feeds = list(s.get("feeds.categories", "patient,encounter"));
+        for (String f : feeds) {
+            if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("feeds.categories: unknown feed '" + f + "' (patient, encounter)");
+        }
+        String start = s.get("feeds.start", "beginning");
+        if (!start.equals("beginning") && !start.equals("recent")) throw new ConfigException("feeds.start must be 'beginning' or 'recent', got '" + start + "'");
+        FeedPoll.Limits limits = new FeedPoll.Limits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
+                Duration.ofSeconds(s.getLong("feeds.retry.baseSeconds", 60)), Duration.ofSeconds(s.getLong("feeds.retry.maxSeconds", 86_400)),
+                start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
+        EntryApplier applier = new EntryApplier(OpenMrsClient.fromSettings(http, s), CommCareClient.fromSettings(http, s), mapping,
+                store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")));
+        return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), applier, store, feeds, limits, clock));
+    }
+
+    MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
+        FeedPoll.Report r;
+        try {
+            r = poll.run(tx);
+        } catch (FeedPageMissingException e) {
+            return MediatorResponse.failed(503, e.getMessage() + " The marker is kept; an operator decides where to restart (feed_marker table).");
+        } catch (UpstreamException e) {
+            log.warn("feed poll stopped: {}", e.getMessage());
+            return MediatorResponse.failed(502, "feed poll stopped, nothing skipped, marker kept: " + e.getMessage());
+        }
+        ObjectNode body = r.json;
+        tx.property("applied", r.applied).property("failed", r.failed);
+        if (r.busy) return MediatorResponse.completed(body.put("message", "another poll is running; this one did nothing"));
+        if (r.stopped != null) {
+            body.put("error", r.stopped);
+            return MediatorResponse.json(MediatorStatus.FAILED, 503, body);
+        }
+        if (r.failed > 0) return MediatorResponse.json(MediatorStatus.COMPLETED_WITH_ERRORS, 200, body);
+        if (r.applied > 0) return MediatorResponse.successful(body);
+        return MediatorResponse.completed(body);
+    }
+
+    private static List<String> list(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+    }
+
+    private static int positive(Settings s, String key, int fallback) {
+        int v = s.getInt(key, fallback);
+        if (v < 1) throw new ConfigException(key + " must be at least 1, got " + v);
+        return v;
+    }
+}
