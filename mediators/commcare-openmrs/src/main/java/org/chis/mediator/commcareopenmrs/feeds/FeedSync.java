@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * OpenMRS atom feeds -> CommCare cases: {@code POST /openmrs/feeds/poll} runs one bounded batch (see {@link FeedPoll}).
+ * OpenMRS atom feeds -> CommCare cases: {@code GET|POST /openmrs/feeds/poll} runs one bounded batch (see {@link FeedPoll}).
  * Called by the OpenHIM polling channel "OpenMRS feeds -> CommCare", so every poll is an audited transaction.
  * Answers: Successful (something written), Completed (nothing new, or another poll is running), Completed with
  * error(s) (some entries parked for retry), Failed 503 (circuit breaker open, lost marker, upstream down).
@@ -38,7 +38,8 @@ public final class FeedSync {
     /** Reads the feed settings and mapping (failing start-up on a bad one) and installs the route. */
     public static FeedSync install(MediatorApp app, StateStore store) {
         FeedSync sync = create(app.settings(), app.http(), store, Clock.systemUTC());
-        app.route("POST", PATH, (req, tx) -> sync.handle(req, tx));
+        // core's polling channel sends GET; a person or script triggering a poll by hand POSTs
+        app.route("GET", PATH, sync::handle).route("POST", PATH, sync::handle);
         return sync;
     }
 
