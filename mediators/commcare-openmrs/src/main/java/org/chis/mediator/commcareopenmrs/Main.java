@@ -16,6 +16,7 @@ public final class Main {
         StateStore store = app.closeWithApp(StateStore.open(app.settings(), "commcare-openmrs"));
         app.healthFact("database", store::healthy);
         // forms -> OpenMRS routes are installed here (forms package)
+        org.chis.mediator.commcareopenmrs.forms.Forms.install(app, store);
         // OpenMRS atom feeds -> CommCare routes are installed here (feeds package)
         org.chis.mediator.commcareopenmrs.feeds.FeedSync.install(app, store);
         return app.start();

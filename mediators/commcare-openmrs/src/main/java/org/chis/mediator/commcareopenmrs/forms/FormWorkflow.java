@@ -1,0 +1,373 @@
+package org.chis.mediator.commcareopenmrs.forms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.BadInputException;
+import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorStatus;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.saga.Compensators;
+import org.chis.common.saga.Saga;
+import org.chis.common.saga.SagaOutcome;
+import org.chis.common.store.Ledger;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.commcare.CaseBlock;
+import org.chis.common.systems.commcare.CommCareClient;
+import org.chis.common.systems.commcare.FormSubmission;
+import org.chis.common.systems.openmrs.NewEncounter;
+import org.chis.common.systems.openmrs.NewObs;
+import org.chis.common.systems.openmrs.NewPatient;
+import org.chis.common.systems.openmrs.NewVisit;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.systems.openmrs.OpenMrsDates;
+import org.chis.common.systems.openmrs.OpenMrsException;
+import org.chis.common.systems.openmrs.StableUuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One submission -> OpenMRS: claim it in the ledger (a duplicate is answered from there), find the patient, compare
+ * with what OpenMRS holds (nothing new -> Completed, nothing written), else a saga: create patient (if allowed),
+ * start visit, create encounter, create each observation, end visit, write the ids back to the CommCare case. Any
+ * failure purges what the saga created, in reverse. Every uuid is derived from the submission's key, so a rerun
+ * re-creates the same resources and can recognise an earlier write instead of duplicating it.
+ */
+final class FormWorkflow {
+    private static final Logger log = LoggerFactory.getLogger(FormWorkflow.class);
+
+    static final String KIND_PATIENT = "openmrs-patient";
+    static final String KIND_VISIT = "openmrs-visit";
+    static final String KIND_ENCOUNTER = "openmrs-encounter";
+    static final String KIND_OBS = "openmrs-obs";
+    /** HQ's own xmlns for changes that came from OpenMRS: HQ does not forward such forms again (no echo). */
+    static final String WRITE_BACK_XMLNS = "http://commcarehq.org/openmrs-integration";
+
+    /** A submission checked against its mapping, ready to run (nothing read or written upstream yet). */
+    record Prepared(Submission submission, FormMapping mapping, FormValues values) {}
+
+    /** What one submission came to. */
+    record Result(MediatorStatus status, int httpStatus, ObjectNode body) {
+        MediatorResponse response() {
+            if (status == MediatorStatus.FAILED) {
+                String message = body.path("error").asText("failed");
+                return httpStatus < 500 ? MediatorResponse.rejected(httpStatus, message) : MediatorResponse.failed(httpStatus, message);
+            }
+            return MediatorResponse.json(status, httpStatus, body);
+        }
+    }
+
+    private final FormMappings mappings;
+    private final OpenMrsClient openmrs;
+    private final CommCareClient commcare;
+    private final StateStore store;
+    private final PatientFinder finder;
+    private final Saga saga;
+    private final Duration lease;
+    // one patient's forms one at a time (per process): two new forms of one new case must not both create it
+    private final ReentrantLock[] patientLocks = new ReentrantLock[256];
+
+    FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Duration lease) {
+        this.mappings = mappings;
+        this.openmrs = openmrs;
+        this.commcare = commcare;
+        this.store = store;
+        this.finder = new PatientFinder(openmrs, store.idMap());
+        this.saga = new Saga(store, compensators(openmrs));
+        this.lease = lease;
+        for (int i = 0; i < patientLocks.length; i++) patientLocks[i] = new ReentrantLock();
+    }
+
+    /** Purge (hard delete) what a saga created: a rolled-back form leaves nothing behind in OpenMRS. 404 = already gone. */
+    static Compensators compensators(OpenMrsClient openmrs) {
+        return new Compensators()
+                .register(KIND_PATIENT, (tx, ref) -> openmrs.purge(tx, "patient", ref.id()))
+                .register(KIND_VISIT, (tx, ref) -> openmrs.purge(tx, "visit", ref.id()))
+                .register(KIND_ENCOUNTER, (tx, ref) -> openmrs.purge(tx, "encounter", ref.id()))
+                .register(KIND_OBS, (tx, ref) -> openmrs.purge(tx, "obs", ref.id()));
+    }
+
+    Saga saga() { return saga; }
+
+    /** Mapping and values, or a 4xx naming what is wrong. */
+    Prepared prepare(Submission s) {
+        FormMapping m = mappings.find(s.source(), s.formType()).orElseThrow(() -> new BadInputException(422,
+                "no mapping for " + (s.source() == FormMapping.Source.COMMCARE ? "form xmlns '" : "OpenSRP eventType '") + s.formType()
+                        + "' (mapped: " + mappings.formTypes(s.source()) + "); add a file to forms.mappingsDir"));
+        return new Prepared(s, m, FormValues.read(m, s));
+    }
+
+    Result run(TransactionContext tx, Prepared p) {
+        Submission s = p.submission();
+        Ledger.Claim claim = store.ledger().claim(s.ledgerKey(), "form", lease);
+        switch (claim.result()) {
+            case DONE -> {
+                ObjectNode body = claim.outcome() == null ? Json.object() : (ObjectNode) Json.parse(claim.outcome());
+                body.put("duplicate", true).put("message", "form " + s.key() + " was already processed; nothing written");
+                tx.property("duplicate", true);
+                return new Result(MediatorStatus.COMPLETED, 200, body);
+            }
+            case IN_PROGRESS -> {
+                return failed(409, "form " + s.key() + " is being processed by another request right now; retry later");
+            }
+            default -> { }
+        }
+        ReentrantLock lock = patientLocks[Math.floorMod(patientKey(p).hashCode(), patientLocks.length)];
+        lock.lock();
+        try {
+            Result r = runClaimed(tx, p);
+            if (r.status() == MediatorStatus.FAILED) store.ledger().fail(s.ledgerKey(), Json.write(r.body()));
+            else succeed(s, p, r);
+            return r;
+        } catch (RuntimeException e) {
+            store.ledger().fail(s.ledgerKey(), Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String patientKey(Prepared p) {
+        if (p.values().caseId() != null) return p.values().caseId();
+        if (!p.values().matchIdentifiers().isEmpty()) return p.values().matchIdentifiers().get(0).identifier();
+        return p.values().name() == null ? "" : String.valueOf(p.values().name());
+    }
+
+    private void succeed(Submission s, Prepared p, Result r) {
+        String patient = r.body().path("patient").path("uuid").asText(null);
+        store.inTransaction(c -> {
+            if (p.values().caseId() != null && patient != null) {
+                String ns = Forms.patientNamespace(s.source());
+                try {
+                    store.idMap().put(c, ns, p.values().caseId(), patient);
+                } catch (IllegalStateException e) {
+                    // another case already maps to this patient (a duplicate case in CommCare): keep the first, say so
+                    log.warn("form {}: {}", s.key(), e.getMessage());
+                    r.body().put("warning", e.getMessage());
+                }
+            }
+            store.ledger().succeed(c, s.ledgerKey(), Json.write(r.body()));
+            return null;
+        });
+    }
+
+    private Result runClaimed(TransactionContext tx, Prepared p) {
+        Submission s = p.submission();
+        FormMapping m = p.mapping();
+        FormValues v = p.values();
+        String src = s.source().label;
+        String encounterUuid = StableUuid.of(src, s.key(), "encounter");
+        String visitUuid = m.visit() == null ? null : StableUuid.of(src, s.key(), "visit");
+
+        PatientFinder.Found found = finder.find(tx, m, s, v);
+        if (!found.ambiguous().isEmpty()) {
+            return failed(409, "form " + s.key() + ": " + found.ambiguous().size() + " OpenMRS patients match " + found.ambiguous()
+                    + " and none clearly best; not guessing, nothing written (merge the duplicates in OpenMRS or add an identifier, then rerun)");
+        }
+        ObjectNode body = Json.object().put("form", s.key()).put("formType", m.name());
+        String patientUuid;
+        boolean createPatient = !found.matched();
+        if (createPatient) {
+            if (!m.createPatient()) {
+                return failed(422, "form " + s.key() + ": no OpenMRS patient found (case " + v.caseId() + ", identifiers "
+                        + v.matchIdentifiers().stream().map(NewPatient.Identifier::identifier).toList() + ") and " + m.file()
+                        + " does not allow creating one (createPatient); nothing written");
+            }
+            List<String> missing = new ArrayList<>();
+            if (v.name() == null || v.name().givenName() == null) missing.add("givenName");
+            if (v.name() == null || v.name().familyName() == null) missing.add("familyName");
+            if (v.gender() == null) missing.add("gender");
+            if (v.identifiers().isEmpty()) missing.add("an identifier");
+            if (!missing.isEmpty()) {
+                return failed(400, "form " + s.key() + ": a new patient needs " + String.join(", ", missing) + "; the form has no value for it; nothing written");
+            }
+            patientUuid = StableUuid.of(src, s.key(), "patient");
+            body.putObject("patient").put("uuid", patientUuid).put("created", true);
+        } else {
+            patientUuid = OpenMrsClient.uuidOf(found.patient());
+            body.putObject("patient").put("uuid", patientUuid).put("created", false).put("matchedBy", found.how());
+            tx.property("matchedBy", found.how());
+            Optional<String> same = sameEncounter(tx, m, v, patientUuid, encounterUuid);
+            if (same.isPresent()) {
+                tx.property("patient", patientUuid).property("encounter", same.get()).property("unchanged", true);
+                body.put("encounter", same.get()).put("message", "OpenMRS already holds this encounter with these observations; nothing written");
+                return new Result(MediatorStatus.COMPLETED, 200, body);
+            }
+        }
+        tx.property("patient", patientUuid);
+
+        // recorded before writing: the OpenMRS feeds may show our encounter before this transaction ends (echo)
+        store.idMap().put(Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
+        if (createPatient) store.idMap().put(Forms.FORM_TO_PATIENT, src + ":" + s.key(), patientUuid);
+
+        OffsetDateTime when = v.encounterDatetime();
+        List<String> obsUuids = new ArrayList<>();
+        SagaOutcome outcome = saga.run(tx, s.ledgerKey(), run -> {
+            if (createPatient) {
+                run.create("create patient", KIND_PATIENT, patientUuid, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, new NewPatient(
+                        patientUuid, v.name(), v.gender(), v.birthdate(), m.patient().birthdateEstimated(), v.identifiers(), v.attributes(), null))));
+            }
+            if (visitUuid != null) {
+                run.create("start visit", KIND_VISIT, visitUuid, () -> OpenMrsClient.uuidOf(openmrs.createVisit(tx,
+                        new NewVisit(visitUuid, patientUuid, m.visit().visitType(), when, null, v.location()))));
+            }
+            List<NewEncounter.Provider> providers = v.provider() == null ? List.of()
+                    : List.of(new NewEncounter.Provider(v.provider(), m.encounter().encounterRole()));
+            run.create("create encounter", KIND_ENCOUNTER, encounterUuid, () -> OpenMrsClient.uuidOf(openmrs.createEncounter(tx, new NewEncounter(
+                    encounterUuid, patientUuid, m.encounter().encounterType(), when, visitUuid, v.location(), m.encounter().form(), providers, List.of()))));
+            for (int i = 0; i < v.observations().size(); i++) {
+                FormValues.ObsValue o = v.observations().get(i);
+                String obsUuid = StableUuid.of(src, s.key(), "obs", String.valueOf(i), o.concept());
+                obsUuids.add(obsUuid);
+                run.create("create obs " + o.concept(), KIND_OBS, obsUuid, () -> OpenMrsClient.uuidOf(openmrs.createObs(tx,
+                        new NewObs(obsUuid, o.concept(), o.value(), when, patientUuid, encounterUuid, v.location(), List.of()))));
+            }
+            if (visitUuid != null) {
+                run.step("end visit", () -> openmrs.closeVisit(tx, visitUuid, visitEnd(when, m)));
+            }
+            if (!m.writeBack().isEmpty() && v.caseId() != null) {
+                run.step("write ids back to CommCare case", () -> writeBack(tx, s, m, v, patientUuid, visitUuid, encounterUuid));
+            }
+        });
+        if (!outcome.succeeded()) {
+            Throwable f = outcome.failure();
+            String rollback = outcome.rollbackComplete() ? "everything it created was purged; safe to rerun"
+                    : "ROLLBACK INCOMPLETE: some created records are still in OpenMRS (see the rollback orchestrations and saga_step)";
+            int status = f instanceof OpenMrsException oe && oe.rejected() ? 422
+                    : f instanceof UpstreamException ue && (ue.status() == 503 || ue.status() == 504) ? ue.status() : 502;
+            if (!outcome.rollbackComplete()) status = 500;
+            ObjectNode err = failedBody(s.key() + ": " + f.getMessage() + "; " + rollback);
+            err.put("rollback", outcome.rollbackComplete() ? "complete" : "incomplete");
+            // an OpenMRS validation error is still Failed (not auto-retried by core), but answered 4xx-like as bad data
+            return new Result(MediatorStatus.FAILED, status == 422 ? 422 : status, err);
+        }
+        body.put("visit", visitUuid).put("encounter", encounterUuid).put("observations", obsUuids.size());
+        if (!m.writeBack().isEmpty() && v.caseId() != null) body.put("caseWrittenBack", v.caseId());
+        tx.property("encounter", encounterUuid).property("observations", obsUuids.size());
+        return new Result(MediatorStatus.SUCCESSFUL, 201, body);
+    }
+
+    /** End of the visit: the configured window after its start, but never past the end of that day (the form's zone). */
+    static OffsetDateTime visitEnd(OffsetDateTime start, FormMapping m) {
+        OffsetDateTime window = start.plusHours(m.visit().windowHours()).minusSeconds(1);
+        OffsetDateTime endOfDay = start.atZoneSameInstant(m.encounter().timeZone()).toLocalDate().atTime(23, 59, 59)
+                .atZone(m.encounter().timeZone()).toOffsetDateTime();
+        return window.isBefore(endOfDay) ? window : endOfDay;
+    }
+
+    /**
+     * Does OpenMRS hold this encounter already: our own uuid (an earlier run whose ledger row is gone), or one of the
+     * same type at the same time with the same observations (entered twice, or from another route)?
+     */
+    private Optional<String> sameEncounter(TransactionContext tx, FormMapping m, FormValues v, String patient, String encounterUuid) {
+        Optional<JsonNode> ours = openmrs.encounter(tx, encounterUuid);
+        if (ours.isPresent() && !ours.get().path("voided").asBoolean(false)) return Optional.of(encounterUuid);
+        List<JsonNode> existing = openmrs.list(tx, "list encounters", "encounter", OpenMrsClient.query(
+                "patient", patient, "encounterType", m.encounter().encounterType(), "v", "full"));
+        for (JsonNode e : existing) {
+            if (e.path("voided").asBoolean(false)) continue;
+            OffsetDateTime at;
+            try {
+                at = OpenMrsDates.parse(e.path("encounterDatetime").asText());
+            } catch (IllegalArgumentException ex) {
+                continue;
+            }
+            if (!at.toInstant().truncatedTo(ChronoUnit.SECONDS).equals(v.encounterDatetime().toInstant().truncatedTo(ChronoUnit.SECONDS))) continue;
+            if (sameObservations(e.path("obs"), v.observations())) return Optional.of(OpenMrsClient.uuidOf(e));
+        }
+        return Optional.empty();
+    }
+
+    static boolean sameObservations(JsonNode existing, List<FormValues.ObsValue> wanted) {
+        List<String> have = new ArrayList<>();
+        for (JsonNode o : existing) {
+            if (o.path("voided").asBoolean(false)) continue;
+            JsonNode value = o.path("value");
+            String concept = o.path("concept").isObject() ? o.path("concept").path("uuid").asText() : o.path("concept").asText();
+            have.add(concept + "=" + normal(value.isObject() ? value.path("uuid") : value));
+        }
+        List<String> want = new ArrayList<>();
+        for (FormValues.ObsValue o : wanted) want.add(o.concept() + "=" + normal(o.value()));
+        have.sort(null);
+        want.sort(null);
+        return have.equals(want);
+    }
+
+    /** Comparable text of an obs value: numbers without trailing zeros, dates as instants, the rest as text. */
+    private static String normal(JsonNode value) {
+        if (value.isNumber()) return value.decimalValue().stripTrailingZeros().toPlainString();
+        String t = value.asText();
+        try {
+            return new BigDecimal(t).stripTrailingZeros().toPlainString();
+        } catch (NumberFormatException notNumber) {
+            // fall through
+        }
+        if (t.matches("\\d{4}-\\d{2}-\\d{2}.*")) {
+            try {
+                return OpenMrsDates.parse(t).toInstant().toString();
+            } catch (IllegalArgumentException notDate) {
+                return t;
+            }
+        }
+        return t;
+    }
+
+    /** Case-block form with the OpenMRS ids; its instanceID is fixed per form, so HQ ignores a repeat. */
+    private Object writeBack(TransactionContext tx, Submission s, FormMapping m, FormValues v, String patient, String visit, String encounter) {
+        CaseBlock block = CaseBlock.of(v.caseId());
+        Submission.CaseCreate cc = s.caseCreate();
+        // HQ rejects an update of a case it does not know; re-create it from the forwarded form's create block
+        if (cc != null && cc.caseId().equals(v.caseId()) && cc.caseType() != null && commcare.caseById(tx, v.caseId()).isEmpty()) {
+            block.create(cc.caseType(), cc.caseName() == null ? v.caseId() : cc.caseName(), cc.ownerId());
+        }
+        m.writeBack().forEach((property, what) -> block.set(property, switch (what) {
+            case "patient.uuid" -> patient;
+            case "patient.identifier" -> v.identifiers().isEmpty() ? "" : v.identifiers().get(0).identifier();
+            case "visit.uuid" -> visit == null ? "" : visit;
+            default -> encounter;
+        }));
+        FormSubmission form = new FormSubmission(WRITE_BACK_XMLNS, StableUuid.of(s.source().label, s.key(), "case-write-back"))
+                .name("OpenMRS ids").addCase(block);
+        return commcare.submit(tx, form);
+    }
+
+    static ObjectNode failedBody(String message) { return Json.object().put("error", message); }
+
+    static Result failed(int status, String message) {
+        return new Result(MediatorStatus.FAILED, status, failedBody(message));
+    }
+
+    /** Several submissions of one request (an OpenSRP sync batch): Failed if any failed, else Successful if any wrote. */
+    static Result combine(List<Result> results) {
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("events");
+        MediatorStatus status = MediatorStatus.COMPLETED;
+        int http = 200;
+        List<String> errors = new ArrayList<>();
+        for (Result r : results) {
+            ObjectNode item = r.body().deepCopy();
+            item.put("status", r.status().label());
+            items.add(item);
+            if (r.status() == MediatorStatus.FAILED) {
+                status = MediatorStatus.FAILED;
+                http = Math.max(http, r.httpStatus());
+                errors.add(r.body().path("error").asText());
+            } else if (r.status() == MediatorStatus.SUCCESSFUL && status != MediatorStatus.FAILED) {
+                status = MediatorStatus.SUCCESSFUL;
+                http = Math.max(http, r.httpStatus());
+            }
+        }
+        if (!errors.isEmpty()) body.put("error", String.join("; ", errors));
+        return new Result(status, http, body);
+    }
+}

@@ -1,0 +1,85 @@
+package org.chis.mediator.commcareopenmrs.forms;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.chis.common.config.Settings;
+import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.openhim.MediatorApp;
+import org.chis.common.openhim.MediatorRequest;
+import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.saga.SagaRecovery;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.commcare.CommCareClient;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Forms -> OpenMRS: {@code POST /commcare/forms} (CommCare data-forwarding form JSON) and {@code POST /opensrp/events}
+ * (an OpenSRP event, or a sync body {@code {"clients":[…],"events":[…]}}) through one {@link FormWorkflow}.
+ * Id map namespaces it writes (other parts of the mediator read them, see the README):
+ * {@value #CASE_TO_PATIENT}, {@value #OPENSRP_CLIENT_TO_PATIENT}, {@value #FORM_TO_ENCOUNTER}, {@value #FORM_TO_PATIENT}.
+ */
+public final class Forms {
+    private static final Logger log = LoggerFactory.getLogger(Forms.class);
+
+    public static final String COMMCARE_PATH = "/commcare/forms";
+    public static final String OPENSRP_PATH = "/opensrp/events";
+    /** CommCare case id -> OpenMRS patient uuid (shared with the feeds side). */
+    public static final String CASE_TO_PATIENT = "case->patient";
+    /** OpenSRP client baseEntityId -> OpenMRS patient uuid. */
+    public static final String OPENSRP_CLIENT_TO_PATIENT = "opensrp-client->patient";
+    /** "commcare:&lt;form id&gt;" / "opensrp:&lt;formSubmissionId&gt;" -> encounter uuid this suite created (echo suppression). */
+    public static final String FORM_TO_ENCOUNTER = "form->encounter";
+    /** "commcare:&lt;form id&gt;" -> patient uuid this suite created from that form. */
+    public static final String FORM_TO_PATIENT = "form->patient";
+
+    private final FormWorkflow workflow;
+
+    Forms(FormWorkflow workflow) { this.workflow = workflow; }
+
+    static String patientNamespace(FormMapping.Source source) {
+        return source == FormMapping.Source.COMMCARE ? CASE_TO_PATIENT : OPENSRP_CLIENT_TO_PATIENT;
+    }
+
+    /**
+     * Loads the mappings ({@code forms.mappingsDir}, default {@code forms}; start-up fails on any mistake), undoes
+     * sagas a crash interrupted, and installs both routes.
+     */
+    public static Forms install(MediatorApp app, StateStore store) {
+        Forms forms = create(app.settings(), app.http(), store);
+        app.route("POST", COMMCARE_PATH, forms::commCare);
+        app.route("POST", OPENSRP_PATH, forms::openSrp);
+        return forms;
+    }
+
+    static Forms create(Settings s, RecordingHttpClient http, StateStore store) {
+        FormMappings mappings = FormMappings.load(s.file("forms.mappingsDir", "forms"));
+        OpenMrsClient openmrs = OpenMrsClient.fromSettings(http, s);
+        FormWorkflow workflow = new FormWorkflow(mappings, openmrs, CommCareClient.fromSettings(http, s), store,
+                Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300)));
+        // a saga the process died in the middle of: purge its leftovers before new work touches the same patients
+        int recovered = new SagaRecovery(store, FormWorkflow.compensators(openmrs))
+                .recover(TransactionContext.detached("forms-recovery"), Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300)));
+        if (recovered > 0) log.warn("undid {} interrupted form saga(s) from before the restart", recovered);
+        return new Forms(workflow);
+    }
+
+    MediatorResponse commCare(MediatorRequest req, TransactionContext tx) {
+        Submission s = Submission.commCare(req.json());
+        return workflow.run(tx, workflow.prepare(s)).response();
+    }
+
+    MediatorResponse openSrp(MediatorRequest req, TransactionContext tx) {
+        List<Submission> events = Submission.openSrp(req.json());
+        // every event is checked before any is written: one bad event rejects the batch with nothing written
+        List<FormWorkflow.Prepared> prepared = new ArrayList<>();
+        for (Submission s : events) prepared.add(workflow.prepare(s));
+        if (prepared.size() == 1) return workflow.run(tx, prepared.get(0)).response();
+        List<FormWorkflow.Result> results = new ArrayList<>();
+        for (FormWorkflow.Prepared p : prepared) results.add(workflow.run(tx, p));
+        return FormWorkflow.combine(results).response();
+    }
+}

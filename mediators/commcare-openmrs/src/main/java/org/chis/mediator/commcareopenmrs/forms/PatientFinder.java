@@ -1,0 +1,146 @@
+package org.chis.mediator.commcareopenmrs.forms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.IdMap;
+import org.chis.common.systems.openmrs.NewPatient;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.systems.openmrs.OpenMrsDates;
+
+/**
+ * Finds the OpenMRS patient a submission is about, in this order: the id map (case/client id -> patient uuid),
+ * the matching identifiers (exactly one patient holding it), then the optional weighted matcher. A false match
+ * writes one person's data onto another, so it never guesses: several candidates without a clear winner is
+ * {@link Found#ambiguous}, which the workflow refuses instead of creating or picking.
+ */
+final class PatientFinder {
+    record Found(JsonNode patient, String how, List<String> ambiguous) {
+        static Found none() { return new Found(null, null, List.of()); }
+
+        boolean matched() { return patient != null; }
+    }
+
+    private final OpenMrsClient openmrs;
+    private final IdMap idMap;
+
+    PatientFinder(OpenMrsClient openmrs, IdMap idMap) {
+        this.openmrs = openmrs;
+        this.idMap = idMap;
+    }
+
+    Found find(TransactionContext tx, FormMapping m, Submission s, FormValues v) {
+        if (v.caseId() != null) {
+            Optional<String> mapped = idMap.target(Forms.patientNamespace(m.source()), v.caseId());
+            if (mapped.isPresent()) {
+                Optional<JsonNode> p = openmrs.patient(tx, mapped.get());
+                // a voided (merged/deleted) patient is not a match: look it up again like a new one
+                if (p.isPresent() && !p.get().path("voided").asBoolean(false)) return new Found(p.get(), "id map", List.of());
+            }
+        }
+        for (NewPatient.Identifier id : v.matchIdentifiers()) {
+            List<JsonNode> hits = openmrs.patientsByIdentifier(tx, id.identifier()).stream()
+                    .filter(p -> !p.path("voided").asBoolean(false) && holds(p, id)).toList();
+            if (hits.size() == 1) return new Found(hits.get(0), "identifier " + id.identifier(), List.of());
+            if (hits.size() > 1) return new Found(null, null, hits.stream().map(OpenMrsClient::uuidOf).toList());
+        }
+        if (m.matcher() != null) return weighted(tx, m.matcher(), s.doc(), v);
+        return Found.none();
+    }
+
+    private static boolean holds(JsonNode patient, NewPatient.Identifier id) {
+        for (JsonNode i : patient.path("identifiers")) {
+            if (i.path("voided").asBoolean(false)) continue;
+            String type = i.path("identifierType").isObject() ? i.path("identifierType").path("uuid").asText() : i.path("identifierType").asText();
+            if (id.identifier().equals(i.path("identifier").asText()) && id.identifierType().equals(type)) return true;
+        }
+        return false;
+    }
+
+    private Found weighted(TransactionContext tx, FormMapping.Matcher matcher, JsonNode doc, FormValues v) {
+        String q = matcher.search().value(doc);
+        if (q == null) return Found.none();
+        Map<String, Double> scores = new LinkedHashMap<>();
+        Map<String, JsonNode> byUuid = new LinkedHashMap<>();
+        for (JsonNode p : openmrs.searchPatients(tx, q)) {
+            if (p.path("voided").asBoolean(false)) continue;
+            double score = 0;
+            for (FormMapping.Weight w : matcher.weights()) {
+                String formValue = w.value().value(doc);
+                if (formValue != null && matches(w, formValue, patientValue(p, w.field()))) score += w.weight();
+            }
+            if (score >= matcher.threshold()) {
+                scores.put(OpenMrsClient.uuidOf(p), score);
+                byUuid.put(OpenMrsClient.uuidOf(p), p);
+            }
+        }
+        if (scores.isEmpty()) return Found.none();
+        List<Map.Entry<String, Double>> ranked = new ArrayList<>(scores.entrySet());
+        ranked.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
+        if (ranked.size() == 1 || ranked.get(0).getValue() / ranked.get(1).getValue() > 1 + matcher.confidenceMargin()) {
+            return new Found(byUuid.get(ranked.get(0).getKey()), "matcher (score " + ranked.get(0).getValue() + ")", List.of());
+        }
+        return new Found(null, null, ranked.stream().map(Map.Entry::getKey).toList());
+    }
+
+    private static String patientValue(JsonNode p, String field) {
+        JsonNode person = p.path("person");
+        JsonNode name = person.path("preferredName");
+        return switch (field) {
+            case "givenName" -> name.path("givenName").asText(null);
+            case "familyName" -> name.path("familyName").asText(null);
+            case "gender" -> person.path("gender").asText(null);
+            case "birthdate" -> person.path("birthdate").isNull() ? null : person.path("birthdate").asText(null);
+            case "identifier" -> {
+                StringBuilder all = new StringBuilder();
+                p.path("identifiers").forEach(i -> all.append(' ').append(i.path("identifier").asText()));
+                yield all.toString().trim();
+            }
+            default -> null;
+        };
+    }
+
+    static boolean matches(FormMapping.Weight w, String formValue, String patientValue) {
+        if (patientValue == null || patientValue.isBlank()) return false;
+        String a = formValue.trim().toLowerCase(Locale.ROOT);
+        String b = patientValue.trim().toLowerCase(Locale.ROOT);
+        return switch (w.match()) {
+            case EXACT -> w.field().equals("identifier") ? List.of(b.split(" ")).contains(a) : a.equals(b);
+            case LEVENSHTEIN -> levenshtein(a, b) <= w.param() * Math.max(a.length(), b.length());
+            case DAYS_DIFF -> {
+                try {
+                    LocalDate x = OpenMrsDates.datePart(formValue);
+                    LocalDate y = OpenMrsDates.datePart(patientValue);
+                    yield Math.abs(ChronoUnit.DAYS.between(x, y)) <= w.param();
+                } catch (IllegalArgumentException e) {
+                    yield false;
+                }
+            }
+        };
+    }
+
+    static int levenshtein(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,339 @@
+package org.chis.mediator.commcareopenmrs.forms;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.chis.common.systems.commcare.CommCareCase;
+import org.chis.common.systems.openmrs.OpenMrsDates;
+import org.chis.simulators.commcare.SubmittedForm;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Forms -> OpenMRS against the OpenMRS and CommCare simulators: what ends up in OpenMRS and CommCare, and what the mediator answers. */
+class FormsTest {
+    static FormsFixture f;
+
+    @BeforeAll
+    static void start() { f = new FormsFixture(Map.of()); }
+
+    @AfterAll
+    static void stop() { if (f != null) f.close(); }
+
+    @BeforeEach
+    void reset() {
+        f.openmrs.reset();
+        f.commcare.reset();
+    }
+
+    static String id() { return UUID.randomUUID().toString(); }
+
+    static String nid() { return "NID-" + UUID.randomUUID().toString().substring(0, 8); }
+
+    @Test
+    void new_patient_end_to_end_with_utf8_names_and_ids_written_back_to_the_case() throws Exception {
+        String formId = id(), caseId = id(), nid = nid();
+        FormsFixture.Reply r = f.form(FormsFixture.registration(formId, caseId, nid));
+
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
+        assertThat(r.status()).isEqualTo("Successful");
+        JsonNode body = r.body();
+        String patient = body.path("patient").path("uuid").asText();
+        assertThat(body.path("patient").path("created").asBoolean()).isTrue();
+        assertThat(r.orchestrationNames()).containsSubsequence("OpenMRS find patient by identifier", "OpenMRS create patient",
+                "OpenMRS create visit", "OpenMRS create encounter", "OpenMRS create obs", "OpenMRS update visit", "CommCare submit form");
+
+        JsonNode p = f.openmrs.patient(patient).orElseThrow();
+        assertThat(p.path("person").path("preferredName").path("givenName").asText()).isEqualTo("Amina");
+        assertThat(p.path("person").path("preferredName").path("familyName").asText()).isEqualTo("Wanjirū");
+        assertThat(p.path("person").path("gender").asText()).isEqualTo("F");
+        assertThat(p.path("person").path("birthdate").asText()).startsWith("1994-03-12");
+        assertThat(p.path("identifiers").get(0).path("identifier").asText()).isEqualTo(nid);
+        assertThat(p.path("person").path("attributes").toString()).contains("+254700000001").contains("Kĩambu");
+
+        List<JsonNode> encounters = f.encounters();
+        assertThat(encounters).hasSize(1);
+        JsonNode e = encounters.get(0);
+        assertThat(e.path("uuid").asText()).isEqualTo(body.path("encounter").asText());
+        assertThat(OpenMrsDates.parse(e.path("encounterDatetime").asText()).toInstant())
+                .isEqualTo(OffsetDateTime.parse("2024-05-01T08:30:47+03:00").toInstant());
+        assertThat(e.path("encounterType").path("uuid").asText()).isEqualTo(OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION);
+        assertThat(e.path("encounterProviders").get(0).path("provider").path("uuid").asText()).isEqualTo(OpenMrsSimulator.PROVIDER_CHW);
+        assertThat(e.path("obs")).hasSize(5);
+        String obs = e.path("obs").toString();
+        assertThat(obs).contains(OpenMrsSimulator.CONCEPT_YES).contains("61.5").contains("Mama anasema hajambo — first ANC visit planned");
+
+        JsonNode visit = f.openmrs.visits().get(0);
+        OffsetDateTime stop = OpenMrsDates.parse(visit.path("stopDatetime").asText());
+        assertThat(stop.atZoneSameInstant(java.time.ZoneId.of("Africa/Nairobi")).toLocalDate()).isEqualTo(LocalDate.of(2024, 5, 1));
+
+        CommCareCase c = f.commcare.caseById(caseId).orElseThrow();
+        assertThat(c.properties()).containsEntry("openmrs_uuid", patient).containsEntry("openmrs_national_id", nid)
+                .containsEntry("openmrs_last_encounter_uuid", body.path("encounter").asText());
+        assertThat(c.caseName()).isEqualTo("Amina Wanjirū");
+        SubmittedForm wb = f.commcare.submittedForms().get(f.commcare.submittedForms().size() - 1);
+        assertThat(wb.xmlns()).isEqualTo(FormWorkflow.WRITE_BACK_XMLNS);
+
+        // echo suppression API for the feeds side
+        OwnWrites own = new OwnWrites(storeOf());
+        assertThat(own.isOurEncounter(body.path("encounter").asText())).isTrue();
+        assertThat(own.isOurPatient(patient)).isTrue();
+        assertThat(own.isOurEncounter(UUID.randomUUID().toString())).isFalse();
+    }
+
+    /** The id map of the running mediator's store (same in-memory database URL). */
+    static org.chis.common.store.IdMap storeOf() {
+        return org.chis.common.store.StateStore.open(f.app.settings(), "commcare-openmrs").idMap();
+    }
+
+    @Test
+    void existing_patient_is_matched_by_identifier_and_not_created_again() throws Exception {
+        String nid = nid();
+        String existing = f.clerkRegisters("Amina", "Wanjiru", "F", "1994-03-12", nid);
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid));
+
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        assertThat(r.body().path("patient").path("uuid").asText()).isEqualTo(existing);
+        assertThat(r.body().path("patient").path("created").asBoolean()).isFalse();
+        assertThat(r.property("matchedBy")).isEqualTo("identifier " + nid);
+        assertThat(f.openmrs.patients()).hasSize(1);
+        assertThat(f.encounters()).singleElement().satisfies(e -> assertThat(e.path("patient").path("uuid").asText()).isEqualTo(existing));
+    }
+
+    @Test
+    void a_follow_up_finds_the_patient_through_the_id_map_of_its_case() throws Exception {
+        String caseId = id(), nid = nid();
+        FormsFixture.Reply reg = f.form(FormsFixture.registration(id(), caseId, nid));
+        String patient = reg.body().path("patient").path("uuid").asText();
+        String when = OffsetDateTime.now(ZoneOffset.ofHours(3)).minusHours(1).withNano(0).toString();
+        // the national id on the case is stale/wrong: the id map still finds the patient
+        FormsFixture.Reply r = f.form(FormsFixture.followUp(id(), caseId, "NID-WRONG", when));
+
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        assertThat(r.property("matchedBy")).isEqualTo("id map");
+        assertThat(r.body().path("patient").path("uuid").asText()).isEqualTo(patient);
+        assertThat(f.encounters()).hasSize(2);
+        JsonNode followUp = f.openmrs.encounter(r.body().path("encounter").asText()).orElseThrow();
+        assertThat(followUp.path("obs").toString()).contains(OpenMrsSimulator.CONCEPT_FEVER).contains("38.4");
+        assertThat(followUp.path("location").path("uuid").asText()).isEqualTo(OpenMrsSimulator.LOCATION_CLINIC);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().properties())
+                .containsEntry("openmrs_last_encounter_uuid", r.body().path("encounter").asText());
+    }
+
+    @Test
+    void weighted_matcher_matches_one_clear_candidate_and_refuses_to_guess_between_two() throws Exception {
+        String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-1");
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        assertThat(r.body().path("patient").path("uuid").asText()).isEqualTo(one);
+        assertThat(r.property("matchedBy")).startsWith("matcher");
+
+        f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-2");
+        int encounters = f.encounters().size();
+        FormsFixture.Reply ambiguous = f.form(FormsFixture.registration(id(), id(), nid()));
+        assertThat(ambiguous.http()).isEqualTo(409);
+        assertThat(ambiguous.status()).isEqualTo("Failed");
+        assertThat(ambiguous.body().path("error").asText()).contains("2 OpenMRS patients match").contains("not guessing");
+        assertThat(f.openmrs.patients()).hasSize(2);
+        assertThat(f.encounters()).hasSize(encounters);
+    }
+
+    @Test
+    void no_difference_with_what_openmrs_holds_is_completed_with_nothing_written() throws Exception {
+        String caseId = id(), nid = nid();
+        ObjectNode form = FormsFixture.registration(id(), caseId, nid);
+        assertThat(f.form(form).status()).isEqualTo("Successful");
+        int posts = f.openmrs.requestCount("POST", ".*");
+        // the same content again under another form id (a phone resubmitting a copy)
+        ObjectNode copy = form.deepCopy();
+        copy.put("id", id());
+        FormsFixture.Reply r = f.form(copy);
+
+        assertThat(r.http()).isEqualTo(200);
+        assertThat(r.status()).isEqualTo("Completed");
+        assertThat(r.body().path("message").asText()).contains("nothing written");
+        assertThat(f.openmrs.requestCount("POST", ".*")).isEqualTo(posts);
+        assertThat(f.encounters()).hasSize(1);
+    }
+
+    @Test
+    void duplicate_forwards_even_concurrent_ones_make_one_encounter() throws Exception {
+        ObjectNode form = FormsFixture.registration(id(), id(), nid());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<FormsFixture.Reply>> replies = new ArrayList<>();
+            for (int i = 0; i < 4; i++) replies.add(pool.submit(() -> f.form(form)));
+            List<String> outcomes = new ArrayList<>();
+            for (Future<FormsFixture.Reply> r : replies) outcomes.add(r.get().status() + " " + r.get().http());
+            // one does the work; the others are answered from the ledger (done) or told it is in progress (409, retry)
+            assertThat(outcomes).filteredOn(o -> o.startsWith("Successful")).hasSize(1);
+            assertThat(outcomes).allMatch(o -> o.equals("Successful 201") || o.equals("Completed 200") || o.equals("Failed 409"));
+        } finally {
+            pool.shutdown();
+        }
+        FormsFixture.Reply again = f.form(form);
+        assertThat(again.status()).isEqualTo("Completed");
+        assertThat(again.body().path("duplicate").asBoolean()).isTrue();
+        assertThat(again.property("duplicate")).isEqualTo("true");
+        assertThat(f.encounters()).hasSize(1);
+        assertThat(f.openmrs.patients()).hasSize(1);
+    }
+
+    /** A failure at each step of the saga: the answer is Failed, OpenMRS is left empty, and a rerun then succeeds once. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "create patient,     /openmrs/ws/rest/v1/patient,             ,                                       rollback: create patient",
+            "start visit,        /openmrs/ws/rest/v1/visit,               ,                                       rollback: create patient",
+            "create encounter,   /openmrs/ws/rest/v1/encounter,           ,                                       rollback: start visit",
+            "first obs,          /openmrs/ws/rest/v1/obs,                 5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,   rollback: create encounter",
+            "last obs,           /openmrs/ws/rest/v1/obs,                 161011AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,   rollback: create obs 1427AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "end visit,          /openmrs/ws/rest/v1/visit/[0-9a-f-]{36}, ,                                       rollback: create obs 161011AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "write-back to case, /a/demo-project/receiver/,               ,                                       rollback: create obs 161011AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    })
+    void a_failure_at_any_step_leaves_nothing_in_openmrs_and_a_rerun_succeeds(String step, String path, String bodyContains, String rollback)
+            throws Exception {
+        var server = path.startsWith("/a/") ? f.commcare.wireMock() : f.openmrs.wireMock();
+        var match = post(path.contains("[") ? com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(path) : urlPathEqualTo(path));
+        if (bodyContains != null) match = match.withRequestBody(containing(bodyContains));
+        server.stubFor(match.atPriority(1).inScenario(step).whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
+        String caseId = id();
+        ObjectNode form = FormsFixture.registration(id(), caseId, nid());
+
+        FormsFixture.Reply r = f.form(form);
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Failed");
+        assertThat(r.http()).isEqualTo(502);
+        assertThat(r.property("rollback")).isEqualTo("complete");
+        assertThat(r.envelope().path("error").path("message").asText()).contains("500");
+        assertThat(r.orchestrationNames()).contains(rollback);
+        assertThat(f.openmrs.patients()).isEmpty();
+        assertThat(f.openmrs.visits()).isEmpty();
+        assertThat(f.openmrs.encounters()).isEmpty();
+        assertThat(f.openmrs.observations()).isEmpty();
+
+        FormsFixture.Reply rerun = f.form(form);
+        assertThat(rerun.status()).as(rerun.envelope().toString()).isEqualTo("Successful");
+        assertThat(f.openmrs.patients()).hasSize(1);
+        assertThat(f.encounters()).hasSize(1);
+        assertThat(f.openmrs.observations()).hasSize(5);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().properties()).containsKey("openmrs_uuid");
+    }
+
+    @Test
+    void openmrs_rejecting_the_data_is_failed_4xx_and_rolled_back() throws Exception {
+        f.openmrs.failNext("POST", FormsFixture.REST + "/encounter", 400, null);
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
+        assertThat(r.http()).isEqualTo(422);
+        assertThat(r.status()).isEqualTo("Failed");
+        assertThat(r.body().path("error").asText()).contains("400").contains("purged");
+        assertThat(f.openmrs.patients()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "malformed JSON               | {\"id\": \"x\", \"form\": {                                                              | 400 | Unexpected end-of-input",
+            "not a form                   | {\"id\": \"x\"}                                                                           | 400 | no 'form' object",
+            "no xmlns                     | {\"id\": \"x\", \"form\": {\"a\": 1}}                                                     | 400 | no form.@xmlns",
+            "no form id                   | {\"form\": {\"@xmlns\": \"http://openrosa.org/formdesigner/chis-registration\"}}           | 400 | has no id",
+            "unknown xmlns                | {\"id\": \"x\", \"form\": {\"@xmlns\": \"http://openrosa.org/formdesigner/unknown\"}}      | 422 | no mapping for form xmlns 'http://openrosa.org/formdesigner/unknown'",
+    })
+    void bad_input_is_rejected_with_nothing_written(String what, String body, int status, String message) throws Exception {
+        FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH, body);
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(status);
+        assertThat(r.status()).isEqualTo("Failed");
+        assertThat(r.body().path("error").asText()).contains(message);
+        assertThat(r.envelope().has("error")).as("not auto-retried by core").isFalse();
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+        assertThat(f.openmrs.requestCount("GET", ".*")).isZero();
+    }
+
+    @Test
+    void missing_and_unconvertible_values_are_listed_in_one_400() throws Exception {
+        ObjectNode form = FormsFixture.registration(id(), id(), nid());
+        ObjectNode q = (ObjectNode) form.get("form");
+        q.remove("national_id");
+        q.put("sex", "unknown-answer");
+        ((ObjectNode) q.get("vitals")).put("weight", "sixty");
+        ((ObjectNode) form.get("metadata")).put("timeEnd", "2099-01-01T10:00:00Z");
+        FormsFixture.Reply r = f.form(form);
+        assertThat(r.http()).isEqualTo(400);
+        assertThat(r.body().path("error").asText()).contains("identifier " + OpenMrsSimulator.ID_TYPE_NATIONAL_ID + " is missing")
+                .contains("gender: 'unknown-answer' is not in the valueMap").contains("not a number").contains("in the future")
+                .contains("chis-registration.json");
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+    }
+
+    @Test
+    void a_follow_up_for_an_unknown_patient_is_422_because_its_mapping_never_creates() throws Exception {
+        FormsFixture.Reply r = f.form(FormsFixture.followUp(id(), id(), nid(), OffsetDateTime.now().minusHours(2).withNano(0).toString()));
+        assertThat(r.http()).isEqualTo(422);
+        assertThat(r.body().path("error").asText()).contains("no OpenMRS patient found").contains("createPatient");
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+    }
+
+    static String openSrpBody(String eventId, String entityId, String opensrpId) {
+        return """
+                {"clients": [{"type": "Client", "baseEntityId": "%2$s", "firstName": "Émile", "lastName": "Ngoné", "gender": "Male",
+                              "birthdate": "2022-01-15T00:00:00.000+03:00", "identifiers": {"opensrp_id": "%3$s"}}],
+                 "events": [{"type": "Event", "eventType": "Growth Monitoring", "formSubmissionId": "%1$s", "baseEntityId": "%2$s",
+                             "eventDate": "2024-04-30T00:00:00.000+03:00", "providerId": "chw1", "locationId": "amani-clinic", "entityType": "child",
+                             "obs": [{"fieldType": "concept", "fieldDataType": "decimal", "fieldCode": "5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                      "formSubmissionField": "weight", "values": ["11.2"], "humanReadableValues": []},
+                                     {"fieldType": "concept", "fieldDataType": "decimal", "fieldCode": "1343AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                      "formSubmissionField": "muac", "values": ["13.5"], "humanReadableValues": []}]}]}
+                """.formatted(eventId, entityId, opensrpId);
+    }
+
+    @Test
+    void an_opensrp_event_goes_through_the_same_workflow() throws Exception {
+        String event = id(), entity = id();
+        FormsFixture.Reply r = f.post(Forms.OPENSRP_PATH, openSrpBody(event, entity, "OSRP-" + event.substring(0, 6)));
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        JsonNode p = f.openmrs.patient(r.body().path("patient").path("uuid").asText()).orElseThrow();
+        assertThat(p.path("person").path("preferredName").path("givenName").asText()).isEqualTo("Émile");
+        assertThat(p.path("person").path("preferredName").path("familyName").asText()).isEqualTo("Ngoné");
+        assertThat(f.encounters()).singleElement().satisfies(e -> {
+            assertThat(e.path("obs")).hasSize(2);
+            assertThat(e.path("visit").isNull()).isTrue();
+        });
+        assertThat(f.commcare.submittedForms()).isEmpty();
+
+        FormsFixture.Reply again = f.post(Forms.OPENSRP_PATH, openSrpBody(event, entity, "OSRP-" + event.substring(0, 6)));
+        assertThat(again.status()).isEqualTo("Completed");
+        assertThat(f.encounters()).hasSize(1);
+
+        FormsFixture.Reply bad = f.post(Forms.OPENSRP_PATH, "{\"eventType\": \"Growth Monitoring\", \"formSubmissionId\": \"x\"}");
+        assertThat(bad.http()).isEqualTo(400);
+        assertThat(bad.body().path("error").asText()).contains("baseEntityId");
+        FormsFixture.Reply unknown = f.post(Forms.OPENSRP_PATH, "{\"eventType\": \"Birth Registration\", \"formSubmissionId\": \"x\", \"baseEntityId\": \"y\"}");
+        assertThat(unknown.http()).isEqualTo(422);
+        assertThat(unknown.body().path("error").asText()).contains("OpenSRP eventType 'Birth Registration'");
+    }
+
+    @Test
+    void the_demo_form_works_against_the_default_simulator_state() throws Exception {
+        FormsFixture.Reply r = f.form(FormsFixture.demo());
+        assertThat(r.status()).as(r.envelope().toString()).isIn("Successful", "Completed");
+        assertThat(f.openmrs.patients().size() + f.encounters().size()).isGreaterThanOrEqualTo(r.status().equals("Successful") ? 2 : 0);
+    }
+}
