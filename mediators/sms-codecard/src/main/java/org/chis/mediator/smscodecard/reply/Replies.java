@@ -91,7 +91,7 @@ public final class Replies {
             Map.entry("patient_not_found", "{kw}: patient {value} introuvable. Vérifiez l'ID et renvoyez. Réf {ref}"),
             Map.entry("not_registered", "Ce téléphone n'est pas enregistré pour envoyer des rapports. Demandez à votre superviseur. Réf {ref}"),
             Map.entry("not_allowed", "Ce téléphone n'est pas enregistré pour les rapports {kw}. Demandez à votre superviseur. Réf {ref}"),
-            Map.entry("already_received", "{kw} {value} déjà reçu (Réf {ref0}). Inutile de renvoyer. Réf {ref}"),
+            Map.entry("already_received", "{kw} {value} déjà arrivé (Réf {ref0}). Inutile de renvoyer. Réf {ref}"),
             Map.entry("system_fault", "Désolé, un problème technique a bloqué l'enregistrement de votre rapport {kw}. Renvoyez-le dans 1 heure. Réf {ref}"),
             Map.entry("undone", "Rapport {value} annulé. Réf {ref}"),
             Map.entry("undo_not_found", "Aucun rapport {value} de ce téléphone à annuler. Vérifiez la Réf. Réf {ref}"),

@@ -1,0 +1,176 @@
+package org.chis.mediator.smscodecard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.chis.mediator.smscodecard.card.CardException;
+import org.chis.mediator.smscodecard.card.CodeCards;
+import org.chis.mediator.smscodecard.reply.Gsm7;
+import org.chis.mediator.smscodecard.reply.Reference;
+import org.chis.mediator.smscodecard.reply.Replies;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Idempotency, rollback, reply delivery (inline, 202 + broadcast, rerun), auth, card checks. */
+class WebhookTest {
+    private static final String VALID = "ANC 1000Y ANC1 LMP 01022026 WT 60";
+    private SmsFixture f;
+
+    @AfterEach
+    void close() { if (f != null) f.close(); }
+
+    @Test
+    void theSameMessageTwiceMakesOneRecordAndOneEncounter() throws Exception {
+        f = new SmsFixture(Map.of());
+        SmsFixture.Reply first = f.sms(SmsFixture.uuid(1), SmsFixture.JOHN, "eng", VALID);
+        SmsFixture.Reply again = f.sms(SmsFixture.uuid(1), SmsFixture.JOHN, "eng", VALID);
+        assertThat(first.kind()).isEqualTo("ok");
+        assertThat(first.status()).isEqualTo("Successful");
+        assertThat(first.orchestrations()).contains("OpenMRS find patient by identifier", "OpenMRS create encounter", "OpenSRP add event");
+        // RapidPro retries only when our answer did not arrive: the same reply again, nothing written twice
+        assertThat(again.text()).isEqualTo(first.text());
+        assertThat(f.warehouse().records()).hasSize(1);
+        assertThat(f.liveEncounters()).hasSize(1);
+        JsonNode enc = f.liveEncounters().get(0);
+        assertThat(enc.path("patient").path("uuid").asText()).isEqualTo(f.patientUuids.get("1000Y"));
+        assertThat(enc.path("obs")).hasSize(4); // visit number, LMP, weight, EDD
+        assertThat(f.opensrp.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+        JsonNode event = org.chis.common.json.Json.parse(f.opensrp.getAllServeEvents().get(0).getRequest().getBodyAsString()).path("events").get(0);
+        assertThat(event.path("formSubmissionId").asText()).isEqualTo(SmsFixture.uuid(1));
+        assertThat(event.path("eventType").asText()).isEqualTo("ANC Visit");
+        assertThat(event.path("baseEntityId").asText()).isEqualTo(f.patientUuids.get("1000Y"));
+    }
+
+    @Test
+    void aForwardingFailureRollsBackAnswers503AndTheRetrySucceedsWithoutDuplicates() throws Exception {
+        f = new SmsFixture(Map.of("sms.maxAttempts", "3"));
+        var down = f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(503).withBody("maintenance")));
+        SmsFixture.Reply r = f.sms(SmsFixture.uuid(7), SmsFixture.JOHN, "eng", VALID);
+        assertThat(r.http()).isEqualTo(503);
+        assertThat(r.retryAfter()).isEqualTo("30");
+        assertThat(r.status()).isEqualTo("Failed");
+        assertThat(r.orchestrations()).contains("OpenMRS create encounter", "OpenSRP add event", "OpenMRS purge encounter");
+        assertThat(f.liveEncounters()).isEmpty(); // rolled back: the encounter was purged
+        assertThat(f.openmrs.encounters()).isEmpty();
+        assertThat(f.warehouse().records()).isEmpty();
+        f.opensrp.removeStub(down);
+        SmsFixture.Reply retry = f.sms(SmsFixture.uuid(7), SmsFixture.JOHN, "eng", VALID);
+        assertThat(retry.kind()).isEqualTo("ok");
+        assertThat(retry.text()).contains(Reference.of(SmsFixture.uuid(7)));
+        assertThat(f.liveEncounters()).hasSize(1);
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
+
+    @Test
+    void afterTheLastAttemptTheWorkerGetsOneFaultReplyThatDoesNotBlameThem() throws Exception {
+        f = new SmsFixture(Map.of("sms.maxAttempts", "2"));
+        f.openmrs.failAlways("POST", "/openmrs/ws/rest/v1/encounter", 500, null);
+        assertThat(f.sms(SmsFixture.uuid(8), SmsFixture.ASHA, "swa", VALID).http()).isEqualTo(503);
+        SmsFixture.Reply last = f.sms(SmsFixture.uuid(8), SmsFixture.ASHA, "swa", VALID);
+        assertThat(last.http()).isEqualTo(200);
+        assertThat(last.kind()).isEqualTo("system_fault");
+        assertThat(last.status()).isEqualTo("Failed");
+        assertThat(last.text()).isEqualTo("Samahani, tatizo la mfumo limezuia ripoti yako ya KLINIKI kuhifadhiwa. Tafadhali tuma tena baada ya saa 1. Kumb "
+                + Reference.of(SmsFixture.uuid(8)));
+        assertThat(f.warehouse().records()).isEmpty();
+        // a later attempt still fails: no second reply
+        SmsFixture.Reply after = f.sms(SmsFixture.uuid(8), SmsFixture.ASHA, "swa", VALID);
+        assertThat(after.http()).isEqualTo(503);
+        assertThat(after.text()).isNull();
+    }
+
+    @Test
+    void aSlowMessageIsAnswered202AndTheReplyGoesOutAsOneBroadcast() throws Exception {
+        f = new SmsFixture(Map.of("sms.inlineReplyMs", "200"));
+        f.openmrs.slowNext("GET", "/openmrs/ws/rest/v1/patient", 1500);
+        SmsFixture.Reply r = f.sms(SmsFixture.uuid(9), SmsFixture.MARIE, "fra", "CPN 1000Y ANC2 DDR 01022026");
+        assertThat(r.http()).isEqualTo(202);
+        assertThat(r.body().path("send").asBoolean()).isFalse();
+        String urn = "tel:" + SmsFixture.MARIE;
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (f.rapidpro.broadcastsTo(urn).isEmpty() && System.nanoTime() < deadline) Thread.onSpinWait();
+        List<JsonNode> sent = f.rapidpro.broadcastsTo(urn);
+        assertThat(sent).hasSize(1);
+        assertThat(sent.get(0).path("text").path("fra").asText()).startsWith("OK CPN enregistré: ID 1000Y ANC2");
+        assertThat(sent.get(0).path("base_language").asText()).isEqualTo("fra");
+        // RapidPro got a 202: a repeat delivery must not make the flow send the reply again
+        SmsFixture.Reply repeat = f.sms(SmsFixture.uuid(9), SmsFixture.MARIE, "fra", "CPN 1000Y ANC2 DDR 01022026");
+        assertThat(repeat.body().path("send").asBoolean()).isFalse();
+        assertThat(f.rapidpro.broadcastsTo(urn)).hasSize(1);
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
+
+    @Test
+    void anOpenHimRerunRepliesByBroadcastNotInTheAnswer() throws Exception {
+        f = new SmsFixture(Map.of());
+        var body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(10), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        SmsFixture.Reply r = f.postWebhook(body, Map.of("parentID", "5f0000000000000000000001", "X-OpenHIM-TransactionID", "5f0000000000000000000002"));
+        assertThat(r.kind()).isEqualTo("ok");
+        assertThat(r.body().path("send").asBoolean()).isFalse();
+        assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.JOHN)).hasSize(1);
+        assertThat(r.orchestrations()).contains("RapidPro: send broadcast");
+    }
+
+    @Test
+    void theWebhookTokenIsRequiredWhenConfigured() throws Exception {
+        f = new SmsFixture(Map.of("sms.webhookToken", "s3cret-token"));
+        var body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(11), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        SmsFixture.Reply none = f.postWebhook(body, Map.of());
+        assertThat(none.http()).isEqualTo(401);
+        assertThat(f.postWebhook(body, Map.of("X-Webhook-Token", "wrong")).http()).isEqualTo(401);
+        assertThat(f.postWebhook(body, Map.of("X-Webhook-Token", "s3cret-token")).kind()).isEqualTo("ok");
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
+
+    @Test
+    void aBodyThatIsNotAFlowWebhookIs400WithAMessage() throws Exception {
+        f = new SmsFixture(Map.of());
+        SmsFixture.Reply r = f.postWebhook("{\"contact\":{\"urn\":\"tel:+255712000002\"},\"input\":{\"text\":\"ANC\"}}", Map.of());
+        assertThat(r.http()).isEqualTo(400);
+        assertThat(r.body().path("error").asText()).contains("no message id");
+        assertThat(f.postWebhook("not json", Map.of()).http()).isEqualTo(400);
+    }
+
+    @Test
+    void everyReplyTextIsGsm7() {
+        for (String t : Replies.templates()) assertThat(Gsm7.isGsm7(t)).as(t).isTrue();
+        assertThat(Gsm7.fold("«ça» — 🤒 ê")).isEqualTo("\"ca\" - ? e");
+        assertThat(Gsm7.septets("[x]")).isEqualTo(5);
+    }
+
+    @Test
+    void brokenCardsStopStartUpNamingFileAndField(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("bad.json"), """
+                {"keyword":"ANC","version":1,"examples":{"eng":"ANC 1000Y"},"openmrs":{},
+                 "fields":[{"name":"id","type":"identifier","position":1},
+                           {"name":"lmp","type":"date","label":"L1","range":{"min":1}},
+                           {"name":"visit","type":"code","bare":true,"position":2,"codes":[]}]}""");
+        Files.writeString(dir.resolve("broken.json"), "{\"keyword\": ");
+        assertThatThrownBy(() -> CodeCards.load(dir)).isInstanceOf(CardException.class).satisfies(e -> {
+            List<String> p = ((CardException) e).problems();
+            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field id: type must be one of"));
+            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field lmp: label 'L1' must be letters only"));
+            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field lmp: range.min/max apply to integer fields only"));
+            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field visit: a code field needs codes"));
+            assertThat(p).anyMatch(s -> s.startsWith("broken.json: malformed JSON"));
+        });
+    }
+
+    @Test
+    void theShippedCardsLoad() {
+        CodeCards cards = CodeCards.load(SmsFixture.CONFIG.resolve("cards"));
+        assertThat(cards.all()).extracting(c -> c.keyword() + " v" + c.version()).contains("ANC v1", "ANC v2", "FEVER v1", "BIRTH v1");
+        assertThat(cards.current("ANC", java.time.LocalDate.of(2025, 1, 1)).version()).isEqualTo(1);
+        assertThat(cards.current("KLINIKI", java.time.LocalDate.of(2026, 1, 1)).version()).isEqualTo(2);
+    }
+}
