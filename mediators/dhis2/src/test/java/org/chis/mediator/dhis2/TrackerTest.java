@@ -15,7 +15,7 @@ class TrackerTest {
     static MediatorFixture f;
 
     @BeforeAll
-    static void start() { f = new MediatorFixture(Map.of("http.readTimeoutMs", "1500")); }
+    static void start() { f = new MediatorFixture(Map.of("http.readTimeoutMs", "5000")); }
 
     @AfterAll
     static void stop() { f.close(); }
@@ -63,7 +63,7 @@ class TrackerTest {
         assertThat(failed.http()).isEqualTo(502);
         assertThat(failed.envelope().path("error").path("message").asText()).contains("502");
         // next, DHIS2 writes but its answer comes after our read timeout: the transaction fails, the data is there
-        f.dhis2.slowNext("POST", "/api/tracker", 3000);
+        f.dhis2.slowNext("POST", "/api/tracker", 9000);
         MediatorFixture.Reply timedOut = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
         assertThat(timedOut.status()).isEqualTo("Failed");
         assertThat(f.dhis2.trackedEntities()).hasSize(1);
