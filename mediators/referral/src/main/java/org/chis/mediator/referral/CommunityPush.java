@@ -1,0 +1,126 @@
+package org.chis.mediator.referral;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.function.Supplier;
+import okhttp3.Credentials;
+import okhttp3.HttpUrl;
+import okhttp3.Request;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.Settings;
+import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.http.UpstreamException;
+import org.chis.common.http.UpstreamResponse;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.systems.commcare.CaseBlock;
+import org.chis.common.systems.commcare.CommCareClient;
+import org.chis.common.systems.commcare.FormSubmission;
+import org.chis.common.systems.openmrs.StableUuid;
+
+/**
+ * Tells the community app a referral's new status, so the CHW sees it on next sync. How depends on where the
+ * referral came from ({@code pushback.<source>}): {@code commcare} = a form submission updating the case,
+ * {@code opensrp-event} = an OpenSRP "Referral Status Update" event, {@code cht-record} = a CHT records API
+ * report, {@code none}. Each push has a deterministic id, so sending it twice is harmless.
+ */
+final class CommunityPush {
+    static final String FORM_XMLNS = "http://chis.org/referral/status";
+
+    private final Settings settings;
+    private final RecordingHttpClient http;
+    private final Supplier<CommCareClient> commcare;
+    private final Clock clock;
+
+    CommunityPush(Settings settings, RecordingHttpClient http, Supplier<CommCareClient> commcare, Clock clock) {
+        this.settings = settings;
+        this.http = http;
+        this.commcare = commcare;
+        this.clock = clock;
+    }
+
+    private String channelOf(String source) {
+        String fallback = switch (source) {
+            case "commcare" -> "commcare";
+            case "opensrp" -> "opensrp-event";
+            case "cht" -> "cht-record";
+            default -> "none";
+        };
+        return settings.get("pushback." + source, fallback);
+    }
+
+    /** Pushes the record's current status; returns where it went ("none" when this source gets nothing). */
+    String push(TransactionContext tx, ReferralRecord r) {
+        String channel = channelOf(r.source());
+        String pushId = StableUuid.of("referral-status", r.referralId(), r.status().code(), String.valueOf(r.businessStatus()));
+        Instant now = clock.instant();
+        switch (channel) {
+            case "commcare" -> {
+                FormSubmission form = new FormSubmission(FORM_XMLNS, pushId).name("Referral status update")
+                        .user(settings.get("commcare.pushUserId", "chis-mediator"), settings.get("commcare.pushUsername", "chis-mediator"))
+                        .times(now, now)
+                        .question("referral_id", r.referralId()).question("status", r.status().code())
+                        .addCase(CaseBlock.of(r.communityId()).dateModified(now)
+                                .set("referral_status", r.status().code())
+                                .set("referral_business_status", String.valueOf(r.businessStatus()))
+                                .set("referral_task_id", r.taskId() == null ? "" : r.taskId())
+                                .set("referral_id", r.referralId())
+                                .set("referral_status_date", now.toString()));
+                commcare.get().submit(tx, form);
+            }
+            case "opensrp-event" -> postJson(tx, "OpenSRP event", "opensrp", "rest/event/add", opensrpEvent(r, pushId, now));
+            case "cht-record" -> postJson(tx, "CHT record", "cht", "api/v2/records", chtRecord(r, now));
+            case "none" -> { }
+            default -> throw new ConfigException("pushback." + r.source() + "=" + channel + ": use commcare, opensrp-event, cht-record or none");
+        }
+        return channel;
+    }
+
+    /** The shape OpenSRP's {@code /rest/event/add} takes: {@code {"events": [...]}}. */
+    static ObjectNode opensrpEvent(ReferralRecord r, String eventId, Instant now) {
+        ObjectNode body = Json.object();
+        ObjectNode e = body.putArray("events").addObject();
+        e.put("type", "Event").put("eventType", "Referral Status Update").put("entityType", "ec_family_member")
+                .put("formSubmissionId", eventId).put("baseEntityId", r.communityId()).put("providerId", "chis-mediator")
+                .put("eventDate", now.toString()).put("dateCreated", now.toString()).put("version", now.toEpochMilli());
+        ArrayNode obs = e.putArray("obs");
+        obs(obs, "referral_task_id", r.referralId());
+        obs(obs, "referral_task_status", r.status().code());
+        obs(obs, "referral_task_business_status", String.valueOf(r.businessStatus()));
+        e.putObject("details").put("taskIdentifier", r.referralId()).put("fhirTask", r.taskId() == null ? "" : "Task/" + r.taskId());
+        return body;
+    }
+
+    private static void obs(ArrayNode obs, String field, String value) {
+        ObjectNode o = obs.addObject();
+        o.put("fieldType", "formsubmissionField").put("fieldDataType", "text").put("fieldCode", field).put("formSubmissionField", field)
+                .put("parentCode", "");
+        o.putArray("values").add(value);
+        o.putArray("humanReadableValues");
+    }
+
+    static ObjectNode chtRecord(ReferralRecord r, Instant now) {
+        ObjectNode b = Json.object();
+        b.putObject("_meta").put("form", "referral_status").put("from", "chis-mediator");
+        b.put("patient_id", r.communityId()).put("referral_id", r.referralId()).put("status", r.status().code())
+                .put("business_status", String.valueOf(r.businessStatus())).put("reported_date", now.toEpochMilli());
+        return b;
+    }
+
+    private void postJson(TransactionContext tx, String name, String system, String path, ObjectNode body) {
+        String base = settings.require(system + ".url");
+        HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
+        if (url == null) throw new ConfigException(system + ".url '" + base + "' is not an http(s) URL");
+        Request.Builder b = new Request.Builder().url(url.resolve(path)).post(RecordingHttpClient.jsonBody(Json.write(body)))
+                .header("Accept", "application/json");
+        settings.find(system + ".user").ifPresent(u ->
+                b.header("Authorization", Credentials.basic(u, settings.get(system + ".password", ""), StandardCharsets.UTF_8)));
+        UpstreamResponse r = http.send(tx, name, b.build());
+        if (!r.ok()) throw new UpstreamException(name + ": HTTP " + r.status() + " " + abbreviate(r.body()), r.status());
+    }
+
+    private static String abbreviate(String s) { return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "..." : s; }
+}

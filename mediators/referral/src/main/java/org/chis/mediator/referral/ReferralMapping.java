@@ -1,0 +1,186 @@
+package org.chis.mediator.referral;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.chis.common.config.ConfigException;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.BadInputException;
+
+/**
+ * One source's mapping file ({@code mediator-configs/referral/sources/<source>.json}): where each referral field
+ * sits in that app's JSON, how its coded answers translate, and which field holds a space-separated list.
+ * See the README for the format.
+ */
+final class ReferralMapping {
+    static final Set<String> FIELDS = Set.of("referralId", "communityId", "patientIdentifier", "givenName", "familyName", "name",
+            "gender", "birthDate", "phone", "reason", "dangerSigns", "urgency", "facility", "requester", "requesterName",
+            "authoredOn", "focus");
+    private static final List<String> REQUIRED = List.of("referralId", "patientIdentifier", "reason", "facility", "requester");
+
+    private final String source;
+    private final FieldPath detect;
+    private final Map<String, List<FieldPath>> fields = new LinkedHashMap<>();
+    private final Map<String, Map<String, String>> values = new LinkedHashMap<>();
+    private final Map<String, String> listSeparators = new LinkedHashMap<>();
+
+    private ReferralMapping(String source, FieldPath detect) {
+        this.source = source;
+        this.detect = detect;
+    }
+
+    static ReferralMapping load(Path file) {
+        JsonNode j;
+        try {
+            j = Json.parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException("referral mapping " + file + ": " + e.getMessage());
+        }
+        return of(j, file.toString());
+    }
+
+    static ReferralMapping of(JsonNode j, String where) {
+        String source = j.path("source").asText(null);
+        if (source == null || !source.matches("[a-z0-9-]{1,50}")) throw new ConfigException(where + ": \"source\" must be a short lower-case name");
+        try {
+            ReferralMapping m = new ReferralMapping(source, j.hasNonNull("detect") ? FieldPath.parse(j.get("detect").asText()) : null);
+            j.path("fields").fields().forEachRemaining(e -> {
+                if (!FIELDS.contains(e.getKey())) throw new ConfigException("unknown field '" + e.getKey() + "' (known: " + FIELDS + ")");
+                List<FieldPath> paths = new ArrayList<>();
+                if (e.getValue().isArray()) e.getValue().forEach(p -> paths.add(FieldPath.parse(p.asText())));
+                else paths.add(FieldPath.parse(e.getValue().asText()));
+                m.fields.put(e.getKey(), paths);
+            });
+            for (String r : REQUIRED) if (!m.fields.containsKey(r)) throw new ConfigException("field '" + r + "' is required");
+            if (!m.fields.containsKey("name") && !(m.fields.containsKey("givenName") && m.fields.containsKey("familyName"))) {
+                throw new ConfigException("map either 'name' or both 'givenName' and 'familyName'");
+            }
+            j.path("values").fields().forEachRemaining(e -> {
+                Map<String, String> table = new LinkedHashMap<>();
+                e.getValue().fields().forEachRemaining(v -> table.put(v.getKey().toLowerCase(Locale.ROOT), v.getValue().asText()));
+                m.values.put(e.getKey(), table);
+            });
+            j.path("lists").fields().forEachRemaining(e -> m.listSeparators.put(e.getKey(), e.getValue().asText(" ")));
+            return m;
+        } catch (ConfigException e) {
+            throw new ConfigException(where + ": " + e.getMessage());
+        }
+    }
+
+    String source() { return source; }
+
+    /** True when {@code doc} looks like this source's payload (its detect path is present). */
+    boolean recognises(JsonNode doc) {
+        if (detect == null) return false;
+        JsonNode n = detect.find(doc);
+        return !n.isMissingNode() && !n.isNull();
+    }
+
+    /** Maps a source document; missing or unreadable fields are the sender's problem (400 naming them). */
+    Referral map(JsonNode doc) {
+        List<String> problems = new ArrayList<>();
+        String referralId = required(doc, "referralId", problems);
+        String patientId = required(doc, "patientIdentifier", problems);
+        String reason = required(doc, "reason", problems);
+        String facility = required(doc, "facility", problems);
+        String requester = required(doc, "requester", problems);
+        String given = text(doc, "givenName");
+        String family = text(doc, "familyName");
+        String full = text(doc, "name");
+        if ((given == null || family == null) && full != null) {
+            String[] parts = full.trim().split("\\s+");
+            if (parts.length == 1) {
+                given = given == null ? parts[0] : given;
+                family = family == null ? parts[0] : family;
+            } else {
+                family = family == null ? parts[parts.length - 1] : family;
+                given = given == null ? String.join(" ", java.util.Arrays.copyOf(parts, parts.length - 1)) : given;
+            }
+        }
+        if (given == null || family == null) problems.add("the patient's name (" + paths("givenName") + paths("familyName") + paths("name") + ")");
+        String urgency = coded("urgency", text(doc, "urgency"));
+        if (urgency == null) urgency = "routine";
+        if (!urgency.equals("urgent") && !urgency.equals("routine")) {
+            problems.add("urgency '" + urgency + "' (add it to values.urgency in the " + source + " mapping as urgent or routine)");
+        }
+        Instant authoredOn = instant(text(doc, "authoredOn"), problems);
+        if (!problems.isEmpty()) {
+            throw new BadInputException("not a usable " + source + " referral: missing or invalid " + String.join(", ", problems));
+        }
+        String communityId = text(doc, "communityId");
+        return new Referral(referralId, source, communityId == null ? patientId : communityId, patientId, given, family,
+                coded("gender", text(doc, "gender")), text(doc, "birthDate"), text(doc, "phone"), reason, list(doc, "dangerSigns"),
+                urgency, facility, requester, text(doc, "requesterName"), authoredOn, coded("focus", text(doc, "focus")));
+    }
+
+    private String required(JsonNode doc, String field, List<String> problems) {
+        String v = text(doc, field);
+        if (v == null) problems.add(field + " (" + paths(field).trim() + ")");
+        return v;
+    }
+
+    private String paths(String field) {
+        List<FieldPath> p = fields.get(field);
+        return p == null ? "" : String.join(" or ", p.stream().map(FieldPath::text).toList()) + " ";
+    }
+
+    private JsonNode node(JsonNode doc, String field) {
+        for (FieldPath p : fields.getOrDefault(field, List.of())) {
+            JsonNode n = p.find(doc);
+            if (!n.isMissingNode() && !n.isNull() && !(n.isTextual() && n.asText().isBlank())) return n;
+        }
+        return null;
+    }
+
+    private String text(JsonNode doc, String field) {
+        JsonNode n = node(doc, field);
+        if (n == null) return null;
+        if (n.isArray()) return n.isEmpty() ? null : n.get(0).asText();
+        return n.isValueNode() ? n.asText().trim() : null;
+    }
+
+    private List<String> list(JsonNode doc, String field) {
+        JsonNode n = node(doc, field);
+        List<String> out = new ArrayList<>();
+        if (n == null) return out;
+        if (n.isArray()) n.forEach(v -> out.add(v.asText()));
+        else for (String s : n.asText().split(java.util.regex.Pattern.quote(listSeparators.getOrDefault(field, " ")))) if (!s.isBlank()) out.add(s.trim());
+        List<String> coded = new ArrayList<>();
+        for (String s : out) coded.add(coded(field, s));
+        return coded;
+    }
+
+    private String coded(String field, String raw) {
+        if (raw == null) return null;
+        Map<String, String> table = values.get(field);
+        if (table == null) return raw;
+        return table.getOrDefault(raw.toLowerCase(Locale.ROOT), raw);
+    }
+
+    /** ISO date-times, plain dates, or epoch milliseconds (CHT's reported_date); absent = now. */
+    private static Instant instant(String v, List<String> problems) {
+        if (v == null) return Instant.now();
+        try {
+            if (v.matches("\\d{10,}")) return Instant.ofEpochMilli(Long.parseLong(v));
+            if (v.length() == 10) return LocalDate.parse(v).atStartOfDay().toInstant(ZoneOffset.UTC);
+            if (v.endsWith("Z") || v.matches(".*[+-]\\d\\d:?\\d\\d$")) return OffsetDateTime.parse(v).toInstant();
+            return java.time.LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
+        } catch (DateTimeParseException | NumberFormatException e) {
+            problems.add("authoredOn '" + v + "' (ISO date-time or epoch milliseconds)");
+            return null;
+        }
+    }
+}

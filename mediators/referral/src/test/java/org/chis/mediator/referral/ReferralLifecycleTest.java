@@ -1,0 +1,184 @@
+package org.chis.mediator.referral;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.chis.common.systems.openmrs.StableUuid;
+import org.chis.simulators.commcare.CommCareSimulator;
+import org.chis.simulators.fhir.FhirSimulator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Rollback, status changes made on the FHIR server, push-back retries, and the OpenSRP and CHT sources. */
+class ReferralLifecycleTest {
+    static ReferralFixture f;
+
+    @BeforeAll
+    static void start() { f = new ReferralFixture(Map.of()); }
+
+    @AfterAll
+    static void stop() { if (f != null) f.close(); }
+
+    static String newCase() { return f.commcare.registerCase("client", "Fatmata Sesay", null, CommCareSimulator.props()); }
+
+    static long fhirWithIdentifier(String type, String value) {
+        return f.fhir.resources(type).stream().filter(r -> r.path("identifier").toString().contains("\"" + value + "\"")).count();
+    }
+
+    @Test
+    void emr_failure_mid_way_rolls_everything_back_and_a_resend_succeeds_once() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        String clientId = "CHW-R-" + UUID.randomUUID().toString().substring(0, 8);
+        var stub = f.openmrs.failAlways("POST", "/openmrs/ws/rest/v1/encounter", 500,
+                "{\"error\":{\"message\":\"[Could not open JPA EntityManager for transaction]\",\"code\":\"org.hibernate\",\"detail\":\"\"}}");
+        var failed = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, clientId, "urgent", "2020-01-01"));
+        assertThat(failed.http()).isEqualTo(502);
+        assertThat(failed.status()).isEqualTo("Failed");
+        assertThat(failed.body().path("error").asText()).contains("everything created was undone");
+        assertThat(failed.property("rollback")).isEqualTo("complete");
+        assertThat(failed.orchestrationNames()).contains("rollback: create EMR patient");
+        String plannedPatient = StableUuid.of("referral-patient", "commcare", clientId);
+        assertThat(f.openmrs.patient(plannedPatient)).as("patient created by this run is purged").isEmpty();
+        assertThat(fhirWithIdentifier("Task", formId)).isZero();
+
+        f.openmrs.wireMock().removeStub(stub);
+        var again = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, clientId, "urgent", "2020-01-01"));
+        assertThat(again.http()).as(again.envelope().toString()).isEqualTo(201);
+        assertThat(f.openmrs.patients().stream().filter(p -> p.toString().contains(clientId)).count()).isEqualTo(1);
+        assertThat(f.openmrs.encounters().stream().filter(e -> e.path("uuid").asText().equals(StableUuid.of("referral", formId, "encounter"))).count())
+                .isEqualTo(1);
+        assertThat(fhirWithIdentifier("Task", formId)).isEqualTo(1);
+    }
+
+    @Test
+    void fhir_failure_at_the_task_undoes_the_emr_writes_and_the_fhir_resources_created() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        String clientId = "CHW-F-" + UUID.randomUUID().toString().substring(0, 8);
+        var stub = f.fhir.wireMock().stubFor(post(urlPathEqualTo("/fhir/Task")).atPriority(1).willReturn(aResponse().withStatus(500)
+                .withHeader("Content-Type", "application/fhir+json").withBody(FhirSimulator.operationOutcome("exception", "HAPI-0389: database down"))));
+        var failed = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, clientId, "routine", "2020-01-01"));
+        f.fhir.wireMock().removeStub(stub);
+        assertThat(failed.http()).isEqualTo(502);
+        assertThat(failed.body().path("error").asText()).contains("database down");
+        assertThat(failed.orchestrationNames()).contains("rollback: create referral encounter", "rollback: create EMR patient",
+                "rollback: created FHIR ServiceRequest", "rollback: created FHIR Patient");
+        assertThat(f.openmrs.encounter(StableUuid.of("referral", formId, "encounter"))).isEmpty();
+        assertThat(fhirWithIdentifier("ServiceRequest", formId)).isZero();
+        assertThat(fhirWithIdentifier("Patient", clientId)).isZero();
+
+        var again = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, clientId, "routine", "2020-01-01"));
+        assertThat(again.http()).as(again.envelope().toString()).isEqualTo(201);
+        assertThat(fhirWithIdentifier("ServiceRequest", formId)).isEqualTo(1);
+        assertThat(fhirWithIdentifier("Patient", clientId)).isEqualTo(1);
+    }
+
+    @Test
+    void changes_made_on_the_fhir_server_are_polled_checked_and_pushed_back() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-1", "routine", "2020-01-01"));
+        String taskId = r.body().path("fhir").path("task").asText().split("/")[1];
+
+        // the facility's own app moves the Task on the FHIR server
+        f.fhir.edit("Task", taskId, t -> t.put("status", "in-progress"));
+        var sync = f.call("GET", "/referrals/sync", null);
+        assertThat(sync.http()).as(sync.envelope().toString()).isEqualTo(200);
+        assertThat(sync.body().path("changesRecorded").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo("in-progress");
+        assertThat(f.call("GET", "/referrals/" + formId, null).body().path("status").asText()).isEqualTo("in-progress");
+
+        // an illegal move made directly on the server is recorded as refused and not passed on
+        f.fhir.edit("Task", taskId, t -> t.put("status", "requested"));
+        var sync2 = f.call("GET", "/referrals/sync", null);
+        assertThat(sync2.body().path("changesRefused").asInt()).isGreaterThanOrEqualTo(1);
+        JsonNode shown = f.call("GET", "/referrals/" + formId, null).body();
+        assertThat(shown.path("status").asText()).isEqualTo("in-progress");
+        assertThat(shown.path("transitions").toString()).contains("poll-refused");
+        assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo("in-progress");
+
+        // a quiet poll finds nothing new
+        var sync3 = f.call("GET", "/referrals/sync", null);
+        assertThat(sync3.body().path("changesRecorded").asInt()).isZero();
+    }
+
+    @Test
+    void a_push_back_that_fails_is_retried_by_the_next_sync() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-2", "routine", "2020-01-01"));
+        f.commcare.failNext("POST", "/a/" + CommCareSimulator.DOMAIN + "/receiver/.*", 503, "<html>Service Unavailable</html>");
+        var moved = f.status(formId, "accepted");
+        assertThat(moved.http()).isEqualTo(200);
+        assertThat(moved.body().path("pushBackError").asText()).contains("503");
+        assertThat(moved.body().path("pushedBack").asBoolean()).isFalse();
+        assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isNull();
+
+        var sync = f.call("GET", "/referrals/sync", null);
+        assertThat(sync.body().path("pushed").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo("accepted");
+        assertThat(f.call("GET", "/referrals/" + formId, null).body().path("pushedBack").asBoolean()).isTrue();
+    }
+
+    @Test
+    void an_opensrp_event_referral_gets_its_status_back_as_an_opensrp_event() throws Exception {
+        f.community.stubFor(post(urlPathEqualTo("/opensrp/rest/event/add")).willReturn(aResponse().withStatus(201)));
+        String eventId = UUID.randomUUID().toString();
+        String body = """
+                {"clients": [{"baseEntityId": "be-1", "firstName": "Hawa", "lastName": "Conteh", "gender": "Female",
+                              "birthdate": "2021-06-01", "identifiers": {"opensrp_id": "OSRP-%s"}, "attributes": {"phone_number": "0761111111"}}],
+                 "events": [{"eventType": "Referral Registration", "formSubmissionId": "%s", "baseEntityId": "be-1", "providerId": "chw-hawa",
+                             "locationId": "loc-9", "eventDate": "%s", "entityType": "ec_family_member",
+                             "obs": [{"fieldCode": "problem", "formSubmissionField": "problem", "values": ["Fast breathing"]},
+                                     {"fieldCode": "chw_referral_service", "formSubmissionField": "chw_referral_service", "values": ["Sick Child"]},
+                                     {"fieldCode": "danger_signs", "formSubmissionField": "danger_signs", "values": ["convulsions", "lethargic"]},
+                                     {"fieldCode": "referral_urgency", "formSubmissionField": "referral_urgency", "values": ["urgent"]},
+                                     {"fieldCode": "chw_referral_hf", "formSubmissionField": "chw_referral_hf", "values": ["mabang-mchp"]}]}]}
+                """.formatted(eventId.substring(0, 8), eventId, Instant.now().minusSeconds(30));
+        var r = f.call("POST", "/referrals", body);
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
+        assertThat(r.body().path("source").asText()).isEqualTo("opensrp");
+        JsonNode task = f.fhir.read("Task", r.body().path("fhir").path("task").asText().split("/")[1]).orElseThrow();
+        assertThat(task.path("priority").asText()).isEqualTo("urgent");
+        assertThat(task.path("owner").path("identifier").path("value").asText()).isEqualTo("mabang-mchp");
+        assertThat(f.fhir.read("ServiceRequest", r.body().path("fhir").path("serviceRequest").asText().split("/")[1]).orElseThrow()
+                .path("code").path("text").asText()).isEqualTo("Sick Child");
+
+        assertThat(f.status(eventId, "in-progress").body().path("pushedBackTo").asText()).isEqualTo("opensrp-event");
+        f.community.verify(postRequestedFor(urlPathEqualTo("/opensrp/rest/event/add"))
+                .withRequestBody(containing("\"baseEntityId\":\"be-1\"")).withRequestBody(containing("Referral Status Update"))
+                .withRequestBody(containing("\"in-progress\"")));
+    }
+
+    @Test
+    void a_cht_outbound_push_referral_gets_its_status_back_as_a_cht_record() throws Exception {
+        f.community.stubFor(post(urlPathEqualTo("/cht/api/v2/records")).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("{\"success\":true,\"id\":\"rec-1\"}")));
+        String reportId = UUID.randomUUID().toString();
+        String body = """
+                {"cht_referral_id": "%s", "patient_uuid": "p-uuid-1", "patient_id": "CHT-%s", "patient_name": "Mariama Bangura Koroma",
+                 "sex": "female", "date_of_birth": "1995-02-10", "phone": "+23278000000", "referral_reason": "Bleeding in pregnancy",
+                 "danger_signs": "bleeding", "urgency": "high", "facility_code": "ngelehun-chc", "referral_type": "ANC Danger Signs",
+                 "chw_id": "chw-mariama", "chw_name": "Mariama", "reported_date": %d}
+                """.formatted(reportId, reportId.substring(0, 8), Instant.now().minusSeconds(30).toEpochMilli());
+        var r = f.call("POST", "/referrals", body);
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
+        JsonNode patient = f.fhir.read("Patient", r.body().path("fhir").path("patient").asText().split("/")[1]).orElseThrow();
+        assertThat(patient.path("name").get(0).path("family").asText()).isEqualTo("Koroma");
+        assertThat(patient.path("name").get(0).path("given").toString()).contains("Mariama").contains("Bangura");
+
+        assertThat(f.status(reportId, "rejected").body().path("pushedBackTo").asText()).isEqualTo("cht-record");
+        f.community.verify(postRequestedFor(urlPathEqualTo("/cht/api/v2/records"))
+                .withRequestBody(containing("\"patient_id\":\"p-uuid-1\"")).withRequestBody(containing("\"status\":\"rejected\"")));
+    }
+}
