@@ -11,7 +11,9 @@
 # openhim-local.out, the pid file, the API certificate (core-api-cert.pem) and, with --persistent, mongo-h2.mv.
 # Start options are those of `java -jar openhim-local/target/openhim-local-*.jar start` (ports default to core's
 # usual 8080 API, 5001/5000 router, 7786 rerun, 7787 tcp, 7788 polling). Needs java 17, node 18+ and npm.
-# Env: OPENHIM_JAVA_OPTS (default -Xmx512m -XX:+UseSerialGC), OPENHIM_START_TIMEOUT seconds (default 90).
+# Env: OPENHIM_JAVA_OPTS (default -Xmx512m -XX:+UseSerialGC), OPENHIM_START_TIMEOUT seconds (default 90),
+# OPENHIM_BUILD_DIR (default target: where the jar is built and looked for; maven's -Dchis.buildDir).
+# start builds the jar (mvn package, tests skipped) when it is missing or older than the sources it is made of.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +21,7 @@ NODE_DIR="$ROOT/openhim-local/node"
 MARKER="$NODE_DIR/node_modules/.chis-installed"   # same marker and lock as org.chis.openhim.local.NodeInstall
 LOCK="$NODE_DIR/.install.lock.d"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 cmd=${1:-}; [ $# -gt 0 ] && shift
 DIR="$ROOT/.run/openhim"
@@ -65,7 +67,15 @@ do_install() {
   rmdir "$LOCK" 2>/dev/null || true; trap - EXIT
 }
 
-find_jar() { ls "$ROOT"/openhim-local/target/openhim-local-*.jar 2>/dev/null | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | head -1; }
+BUILD_DIR=${OPENHIM_BUILD_DIR:-target}
+find_jar() { ls "$ROOT"/openhim-local/"$BUILD_DIR"/openhim-local-*.jar 2>/dev/null | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | head -1; }
+# the jar is stale when a source or pom it is built from changed after it (e.g. after git pull)
+stale() {
+  [ -n "$1" ] && [ -d "$ROOT/openhim-local/$BUILD_DIR/lib" ] || return 0
+  [ -z "$(find "$ROOT/pom.xml" "$ROOT/common/pom.xml" "$ROOT/common/src/main" "$ROOT/openhim-local/pom.xml" \
+      "$ROOT/openhim-local/src/main" -newer "$1" -type f -print -quit 2>/dev/null)" ] && return 1
+  return 0
+}
 
 print_urls() {
   echo "OpenHIM core is up (pid $(cat "$PIDFILE"), state $DIR/core.json)"
@@ -81,12 +91,14 @@ do_start() {
   fi
   do_install
   local jar; jar=$(find_jar)
-  if [ -z "$jar" ]; then
-    echo "openhim-core: building openhim-local (mvn -q -pl openhim-local -am package -DskipTests)"
-    (cd "$ROOT" && mvn -q -pl openhim-local -am package -DskipTests)
+  if stale "$jar"; then
+    command -v mvn >/dev/null || { echo "openhim-core: mvn not found (needed once to build openhim-local)" >&2; return 1; }
+    echo "openhim-core: building openhim-local (mvn -q -B -pl openhim-local -am package -DskipTests -Dchis.buildDir=$BUILD_DIR)"
+    (cd "$ROOT" && mvn -q -B -pl openhim-local -am package -DskipTests -Dmaven.test.skip=true -Dchis.buildDir="$BUILD_DIR") \
+      || { echo "openhim-core: build failed" >&2; return 1; }
     jar=$(find_jar)
   fi
-  [ -n "$jar" ] || { echo "openhim-core: no openhim-local jar in openhim-local/target" >&2; return 1; }
+  [ -n "$jar" ] || { echo "openhim-core: no openhim-local jar in openhim-local/$BUILD_DIR" >&2; return 1; }
   rm -f "$DIR/core.json"
   # shellcheck disable=SC2086
   CHIS_HOME="$ROOT" nohup java ${OPENHIM_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC} -jar "$jar" start --dir "$DIR" "${PASS[@]}" \

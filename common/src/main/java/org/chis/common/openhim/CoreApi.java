@@ -66,6 +66,9 @@ public final class CoreApi {
         OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .connectTimeout(Duration.ofSeconds(5))
                 .readTimeout(Duration.ofSeconds(30))
+                // core (node) closes idle keep-alive connections after 5 s; drop ours sooner so a GET never
+                // goes out on a connection core has already closed ("unexpected end of stream")
+                .connectionPool(new okhttp3.ConnectionPool(4, 2, java.util.concurrent.TimeUnit.SECONDS))
                 .retryOnConnectionFailure(false);
         configureTrust(b, s);
         return new CoreApi(s.get("core.api.url", "https://localhost:8080"), s.get("core.api.user", "root@openhim.org"),
@@ -123,7 +126,21 @@ public final class CoreApi {
             rb.header("auth-username", username).header("auth-ts", ts).header("auth-salt", requestSalt)
                     .header("auth-token", sha512(passwordHash + requestSalt + ts));
         }
-        try (Response r = http.newCall(rb.build()).execute()) {
+        Request request = rb.build();
+        try {
+            return execute(request);
+        } catch (java.net.SocketTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            // a kept-alive connection closed by core under us: an idempotent call is safe to send once more
+            if (!(method.equals("GET") || method.equals("PUT") || method.equals("DELETE"))) throw e;
+            log.debug("{} {} failed on a reused connection ({}); retrying once", method, path, e.getMessage());
+            return execute(request);
+        }
+    }
+
+    private ApiResponse execute(Request request) throws IOException {
+        try (Response r = http.newCall(request).execute()) {
             return new ApiResponse(r.code(), r.body() == null ? "" : r.body().string());
         }
     }
