@@ -68,7 +68,8 @@ do_install() {
 }
 
 BUILD_DIR=${OPENHIM_BUILD_DIR:-target}
-find_jar() { ls "$ROOT"/openhim-local/"$BUILD_DIR"/openhim-local-*.jar 2>/dev/null | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | head -1; }
+# '|| true': no jar yet is an answer (empty), not an error that set -e/pipefail would exit on
+find_jar() { { ls "$ROOT"/openhim-local/"$BUILD_DIR"/openhim-local-*.jar 2>/dev/null || true; } | { grep -v -e '-tests\.jar$' -e '-sources\.jar$' || true; } | head -1; }
 # the jar is stale when a source or pom it is built from changed after it (e.g. after git pull)
 stale() {
   [ -n "$1" ] && [ -d "$ROOT/openhim-local/$BUILD_DIR/lib" ] || return 0
