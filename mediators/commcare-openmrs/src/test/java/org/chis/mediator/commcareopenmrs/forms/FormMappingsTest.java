@@ -1,0 +1,83 @@
+package org.chis.mediator.commcareopenmrs.forms;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import org.chis.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Mapping files are checked at start-up; a mistake names the file, the JSON path and what is wrong. */
+class FormMappingsTest {
+
+    @Test
+    void the_shipped_mappings_load() {
+        FormMappings m = FormMappings.load(FormsFixture.CONFIG.resolve("forms"));
+        assertThat(m.formTypes(FormMapping.Source.COMMCARE)).contains("http://openrosa.org/formdesigner/chis-registration",
+                "http://openrosa.org/formdesigner/chis-followup");
+        assertThat(m.formTypes(FormMapping.Source.OPENSRP)).containsExactly("Growth Monitoring");
+    }
+
+    @Test
+    void every_mistake_of_every_file_is_listed_with_file_and_path(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("bad.json"), """
+                {"source": "commcare", "formType": "urn:x",
+                 "patient": {"identifiers": [{"identifierType": "not-a-uuid", "value": "form/id"}]},
+                 "visit": {"visitType": "d66e9fe0-7d51-4801-a550-5d462ad1c944", "windowHours": 48},
+                 "encounter": {"encounterType": "67a71486-1a54-468f-ac3e-7091a9a79584", "timeZone": "Mars/Olympus",
+                               "location": "aff27d58-a15c-49a6-9beb-d30dcfc0c66e", "provider": "c2299800-cca9-11e0-9572-0800200c9a66"},
+                 "observations": [{"concept": "5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "form/w", "dataType": "numberz"},
+                                  {"concept": "5272AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "form/p", "dataType": "coded"}],
+                 "writeBack": {"properties": {"openmrs uuid": "patient.uuid", "x": "patient.nickname"}}}
+                """, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("broken.json"), "{\"source\": ", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("other.json"), """
+                {"source": "fhir", "patient": {}, "encounter": {}}
+                """, StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> FormMappings.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bad.json: $.patient.identifiers[0].identifierType: 'not-a-uuid' is not an OpenMRS uuid")
+                .hasMessageContaining("bad.json: $.visit.windowHours: must be 1..24")
+                .hasMessageContaining("bad.json: $.encounter.timeZone: 'Mars/Olympus' is not a time zone id")
+                .hasMessageContaining("bad.json: $.encounter.encounterRole: required when a provider is mapped")
+                .hasMessageContaining("bad.json: $.observations[0].dataType: 'numberz' is not one of numeric, coded")
+                .hasMessageContaining("bad.json: $.observations[1].value.valueMap: a coded observation needs a valueMap")
+                .hasMessageContaining("bad.json: $.writeBack.properties.openmrs uuid: not a case property name")
+                .hasMessageContaining("bad.json: $.writeBack.properties.x: 'patient.nickname' is not one of")
+                .hasMessageContaining("broken.json: not readable JSON")
+                .hasMessageContaining("other.json: $.source: 'fhir' is not one of commcare, opensrp")
+                .hasMessageContaining("other.json: $.formType: is required")
+                .hasMessageContaining("other.json: $.encounter.encounterType: is required");
+    }
+
+    @Test
+    void two_files_for_one_form_type_are_refused(@TempDir Path dir) throws Exception {
+        String m = Files.readString(FormsFixture.CONFIG.resolve("forms/chis-followup.json"));
+        Files.writeString(dir.resolve("a.json"), m);
+        Files.writeString(dir.resolve("b.json"), m);
+        assertThatThrownBy(() -> FormMappings.load(dir)).hasMessageContaining("b.json: $.formType: 'http://openrosa.org/formdesigner/chis-followup' is already mapped by a.json");
+    }
+
+    @Test
+    void a_visit_ends_within_its_window_and_on_the_day_it_started() {
+        FormMapping m = FormMappings.load(FormsFixture.CONFIG.resolve("forms")).find(FormMapping.Source.COMMCARE,
+                "http://openrosa.org/formdesigner/chis-followup").orElseThrow();
+        // 12 h window, Africa/Nairobi: 08:00 -> 19:59:59 the same day; 20:00 -> 23:59:59 (not the next morning)
+        assertThat(FormWorkflow.visitEnd(OffsetDateTime.parse("2024-05-01T08:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T19:59:59+03:00"));
+        assertThat(FormWorkflow.visitEnd(OffsetDateTime.parse("2024-05-01T20:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T23:59:59+03:00"));
+    }
+
+    @Test
+    void levenshtein_and_days_diff_matching() {
+        var name = new FormMapping.Weight("familyName", null, 1, FormMapping.MatchType.LEVENSHTEIN, 0.2);
+        assertThat(PatientFinder.matches(name, "Wanjiru", "Wanjirū")).isTrue();
+        assertThat(PatientFinder.matches(name, "Wanjiru", "Otieno")).isFalse();
+        var dob = new FormMapping.Weight("birthdate", null, 1, FormMapping.MatchType.DAYS_DIFF, 364);
+        assertThat(PatientFinder.matches(dob, "1994-03-12", "1994-06-30T00:00:00.000+0000")).isTrue();
+        assertThat(PatientFinder.matches(dob, "1994-03-12", "1996-03-12T00:00:00.000+0000")).isFalse();
+    }
+}
