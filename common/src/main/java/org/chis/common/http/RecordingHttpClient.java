@@ -67,7 +67,7 @@ public final class RecordingHttpClient {
             String body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
             Map<String, String> headers = flatten(response.headers());
             tx.record(new Orchestration(name, null, recordedRequest,
-                    new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), truncate(Secrets.maskText(body)), Instant.now()), null));
+                    new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), masked(body), Instant.now()), null));
             return new UpstreamResponse(response.code(), body, headers);
         } catch (IOException e) {
             String msg = name + ": " + request.method() + " " + request.url().host() + ":" + request.url().port()
@@ -113,7 +113,7 @@ public final class RecordingHttpClient {
                     body = "(body unreadable: " + e.getMessage() + ")";
                 }
                 tx.record(new Orchestration(name, null, recordedRequest,
-                        new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), truncate(Secrets.maskText(body)), Instant.now()), null));
+                        new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), masked(body), Instant.now()), null));
                 String excerpt = body.length() > 300 ? body.substring(0, 300) + "..." : body;
                 throw new UpstreamException(name + ": HTTP " + response.code() + (excerpt.isBlank() ? "" : ": " + excerpt.strip()), response.code());
             }
@@ -158,7 +158,7 @@ public final class RecordingHttpClient {
         if (request.body() != null) {
             try (Buffer buffer = new Buffer()) {
                 request.body().writeTo(buffer);
-                body = truncate(Secrets.maskText(buffer.readString(charsetOf(request.body().contentType()))));
+                body = masked(buffer.readString(charsetOf(request.body().contentType())));
             } catch (IOException e) {
                 body = "(body not recorded: " + e.getMessage() + ")";
             }
@@ -175,8 +175,14 @@ public final class RecordingHttpClient {
         return out;
     }
 
-    private static String truncate(String s) {
-        if (s == null || s.length() <= MAX_RECORDED_BODY) return s;
-        return s.substring(0, MAX_RECORDED_BODY) + "...(truncated, " + s.length() + " chars)";
+    /**
+     * Masks and truncates for the record. Only the part that is kept is masked (plus a margin, so a secret cut by
+     * the limit is still seen whole): masking a 500 KB data value chunk in full cost more than sending it.
+     */
+    private static String masked(String s) {
+        if (s == null) return null;
+        if (s.length() <= MAX_RECORDED_BODY) return Secrets.maskText(s);
+        String head = Secrets.maskText(s.substring(0, MAX_RECORDED_BODY + 4096));
+        return head.substring(0, Math.min(head.length(), MAX_RECORDED_BODY)) + "...(truncated, " + s.length() + " chars)";
     }
 }
