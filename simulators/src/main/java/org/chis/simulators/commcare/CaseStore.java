@@ -73,6 +73,7 @@ final class CaseStore {
     final Map<String, StoredCase> cases = new LinkedHashMap<>();
     final Map<String, SubmittedForm> forms = new LinkedHashMap<>();
     private long sequence;
+    boolean keepXml = true;
 
     CaseStore(String domain) { this.domain = domain; }
 
@@ -127,7 +128,7 @@ final class CaseStore {
         }
         String xmlns = root.getNamespaceURI();
         forms.put(instanceId, new SubmittedForm(instanceId, xmlns, root.getAttribute("name"), appId, meta(root, "deviceID"),
-                meta(root, "userID"), meta(root, "username"), now, List.copyOf(touched), rawXml));
+                meta(root, "userID"), meta(root, "username"), now, List.copyOf(touched), keepXml ? rawXml : null));
         return true;
     }
 

@@ -105,6 +105,7 @@ public final class CommCareSimulator implements AutoCloseable {
         server.resetAll();
         server.setGlobalFixedDelay(0);
         baseStubs();
+        keepFormXml(true);
     }
 
     @Override
@@ -156,6 +157,14 @@ public final class CommCareSimulator implements AutoCloseable {
         }
         return aResponse().withStatus(status).withHeader("Content-Type", "application/json")
                 .withBody(Json.write(Json.object().put("error", "Simulated failure")));
+    }
+
+    /** Whether accepted forms keep their XML (default true; benchmarks with 100k forms turn it off to save memory). */
+    public CommCareSimulator keepFormXml(boolean keep) {
+        synchronized (store) {
+            store.keepXml = keep;
+        }
+        return this;
     }
 
     /** How many requests matched (method, path regex) so far. */
