@@ -1,0 +1,150 @@
+package org.chis.bench.forms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.chis.bench.BenchTable;
+import org.chis.bench.Benchmark;
+import org.chis.bench.LoadDriver;
+import org.chis.bench.LoadResult;
+import org.chis.common.config.Settings;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.MediatorApp;
+import org.chis.mediator.commcareopenmrs.Main;
+import org.chis.simulators.commcare.CommCareSimulator;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
+
+/**
+ * {@code forms-saga}: CommCare registration forms/s through the commcare-openmrs forms workflow, closed loop at
+ * concurrency 1/16/64, with the OpenMRS and CommCare simulators answering after a fixed latency (default 5 ms).
+ * Every form is a new person (own form id, case id, national id, family name), so each one runs the whole saga:
+ * find by identifier, matcher search, create patient, start visit, create encounter, 5 observations, end visit,
+ * case lookup and the case write-back form — 13 upstream calls. The mediator runs in this JVM, state in an H2 file.
+ * Properties: {@code bench.forms.concurrency} ("1,16,64"), {@code bench.forms.latency} (5),
+ * {@code bench.forms.warmupSeconds} (5), {@code bench.forms.seconds} (15).
+ */
+public final class FormsSagaBenchmark implements Benchmark {
+    @Override
+    public String name() { return "forms-saga"; }
+
+    @Override
+    public String description() { return "commcare-openmrs: registration forms/s through the OpenMRS saga (13 upstream calls), simulators at 5 ms"; }
+
+    @Override
+    public void run(BenchTable table) throws Exception {
+        List<Integer> concurrency = Arrays.stream(System.getProperty("bench.forms.concurrency", "1,16,64").split(","))
+                .map(String::trim).map(Integer::parseInt).toList();
+        int latency = Integer.getInteger("bench.forms.latency", 5);
+        Duration warmup = Duration.ofSeconds(Integer.getInteger("bench.forms.warmupSeconds", 5));
+        Duration measure = Duration.ofSeconds(Integer.getInteger("bench.forms.seconds", 15));
+        Path dir = Files.createTempDirectory("forms-bench");
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator hq = new CommCareSimulator(0)) {
+            hq.keepFormXml(false);
+            openmrs.latency(latency);
+            hq.latency(latency);
+            Map<String, String> s = new HashMap<>();
+            s.put("mediator.port", "0");
+            s.put("mediator.host", "127.0.0.1");
+            s.put("mediator.bind", "127.0.0.1");
+            s.put("mediator.inbound.username", "");
+            s.put("core.register", "false");
+            s.put("db.url", "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE");
+            s.put("db.poolSize", "20");
+            s.put("openmrs.url", openmrs.baseUrl());
+            s.put("openmrs.user", OpenMrsSimulator.USER);
+            s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
+            s.put("commcare.url", hq.baseUrl());
+            s.put("commcare.domain", CommCareSimulator.DOMAIN);
+            s.put("commcare.user", CommCareSimulator.USER);
+            s.put("commcare.apiKey", CommCareSimulator.API_KEY);
+            MediatorApp app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(s, Path.of("mediator-configs/commcare-openmrs"))));
+            try {
+                JsonNode template = demoForm();
+                HttpClient http = LoadDriver.httpClient();
+                String url = "http://127.0.0.1:" + app.port() + "/commcare/forms";
+                AtomicLong seq = new AtomicLong();
+                LoadDriver.Call call = () -> {
+                    long n = seq.incrementAndGet();
+                    HttpRequest r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                            .header("Content-Type", "application/json; charset=utf-8")
+                            .POST(HttpRequest.BodyPublishers.ofString(Json.write(form(template, n)), StandardCharsets.UTF_8)).build();
+                    HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+                    // anything but a fully written form (201) is an error here: a skip would flatter the figure
+                    return res.statusCode() == 201 ? 201 : Math.max(400, res.statusCode());
+                };
+                for (int c : concurrency) {
+                    int before = openmrs.encounters().size();
+                    LoadResult r = new LoadDriver(warmup, measure).run(c, call);
+                    int written = openmrs.encounters().size() - before;
+                    openmrs.wireMock().resetRequests();
+                    hq.wireMock().resetRequests();
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("latency ms", latency);
+                    row.put("concurrency", c);
+                    row.put("forms/s", String.format("%.1f", r.throughput()));
+                    row.put("p50 ms", String.format("%.1f", r.p50Ms()));
+                    row.put("p99 ms", String.format("%.1f", r.p99Ms()));
+                    row.put("max ms", String.format("%.1f", r.maxMs()));
+                    row.put("errors", r.errors());
+                    row.put("measured forms", r.requests());
+                    row.put("encounters written (incl. warm-up)", written);
+                    table.add(row);
+                }
+            } finally {
+                app.close();
+            }
+        } finally {
+            deleteQuietly(dir);
+        }
+        table.note("Closed loop: each of N threads posts a new registration form and waits for the answer; " + warmup.toSeconds()
+                + " s warm-up, " + measure.toSeconds() + " s measured per row. Only 201 (everything written) counts as success.");
+        table.note("Per form: 13 upstream round trips at " + latency + " ms each (so >= " + 13 * latency
+                + " ms per form at concurrency 1), ledger claim + saga journal (one row per step) + id map in H2.");
+        table.note("The mediator, both simulators (WireMock, 64 threads each) and the load driver share this machine's cores.");
+    }
+
+    static ObjectNode form(JsonNode template, long n) {
+        ObjectNode f = template.deepCopy();
+        String id = java.util.UUID.randomUUID().toString();
+        f.put("id", id);
+        ((ObjectNode) f.get("metadata")).put("instanceID", id);
+        ObjectNode q = (ObjectNode) f.get("form");
+        ((ObjectNode) q.get("meta")).put("instanceID", id);
+        q.put("national_id", "BENCH-" + n + "-" + id.substring(0, 8));
+        q.put("last_name", "Bench" + n + id.substring(0, 4));
+        ObjectNode c = (ObjectNode) q.get("case");
+        c.put("@case_id", java.util.UUID.randomUUID().toString());
+        return f;
+    }
+
+    static JsonNode demoForm() throws IOException {
+        // the demo form the mediator's tests and ./suite up use (read from the source tree: bench runs from the repo root)
+        Path p = Path.of("mediators/commcare-openmrs/src/test/resources/demo/registration-form.json");
+        try (InputStream in = Files.newInputStream(p)) {
+            return Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless
+        }
+    }
+}
