@@ -18,21 +18,25 @@ public final class Upstream implements AutoCloseable {
     private final WireMockServer server;
     private final int latencyMs;
 
-    private Upstream(int latencyMs) {
+    private Upstream(int latencyMs, boolean journal) {
         this.latencyMs = latencyMs;
-        server = new WireMockServer(WireMockConfiguration.options()
+        WireMockConfiguration options = WireMockConfiguration.options()
                 .port(0).bindAddress("127.0.0.1")
                 .containerThreads(420).jettyAcceptors(2)
                 // delays are scheduled, not slept on a Jetty thread, so 200 callers wait in parallel
                 .asynchronousResponseEnabled(true).asynchronousResponseThreads(16)
-                .disableRequestJournal()
-                .notifier(new Slf4jNotifier(false)));
+                .notifier(new Slf4jNotifier(false));
+        if (!journal) options.disableRequestJournal();
+        server = new WireMockServer(options);
         server.start();
         server.stubFor(any(urlPathEqualTo("/echo")).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody(BODY).withFixedDelay(latencyMs)));
     }
 
-    public static Upstream start(int latencyMs) { return new Upstream(latencyMs); }
+    public static Upstream start(int latencyMs) { return new Upstream(latencyMs, false); }
+
+    /** With WireMock's request journal, for tests that count what reached the upstream (not for load). */
+    public static Upstream recording(int latencyMs) { return new Upstream(latencyMs, true); }
 
     public String baseUrl() { return "http://127.0.0.1:" + server.port(); }
 

@@ -37,12 +37,16 @@ public final class PassThroughMediator {
         Settings settings = Settings.of(s, configDir());
         MediatorApp app = MediatorApp.create("bench-passthrough", settings);
         String upstream = settings.require("upstream.url");
+        // optional upstream credentials: the fault suite checks they never reach logs or core's transactions
+        String user = settings.get("upstream.user", "");
+        String credentials = user.isEmpty() ? null : okhttp3.Credentials.basic(user, settings.get("upstream.password", ""));
         RecordingHttpClient http = app.http();
         app.route("POST", "/pass", (req, tx) -> {
             var body = req.json();
             if (!body.isObject()) throw new BadInputException("a JSON object is expected, got " + body.getNodeType().name().toLowerCase());
-            UpstreamResponse r = http.send(tx, "upstream echo", new Request.Builder().url(upstream)
-                    .post(RecordingHttpClient.jsonBody(req.body())).build());
+            Request.Builder call = new Request.Builder().url(upstream).post(RecordingHttpClient.jsonBody(req.body()));
+            if (credentials != null) call.header("Authorization", credentials);
+            UpstreamResponse r = http.send(tx, "upstream echo", call.build());
             if (r.status() >= 400) return MediatorResponse.failed(502, "upstream answered " + r.status());
             return MediatorResponse.successful(Json.parse(r.body()));
         });

@@ -16,6 +16,10 @@ public final class Json {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    // '{"a":1}}' is not JSON: without this, readTree stops after the first value and the rest is silently dropped
+    private static final com.fasterxml.jackson.databind.ObjectReader STRICT_TREE =
+            MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private Json() {}
 
     public static ObjectNode object() { return MAPPER.createObjectNode(); }
@@ -25,7 +29,7 @@ public final class Json {
     /** Parses JSON text; a malformed body is the caller's bad input, reported with the parser's position. */
     public static JsonNode parse(String text) {
         try {
-            return MAPPER.readTree(text);
+            return STRICT_TREE.readTree(text);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr() : ""), e);

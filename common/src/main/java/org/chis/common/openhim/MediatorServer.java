@@ -170,13 +170,22 @@ public final class MediatorServer implements AutoCloseable {
                     // bodies are UTF-8 unless the caller says otherwise (CommCare, RapidPro and core all send UTF-8)
                     var charset = req.entity().getContentType().getCharsetOption()
                             .map(c -> java.nio.charset.Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
-                    String body = strict.getData().decodeString(charset);
+                    String body;
+                    try {
+                        // strict: a body that is not valid in its charset is refused, not "repaired" with U+FFFD and passed on
+                        body = charset.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                                .decode(strict.getData().asByteBuffer()).toString();
+                    } catch (java.nio.charset.CharacterCodingException e) {
+                        throw new BadInputException("request body is not valid " + charset.name() + ": " + e.getMessage());
+                    }
                     return new MediatorRequest(method, path, query, headers, body);
                 }, workers)
                 .thenApplyAsync(request -> run(endpoint, request, tx), workers)
                 .exceptionally(e -> {
                     Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) return tooLarge();
+                    if (cause instanceof BadInputException bad) return MediatorResponse.rejected(bad.status(), bad.getMessage());
                     log.error("request {} {} failed before its handler ran", method, path, cause);
                     return MediatorResponse.failed(500, "could not read the request: " + cause.getMessage());
                 })

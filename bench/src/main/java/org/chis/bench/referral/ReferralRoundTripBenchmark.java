@@ -1,0 +1,176 @@
+package org.chis.bench.referral;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.chis.bench.BenchTable;
+import org.chis.bench.Benchmark;
+import org.chis.bench.LoadDriver;
+import org.chis.bench.LoadResult;
+import org.chis.common.config.Settings;
+import org.chis.common.openhim.MediatorApp;
+import org.chis.mediator.referral.Main;
+import org.chis.simulators.commcare.CommCareSimulator;
+import org.chis.simulators.fhir.FhirSimulator;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
+
+/**
+ * {@code referral-roundtrip}: one round trip = a CommCare referral in (OpenMRS patient + encounter with obs, FHIR
+ * Patient + ServiceRequest + Task, each resource through HAPI's R4 validator), the facility opening it
+ * (in-progress) and closing it (completed), each status pushed back to the CHW's CommCare case. Closed loop at
+ * concurrency 1/8/32 with every simulator answering after a fixed latency (default 5 ms). Also the start-up cost
+ * of the validator (time to the first referral after start). The mediator runs in this JVM, state in an H2 file.
+ * Properties: {@code bench.referral.concurrency} ("1,8,32"), {@code bench.referral.latency} (5),
+ * {@code bench.referral.warmupSeconds} (5), {@code bench.referral.seconds} (15).
+ */
+public final class ReferralRoundTripBenchmark implements Benchmark {
+    @Override
+    public String name() { return "referral-roundtrip"; }
+
+    @Override
+    public String description() {
+        return "referral: CommCare referral -> OpenMRS + FHIR Task (validated) -> in-progress -> completed -> case updated, round trips/s";
+    }
+
+    @Override
+    public void run(BenchTable table) throws Exception {
+        List<Integer> concurrency = Arrays.stream(System.getProperty("bench.referral.concurrency", "1,8,32").split(","))
+                .map(String::trim).map(Integer::parseInt).toList();
+        int latency = Integer.getInteger("bench.referral.latency", 5);
+        Duration warmup = Duration.ofSeconds(Integer.getInteger("bench.referral.warmupSeconds", 5));
+        Duration measure = Duration.ofSeconds(Integer.getInteger("bench.referral.seconds", 15));
+        Path dir = Files.createTempDirectory("referral-bench");
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); FhirSimulator fhir = new FhirSimulator(0);
+             CommCareSimulator hq = new CommCareSimulator(0)) {
+            hq.keepFormXml(false);
+            openmrs.latency(latency);
+            fhir.latency(latency);
+            hq.latency(latency);
+            long t0 = System.nanoTime();
+            MediatorApp app = Main.start(settings(dir, openmrs, fhir, hq));
+            long startedMs = (System.nanoTime() - t0) / 1_000_000;
+            try {
+                HttpClient http = LoadDriver.httpClient();
+                String base = "http://127.0.0.1:" + app.port();
+                // a pool of CHW cases to refer from (registering one per round trip would measure the simulator)
+                List<String> cases = new java.util.ArrayList<>();
+                for (int i = 0; i < 64; i++) cases.add(hq.registerCase("client", "Bench " + i, null, CommCareSimulator.props()));
+                java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
+                LoadDriver.Call call = () -> {
+                    long n = seq.incrementAndGet();
+                    String id = UUID.randomUUID().toString();
+                    int s1 = send(http, "POST", base + "/referrals", form(id, cases.get((int) (n % cases.size())), "BENCH-" + n));
+                    if (s1 != 201) return Math.max(400, s1);
+                    int s2 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"in-progress\"}");
+                    if (s2 != 200) return Math.max(400, s2);
+                    int s3 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"completed\"}");
+                    return s3 == 200 ? 200 : Math.max(400, s3);
+                };
+                long t1 = System.nanoTime();
+                int first = call.send();
+                long firstMs = (System.nanoTime() - t1) / 1_000_000;
+                table.note("Start-up: Main.start " + startedMs + " ms; first round trip (waits for the R4 validator to load) " + firstMs
+                        + " ms (status " + first + ").");
+                for (int c : concurrency) {
+                    int tasksBefore = fhir.count("Task");
+                    LoadResult r = new LoadDriver(warmup, measure).run(c, call);
+                    long completed = fhir.resources("Task").stream().filter(t -> "completed".equals(t.path("status").asText())).count();
+                    openmrs.wireMock().resetRequests();
+                    fhir.wireMock().resetRequests();
+                    hq.wireMock().resetRequests();
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("latency ms", latency);
+                    row.put("concurrency", c);
+                    row.put("round trips/s", String.format("%.1f", r.throughput()));
+                    row.put("p50 ms", String.format("%.1f", r.p50Ms()));
+                    row.put("p99 ms", String.format("%.1f", r.p99Ms()));
+                    row.put("max ms", String.format("%.1f", r.maxMs()));
+                    row.put("errors", r.errors());
+                    row.put("measured round trips", r.requests());
+                    row.put("Tasks created (incl. warm-up)", fhir.count("Task") - tasksBefore);
+                    row.put("Tasks completed (all rows)", completed);
+                    table.add(row);
+                }
+            } finally {
+                app.close();
+            }
+        } finally {
+            deleteQuietly(dir);
+        }
+        table.note("Closed loop: each of N threads runs referral -> in-progress -> completed and waits for each answer; " + warmup.toSeconds()
+                + " s warm-up, " + measure.toSeconds() + " s measured per row. Only 201/200/200 counts as success.");
+        table.note("Per round trip: 16 upstream calls at " + latency + " ms each (OpenMRS: find patient, create patient, look for and create "
+                + "the encounter; FHIR: 3 conditional creates, 2 x read + update Task; CommCare: 2 status forms), 6 R4 validations, "
+                + "ledger claim + saga journal + referral/transition rows in H2.");
+        table.note("The mediator, the three simulators (WireMock) and the load driver share this machine's cores (2, shared with other work).");
+    }
+
+    private static Settings settings(Path dir, OpenMrsSimulator openmrs, FhirSimulator fhir, CommCareSimulator hq) {
+        Map<String, String> s = new HashMap<>();
+        s.put("mediator.port", "0");
+        s.put("mediator.host", "127.0.0.1");
+        s.put("mediator.bind", "127.0.0.1");
+        s.put("mediator.inbound.username", "");
+        s.put("core.register", "false");
+        s.put("db.url", "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE");
+        s.put("db.poolSize", "20");
+        s.put("openmrs.url", openmrs.baseUrl());
+        s.put("openmrs.user", OpenMrsSimulator.USER);
+        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
+        s.put("fhir.url", fhir.baseUrl());
+        s.put("commcare.url", hq.baseUrl());
+        s.put("commcare.domain", CommCareSimulator.DOMAIN);
+        s.put("commcare.user", CommCareSimulator.USER);
+        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
+        s.put("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID);
+        s.put("referral.sourcesDir", "sources");
+        s.put("referral.outputs", "emr,fhir");
+        s.put("referral.expiry.urgentMinutes", "1440");
+        s.put("referral.expiry.routineMinutes", "10080");
+        s.put("emr.identifierType", OpenMrsSimulator.ID_TYPE_OLD);
+        s.put("emr.location", OpenMrsSimulator.LOCATION_CLINIC);
+        s.put("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL);
+        s.put("emr.concept.reason", OpenMrsSimulator.CONCEPT_REFERRAL_REASON);
+        s.put("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT);
+        return Settings.of(s, Path.of("mediator-configs/referral"));
+    }
+
+    static String form(String id, String caseId, String clientId) {
+        return """
+                {"id": "%s", "form": {"@xmlns": "http://openrosa.org/formdesigner/chw-referral", "client_id": "%s",
+                 "client_given_name": "Aminata", "client_family_name": "Kamara", "client_sex": "f", "client_dob": "2019-04-02",
+                 "referral_reason": "Fever for 3 days", "danger_signs": "convulsions high_fever", "referral_urgency": "urgent",
+                 "referral_facility": "ngelehun-chc", "referral_type": "Sick Child", "case": {"@case_id": "%s"},
+                 "meta": {"instanceID": "%s", "timeEnd": "%s", "username": "chw1"}}}
+                """.formatted(id, clientId, caseId, id, Instant.now().minusSeconds(5).truncatedTo(ChronoUnit.MILLIS));
+    }
+
+    private static int send(HttpClient http, String method, String url, String body) throws Exception {
+        HttpRequest r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
+        return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless
+        }
+    }
+}
