@@ -60,8 +60,17 @@ public final class RecordingHttpClient {
      * "nothing usable came back" (I/O error, timeout) throws {@link UpstreamException}.
      */
     public UpstreamResponse send(TransactionContext tx, String name, Request request) {
+        return send(tx, name, request, MAX_RECORDED_BODY);
+    }
+
+    /**
+     * As {@link #send(TransactionContext, String, Request)}, keeping at most {@code maxRecordedRequestBody} characters
+     * of the request body in the orchestration: for the many chunks of one bulk upload, whose full bodies would make
+     * the transaction too big for core to store (MongoDB documents end at 16 MB).
+     */
+    public UpstreamResponse send(TransactionContext tx, String name, Request request, int maxRecordedRequestBody) {
         Instant started = Instant.now();
-        Orchestration.Request recordedRequest = recordRequest(request, started);
+        Orchestration.Request recordedRequest = recordRequest(request, started, Math.min(maxRecordedRequestBody, MAX_RECORDED_BODY));
         try (Response response = http.newCall(request).execute()) {
             ResponseBody rb = response.body();
             String body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
@@ -92,7 +101,7 @@ public final class RecordingHttpClient {
      */
     public <T> T stream(TransactionContext tx, String name, Request request, StreamReader<T> reader) {
         Instant started = Instant.now();
-        Orchestration.Request recordedRequest = recordRequest(request, started);
+        Orchestration.Request recordedRequest = recordRequest(request, started, MAX_RECORDED_BODY);
         Response response;
         try {
             response = http.newCall(request).execute();
@@ -153,12 +162,12 @@ public final class RecordingHttpClient {
         return type == null ? StandardCharsets.UTF_8 : type.charset(StandardCharsets.UTF_8);
     }
 
-    private static Orchestration.Request recordRequest(Request request, Instant at) {
+    private static Orchestration.Request recordRequest(Request request, Instant at, int maxBody) {
         String body = null;
         if (request.body() != null) {
             try (Buffer buffer = new Buffer()) {
                 request.body().writeTo(buffer);
-                body = masked(buffer.readString(charsetOf(request.body().contentType())));
+                body = masked(buffer.readString(charsetOf(request.body().contentType())), maxBody);
             } catch (IOException e) {
                 body = "(body not recorded: " + e.getMessage() + ")";
             }
@@ -179,10 +188,12 @@ public final class RecordingHttpClient {
      * Masks and truncates for the record. Only the part that is kept is masked (plus a margin, so a secret cut by
      * the limit is still seen whole): masking a 500 KB data value chunk in full cost more than sending it.
      */
-    private static String masked(String s) {
+    private static String masked(String s) { return masked(s, MAX_RECORDED_BODY); }
+
+    private static String masked(String s, int max) {
         if (s == null) return null;
-        if (s.length() <= MAX_RECORDED_BODY) return Secrets.maskText(s);
-        String head = Secrets.maskText(s.substring(0, MAX_RECORDED_BODY + 4096));
-        return head.substring(0, Math.min(head.length(), MAX_RECORDED_BODY)) + "...(truncated, " + s.length() + " chars)";
+        if (s.length() <= max) return Secrets.maskText(s);
+        String head = Secrets.maskText(s.substring(0, Math.min(s.length(), max + 4096)));
+        return head.substring(0, Math.min(head.length(), max)) + "...(truncated, " + s.length() + " chars)";
     }
 }

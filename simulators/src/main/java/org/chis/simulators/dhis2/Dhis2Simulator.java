@@ -230,6 +230,11 @@ public final class Dhis2Simulator implements AutoCloseable {
         return id;
     }
 
+    /** A tracker import (CREATE_AND_UPDATE, atomic) as DHIS2 user {@code username} would make it in Capture; returns the report. */
+    public synchronized JsonNode importTrackerAs(String username, JsonNode bundle) {
+        return tracker.importBundle(bundle, "CREATE_AND_UPDATE", "ALL", username).body();
+    }
+
     /** Saves several tracked entities in one go, all with the same updatedAt (one DHIS2 transaction). */
     public synchronized void saveTrackedEntitiesAtOnce(List<String> uids, String orgUnit, String trackedEntityType, String attribute, String username) {
         for (int i = 0; i < uids.size(); i++) {

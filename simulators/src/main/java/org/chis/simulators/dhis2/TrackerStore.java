@@ -185,9 +185,12 @@ final class TrackerStore {
             i.node().path("dataValues").forEach(d -> dvs.put(d.path("dataElement").asText(), d));
             ArrayNode list = n.putArray("dataValues");
             dvs.values().forEach(list::add);
-            if (!n.hasNonNull("trackedEntity")) {
-                ObjectNode en = enrollments.get(n.path("enrollment").asText());
-                if (en != null) n.put("trackedEntity", en.path("trackedEntity").asText());
+            // DHIS2 fills these from the enrollment and the program stage when the client leaves them out
+            ObjectNode en = enrollments.get(n.path("enrollment").asText());
+            if (!n.hasNonNull("trackedEntity") && en != null) n.put("trackedEntity", en.path("trackedEntity").asText());
+            if (!n.hasNonNull("program")) {
+                Dhis2Metadata.ProgramStage stage = metadata.programStages.get(n.path("programStage").asText());
+                if (stage != null) n.put("program", stage.program());
             }
         }
         return n;

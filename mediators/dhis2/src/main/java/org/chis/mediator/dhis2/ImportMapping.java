@@ -18,7 +18,24 @@ import org.chis.common.systems.dhis2.Dhis2Uid;
  * owner, which attributes make the case name, and attribute UID -> case property. See the README.
  */
 public record ImportMapping(String trackedEntityType, String program, String orgUnit, String ouMode, String caseType, String ownerId,
-                            List<String> caseName, Map<String, String> properties) {
+                            List<String> caseName, Map<String, String> properties, Events events) {
+
+    /**
+     * Events of one program (optionally one stage) whose data values update the case of their tracked entity.
+     *
+     * @param dataValues data element UID -> case property
+     */
+    public record Events(String program, String programStage, Map<String, String> dataValues) {
+        Map<String, String> query(ImportMapping m) {
+            Map<String, String> q = new LinkedHashMap<>();
+            q.put("program", program);
+            if (programStage != null) q.put("programStage", programStage);
+            if (m.orgUnit() != null) q.put("orgUnit", m.orgUnit());
+            q.put("ouMode", m.ouMode());
+            q.put("order", "updatedAt:asc");
+            return q;
+        }
+    }
 
     public static ImportMapping load(Path file) {
         try {
@@ -42,8 +59,19 @@ public record ImportMapping(String trackedEntityType, String program, String org
         j.path("caseName").forEach(n -> name.add(n.asText()));
         Map<String, String> props = new LinkedHashMap<>();
         j.path("properties").fields().forEachRemaining(e -> props.put(e.getKey(), e.getValue().asText()));
+        Events events = null;
+        JsonNode ev = j.path("events");
+        if (ev.isObject()) {
+            String evProgram = ev.path("program").asText(null);
+            if (!Dhis2Uid.isValid(evProgram)) throw new ConfigException(where + ": events.program must be a DHIS2 UID");
+            String stage = ev.path("programStage").asText(null);
+            if (stage != null && !Dhis2Uid.isValid(stage)) throw new ConfigException(where + ": events.programStage must be a DHIS2 UID");
+            Map<String, String> dvs = new LinkedHashMap<>();
+            ev.path("dataValues").fields().forEachRemaining(e -> dvs.put(e.getKey(), e.getValue().asText()));
+            events = new Events(evProgram, stage, dvs);
+        }
         return new ImportMapping(tet, program, orgUnit, j.path("ouMode").asText(orgUnit == null ? "ALL" : "DESCENDANTS"), caseType, owner,
-                List.copyOf(name), props);
+                List.copyOf(name), props, events);
     }
 
     /** The export filters (without paging). */

@@ -90,6 +90,25 @@ class ImportTest {
     }
 
     @Test
+    void events_recorded_in_dhis2_update_the_case_of_their_tracked_entity() throws Exception {
+        String te = f.dhis2.saveTrackedEntity(null, "DiszpKrYNg8", PERSON, Map.of(FIRST_NAME, "Isatu"), "clerk");
+        com.fasterxml.jackson.databind.node.ObjectNode bundle = org.chis.common.json.Json.object();
+        com.fasterxml.jackson.databind.node.ObjectNode en = bundle.putArray("enrollments").addObject().put("enrollment", Dhis2Simulator.newUid())
+                .put("trackedEntity", te).put("program", "IpHINAT79UW").put("orgUnit", "DiszpKrYNg8").put("enrolledAt", "2024-03-01");
+        en.putArray("events").addObject().put("event", Dhis2Simulator.newUid()).put("programStage", "A03MvHHogjR").put("orgUnit", "DiszpKrYNg8")
+                .put("occurredAt", "2024-03-05").putArray("dataValues").addObject().put("dataElement", "UXz7xuGCEhU").put("value", "7.5");
+        assertThat(f.dhis2.importTrackerAs("nurse", bundle).path("status").asText()).isEqualTo("OK");
+
+        MediatorFixture.Reply r = f.call("GET", "/dhis2/import", null);
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        assertThat(r.body().path("events").path("casesUpdated").asInt()).isEqualTo(1);
+        CommCareCase c = f.commcare.casesByExternalId(te).get(0);
+        assertThat(c.property("last_weight")).isEqualTo("7.5");
+        assertThat(c.property("dhis2_last_event_date")).startsWith("2024-03-05");
+        assertThat(f.call("GET", "/dhis2/import", null).body().path("events").path("casesUpdated").asInt()).isZero();
+    }
+
+    @Test
     void what_we_pushed_is_not_echoed_back_but_a_dhis2_edit_updates_the_original_case() throws Exception {
         String caseId = f.commcare.registerCase("child", "Amina Kamara", null, CommCareSimulator.props("first_name", "Amina"));
         MediatorFixture.Reply pushed = f.call("POST", "/dhis2/tracker", TrackerTest.form("form-9", caseId, "ngelehun-chc", "9.1", "no"));
@@ -98,6 +117,7 @@ class ImportTest {
 
         MediatorFixture.Reply echo = f.call("GET", "/dhis2/import", null);
         assertThat(echo.body().path("echoesSkipped").asInt()).isEqualTo(1);
+        assertThat(echo.body().path("events").path("echoesSkipped").asInt()).isEqualTo(1);
         assertThat(f.commcare.cases()).hasSize(1);
 
         f.dhis2.saveTrackedEntity(te, "DiszpKrYNg8", PERSON, Map.of(FIRST_NAME, "Aminata"), "clerk");
