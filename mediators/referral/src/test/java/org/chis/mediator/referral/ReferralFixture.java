@@ -71,6 +71,8 @@ final class ReferralFixture implements AutoCloseable {
         community = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
         community.start();
         app = Main.start(settings(extra, dbUrl), clock);
+        // the validator loads the R4 spec once per JVM (seconds, a minute on a busy machine): wait here, not in a test's HTTP timeout
+        FhirValidation.warmUp();
     }
 
     Settings settings(Map<String, String> extra, String dbUrl) {
@@ -93,6 +95,9 @@ final class ReferralFixture implements AutoCloseable {
         s.put("opensrp.url", "http://127.0.0.1:" + community.port() + "/opensrp");
         s.put("cht.url", "http://127.0.0.1:" + community.port() + "/cht");
         s.put("referral.sourcesDir", "sources");
+        s.put("referral.outputs", "emr,fhir");
+        s.put("referral.expiry.urgentMinutes", "1440");
+        s.put("referral.expiry.routineMinutes", "10080");
         s.put("emr.identifierType", OpenMrsSimulator.ID_TYPE_OLD);
         s.put("emr.location", OpenMrsSimulator.LOCATION_CLINIC);
         s.put("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL);

@@ -1,0 +1,38 @@
+package org.chis.mediator.referral;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.List;
+import org.chis.common.config.Settings;
+import org.junit.jupiter.api.Test;
+
+/** The R4 validator accepts the resources a referral makes and names what is wrong in a bad one. */
+class FhirValidationTest {
+    static Referral referral(String gender, String birthDate) {
+        return new Referral("r-1", "commcare", "case-1", "P-1", "Aminata", "Kamara", gender, birthDate, "+23276123456", "Fever",
+                List.of("convulsions"), "urgent", "ngelehun-chc", "chw1", "CHW One", Instant.parse("2024-03-15T09:10:00Z"), "Sick Child");
+    }
+
+    @Test
+    void referral_resources_are_valid_and_bad_values_are_named() {
+        long t0 = System.nanoTime();
+        FhirValidation.warmUp();
+        long warm = (System.nanoTime() - t0) / 1_000_000;
+        ReferralConfig c = ReferralConfig.of(Settings.of(java.util.Map.of()));
+        Referral r = referral("female", "2019-04-02");
+        Instant exp = Instant.parse("2024-03-16T09:10:00Z");
+        long t1 = System.nanoTime();
+        assertThat(FhirValidation.check(ReferralResources.patient(r, c))).isEmpty();
+        assertThat(FhirValidation.check(ReferralResources.serviceRequest(r, c, "Patient/1"))).isEmpty();
+        assertThat(FhirValidation.check(ReferralResources.task(r, c, "Patient/1", "ServiceRequest/2", exp))).isEmpty();
+        long first = (System.nanoTime() - t1) / 1_000_000;
+        long t2 = System.nanoTime();
+        for (int i = 0; i < 20; i++) FhirValidation.check(ReferralResources.task(r, c, "Patient/1", "ServiceRequest/2", exp));
+        long each = (System.nanoTime() - t2) / 1_000_000 / 20;
+        System.out.println("validator warm-up " + warm + " ms, first three resources " + first + " ms, then " + each + " ms per Task");
+
+        assertThat(FhirValidation.check(ReferralResources.patient(referral("f", "02/04/2019"), c)))
+                .anyMatch(e -> e.contains("gender")).anyMatch(e -> e.contains("birthDate"));
+    }
+}
