@@ -12,6 +12,8 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
+import org.chis.common.openhim.RequestHandler;
+import org.chis.common.json.Json;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
@@ -37,6 +39,13 @@ public final class FeedSync {
 
     /** Reads the feed settings and mapping (failing start-up on a bad one) and installs the route. */
     public static FeedSync install(MediatorApp app, StateStore store) {
+        if (!app.settings().getBool("feeds.enabled", true)) {
+            // the channel may still call: answer, so core's log shows why nothing happens
+            RequestHandler off = (req, tx) -> MediatorResponse.completed(Json.object().put("message", "feeds.enabled=false: OpenMRS feeds are not read"));
+            app.route("GET", PATH, off).route("POST", PATH, off);
+            log.info("feeds.enabled=false: OpenMRS feeds -> CommCare is off");
+            return null;
+        }
         FeedSync sync = create(app.settings(), app.http(), store, Clock.systemUTC());
         // core's polling channel sends GET; a person or script triggering a poll by hand POSTs
         app.route("GET", PATH, sync::handle).route("POST", PATH, sync::handle);
