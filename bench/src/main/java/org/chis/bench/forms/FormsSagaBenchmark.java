@@ -53,6 +53,7 @@ public final class FormsSagaBenchmark implements Benchmark {
         Duration warmup = Duration.ofSeconds(Integer.getInteger("bench.forms.warmupSeconds", 5));
         Duration measure = Duration.ofSeconds(Integer.getInteger("bench.forms.seconds", 15));
         Path dir = Files.createTempDirectory("forms-bench");
+        String loadBefore = loadAverage();
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator hq = new CommCareSimulator(0)) {
             hq.keepFormXml(false);
             openmrs.latency(latency);
@@ -115,7 +116,8 @@ public final class FormsSagaBenchmark implements Benchmark {
                 + " s warm-up, " + measure.toSeconds() + " s measured per row. Only 201 (everything written) counts as success.");
         table.note("Per form: 13 upstream round trips at " + latency + " ms each (so >= " + 13 * latency
                 + " ms per form at concurrency 1), ledger claim + saga journal (one row per step) + id map in H2.");
-        table.note("The mediator, both simulators (WireMock, 64 threads each) and the load driver share this machine's cores.");
+        table.note("The mediator, both simulators (WireMock, 64 threads each) and the load driver share this machine's cores; "
+                + "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + " (other builds running count here).");
     }
 
     static ObjectNode form(JsonNode template, long n) {
@@ -137,6 +139,15 @@ public final class FormsSagaBenchmark implements Benchmark {
         Path p = Path.of("mediators/commcare-openmrs/src/test/resources/demo/registration-form.json");
         try (InputStream in = Files.newInputStream(p)) {
             return Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
         }
     }
 

@@ -61,7 +61,10 @@ final class FormWorkflow {
         MediatorResponse response() {
             if (status == MediatorStatus.FAILED) {
                 String message = body.path("error").asText("failed");
-                return httpStatus < 500 ? MediatorResponse.rejected(httpStatus, message) : MediatorResponse.failed(httpStatus, message);
+                // 5xx and "being processed" (409 in progress) may succeed when repeated: those carry the error that
+                // makes core's auto-retry pick them up; rejected data does not
+                boolean retryable = httpStatus >= 500 || body.path("retryable").asBoolean(false);
+                return retryable ? MediatorResponse.failed(httpStatus, message) : MediatorResponse.rejected(httpStatus, message);
             }
             return MediatorResponse.json(status, httpStatus, body);
         }
@@ -118,7 +121,9 @@ final class FormWorkflow {
                 return new Result(MediatorStatus.COMPLETED, 200, body);
             }
             case IN_PROGRESS -> {
-                return failed(409, "form " + s.key() + " is being processed by another request right now; retry later");
+                Result busy = failed(409, "form " + s.key() + " is being processed by another request right now; retry later");
+                busy.body().put("retryable", true);
+                return busy;
             }
             default -> { }
         }
@@ -248,8 +253,8 @@ final class FormWorkflow {
             if (!outcome.rollbackComplete()) status = 500;
             ObjectNode err = failedBody(s.key() + ": " + f.getMessage() + "; " + rollback);
             err.put("rollback", outcome.rollbackComplete() ? "complete" : "incomplete");
-            // an OpenMRS validation error is still Failed (not auto-retried by core), but answered 4xx-like as bad data
-            return new Result(MediatorStatus.FAILED, status == 422 ? 422 : status, err);
+            // an OpenMRS validation error (422) is bad data: Failed without auto-retry; the others are faults
+            return new Result(MediatorStatus.FAILED, status, err);
         }
         body.put("visit", visitUuid).put("encounter", encounterUuid).put("observations", obsUuids.size());
         if (!m.writeBack().isEmpty() && v.caseId() != null) body.put("caseWrittenBack", v.caseId());
