@@ -228,8 +228,10 @@ public final class CoreAdmin {
     }
 
     /**
-     * Polls until the task is Completed (or Cancelled) and returns it; its {@code transactions[i].rerunStatus} tells
-     * how each rerun went. The rerun processor picks tasks up every {@code rerun.processor.pollPeriodMillis}.
+     * Polls until the task is Completed (or Cancelled) and returns it; its {@code transactions[i].rerunID} names each
+     * rerun's new transaction. {@code rerunStatus} tells how it went only for plain routes: core 4.0.5 leaves it empty
+     * when a mediator set the status (use {@link #rerunAndWait}). The rerun processor picks tasks up every
+     * {@code rerun.processor.pollPeriodMillis}.
      */
     public JsonNode waitForTask(String taskId, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -242,6 +244,24 @@ public final class CoreAdmin {
             }
             sleep(200);
         }
+    }
+
+    /**
+     * Reruns one transaction as the console does and returns the new (child) transaction once core has given it its
+     * final status (anything but Processing): works for mediator routes too, where the task's rerunStatus stays empty.
+     */
+    public JsonNode rerunAndWait(String transactionId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode task = waitForTask(rerun(transactionId), timeout);
+        String childId = null;
+        for (JsonNode t : task.path("transactions")) {
+            if (t.path("tid").asText().equals(transactionId)) childId = t.path("rerunID").asText(null);
+        }
+        if (childId == null || childId.isBlank()) throw new AssertionError("task for " + transactionId + " made no rerun: " + task + logSuffix());
+        String id = childId;
+        long left = Math.max(1, deadline - System.nanoTime());
+        return waitForTransaction(t -> t.path("_id").asText().equals(id) && !t.path("status").asText().equals("Processing"),
+                Duration.ofNanos(left));
     }
 
     // --------------------------------------------------------------------------------------------------- plumbing
