@@ -26,7 +26,13 @@ final class Upstream implements AutoCloseable {
     private final HttpServer server;
 
     Upstream() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        // a real backlog and worker threads: core opens one connection per concurrent request (the load test)
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
+        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+            Thread t = new Thread(r, "upstream");
+            t.setDaemon(true);
+            return t;
+        }));
         server.createContext("/", ex -> {
             String body;
             try (InputStream in = ex.getRequestBody()) {
