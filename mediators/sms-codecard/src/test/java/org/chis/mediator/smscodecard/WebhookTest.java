@@ -92,7 +92,9 @@ class WebhookTest {
     @Test
     void aSlowMessageIsAnswered202AndTheReplyGoesOutAsOneBroadcast() throws Exception {
         f = new SmsFixture(Map.of("sms.inlineReplyMs", "200"));
-        f.openmrs.slowNext("GET", "/openmrs/ws/rest/v1/patient", 1500);
+        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(1500)));
         SmsFixture.Reply r = f.sms(SmsFixture.uuid(9), SmsFixture.MARIE, "fra", "CPN 1000Y ANC2 DDR 01022026");
         assertThat(r.http()).isEqualTo(202);
         assertThat(r.body().path("send").asBoolean()).isFalse();

@@ -31,7 +31,10 @@ public final class MessageParser {
 
     private final CodeCards cards;
 
-    public MessageParser(CodeCards cards) { this.cards = cards; }
+    public MessageParser(CodeCards cards) {
+        this.cards = cards;
+        for (CodeCard c : cards.all()) indexes.put(c, CardIndex.of(c)); // read-only afterwards: safe to share
+    }
 
     /** Reads {@code text} with the card its first word names (the version valid on {@code day}). */
     public Parsed parse(String text, LocalDate day) {
@@ -58,20 +61,34 @@ public final class MessageParser {
         return fields(card, t);
     }
 
-    private Parsed fields(CodeCard card, Tokens t) {
-        Map<String, Value> values = new LinkedHashMap<>();
-        List<CardField> positional = card.positional();
-        Map<String, CardField> labels = new HashMap<>();
-        Map<String, CardField> bare = new HashMap<>();
-        for (CardField f : card.fields()) {
-            for (String l : f.labels()) labels.put(l, f);
-            if (f.bare()) {
-                for (CodeOption o : f.codes().values()) {
-                    bare.put(o.code(), f);
-                    for (String a : o.aliases()) bare.put(a, f);
+    /** A card's lookups, built once per card: every message would otherwise rebuild them. */
+    private record CardIndex(List<CardField> positional, Map<String, CardField> labels, Map<String, CardField> bare) {
+        static CardIndex of(CodeCard card) {
+            Map<String, CardField> labels = new HashMap<>();
+            Map<String, CardField> bare = new HashMap<>();
+            for (CardField f : card.fields()) {
+                for (String l : f.labels()) labels.put(l, f);
+                if (f.bare()) {
+                    for (CodeOption o : f.codes().values()) {
+                        bare.put(o.code(), f);
+                        for (String a : o.aliases()) bare.put(a, f);
+                    }
                 }
             }
+            return new CardIndex(card.positional(), Map.copyOf(labels), Map.copyOf(bare));
         }
+    }
+
+    // by identity: a card is a record, and its deep hashCode would cost more than the lookup saves
+    private final Map<CodeCard, CardIndex> indexes = new java.util.IdentityHashMap<>();
+
+    private Parsed fields(CodeCard card, Tokens t) {
+        Map<String, Value> values = new LinkedHashMap<>();
+        CardIndex index = indexes.get(card);
+        if (index == null) index = CardIndex.of(card);
+        List<CardField> positional = index.positional();
+        Map<String, CardField> labels = index.labels();
+        Map<String, CardField> bare = index.bare();
         int i = 1;
         while (i < t.size()) {
             String tok = t.upper(i);
