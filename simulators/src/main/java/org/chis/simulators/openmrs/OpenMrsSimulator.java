@@ -335,7 +335,12 @@ public final class OpenMrsSimulator implements AutoCloseable {
 
     private final class Transformer implements ResponseDefinitionTransformerV2 {
         @Override
-        public ResponseDefinition transform(ServeEvent serveEvent) { return handle(serveEvent.getRequest()); }
+        public ResponseDefinition transform(ServeEvent serveEvent) {
+            ResponseDefinition answer = handle(serveEvent.getRequest());
+            // a slowNext stub's delay lives on the stub's definition, which the answer replaces: carry it over
+            Integer delay = serveEvent.getResponseDefinition().getFixedDelayMilliseconds();
+            return delay == null ? answer : ResponseDefinitionBuilder.like(answer).withFixedDelay(delay).build();
+        }
 
         @Override
         public boolean applyGlobally() { return false; }

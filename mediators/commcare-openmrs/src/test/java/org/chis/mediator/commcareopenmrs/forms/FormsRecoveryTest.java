@@ -1,0 +1,83 @@
+package org.chis.mediator.commcareopenmrs.forms;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.MediatorApp;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.openmrs.StableUuid;
+import org.chis.mediator.commcareopenmrs.Main;
+import org.chis.simulators.commcare.CommCareSimulator;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.junit.jupiter.api.Test;
+
+/** The nasty cases: OpenMRS writes but the answer never arrives, and the process dies in the middle of a saga. */
+class FormsRecoveryTest {
+
+    @Test
+    void an_encounter_written_but_answered_too_late_is_purged_and_the_rerun_writes_it_once() throws Exception {
+        try (FormsFixture f = new FormsFixture(Map.of("http.readTimeoutMs", "1000"))) {
+            f.openmrs.slowNext("POST", FormsFixture.REST + "/encounter", 2500);
+            var form = FormsFixture.registration(UUID.randomUUID().toString(), UUID.randomUUID().toString(), "NID-SLOW");
+            FormsFixture.Reply r = f.form(form);
+            assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Failed");
+            assertThat(r.property("rollback")).isEqualTo("complete");
+            assertThat(r.orchestrationNames()).contains("rollback: create encounter", "OpenMRS purge encounter");
+            // the write happened after all, and the rollback purged it (planned uuid) together with visit and patient
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!f.openmrs.encounters().isEmpty() && System.nanoTime() < deadline) Thread.onSpinWait();
+            assertThat(f.openmrs.encounters()).isEmpty();
+            assertThat(f.openmrs.patients()).isEmpty();
+
+            FormsFixture.Reply rerun = f.form(form);
+            assertThat(rerun.status()).as(rerun.envelope().toString()).isEqualTo("Successful");
+            assertThat(f.encounters()).hasSize(1);
+        }
+    }
+
+    @Test
+    void a_saga_interrupted_by_a_crash_is_undone_at_the_next_start() throws Exception {
+        String db = "jdbc:h2:mem:forms-crash-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
+            // what a process that died after "create patient" leaves: the journal says RUNNING, OpenMRS has the patient
+            String key = "commcare-form:crashed-form";
+            String patient = StableUuid.of("commcare", "crashed-form", "patient");
+            try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
+                store.sagaJournal().begin(key);
+                store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
+            }
+            createPatient(openmrs, patient);
+            assertThat(openmrs.patient(patient)).isPresent();
+
+            MediatorApp app = Main.start(MediatorApp.create("commcare-openmrs",
+                    FormsFixture.settings(openmrs, commcare, Map.of("forms.leaseSeconds", "0"), db)));
+            try {
+                assertThat(openmrs.patient(patient)).isEmpty();
+            } finally {
+                app.close();
+            }
+        }
+    }
+
+    private static void createPatient(OpenMrsSimulator openmrs, String uuid) throws Exception {
+        var body = Json.object().put("uuid", uuid);
+        var person = body.putObject("person").put("uuid", uuid).put("gender", "F");
+        person.putArray("names").addObject().put("givenName", "Half").put("familyName", "Written");
+        body.putArray("identifiers").addObject().put("identifier", "NID-CRASH").put("identifierType", OpenMrsSimulator.ID_TYPE_NATIONAL_ID);
+        HttpRequest r = HttpRequest.newBuilder(URI.create(openmrs.baseUrl() + "/ws/rest/v1/patient"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
+        HttpResponse<String> res = HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(201);
+    }
+}
