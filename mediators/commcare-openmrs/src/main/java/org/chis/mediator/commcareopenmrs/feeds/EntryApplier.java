@@ -45,15 +45,22 @@ final class EntryApplier {
     private final IdMap idMap;
     private final List<String> encounterEchoNamespaces;
     private final List<String> patientEchoNamespaces;
+    private final java.util.concurrent.ExecutorService readAhead;
+    private final Map<String, java.util.concurrent.CompletableFuture<Optional<JsonNode>>> prefetched = new java.util.concurrent.ConcurrentHashMap<>();
 
     EntryApplier(OpenMrsClient openmrs, CommCareClient commcare, FeedMapping mapping, IdMap idMap,
-                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces) {
+                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces, int prefetch) {
         this.openmrs = openmrs;
         this.commcare = commcare;
         this.mapping = mapping;
         this.idMap = idMap;
         this.encounterEchoNamespaces = List.copyOf(encounterEchoNamespaces);
         this.patientEchoNamespaces = List.copyOf(patientEchoNamespaces);
+        this.readAhead = prefetch <= 1 ? null : java.util.concurrent.Executors.newFixedThreadPool(prefetch, r -> {
+            Thread t = new Thread(r, "feed-read-ahead");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -75,7 +82,7 @@ final class EntryApplier {
         subject.set(patientUuid);
         if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
         if (ours(patientEchoNamespaces, patientUuid)) return new Applied(Result.ECHO, patientUuid, null, "patient written by the suite");
-        Optional<JsonNode> json = openmrs.getPath(tx, "OpenMRS get patient", entry.resourcePath());
+        Optional<JsonNode> json = fetch(tx, "OpenMRS get patient", entry.resourcePath());
         if (json.isEmpty()) return new Applied(Result.GONE, patientUuid, null, "patient no longer exists in OpenMRS");
         OpenMrsPatient p = new OpenMrsPatient(json.get());
         Optional<CommCareCase> current = caseOf(tx, patientUuid);
@@ -96,7 +103,7 @@ final class EntryApplier {
         if (ours(encounterEchoNamespaces, encounterUuid)) {
             return new Applied(Result.ECHO, null, null, "encounter " + encounterUuid + " was created by the suite");
         }
-        Optional<JsonNode> found = openmrs.getPath(tx, "OpenMRS get encounter", entry.resourcePath());
+        Optional<JsonNode> found = fetch(tx, "OpenMRS get encounter", entry.resourcePath());
         if (found.isEmpty()) return new Applied(Result.GONE, null, null, "encounter no longer exists in OpenMRS");
         JsonNode enc = found.get();
         String patientUuid = enc.path("patient").path("uuid").asText(enc.path("patientUuid").asText(null));
@@ -134,6 +141,42 @@ final class EntryApplier {
         commcare.submit(tx, form);
         remember(caseId, patientUuid);
         return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, "encounter " + encounterUuid);
+    }
+
+    // ------------------------------------------------------------------ read-ahead
+
+    /**
+     * Starts reading the resources of the next entries in parallel (at most {@code prefetch} at a time) while
+     * entries are still applied one by one in feed order. Safe because an entry is always applied with the
+     * resource's state as read after the entry was published, as a sequential read would. Cleared per page.
+     */
+    void prefetch(TransactionContext tx, List<FeedEntry> entries) {
+        if (readAhead == null) return;
+        for (FeedEntry e : entries) {
+            String path = e.resourcePath();
+            String kind = e.resourceKind();
+            if (path == null || (!"patient".equals(kind) && !"encounter".equals(kind))) continue;
+            String name = "encounter".equals(kind) ? "OpenMRS get encounter" : "OpenMRS get patient";
+            prefetched.computeIfAbsent(path, p -> java.util.concurrent.CompletableFuture.supplyAsync(() -> openmrs.getPath(tx, name, p), readAhead));
+        }
+    }
+
+    void clearPrefetched() {
+        prefetched.values().forEach(f -> f.cancel(false));
+        prefetched.clear();
+    }
+
+    private Optional<JsonNode> fetch(TransactionContext tx, String name, String path) {
+        java.util.concurrent.CompletableFuture<Optional<JsonNode>> ahead = prefetched.remove(path);
+        if (ahead != null) {
+            try {
+                return ahead.join();
+            } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                // cancelled or an error: read it now instead
+            }
+        }
+        return openmrs.getPath(tx, name, path);
     }
 
     private Map<String, String> patientChanges(OpenMrsPatient p, CommCareCase current, Instant at) {

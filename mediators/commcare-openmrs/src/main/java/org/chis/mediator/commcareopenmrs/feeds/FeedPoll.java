@@ -140,14 +140,19 @@ final class FeedPoll {
         while (true) {
             String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
             List<FeedEntry> entries = page.entries();
-            for (int i = start; i < entries.size(); i++) {
-                if (budget <= 0) return 0;
-                budget--;
-                process(tx, feed, entries.get(i), new FeedMarker(pageUrl, entries.get(i).id()), report);
-                if (failed.count(feed) >= limits.maxFailedEvents()) {
-                    breaker(feed, report);
-                    return budget;
+            try {
+                applier.prefetch(tx, entries.subList(Math.min(start, entries.size()), Math.min(entries.size(), start + Math.max(0, budget))));
+                for (int i = start; i < entries.size(); i++) {
+                    if (budget <= 0) return 0;
+                    budget--;
+                    process(tx, feed, entries.get(i), new FeedMarker(pageUrl, entries.get(i).id()), report);
+                    if (failed.count(feed) >= limits.maxFailedEvents()) {
+                        breaker(feed, report);
+                        return budget;
+                    }
                 }
+            } finally {
+                applier.clearPrefetched();
             }
             if (page.nextArchive() == null) break;
             page = reader.page(tx, page.nextArchive());

@@ -64,7 +64,8 @@ public final class FeedSync {
                 Duration.ofSeconds(s.getLong("feeds.retry.baseSeconds", 60)), Duration.ofSeconds(s.getLong("feeds.retry.maxSeconds", 86_400)),
                 start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
         EntryApplier applier = new EntryApplier(OpenMrsClient.fromSettings(http, s), CommCareClient.fromSettings(http, s), mapping,
-                store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")));
+                store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")),
+                s.getInt("feeds.readAhead", 4));
         return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), applier, store, feeds, limits, clock));
     }
 
