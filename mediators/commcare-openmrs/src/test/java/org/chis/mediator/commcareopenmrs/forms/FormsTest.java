@@ -331,6 +331,30 @@ class FormsTest {
     }
 
     @Test
+    void an_opensrp_sync_batch_is_checked_whole_before_anything_is_written() throws Exception {
+        String e1 = id(), e2 = id(), entity1 = id(), entity2 = id();
+        JsonNode one = org.chis.common.json.Json.parse(openSrpBody(e1, entity1, "OSRP-A" + e1.substring(0, 4)));
+        JsonNode two = org.chis.common.json.Json.parse(openSrpBody(e2, entity2, "OSRP-B" + e2.substring(0, 4)));
+        ObjectNode batch = org.chis.common.json.Json.object();
+        batch.putArray("clients").add(one.get("clients").get(0)).add(two.get("clients").get(0));
+        ObjectNode badEvent = two.get("events").get(0).deepCopy();
+        ((ObjectNode) badEvent.get("obs").get(0)).putArray("values").add("eleven");
+        batch.putArray("events").add(one.get("events").get(0)).add(badEvent);
+
+        FormsFixture.Reply bad = f.post(Forms.OPENSRP_PATH, org.chis.common.json.Json.write(batch));
+        assertThat(bad.http()).isEqualTo(400);
+        assertThat(bad.body().path("error").asText()).contains(e2).contains("not a number");
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+
+        ((com.fasterxml.jackson.databind.node.ArrayNode) batch.get("events")).set(1, two.get("events").get(0));
+        FormsFixture.Reply ok = f.post(Forms.OPENSRP_PATH, org.chis.common.json.Json.write(batch));
+        assertThat(ok.status()).as(ok.envelope().toString()).isEqualTo("Successful");
+        assertThat(ok.body().path("events")).hasSize(2);
+        assertThat(f.encounters()).hasSize(2);
+        assertThat(f.openmrs.patients()).hasSize(2);
+    }
+
+    @Test
     void the_demo_form_works_against_the_default_simulator_state() throws Exception {
         FormsFixture.Reply r = f.form(FormsFixture.demo());
         assertThat(r.status()).as(r.envelope().toString()).isIn("Successful", "Completed");
