@@ -113,8 +113,15 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
         }
         table.note("Report source: " + rows + " rows x " + COLUMNS + " values, generated while streamed (never held); "
                 + "pulled by GET /dhis2/aggregate/pull, the path for big reports (POST bodies are capped by mediator.maxBodyBytes).");
-        table.note("The mediator holds one chunk at a time; the transaction's orchestrations keep at most 64 KB of each chunk's body, "
-                + "so the envelope grows by that per chunk (200 chunks of 5000 = about 13 MB).");
+        table.note("The mediator holds one chunk at a time; each chunk's orchestration keeps 2 KB of its request body "
+                + "(dhis2.recordedChunkChars) and DHIS2's import summary, about 4 KB per chunk in the transaction.");
+        table.note("peak heap (sampled used) includes garbage not yet collected; -Xmx is the hard bound the run had to fit in.");
+        try {
+            table.note("load average when done (other work on the machine skews the rates): "
+                    + Files.readString(Path.of("/proc/loadavg")).trim());
+        } catch (java.io.IOException notLinux) {
+            // no figure
+        }
         table.note("The DHIS2 simulator (in the benchmark JVM) parses and checks every value like DHIS2 (metadata, period, value type) "
                 + "but keeps no values; same 2 cores as the mediator.");
     }

@@ -126,8 +126,8 @@ class Dhis2IntegrationTest {
     void core_polls_the_import_and_the_aggregate_pull() throws Exception {
         triggerPolling("DHIS2 to CommCare import");
         triggerPolling("DHIS2 aggregate pull");
-        JsonNode imported = polled("DHIS2 tracked entities");
-        assertThat(orchestrated(imported, "DHIS2 tracked entities")).isTrue();
+        JsonNode imported = polled("DHIS2 trackedEntities changed");
+        assertThat(orchestrated(imported, "DHIS2 trackedEntities changed")).isTrue();
         assertThat(f.commcare.casesByExternalId(teFromDhis2)).hasSize(1);
         JsonNode pulled = polled("report source");
         assertThat(orchestrated(pulled, "DHIS2 dataValueSets anc-monthly")).isTrue();
