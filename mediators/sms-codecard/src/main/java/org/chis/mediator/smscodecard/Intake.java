@@ -137,11 +137,36 @@ public final class Intake {
         }
         Problem range = Ranges.check(parsed, today);
         if (range != null) return answer(m, key, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
-        Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(Report.duplicateKey(parsed));
-        if (dup.isPresent() && !dup.get().messageUuid().equals(m.messageUuid())) {
-            return answer(m, key, ref, lang, ReplyKind.ALREADY_RECEIVED,
-                    replies.simple(lang, ReplyKind.ALREADY_RECEIVED, card, Report.duplicateText(parsed), dup.get().ref(), ref), null);
+        String duplicateKey = Report.duplicateKey(parsed);
+        Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(duplicateKey);
+        if (dup.isPresent()) return alreadyReceived(m, key, ref, lang, parsed, dup.get().ref());
+        // the check above is a read: claiming the report itself stops two messages carrying the same report at the
+        // same moment from both being saved (the count makes a new key after an UNDO, so the report may come again)
+        String reportKey = "sms-report:" + duplicateKey + "#" + warehouse.retractedCount(duplicateKey);
+        Ledger.Claim reportClaim = ledger.claim(reportKey, "sms-report", Duration.ofMinutes(2));
+        if (reportClaim.result() == Ledger.ClaimResult.DONE) {
+            String earlier = Json.parse(reportClaim.outcome()).path("ref").asText();
+            return alreadyReceived(m, key, ref, lang, parsed, earlier);
         }
+        if (reportClaim.result() == Ledger.ClaimResult.IN_PROGRESS) {
+            throw new UpstreamException("the same report is being saved from another message; try again", 503);
+        }
+        try {
+            return save(tx, m, key, ref, lang, parsed, sender, patientId, patientUuid, now, retry, reportKey);
+        } catch (RuntimeException e) {
+            failQuietly(reportKey, "{\"error\":true}");
+            throw e;
+        }
+    }
+
+    private Outcome alreadyReceived(FlowWebhook m, String key, String ref, String lang, Parsed parsed, String earlierRef) {
+        return answer(m, key, ref, lang, ReplyKind.ALREADY_RECEIVED,
+                replies.simple(lang, ReplyKind.ALREADY_RECEIVED, parsed.card(), Report.duplicateText(parsed), earlierRef, ref), null);
+    }
+
+    private Outcome save(TransactionContext tx, FlowWebhook m, String key, String ref, String lang, Parsed parsed, Sender sender,
+                         String patientId, String patientUuid, Instant now, boolean retry, String reportKey) {
+        CodeCard card = parsed.card();
         Map<String, LocalDate> derived = new LinkedHashMap<>();
         for (DerivedField d : card.derived()) {
             Value from = parsed.value(d.from());
@@ -155,6 +180,7 @@ public final class Intake {
             warehouse.insert(c, report, f.encounterUuid(), f.eventId());
             warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null, now);
             ledger.succeed(c, key, o.toJson().toString());
+            ledger.succeed(c, reportKey, "{\"ref\":\"" + ref + "\"}");
             return null;
         });
         tx.property("sms.record", ref);

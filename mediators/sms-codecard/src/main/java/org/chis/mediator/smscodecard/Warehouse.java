@@ -42,6 +42,19 @@ public final class Warehouse {
         return one("SELECT * FROM sms_record WHERE duplicate_key = ? AND status = 'ACTIVE' ORDER BY received_at", duplicateKey);
     }
 
+    /** How many reports with this duplicate key were retracted (UNDO): each one lets the report be sent again. */
+    public int retractedCount(String duplicateKey) {
+        return store.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM sms_record WHERE duplicate_key = ? AND status = 'RETRACTED'")) {
+                ps.setString(1, duplicateKey);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
     public Optional<Stored> byRef(String ref) { return one("SELECT * FROM sms_record WHERE ref = ?", ref); }
 
     public List<Stored> records() { return list("SELECT * FROM sms_record ORDER BY received_at, ref"); }

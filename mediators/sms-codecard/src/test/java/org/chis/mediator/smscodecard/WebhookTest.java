@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.chis.common.json.Json;
 import org.chis.mediator.smscodecard.card.CardException;
 import org.chis.mediator.smscodecard.card.CodeCards;
 import org.chis.mediator.smscodecard.reply.Gsm7;
@@ -47,6 +48,41 @@ class WebhookTest {
         assertThat(event.path("formSubmissionId").asText()).isEqualTo(SmsFixture.uuid(1));
         assertThat(event.path("eventType").asText()).isEqualTo("ANC Visit");
         assertThat(event.path("baseEntityId").asText()).isEqualTo(f.patientUuids.get("1000Y"));
+    }
+
+    @Test
+    void twoMessagesWithTheSameReportAtOnceMakeOneRecord() throws Exception {
+        f = new SmsFixture(Map.of());
+        // OpenSRP answers slowly, so both messages are past the duplicate read before either is saved
+        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(700)));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var a = pool.submit(() -> f.sms(SmsFixture.uuid(21), SmsFixture.JOHN, "eng", VALID));
+            var b = pool.submit(() -> f.sms(SmsFixture.uuid(22), SmsFixture.JOHN, "eng", VALID));
+            List<String> kinds = new java.util.ArrayList<>(List.of(a.get().kind() == null ? "503" : a.get().kind(),
+                    b.get().kind() == null ? "503" : b.get().kind()));
+            assertThat(kinds).contains("ok");
+            assertThat(kinds).containsAnyOf("already_received", "503");
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(f.warehouse().records()).hasSize(1);
+        assertThat(f.liveEncounters()).hasSize(1);
+        // the loser, delivered again, is told the report is in
+        SmsFixture.Reply again = f.sms(SmsFixture.uuid(23), SmsFixture.JOHN, "eng", VALID);
+        assertThat(again.kind()).isEqualTo("already_received");
+    }
+
+    @Test
+    void olderCardVersionsReadMessagesOfTheirTime() throws Exception {
+        f = new SmsFixture(Map.of("sms.clock.fixed", "2025-03-01T09:00:00Z"));
+        assertThat(f.sms(SmsFixture.uuid(31), SmsFixture.JOHN, "eng", "ANC 1000Y ANC1 01022025").kind()).isEqualTo("ok");
+        SmsFixture.Reply v2Only = f.sms(SmsFixture.uuid(32), SmsFixture.JOHN, "eng", "ANC 1000Y ANC2 LMP 01022025 WT 60");
+        assertThat(v2Only.kind()).isEqualTo("bad_format");
+        assertThat(v2Only.text()).startsWith("ANC: unexpected WT. Send e.g. ANC 1000Y ANC1 01022026.");
+        assertThat(Json.parse(f.warehouse().records().get(0).recordJson()).path("cardVersion").asInt()).isEqualTo(1);
     }
 
     @Test
