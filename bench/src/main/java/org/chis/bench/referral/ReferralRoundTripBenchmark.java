@@ -114,7 +114,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         table.note("Closed loop: each of N threads runs referral -> in-progress -> completed and waits for each answer; " + warmup.toSeconds()
                 + " s warm-up, " + measure.toSeconds() + " s measured per row. Only 201/200/200 counts as success.");
         table.note("Per round trip: 16 upstream calls at " + latency + " ms each (OpenMRS: find patient, create patient, look for and create "
-                + "the encounter; FHIR: 3 conditional creates, 2 x read + update Task; CommCare: 2 status forms), 6 R4 validations, "
+                + "the encounter; FHIR: 3 conditional creates, 2 x read + update Task; CommCare: 2 status forms), 5 R4 validations (3 at intake, 1 per status change), "
                 + "ledger claim + saga journal + referral/transition rows in H2.");
         table.note("The mediator, the three simulators (WireMock) and the load driver share this machine's cores (2, shared with other work).");
     }

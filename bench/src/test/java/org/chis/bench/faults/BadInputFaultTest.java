@@ -18,6 +18,9 @@ import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.chis.simulators.rapidpro.RapidProSimulator;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Bad input at every JSON endpoint of the running mediators: 100 malformed bodies each must get a 4xx with a
  * message and write nothing upstream; bodies over mediator.maxBodyBytes (declared or chunked) must get 413.
- * Mediators join this list as their endpoints land (pass-through = the common runtime alone; dhis2).
+ * Mediators join this list as their endpoints land (pass-through = the common runtime alone; dhis2; sms-codecard).
  */
 class BadInputFaultTest {
     static final long MAX_BODY = 256 * 1024;
@@ -82,6 +85,37 @@ class BadInputFaultTest {
         targets.add(new Target("dhis2", "http://127.0.0.1:" + d.port(), Http.basic(INBOUND),
                 List.of(new Endpoint("POST", "/dhis2/aggregate"), new Endpoint("POST", "/dhis2/tracker")),
                 () -> writes(dhis2.wireMock()) + writes(commcare.wireMock())));
+
+        OpenMrsSimulator openmrs = new OpenMrsSimulator(0);
+        RapidProSimulator rapidpro = new RapidProSimulator(0);
+        WireMockServer opensrp = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+        opensrp.start();
+        closing.add(openmrs);
+        closing.add(rapidpro);
+        closing.add(opensrp::stop);
+        Map<String, String> sms = new HashMap<>();
+        sms.put("mediator.port", "0");
+        sms.put("mediator.host", "localhost");
+        sms.put("mediator.bind", "127.0.0.1");
+        sms.put("mediator.inbound.username", "openhim-core");
+        sms.put("mediator.inbound.password", "fault-inbound-pw");
+        sms.put("mediator.maxBodyBytes", String.valueOf(MAX_BODY));
+        sms.put("core.register", "false");
+        sms.put("db.url", "jdbc:h2:mem:faults-sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        sms.put("openmrs.url", openmrs.baseUrl());
+        sms.put("openmrs.user", OpenMrsSimulator.USER);
+        sms.put("openmrs.password", OpenMrsSimulator.PASSWORD);
+        sms.put("rapidpro.url", rapidpro.baseUrl());
+        sms.put("rapidpro.token", rapidpro.token());
+        sms.put("opensrp.url", "http://127.0.0.1:" + opensrp.port() + "/opensrp");
+        sms.put("opensrp.user", "sms-mediator");
+        sms.put("opensrp.password", "opensrp-secret");
+        sms.put("sms.workers", "4");
+        MediatorApp m = org.chis.mediator.smscodecard.Main.start(Settings.of(sms, Path.of("../mediator-configs/sms-codecard").toAbsolutePath().normalize()));
+        closing.add(m);
+        targets.add(new Target("sms-codecard", "http://127.0.0.1:" + m.port(), Http.basic(INBOUND),
+                List.of(new Endpoint("POST", "/sms/inbound")),
+                () -> writes(openmrs.wireMock()) + writes(rapidpro.wireMock()) + writes(opensrp)));
     }
 
     @AfterAll

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The fault suite's summary: one row per fault (tried, survived, what was seen). Each test class prints the table
- * so far when it ends, so the last print is the whole run; with {@code -Dfaults.report=FILE} it is also saved
+ * so far when it ends, so the last print is the whole run; with {@code -Dfaults.report=FILE} or {@code FAULTS_REPORT=FILE} it is also saved
  * (bench/faults writes bench/results/faults.md).
  */
 final class FaultReport {
@@ -40,7 +40,7 @@ final class FaultReport {
     static synchronized void print() {
         String md = markdown();
         System.out.println("\n== fault suite so far\n" + md);
-        String file = System.getProperty("faults.report", "");
+        String file = System.getProperty("faults.report", System.getenv().getOrDefault("FAULTS_REPORT", ""));
         if (!file.isBlank()) {
             try {
                 Path p = Path.of(file);
