@@ -76,6 +76,28 @@ class ImportTest {
     }
 
     @Test
+    void the_marker_survives_a_restart_of_the_mediator() throws Exception {
+        List<String> first = register(4, "Before ");
+        assertThat(f.call("GET", "/dhis2/import", null).body().path("casesCreated").asInt()).isEqualTo(4);
+        f.app.close();
+        // same state database, new process: only what changed since is imported
+        org.chis.common.openhim.MediatorApp again = Main.start(f.settings(Map.of("import.pageSize", "3")));
+        try {
+            List<String> later = register(2, "After ");
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + again.port() + "/dhis2/import")).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            com.fasterxml.jackson.databind.JsonNode body = org.chis.common.json.Json.parse(
+                    org.chis.common.json.Json.parse(r.body()).path("response").path("body").asText());
+            assertThat(body.path("casesCreated").asInt()).isEqualTo(2);
+            assertThat(body.path("casesUpdated").asInt()).isZero();
+            assertEachImportedOnce(first);
+            assertEachImportedOnce(later);
+        } finally {
+            again.close();
+        }
+    }
+
+    @Test
     void more_items_with_one_timestamp_than_a_page_holds_are_all_imported() throws Exception {
         List<String> uids = new ArrayList<>();
         for (int i = 0; i < 8; i++) uids.add(Dhis2Simulator.newUid());

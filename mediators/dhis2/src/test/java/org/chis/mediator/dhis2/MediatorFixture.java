@@ -91,7 +91,7 @@ final class MediatorFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        app.close();
+        app.close(); // closing twice is harmless
         commcare.close();
         dhis2.close();
     }
