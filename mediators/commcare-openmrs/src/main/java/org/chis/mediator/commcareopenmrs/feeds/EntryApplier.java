@@ -45,17 +45,20 @@ final class EntryApplier {
     private final IdMap idMap;
     private final List<String> encounterEchoNamespaces;
     private final List<String> patientEchoNamespaces;
+    private final List<String> createdPatientNamespaces;
     private final java.util.concurrent.ExecutorService readAhead;
     private final Map<String, java.util.concurrent.CompletableFuture<Optional<JsonNode>>> prefetched = new java.util.concurrent.ConcurrentHashMap<>();
 
     EntryApplier(OpenMrsClient openmrs, CommCareClient commcare, FeedMapping mapping, IdMap idMap,
-                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces, int prefetch) {
+                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces, List<String> createdPatientNamespaces,
+                 int prefetch) {
         this.openmrs = openmrs;
         this.commcare = commcare;
         this.mapping = mapping;
         this.idMap = idMap;
         this.encounterEchoNamespaces = List.copyOf(encounterEchoNamespaces);
         this.patientEchoNamespaces = List.copyOf(patientEchoNamespaces);
+        this.createdPatientNamespaces = List.copyOf(createdPatientNamespaces);
         this.readAhead = prefetch <= 1 ? null : java.util.concurrent.Executors.newFixedThreadPool(prefetch, r -> {
             Thread t = new Thread(r, "feed-read-ahead");
             t.setDaemon(true);
@@ -84,6 +87,10 @@ final class EntryApplier {
         if (ours(patientEchoNamespaces, patientUuid)) return new Applied(Result.ECHO, patientUuid, null, "patient written by the suite");
         Optional<JsonNode> json = fetch(tx, "OpenMRS get patient", entry.resourcePath());
         if (json.isEmpty()) return new Applied(Result.GONE, patientUuid, null, "patient no longer exists in OpenMRS");
+        if (ours(createdPatientNamespaces, patientUuid) && unchangedSinceCreated(json.get())) {
+            // the suite created this patient from a CommCare form and nobody changed it since: CommCare already has it
+            return new Applied(Result.ECHO, patientUuid, null, "patient created by the suite, unchanged since");
+        }
         OpenMrsPatient p = new OpenMrsPatient(json.get());
         Optional<CommCareCase> current = caseOf(tx, patientUuid);
         Map<String, String> changes = patientChanges(p, current.orElse(null), at);
@@ -246,6 +253,11 @@ final class EntryApplier {
         if (idMap.source(CASE_TO_PATIENT, patientUuid).isEmpty() && idMap.target(CASE_TO_PATIENT, caseId).isEmpty()) {
             idMap.put(CASE_TO_PATIENT, caseId, patientUuid);
         }
+    }
+
+    private static boolean unchangedSinceCreated(JsonNode patient) {
+        return patient.path("auditInfo").path("dateChanged").isNull() && patient.path("person").path("auditInfo").path("dateChanged").isNull()
+                && !patient.path("auditInfo").isMissingNode();
     }
 
     private boolean ours(List<String> namespaces, String uuid) {

@@ -322,6 +322,22 @@ class FeedSyncTest {
     }
 
     @Test
+    void aPatientTheSuiteCreatedIsEchoUntilSomeoneChangesItInOpenMrs() {
+        String ours = patient("Created", "ByForms");
+        store.idMap().put("form->patient", "commcare:form-9", ours);
+        extra.put("feeds.categories", "patient");
+        FeedSync sync = sync();
+        MediatorResponse r = poll(sync);
+        assertThat(body(r).at("/feeds/patient/echo").asInt()).isEqualTo(1);
+        assertThat(hq.casesByExternalId(ours)).isEmpty();
+
+        // a clerk edits the patient in OpenMRS: that change must reach CommCare
+        openmrs.renamePatient(ours, "Edited", "ByClerk");
+        poll(sync);
+        assertThat(caseOf(ours).property("given_name")).isEqualTo("Edited");
+    }
+
+    @Test
     void circuitBreakerStopsTheFeedLoudlyInsteadOfSkipping() {
         List<String> patients = new ArrayList<>();
         for (int i = 0; i < 6; i++) patients.add(patient("Breaker" + i, "Test"));
