@@ -142,6 +142,20 @@ class AggregateTest {
     }
 
     @Test
+    void wrong_dhis2_credentials_fail_with_a_message_that_says_so() throws Exception {
+        f.app.settings().override("dhis2.password", "not-district");
+        try {
+            MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", MONTHLY);
+            assertThat(r.status()).isEqualTo("Failed");
+            assertThat(r.http()).isEqualTo(502);
+            assertThat(r.envelope().path("error").path("message").asText()).contains("401").contains("dhis2.user/dhis2.password");
+            assertThat(r.envelope().toString()).doesNotContain("not-district");
+        } finally {
+            f.app.settings().override("dhis2.password", "district");
+        }
+    }
+
+    @Test
     void the_pull_channel_streams_the_source_report() throws Exception {
         f.commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody(MONTHLY.replace("\"location\": \"adonkia-chp\"", "\"location\": \"unknown-post\""))));
