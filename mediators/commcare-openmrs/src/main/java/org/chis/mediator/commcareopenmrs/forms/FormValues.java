@@ -87,7 +87,14 @@ record FormValues(String caseId, List<NewPatient.Identifier> identifiers, List<N
         List<ObsValue> obs = new ArrayList<>();
         for (FormMapping.Observation o : m.observations()) {
             String raw = o.value().raw(doc);
-            String v = value(o.value(), doc, "observation " + o.concept() + " " + o.value().describe(), problems);
+            String what = "observation " + o.concept() + " " + o.value().describe();
+            if (o.dataType() == DataType.CODED) {
+                // a multi-select answer ("fever cough") is mapped answer by answer, not as one string
+                if (raw == null && o.value().required()) problems.add(what + " is missing");
+                if (raw != null) convert(o, raw, raw, e.timeZone(), obs, problems);
+                continue;
+            }
+            String v = value(o.value(), doc, what, problems);
             if (v == null) continue; // blank answers and answers the value map leaves out are not sent
             convert(o, raw, v, e.timeZone(), obs, problems);
         }
@@ -111,10 +118,12 @@ record FormValues(String caseId, List<NewPatient.Identifier> identifiers, List<N
             }
             case CODED -> {
                 // a multi-select answer is one obs per selected answer
+                int before = out.size();
                 for (String part : raw.split("\\s+")) {
                     String answer = o.value().valueMap().isEmpty() ? part : o.value().valueMap().get(part);
                     if (answer != null) out.add(new ObsValue(o.concept(), f.textNode(answer), o.dataType()));
                 }
+                if (out.size() == before && o.value().required()) problems.add(where + ": no answer is in the valueMap");
             }
             case BOOLEAN -> {
                 String t = v.toLowerCase(Locale.ROOT);

@@ -72,6 +72,32 @@ class FormMappingsTest {
     }
 
     @Test
+    void dates_datetimes_and_zones_are_converted_as_mapped() {
+        var errors = new java.util.ArrayList<String>();
+        FormMapping m = FormMapping.read(Path.of("dates.json"), org.chis.common.json.Json.parse("""
+                {"source": "commcare", "formType": "urn:dates", "caseId": "form/case_id",
+                 "patient": {"identifiers": [{"identifierType": "a5d38e09-efcb-4d91-a526-50ce1ba5011a", "value": "form/nid"}]},
+                 "encounter": {"encounterType": "67a71486-1a54-468f-ac3e-7091a9a79584", "datetime": "form/day", "datetimeType": "date",
+                               "timeZone": "Africa/Nairobi", "location": "aff27d58-a15c-49a6-9beb-d30dcfc0c66e"},
+                 "observations": [{"concept": "1427AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "form/lmp", "dataType": "date"},
+                                  {"concept": "163137AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "form/seen", "dataType": "datetime"},
+                                  {"concept": "1272AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "form/referred", "dataType": "boolean"},
+                                  {"concept": "140238AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "dataType": "coded",
+                                   "value": {"path": "form/signs", "valueMap": {"fever": "1065AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cough": "1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}}]}
+                """), errors);
+        assertThat(errors).isEmpty();
+        var doc = org.chis.common.json.Json.parse("""
+                {"id": "f1", "form": {"@xmlns": "urn:dates", "case_id": "c1", "nid": "N1", "day": "2024-05-01",
+                 "lmp": "2024-02-20T23:30:00+03:00", "seen": "2024-05-01T09:15:00", "referred": "yes", "signs": "fever rash cough"}}""");
+        FormValues v = FormValues.read(m, Submission.commCare(doc));
+        // a date-only encounter is midnight in the mapping's zone; a datetime without zone is read in it too
+        assertThat(v.encounterDatetime()).isEqualTo(OffsetDateTime.parse("2024-05-01T00:00:00+03:00"));
+        assertThat(v.observations()).extracting(o -> o.value().asText()).containsExactly(
+                "2024-02-20", "2024-05-01T09:15:00.000+0300", "true", "1065AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        assertThat(v.caseId()).isEqualTo("c1");
+    }
+
+    @Test
     void levenshtein_and_days_diff_matching() {
         var name = new FormMapping.Weight("familyName", null, 1, FormMapping.MatchType.LEVENSHTEIN, 0.2);
         assertThat(PatientFinder.matches(name, "Wanjiru", "Wanjirū")).isTrue();
