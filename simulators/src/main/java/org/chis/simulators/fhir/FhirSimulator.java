@@ -61,6 +61,12 @@ public final class FhirSimulator implements AutoCloseable {
 
     public WireMockServer wireMock() { return server; }
 
+    /** A fixed delay on every answer (e.g. 5 ms for benchmarks); 0 = none. */
+    public FhirSimulator latency(int millis) {
+        server.setGlobalFixedDelay(millis);
+        return this;
+    }
+
     /** Stamps {@code meta.lastUpdated} from this clock (default: the system clock). */
     public FhirSimulator clock(Clock clock) {
         store.clock(clock);

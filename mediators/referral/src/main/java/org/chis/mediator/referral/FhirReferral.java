@@ -57,10 +57,12 @@ final class FhirReferral {
         return new Result(patient.resource().id(), patient.created(), sr.resource().id(), t.id(), t.versionId());
     }
 
-    /** Validates, then creates unless the identifier already exists; registers an undo only for what it created. */
+    /**
+     * Creates unless the identifier already exists; registers an undo only for what it created. Not validated again
+     * here: {@link #validate} checked this very content before the saga, and the only difference now is the
+     * references, which are built from the ids the server just gave (validation is the costliest step per referral).
+     */
     private FhirWrite send(SagaRun run, String type, ObjectNode resource, String search) throws Exception {
-        List<String> errors = FhirValidation.check(resource);
-        if (!errors.isEmpty()) throw new BadInputException(422, type + " is not valid FHIR R4: " + String.join("; ", errors));
         FhirWrite w = run.step("FHIR " + type, () -> fhir.createIfNoneExist(run.tx(), resource, search));
         if (w.created()) run.compensateWith("created FHIR " + type, new org.chis.common.saga.ResourceRef(KIND_PREFIX + type, w.resource().id()));
         return w;

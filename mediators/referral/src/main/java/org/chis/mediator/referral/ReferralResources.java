@@ -96,10 +96,14 @@ final class ReferralResources {
         t.set("businessStatus", businessStatus(businessStatus));
         if (reason != null && !reason.isBlank()) t.putObject("statusReason").put("text", reason);
         else t.remove("statusReason");
-        t.put("lastModified", instant(at));
+        // Task inv-1: lastModified >= authoredOn, even if this host's clock is behind the one that authored it
+        Instant authored = parseInstant(t.path("authoredOn").asText(null));
+        Instant stamp = authored != null && authored.isAfter(at) ? authored : at;
+        t.put("lastModified", instant(stamp));
         if (to.terminal()) {
             ObjectNode period = t.has("executionPeriod") ? (ObjectNode) t.get("executionPeriod") : t.putObject("executionPeriod");
-            period.put("end", instant(at));
+            Instant start = parseInstant(period.path("start").asText(null));
+            period.put("end", instant(start != null && start.isAfter(stamp) ? start : stamp));
         }
         return t;
     }
@@ -119,6 +123,15 @@ final class ReferralResources {
         ref.putObject("identifier").put("system", c.facilitySystem()).put("value", r.facility());
         ref.put("display", r.facility());
         return ref;
+    }
+
+    private static Instant parseInstant(String s) {
+        if (s == null) return null;
+        try {
+            return java.time.OffsetDateTime.parse(s).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     static String instant(Instant at) { return at.truncatedTo(ChronoUnit.MILLIS).toString(); }

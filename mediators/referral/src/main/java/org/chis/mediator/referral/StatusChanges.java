@@ -56,6 +56,11 @@ final class StatusChanges {
         }
         if (!current.canMoveTo(to)) throw new BadInputException(409, "referral " + r.referralId() + ": " + current.refusal(to));
         ObjectNode moved = ReferralResources.moved(task.json(), to, business, reason, clock.instant());
+        java.util.List<String> invalid = FhirValidation.check(moved);
+        if (!invalid.isEmpty()) {
+            // e.g. a business status or reason the caller sent that makes the Task invalid; nothing is written
+            throw new BadInputException(422, "the moved Task would not be valid FHIR R4 (nothing was sent): " + String.join("; ", invalid));
+        }
         FhirWrite w;
         try {
             w = fhir.update(tx, moved, version);

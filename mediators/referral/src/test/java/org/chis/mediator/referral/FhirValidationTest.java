@@ -32,6 +32,10 @@ class FhirValidationTest {
         long each = (System.nanoTime() - t2) / 1_000_000 / 20;
         System.out.println("validator warm-up " + warm + " ms, first three resources " + first + " ms, then " + each + " ms per Task");
 
+        var moved = ReferralResources.moved(ReferralResources.task(r, c, "Patient/1", "ServiceRequest/2", exp), TaskStatus.COMPLETED,
+                "complete", "seen and treated", exp);
+        assertThat(FhirValidation.check(moved)).isEmpty();
+
         assertThat(FhirValidation.check(ReferralResources.patient(referral("f", "02/04/2019"), c)))
                 .anyMatch(e -> e.contains("gender")).anyMatch(e -> e.contains("birthDate"));
     }

@@ -33,13 +33,11 @@ final class ReferralFixture implements AutoCloseable {
     static final Path CONFIG = Path.of("../../mediator-configs/referral").toAbsolutePath().normalize();
     static final String CONCEPT_URGENCY = "a1b2c3d4-0000-4000-8000-00000000a001";
 
-    /** A clock tests move forward (expiry). */
+    /** The system clock plus an offset tests move forward (expiry). */
     static final class MovableClock extends Clock {
-        private volatile Instant now;
+        private volatile Duration offset = Duration.ZERO;
 
-        MovableClock(Instant start) { this.now = start; }
-
-        void advance(Duration d) { now = now.plus(d); }
+        void advance(Duration d) { offset = offset.plus(d); }
 
         @Override
         public ZoneId getZone() { return ZoneOffset.UTC; }
@@ -48,14 +46,14 @@ final class ReferralFixture implements AutoCloseable {
         public Clock withZone(ZoneId zone) { return this; }
 
         @Override
-        public Instant instant() { return now; }
+        public Instant instant() { return Instant.now().plus(offset); }
     }
 
     final OpenMrsSimulator openmrs;
     final FhirSimulator fhir;
     final CommCareSimulator commcare;
     final WireMockServer community;
-    final MovableClock clock = new MovableClock(Instant.now());
+    final MovableClock clock = new MovableClock();
     final MediatorApp app;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
