@@ -352,6 +352,9 @@ public final class Dhis2Simulator implements AutoCloseable {
         if (resource.equals("trackedEntities") && program == null && tet == null) {
             return message(400, "ERROR", "Either `program`, `trackedEntityType` or `trackedEntities` should be specified");
         }
+        if (v.pagerObject() && url.queryParameter("orgUnit") != null && url.queryParameter("orgUnits") != null) {
+            return message(400, "ERROR", "Only one parameter of 'orgUnit' and 'orgUnits' must be specified. Prefer 'orgUnits' as 'orgUnit' will be removed.");
+        }
         String updatedAfter = url.queryParameter("updatedAfter");
         String orgUnit = Optional.ofNullable(url.queryParameter(v.pagerObject() ? "orgUnits" : "orgUnit")).orElse(url.queryParameter("orgUnit"));
         String ouMode = Optional.ofNullable(url.queryParameter("ouMode")).orElse(v.pagerObject() ? "ACCESSIBLE" : "SELECTED");

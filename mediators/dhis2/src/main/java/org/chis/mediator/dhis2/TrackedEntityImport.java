@@ -111,6 +111,9 @@ final class TrackedEntityImport {
         boolean more = true;
         while (more && t.pages < maxPages) {
             Map<String, String> query = new LinkedHashMap<>(filters);
+            // 2.41 deprecated orgUnit for orgUnits (and refuses both); orgUnit works from 2.36 on
+            String ouParam = settings.get("import.orgUnitParam", "orgUnit");
+            if (!ouParam.equals("orgUnit") && query.containsKey("orgUnit")) query.put(ouParam, query.remove("orgUnit"));
             if (marker.updatedAfter() != null) query.put("updatedAfter", marker.updatedAfter());
             TrackerPage page = dhis2.exportPage(tx, "DHIS2 " + resource + " changed since " + (marker.updatedAfter() == null ? "the start" : marker.updatedAfter())
                     + " page " + marker.page(), resource, query, marker.page(), pageSize);

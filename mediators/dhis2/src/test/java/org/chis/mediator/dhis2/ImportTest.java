@@ -98,6 +98,18 @@ class ImportTest {
     }
 
     @Test
+    void dhis2_241_pages_with_a_pager_and_takes_org_units() throws Exception {
+        f.dhis2.version("2.41.0");
+        f.app.settings().override("import.orgUnitParam", "orgUnits");
+        List<String> uids = register(5, "New ");
+        MediatorFixture.Reply r = f.call("GET", "/dhis2/import", null);
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        assertThat(r.body().path("casesCreated").asInt()).isEqualTo(5);
+        assertEachImportedOnce(uids);
+        assertThat(r.envelope().path("orchestrations").get(0).path("request").path("querystring").asText()).contains("orgUnits=ImspTQPwCqd");
+    }
+
+    @Test
     void more_items_with_one_timestamp_than_a_page_holds_are_all_imported() throws Exception {
         List<String> uids = new ArrayList<>();
         for (int i = 0; i < 8; i++) uids.add(Dhis2Simulator.newUid());
