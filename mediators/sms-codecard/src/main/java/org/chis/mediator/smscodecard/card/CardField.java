@@ -10,11 +10,15 @@ import java.util.Map;
  * @param position   1-based position for unlabelled values, or null when the field must be labelled or is a bare code
  * @param bare       a code field whose codes may stand alone (ANC1 with no label)
  * @param codes      code -> option (CODE fields), upper case keys
+ * @param labelByLanguage language -> the first label in that language (replies name fields the worker's way)
  * @param range      semantic limits, checked after the sender and the patient (see {@link FieldRange})
  */
 public record CardField(String name, FieldType type, String label, List<String> labels, Integer position, boolean required,
                         boolean bare, int minLength, int maxLength, CheckDigit checkDigit, Map<String, CodeOption> codes,
-                        FieldRange range, Target target, String openmrsYes, String openmrsNo) {
+                        FieldRange range, Target target, String openmrsYes, String openmrsNo, Map<String, String> labelByLanguage) {
+
+    /** The label a worker using {@code language} writes (its first label in that language), else the main label. */
+    public String labelIn(String language) { return language == null ? label : labelByLanguage.getOrDefault(language, label); }
 
     /** The code option spelled {@code token} (code or alias), or null. */
     public CodeOption code(String token) {

@@ -170,8 +170,10 @@ final class CardReader {
         String label = upper(f.path("label").asText(""));
         List<String> labels = new ArrayList<>();
         if (!label.isEmpty()) labels.add(label);
+        Map<String, String> byLanguage = new LinkedHashMap<>();
         f.path("labels").fields().forEachRemaining(e -> e.getValue().forEach(l -> {
             String u = upper(l.asText());
+            byLanguage.putIfAbsent(e.getKey(), u);
             if (!labels.contains(u)) labels.add(u);
         }));
         for (String l : labels) if (!LABEL.matcher(l).matches()) problem(at, "label '" + l + "' must be letters only (a value follows it)");
@@ -209,7 +211,7 @@ final class CardReader {
                 f.path("required").asBoolean(false), bare, minLength, maxLength, check == null ? CheckDigit.NONE : check,
                 java.util.Collections.unmodifiableMap(codes),
                 range, target(f.path("target"), at), f.path("openmrsYes").asText("1065AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-                f.path("openmrsNo").asText("1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+                f.path("openmrsNo").asText("1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Map.copyOf(byLanguage));
     }
 
     private Target target(JsonNode t, String at) {

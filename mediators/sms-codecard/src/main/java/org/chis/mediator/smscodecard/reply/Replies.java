@@ -126,7 +126,7 @@ public final class Replies {
     }
 
     public String ok(String lang, Parsed report, Map<String, LocalDate> derived, String ref) {
-        return fit(fill(lang, "ok", report.card(), null, null, ref).replace("{confirm}", confirm(report, derived)));
+        return fit(fill(lang, "ok", report.card(), null, null, ref).replace("{confirm}", confirm(report, derived, lang)));
     }
 
     public String problem(String lang, Problem p, String ref) {
@@ -151,7 +151,7 @@ public final class Replies {
             kw = card == null ? "" : card.keywordIn(lang);
             example = card == null ? "" : card.example(lang);
         }
-        String t = template(lang, key).replace("{kw}", kw).replace("{label}", p.label() == null ? "" : p.label())
+        String t = template(lang, key).replace("{kw}", kw).replace("{label}", p.field() != null ? p.field().labelIn(lang) : p.label() == null ? "" : p.label())
                 .replace("{value}", p.token() == null ? "" : Gsm7.fold(p.token()))
                 .replace("{hint}", hint(lang, p)).replace("{limit}", p.extra() == null ? "" : p.extra())
                 .replace("{pattern}", card == null ? "" : card.dateOrder().pattern())
@@ -210,7 +210,7 @@ public final class Replies {
     }
 
     /** The OK reply's echo: each confirm field as LABEL value, dates in the card's order. */
-    public static String confirm(Parsed report, Map<String, LocalDate> derived) {
+    public static String confirm(Parsed report, Map<String, LocalDate> derived, String lang) {
         StringBuilder b = new StringBuilder();
         CodeCard card = report.card();
         for (String name : card.confirm()) {
@@ -220,7 +220,7 @@ public final class Replies {
             if (f != null) {
                 Value v = report.value(name);
                 if (v == null) continue;
-                label = f.type() == FieldType.CODE && f.bare() ? null : f.label();
+                label = f.type() == FieldType.CODE && f.bare() ? null : f.labelIn(lang);
                 shown = show(card, v.value());
             } else {
                 DerivedField d = card.derivedField(name);
