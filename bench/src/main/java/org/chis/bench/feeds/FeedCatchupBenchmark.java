@@ -87,6 +87,7 @@ public final class FeedCatchupBenchmark implements Benchmark {
             s.put("commcare.user", CommCareSimulator.USER);
             s.put("commcare.apiKey", CommCareSimulator.API_KEY);
             s.put("feeds.batchSize", String.valueOf(batch));
+            s.put("mediator.requestTimeoutMs", "600000");
             MediatorApp app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(s, Path.of("mediator-configs/commcare-openmrs"))));
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             HttpRequest poll = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/openmrs/feeds/poll"))
