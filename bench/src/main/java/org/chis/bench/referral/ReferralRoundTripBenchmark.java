@@ -116,7 +116,8 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         table.note("Per round trip: 16 upstream calls at " + latency + " ms each (OpenMRS: find patient, create patient, look for and create "
                 + "the encounter; FHIR: 3 conditional creates, 2 x read + update Task; CommCare: 2 status forms), 5 R4 validations (3 at intake, 1 per status change), "
                 + "ledger claim + saga journal + referral/transition rows in H2.");
-        table.note("The mediator, the three simulators (WireMock) and the load driver share this machine's cores (2, shared with other work).");
+        table.note("The mediator, the three simulators (WireMock) and the load driver share this machine's cores (2, shared with other work); "
+                + "1-minute load average at the end: " + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()) + ".");
     }
 
     private static Settings settings(Path dir, OpenMrsSimulator openmrs, FhirSimulator fhir, CommCareSimulator hq) {
