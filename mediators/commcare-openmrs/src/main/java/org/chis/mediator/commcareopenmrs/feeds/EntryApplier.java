@@ -59,11 +59,19 @@ final class EntryApplier {
         this.encounterEchoNamespaces = List.copyOf(encounterEchoNamespaces);
         this.patientEchoNamespaces = List.copyOf(patientEchoNamespaces);
         this.createdPatientNamespaces = List.copyOf(createdPatientNamespaces);
-        this.readAhead = prefetch <= 1 ? null : java.util.concurrent.Executors.newFixedThreadPool(prefetch, r -> {
-            Thread t = new Thread(r, "feed-read-ahead");
-            t.setDaemon(true);
-            return t;
-        });
+        if (prefetch <= 1) {
+            this.readAhead = null;
+        } else {
+            // idle between polls: let the threads go
+            java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(prefetch, prefetch, 30,
+                    java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "feed-read-ahead");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            pool.allowCoreThreadTimeOut(true);
+            this.readAhead = pool;
+        }
     }
 
     /**
