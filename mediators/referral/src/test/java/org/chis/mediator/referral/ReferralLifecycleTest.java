@@ -131,6 +131,22 @@ class ReferralLifecycleTest {
     }
 
     @Test
+    void with_only_the_emr_output_no_fhir_is_written_and_status_changes_are_refused() throws Exception {
+        try (ReferralFixture emrOnly = new ReferralFixture(Map.of("referral.outputs", "emr"))) {
+            String caseId = emrOnly.commcare.registerCase("client", "Emr Only", null, CommCareSimulator.props());
+            String formId = UUID.randomUUID().toString();
+            var r = emrOnly.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "EMR-ONLY-1", "routine", "2020-01-01"));
+            assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
+            assertThat(r.body().has("fhir")).isFalse();
+            assertThat(r.body().path("emr").path("encounter").asText()).isEqualTo(StableUuid.of("referral", formId, "encounter"));
+            assertThat(emrOnly.fhir.count("Task")).isZero();
+            var moved = emrOnly.status(formId, "in-progress");
+            assertThat(moved.http()).isEqualTo(409);
+            assertThat(moved.body().path("error").asText()).contains("no FHIR Task");
+        }
+    }
+
+    @Test
     void an_opensrp_event_referral_gets_its_status_back_as_an_opensrp_event() throws Exception {
         f.community.stubFor(post(urlPathEqualTo("/opensrp/rest/event/add")).willReturn(aResponse().withStatus(201)));
         String eventId = UUID.randomUUID().toString();
