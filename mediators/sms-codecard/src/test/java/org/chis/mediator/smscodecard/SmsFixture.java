@@ -43,6 +43,9 @@ final class SmsFixture implements AutoCloseable {
     final WireMockServer opensrp;
     final MediatorApp app;
     final String dbUrl;
+    final String dbUser;
+    final String dbPassword;
+    final String dbSchema;
     final Map<String, String> patientUuids = new HashMap<>();
     private StateStore store;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -54,7 +57,10 @@ final class SmsFixture implements AutoCloseable {
         opensrp.start();
         opensrpAccepts();
         seedOpenMrs(openmrs, patientUuids);
-        this.dbUrl = "jdbc:h2:mem:sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        this.dbUrl = extra.getOrDefault("db.url", "jdbc:h2:mem:sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        this.dbUser = extra.getOrDefault("db.user", "");
+        this.dbPassword = extra.getOrDefault("db.password", "");
+        this.dbSchema = extra.get("db.schema");
         this.app = Main.start(settings(extra));
     }
 
@@ -135,7 +141,7 @@ final class SmsFixture implements AutoCloseable {
 
     /** A second view on the mediator's database (same in-memory H2), for asserting what was kept. */
     Warehouse warehouse() {
-        if (store == null) store = StateStore.open(dbUrl, "", "", null, "sms-codecard");
+        if (store == null) store = StateStore.open(dbUrl, dbUser, dbPassword, dbSchema, "sms-codecard");
         return new Warehouse(store);
     }
 
