@@ -95,8 +95,9 @@ public final class Intake {
             if (faultReplied) o = o.silent();
             tx.property("sms.outcome", o.kind().jsonName());
             return o;
-        } catch (UpstreamException | StoreException | Forwarding.ForwardingFailed e) {
-            log.warn("message {} ({}): attempt {} failed: {}", m.messageUuid(), ref, claim.attempts(), e.getMessage());
+        } catch (RuntimeException e) {
+            // upstream, store or saga faults, and bugs alike: release the claim so a retry or rerun can run it again
+            log.warn("message {} ({}): attempt {} failed: {}", m.messageUuid(), ref, claim.attempts(), e.toString());
             tx.property("sms.outcome", "fault, attempt " + claim.attempts());
             if (faultReplied || claim.attempts() < maxAttempts) {
                 failQuietly(key, "{\"temporary\":true,\"faultReplied\":" + faultReplied + "}");
