@@ -70,6 +70,9 @@ public final class MediatorOverheadBenchmark implements Benchmark {
                                  "mediator.inbound.password=" + INBOUND_PASSWORD))) {
                 int port = mediator.awaitReady(Duration.ofSeconds(60));
                 String passUrl = "http://127.0.0.1:" + port + "/pass";
+                // a fresh JVM: let the JIT compile the request path before the first measured cell (c=1)
+                new LoadDriver(Duration.ofSeconds(Long.getLong("bench.jitWarmupSec", 8)), Duration.ofMillis(200))
+                        .run(16, LoadDriver.post(client, passUrl, BODY, INBOUND_USER + ":" + INBOUND_PASSWORD));
                 for (int c : CONCURRENCY) {
                     LoadResult direct = driver.run(c, LoadDriver.post(client, upstream.echoUrl(), BODY, null));
                     LoadResult mediated = driver.run(c, LoadDriver.post(client, passUrl, BODY, INBOUND_USER + ":" + INBOUND_PASSWORD));
