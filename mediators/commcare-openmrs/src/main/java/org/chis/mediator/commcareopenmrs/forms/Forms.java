@@ -2,9 +2,12 @@ package org.chis.mediator.commcareopenmrs.forms;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
@@ -36,9 +39,18 @@ public final class Forms {
     /** "commcare:&lt;form id&gt;" -> patient uuid this suite created from that form. */
     public static final String FORM_TO_PATIENT = "form->patient";
 
-    private final FormWorkflow workflow;
+    /** xmlns of the forms the OpenMRS -> CommCare feed submits (feeds.json "xmlns"); forwarded back to us they are echo. */
+    public static final String FEED_XMLNS = "http://chis.org/xforms/openmrs-feed";
 
-    Forms(FormWorkflow workflow) { this.workflow = workflow; }
+    private final FormWorkflow workflow;
+    private final Set<String> ownXmlns;
+
+    Forms(FormWorkflow workflow) { this(workflow, Set.of(FEED_XMLNS)); }
+
+    Forms(FormWorkflow workflow, Set<String> ownXmlns) {
+        this.workflow = workflow;
+        this.ownXmlns = ownXmlns;
+    }
 
     static String patientNamespace(FormMapping.Source source) {
         return source == FormMapping.Source.COMMCARE ? CASE_TO_PATIENT : OPENSRP_CLIENT_TO_PATIENT;
@@ -64,11 +76,18 @@ public final class Forms {
         int recovered = new SagaRecovery(store, FormWorkflow.compensators(openmrs))
                 .recover(TransactionContext.detached("forms-recovery"), Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300)));
         if (recovered > 0) log.warn("undid {} interrupted form saga(s) from before the restart", recovered);
-        return new Forms(workflow);
+        Set<String> own = new HashSet<>(List.of(s.get("forms.ownXmlns", FEED_XMLNS).split("\\s*,\\s*")));
+        return new Forms(workflow, own);
     }
 
     MediatorResponse commCare(MediatorRequest req, TransactionContext tx) {
         Submission s = Submission.commCare(req.json());
+        if (ownXmlns.contains(s.formType())) {
+            // CommCare forwards every form, including those the feed sync submitted: they came from OpenMRS already
+            tx.property("echo", true);
+            return MediatorResponse.completed(Json.object().put("echo", true).put("message",
+                    "form " + s.key() + " was submitted by the suite's OpenMRS feed sync (xmlns " + s.formType() + "); nothing written"));
+        }
         return workflow.run(tx, workflow.prepare(s)).response();
     }
 

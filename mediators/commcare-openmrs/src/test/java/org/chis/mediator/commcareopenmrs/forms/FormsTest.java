@@ -268,6 +268,17 @@ class FormsTest {
     }
 
     @Test
+    void a_form_the_feed_sync_submitted_comes_back_as_echo_and_writes_nothing() throws Exception {
+        FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH,
+                "{\"id\": \"feed-form-1\", \"form\": {\"@xmlns\": \"" + Forms.FEED_XMLNS + "\"}}");
+        assertThat(r.http()).isEqualTo(200);
+        assertThat(r.status()).isEqualTo("Completed");
+        assertThat(r.body().path("echo").asBoolean()).isTrue();
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+        assertThat(f.openmrs.requestCount("GET", ".*")).isZero();
+    }
+
+    @Test
     void missing_and_unconvertible_values_are_listed_in_one_400() throws Exception {
         ObjectNode form = FormsFixture.registration(id(), id(), nid());
         ObjectNode q = (ObjectNode) form.get("form");
