@@ -60,6 +60,9 @@ final class ReportStream {
         } catch (JsonParseException e) {
             throw new BadInputException("report is not valid JSON: " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr());
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            // Jackson's guards (nesting depth, number/string length) protect the heap: such a body is bad input
+            throw new BadInputException("report exceeds a JSON limit: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("reading the report: " + e.getMessage(), e);
         }
