@@ -18,6 +18,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
+import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
@@ -28,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Bad input at every JSON endpoint of the running mediators: 100 malformed bodies each must get a 4xx with a
  * message and write nothing upstream; bodies over mediator.maxBodyBytes (declared or chunked) must get 413.
- * Mediators join this list as their endpoints land (pass-through = the common runtime alone; dhis2; sms-codecard).
+ * Mediators join this list as their endpoints land (pass-through = the common runtime alone; dhis2; sms-codecard;
+ * commcare-openmrs; referral).
  */
 class BadInputFaultTest {
     static final long MAX_BODY = 256 * 1024;
@@ -114,6 +116,61 @@ class BadInputFaultTest {
         targets.add(new Target("sms-codecard", "http://127.0.0.1:" + m.port(), Http.basic(INBOUND),
                 List.of(new Endpoint("POST", "/sms/inbound")),
                 () -> writes(openmrs.wireMock()) + writes(rapidpro.wireMock()) + writes(opensrp)));
+
+        OpenMrsSimulator ccOpenmrs = new OpenMrsSimulator(0);
+        CommCareSimulator ccHq = new CommCareSimulator(0);
+        closing.add(ccOpenmrs);
+        closing.add(ccHq);
+        MediatorApp cc = org.chis.mediator.commcareopenmrs.Main.start(MediatorApp.create("commcare-openmrs", Settings.of(
+                mediatorSettings("faults-commcare", ccOpenmrs, ccHq), Path.of("../mediator-configs/commcare-openmrs").toAbsolutePath().normalize())));
+        closing.add(cc);
+        targets.add(new Target("commcare-openmrs", "http://127.0.0.1:" + cc.port(), Http.basic(INBOUND),
+                List.of(new Endpoint("POST", "/commcare/forms"), new Endpoint("POST", "/opensrp/events")),
+                () -> writes(ccOpenmrs.wireMock()) + writes(ccHq.wireMock())));
+
+        OpenMrsSimulator refOpenmrs = new OpenMrsSimulator(0);
+        CommCareSimulator refHq = new CommCareSimulator(0);
+        FhirSimulator fhir = new FhirSimulator(0);
+        closing.add(refOpenmrs);
+        closing.add(refHq);
+        closing.add(fhir);
+        Map<String, String> ref = mediatorSettings("faults-referral", refOpenmrs, refHq);
+        ref.put("fhir.url", fhir.baseUrl());
+        ref.put("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID);
+        ref.put("referral.outputs", "emr,fhir");
+        ref.put("emr.identifierType", OpenMrsSimulator.ID_TYPE_OLD);
+        ref.put("emr.location", OpenMrsSimulator.LOCATION_CLINIC);
+        ref.put("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL);
+        ref.put("emr.concept.reason", OpenMrsSimulator.CONCEPT_REFERRAL_REASON);
+        ref.put("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT);
+        MediatorApp r = org.chis.mediator.referral.Main.start(Settings.of(ref, Path.of("../mediator-configs/referral").toAbsolutePath().normalize()));
+        closing.add(r);
+        // the status body is read before the referral is looked up, so an unknown id still tests the body checks
+        targets.add(new Target("referral", "http://127.0.0.1:" + r.port(), Http.basic(INBOUND),
+                List.of(new Endpoint("POST", "/referrals"), new Endpoint("POST", "/referrals/faults-unknown/status"),
+                        new Endpoint("PUT", "/referrals/faults-unknown/status")),
+                () -> writes(refOpenmrs.wireMock()) + writes(refHq.wireMock()) + writes(fhir.wireMock())));
+    }
+
+    /** The settings commcare-openmrs and referral share: inbound auth, body limit, in-memory H2, OpenMRS and CommCare. */
+    static Map<String, String> mediatorSettings(String db, OpenMrsSimulator openmrs, CommCareSimulator hq) {
+        Map<String, String> s = new HashMap<>();
+        s.put("mediator.port", "0");
+        s.put("mediator.host", "localhost");
+        s.put("mediator.bind", "127.0.0.1");
+        s.put("mediator.inbound.username", "openhim-core");
+        s.put("mediator.inbound.password", "fault-inbound-pw");
+        s.put("mediator.maxBodyBytes", String.valueOf(MAX_BODY));
+        s.put("core.register", "false");
+        s.put("db.url", "jdbc:h2:mem:" + db + "-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        s.put("openmrs.url", openmrs.baseUrl());
+        s.put("openmrs.user", OpenMrsSimulator.USER);
+        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
+        s.put("commcare.url", hq.baseUrl());
+        s.put("commcare.domain", CommCareSimulator.DOMAIN);
+        s.put("commcare.user", CommCareSimulator.USER);
+        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
+        return s;
     }
 
     @AfterAll
