@@ -23,11 +23,33 @@ public final class SagaRecovery {
 
     private final SagaJournal journal;
     private final Compensation compensation;
+    private final Listener listener;
 
-    public SagaRecovery(SagaJournal journal, Compensators compensators) {
+    /** Told of each saga {@link #recover} handled, after it was undone and finished (e.g. to release its ledger claim). */
+    @FunctionalInterface
+    public interface Listener {
+        void recovered(String sagaKey, boolean rollbackComplete);
+    }
+
+    public SagaRecovery(SagaJournal journal, Compensators compensators) { this(journal, compensators, (k, c) -> { }); }
+
+    private SagaRecovery(SagaJournal journal, Compensators compensators, Listener listener) {
         this.journal = journal;
         this.compensation = new Compensation(journal, compensators);
+        this.listener = listener;
     }
+
+    private SagaRecovery(SagaRecovery r, Listener listener) {
+        this.journal = r.journal;
+        this.compensation = r.compensation;
+        this.listener = listener;
+    }
+
+    /**
+     * A recovery that tells {@code listener} of each saga it undid (only those: what this recovery's window
+     * leaves to other replicas is never reported). A listener that throws is logged; recovery goes on.
+     */
+    public SagaRecovery onRecovered(Listener listener) { return new SagaRecovery(this, listener); }
 
     public SagaRecovery(StateStore store, Compensators compensators) { this(store.sagaJournal(), compensators); }
 
@@ -46,7 +68,13 @@ public final class SagaRecovery {
         boolean allComplete = true;
         for (String key : keys) {
             log.warn("saga {} was interrupted: undoing its steps", key);
-            allComplete &= undoLeftovers(tx, key);
+            boolean complete = undoLeftovers(tx, key);
+            allComplete &= complete;
+            try {
+                listener.recovered(key, complete);
+            } catch (RuntimeException e) {
+                log.warn("saga {} was undone but its recovery listener failed: {}", key, e.toString());
+            }
         }
         if (!keys.isEmpty()) {
             tx.property("recoveredSagas", keys.size());

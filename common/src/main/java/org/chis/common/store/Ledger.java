@@ -123,6 +123,29 @@ public final class Ledger {
         if (n == 0) throw new IllegalStateException("ledger: '" + key + "' was never claimed");
     }
 
+    /**
+     * Notes {@code outcomeJson} on a claim still in progress, e.g. what else the holder has claimed, so whoever
+     * later {@link #release releases} it after a crash knows. Only the holder of claim number {@code attempts}
+     * writes (a takeover after the lease ran out has a higher number); true if it did.
+     */
+    public boolean note(String key, int attempts, String outcomeJson) {
+        return store.withConnection(c -> Sql.update(c, "UPDATE ledger SET outcome = ?, updated_at = ?"
+                + " WHERE source_key = ? AND status = ? AND attempts = ?",
+                outcomeJson, clock.instant(), key, Status.IN_PROGRESS, attempts) == 1);
+    }
+
+    /**
+     * Releases claim number {@code attempts} of {@code key} before its lease runs out, as if its holder had
+     * {@link #fail failed} (the outcome is kept): for start-up recovery, once it knows the holder died (e.g. it
+     * undid the holder's interrupted saga), so a resend is taken at once. A claim taken over since (another
+     * number) or finished is left alone; true if released.
+     */
+    public boolean release(String key, int attempts) {
+        return store.withConnection(c -> Sql.update(c, "UPDATE ledger SET status = ?, lease_until = NULL, updated_at = ?"
+                + " WHERE source_key = ? AND status = ? AND attempts = ?",
+                Status.FAILED, clock.instant(), key, Status.IN_PROGRESS, attempts) == 1);
+    }
+
     public Optional<Entry> find(String key) {
         return store.withConnection(c -> find(c, key));
     }

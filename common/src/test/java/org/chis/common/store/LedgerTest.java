@@ -150,4 +150,30 @@ class LedgerTest {
             pool.shutdownNow();
         }
     }
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void aDeadHoldersClaimIsReleasedAtOnceButNeverATakenOverOrFinishedOne(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            Ledger ledger = store.ledger();
+            Claim held = ledger.claim("msg-1", "sms", LEASE);
+            assertThat(ledger.note("msg-1", held.attempts(), "{\"also\":\"report-1\"}")).isTrue();
+            assertThat(ledger.note("msg-1", held.attempts() + 1, "{}")).isFalse(); // not that claim's holder
+            assertThat(ledger.release("msg-1", held.attempts() + 1)).isFalse();
+            assertThat(ledger.claim("msg-1", "sms", LEASE).result()).isEqualTo(ClaimResult.IN_PROGRESS);
+
+            assertThat(ledger.release("msg-1", held.attempts())).isTrue();
+            assertThat(ledger.find("msg-1").orElseThrow().leaseUntil()).isNull();
+            Claim resend = ledger.claim("msg-1", "sms", LEASE); // before the lease would have run out
+            assertThat(resend.result()).isEqualTo(ClaimResult.RETRY);
+            assertThat(resend.outcome()).isEqualTo("{\"also\":\"report-1\"}");
+            assertThat(ledger.release("msg-1", held.attempts())).isFalse(); // taken over since: the new holder keeps it
+            assertThat(ledger.claim("msg-1", "sms", LEASE).result()).isEqualTo(ClaimResult.IN_PROGRESS);
+
+            ledger.succeed("msg-1", "{\"ok\":true}");
+            assertThat(ledger.release("msg-1", resend.attempts())).isFalse();
+            assertThat(ledger.note("msg-1", resend.attempts(), "{}")).isFalse();
+            assertThat(ledger.claim("msg-1", "sms", LEASE).result()).isEqualTo(ClaimResult.DONE);
+            assertThat(ledger.release("never", 1)).isFalse();
+        }
+    }
 }

@@ -91,7 +91,7 @@ public final class Intake {
         Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
         String lang = replies.language(m.language(), sender == null ? null : sender.language());
         try {
-            Outcome o = decide(tx, m, ref, key, sender, lang, now, claim.attempts() > 1);
+            Outcome o = decide(tx, m, ref, key, sender, lang, now, claim.attempts(), faultReplied);
             if (faultReplied) o = o.silent();
             tx.property("sms.outcome", o.kind().jsonName());
             return o;
@@ -116,7 +116,9 @@ public final class Intake {
         }
     }
 
-    private Outcome decide(TransactionContext tx, FlowWebhook m, String ref, String key, Sender sender, String lang, Instant now, boolean retry) {
+    private Outcome decide(TransactionContext tx, FlowWebhook m, String ref, String key, Sender sender, String lang, Instant now,
+                           int attempt, boolean faultReplied) {
+        boolean retry = attempt > 1;
         LocalDate today = LocalDate.ofInstant(now, zone);
         Parsed parsed = parser.parse(m.text(), today);
         if (parsed.problem() != null) return answer(m, key, ref, lang, parsed.problem().kind(), replies.problem(lang, parsed.problem(), ref), null);
@@ -152,12 +154,39 @@ public final class Intake {
         if (reportClaim.result() == Ledger.ClaimResult.IN_PROGRESS) {
             throw new UpstreamException("the same report is being saved from another message; try again", 503);
         }
+        // noted on our claim before forwarding starts: if this process dies mid-saga, start-up recovery undoes the
+        // saga and releases both claims (releaseAfterRecovery), so the resend is taken at once, not after the lease
+        try {
+            ledger.note(key, attempt, Json.object().put("faultReplied", faultReplied)
+                    .put("attempt", attempt).put("report", reportKey).put("reportAttempt", reportClaim.attempts()).toString());
+        } catch (StoreException e) {
+            log.warn("ledger: could not note the report claim on {}: {}", key, e.getMessage()); // the leases still run out
+        }
         try {
             return save(tx, m, key, ref, lang, parsed, sender, patientId, patientUuid, now, retry, reportKey);
         } catch (RuntimeException e) {
             failQuietly(reportKey, "{\"error\":true}");
             throw e;
         }
+    }
+
+    /**
+     * Start-up recovery undid saga {@code sagaKey} (a forwarding this process was running when it died): releases
+     * the claims of its message and report that {@link #process} noted before the saga began, so a resend is taken
+     * at once instead of after the lease. Only those very claims (same claim number): one taken over since, by a
+     * live run elsewhere, is left alone. Returns how many claims were released.
+     */
+    public static int releaseAfterRecovery(Ledger ledger, String sagaKey) {
+        if (!sagaKey.startsWith("sms:")) return 0;
+        Ledger.Entry e = ledger.find(sagaKey).orElse(null);
+        if (e == null || e.status() != Ledger.Status.IN_PROGRESS || e.outcome() == null) return 0;
+        JsonNode note = Json.parse(e.outcome());
+        int attempt = note.path("attempt").asInt(0);
+        if (attempt != e.attempts() || !note.hasNonNull("report")) return 0; // not our note: leave it to the lease
+        int released = ledger.release(note.path("report").asText(), note.path("reportAttempt").asInt(0)) ? 1 : 0;
+        if (ledger.release(sagaKey, attempt)) released++;
+        if (released > 0) log.warn("message claim {} released after its interrupted saga was undone", sagaKey);
+        return released;
     }
 
     private Outcome alreadyReceived(FlowWebhook m, String key, String ref, String lang, Parsed parsed, String earlierRef) {

@@ -39,7 +39,10 @@ public final class Main {
         try {
             StateStore store = app.closeWithApp(StateStore.open(s, "sms-codecard"));
             OpenMrsClient openmrs = OpenMrsClient.fromSettings(app.http(), s);
-            new SagaRecovery(store.sagaJournal(), Forwarding.compensators(openmrs)).recover(TransactionContext.detached("sms-recovery"));
+            // undo what interrupted forwardings left upstream, then free their messages' claims so resends run at once
+            new SagaRecovery(store.sagaJournal(), Forwarding.compensators(openmrs))
+                    .onRecovered((sagaKey, complete) -> Intake.releaseAfterRecovery(store.ledger(), sagaKey))
+                    .recover(TransactionContext.detached("sms-recovery"));
             Set<String> destinations = Arrays.stream(s.get("sms.destinations", "openmrs,opensrp,warehouse").split(","))
                     .map(d -> d.trim().toLowerCase(Locale.ROOT)).filter(d -> !d.isEmpty()).collect(Collectors.toUnmodifiableSet());
             Forwarding forwarding = new Forwarding(store, openmrs, new OpenSrpEvents(app.http(), s), destinations,

@@ -108,6 +108,48 @@ class WebhookTest {
     }
 
     @Test
+    void afterAKillMidSagaTheRestartReleasesTheClaimsSoAResendIsSavedAtOnceAndOnce() throws Exception {
+        // what kill -9 during forwarding leaves: the message and report claims IN_PROGRESS (2 min leases, noted as
+        // Intake notes them) and the saga RUNNING with the encounter POST under way
+        String msg = SmsFixture.uuid(61);
+        String db = "jdbc:h2:mem:sms-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        var parsed = new org.chis.mediator.smscodecard.parse.MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")))
+                .parse(VALID, java.time.LocalDate.of(2026, 6, 15));
+        String reportKey = "sms-report:" + Report.duplicateKey(parsed) + "#0";
+        try (var crashed = org.chis.common.store.StateStore.open(db, "", "", null, "sms-codecard")) {
+            var ledger = crashed.ledger();
+            assertThat(ledger.claim("sms:" + msg, Intake.LEDGER_KIND, Duration.ofMinutes(2)).attempts()).isEqualTo(1);
+            ledger.claim(reportKey, "sms-report", Duration.ofMinutes(2));
+            ledger.note("sms:" + msg, 1, "{\"faultReplied\":false,\"attempt\":1,\"report\":\"" + reportKey + "\",\"reportAttempt\":1}");
+            crashed.sagaJournal().begin("sms:" + msg);
+            crashed.sagaJournal().planStep("sms:" + msg, 1, "create encounter", Forwarding.ENCOUNTER,
+                    org.chis.common.systems.openmrs.StableUuid.of("sms", msg, "encounter"));
+            // another message's claim with no saga of ours (a live run elsewhere, say) is not touched
+            ledger.claim("sms:" + SmsFixture.uuid(62), Intake.LEDGER_KIND, Duration.ofMinutes(2));
+        }
+
+        f = new SmsFixture(Map.of("db.url", db)); // the restart: recovery undoes the saga, then releases its claims
+        var store = f.warehouse().store();
+        assertThat(store.sagaJournal().find("sms:" + msg).orElseThrow().state())
+                .isEqualTo(org.chis.common.store.SagaJournal.State.ROLLED_BACK);
+        assertThat(store.ledger().find("sms:" + msg).orElseThrow().status()).isEqualTo(org.chis.common.store.Ledger.Status.FAILED);
+        assertThat(store.ledger().find(reportKey).orElseThrow().status()).isEqualTo(org.chis.common.store.Ledger.Status.FAILED);
+        assertThat(store.ledger().find("sms:" + SmsFixture.uuid(62)).orElseThrow().status())
+                .isEqualTo(org.chis.common.store.Ledger.Status.IN_PROGRESS);
+
+        // RapidPro's resend, well within the 2-minute lease: processed now (not 503), written once
+        SmsFixture.Reply resend = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
+        assertThat(resend.http()).isEqualTo(200);
+        assertThat(resend.kind()).isEqualTo("ok");
+        SmsFixture.Reply again = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
+        assertThat(again.text()).isEqualTo(resend.text());
+        assertThat(f.warehouse().records()).hasSize(1);
+        assertThat(f.liveEncounters()).hasSize(1);
+        assertThat(f.opensrp.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+    }
+
+    @Test
     void afterTheLastAttemptTheWorkerGetsOneFaultReplyThatDoesNotBlameThem() throws Exception {
         f = new SmsFixture(Map.of("sms.maxAttempts", "2"));
         f.openmrs.failAlways("POST", "/openmrs/ws/rest/v1/encounter", 500, null);
