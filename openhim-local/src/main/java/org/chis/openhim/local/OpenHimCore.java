@@ -195,7 +195,7 @@ public final class OpenHimCore implements AutoCloseable {
         Map<String, Integer> ports = pickPorts(o);
         MongoBackend backend = o.persistent ? new H2Backend(o.workDir.resolve("mongo-h2.mv").toString()) : new MemoryBackend();
         backend.version(o.mongoVersion);
-        MongoServer mongo = new MongoServer(backend);
+        MongoServer mongo = new MongoServer(new SnapshotReplies(backend));
         OpenHimCore core = null;
         try {
             mongo.bind("127.0.0.1", o.mongoPort);
