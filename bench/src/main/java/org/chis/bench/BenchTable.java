@@ -15,6 +15,7 @@ import java.util.Set;
 public final class BenchTable {
     private final List<Map<String, Object>> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private final List<Summary.Line> targets = new ArrayList<>();
     private Chart chart;
 
     /** Adds a row; use the same column names across rows of a scenario (scenario, concurrency, msg/s, p50 ms ...). */
@@ -30,6 +31,17 @@ public final class BenchTable {
         notes.add(line);
         System.out.println("  note: " + line);
     }
+
+    /**
+     * The scenario's headline figure against its issue-7 target, for {@code bench/results/SUMMARY.md}; {@code met}
+     * null when this run did not measure what the target asks (e.g. no c=200 cell).
+     */
+    public synchronized void target(String headline, String target, Boolean met) {
+        targets.add(new Summary.Line(headline, target, met));
+        note(target + ": " + headline + " -> " + Summary.Line.status(met));
+    }
+
+    public synchronized List<Summary.Line> targets() { return List.copyOf(targets); }
 
     /** A chart saved as {@code bench/results/<name>.png} beside the table. */
     public synchronized void chart(Chart c) { this.chart = c; }

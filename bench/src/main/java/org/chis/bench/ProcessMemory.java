@@ -23,6 +23,19 @@ public final class ProcessMemory {
 
     public static double selfPeakRssMb() { return peakRssMb(ProcessHandle.current().pid()); }
 
+    /**
+     * Starts a new peak RSS for {@code pid} (Linux: "5" to {@code /proc/<pid>/clear_refs}), so a figure can be taken
+     * per load cell of a long-lived JVM; false when not possible (then VmHWM stays the peak since start).
+     */
+    public static boolean resetPeakRss(long pid) {
+        try {
+            Files.writeString(Path.of("/proc", String.valueOf(pid), "clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Sum of the heap pools' peak usage since start (or the last reset) in MB. */
     public static double peakHeapMb() {
         long bytes = 0;
