@@ -7,6 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.chis.common.http.UpstreamException;
@@ -46,12 +49,9 @@ final class EntryApplier {
     private final List<String> encounterEchoNamespaces;
     private final List<String> patientEchoNamespaces;
     private final List<String> createdPatientNamespaces;
-    private final java.util.concurrent.ExecutorService readAhead;
-    private final Map<String, java.util.concurrent.CompletableFuture<Optional<JsonNode>>> prefetched = new java.util.concurrent.ConcurrentHashMap<>();
 
     EntryApplier(OpenMrsClient openmrs, CommCareClient commcare, FeedMapping mapping, IdMap idMap,
-                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces, List<String> createdPatientNamespaces,
-                 int prefetch) {
+                 List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces, List<String> createdPatientNamespaces) {
         this.openmrs = openmrs;
         this.commcare = commcare;
         this.mapping = mapping;
@@ -59,41 +59,30 @@ final class EntryApplier {
         this.encounterEchoNamespaces = List.copyOf(encounterEchoNamespaces);
         this.patientEchoNamespaces = List.copyOf(patientEchoNamespaces);
         this.createdPatientNamespaces = List.copyOf(createdPatientNamespaces);
-        if (prefetch <= 1) {
-            this.readAhead = null;
-        } else {
-            // idle between polls: let the threads go
-            java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(prefetch, prefetch, 30,
-                    java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                        Thread t = new Thread(r, "feed-read-ahead");
-                        t.setDaemon(true);
-                        return t;
-                    });
-            pool.allowCoreThreadTimeOut(true);
-            this.readAhead = pool;
-        }
     }
 
     /**
      * @param subject set to the patient uuid as soon as it is known (the caller parks failures under it)
+     * @param ahead   the entry's resource as {@link #read read} ahead, or null to read it now
      * @param blocked true when a patient has parked entries this one must wait behind (null = do not check)
      */
-    Applied apply(TransactionContext tx, String feed, FeedEntry entry, AtomicReference<String> subject, Predicate<String> blocked) {
+    Applied apply(TransactionContext tx, String feed, FeedEntry entry, CompletableFuture<Optional<JsonNode>> ahead,
+                  AtomicReference<String> subject, Predicate<String> blocked) {
         String kind = entry.resourceKind();
         String uuid = entry.resourceUuid();
         if (uuid == null) throw new UpstreamException("feed entry " + entry.id() + " names no resource uuid: '" + entry.content() + "'", 0);
         Instant at = entry.updated() != null ? entry.updated() : entry.published();
-        if ("encounter".equals(kind)) return encounter(tx, entry, uuid, at, subject, blocked);
-        if ("patient".equals(kind) || "person".equals(kind)) return patient(tx, entry, uuid, at, subject, blocked);
+        if ("encounter".equals(kind)) return encounter(tx, entry, ahead, uuid, at, subject, blocked);
+        if ("patient".equals(kind) || "person".equals(kind)) return patient(tx, entry, ahead, uuid, at, subject, blocked);
         throw new UpstreamException("feed " + feed + " entry " + entry.id() + ": resource kind '" + kind + "' is not handled", 0);
     }
 
-    private Applied patient(TransactionContext tx, FeedEntry entry, String patientUuid, Instant at, AtomicReference<String> subject,
+    private Applied patient(TransactionContext tx, FeedEntry entry, CompletableFuture<Optional<JsonNode>> ahead, String patientUuid, Instant at, AtomicReference<String> subject,
                             Predicate<String> blocked) {
         subject.set(patientUuid);
         if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
         if (ours(patientEchoNamespaces, patientUuid)) return new Applied(Result.ECHO, patientUuid, null, "patient written by the suite");
-        Optional<JsonNode> json = fetch(tx, "OpenMRS get patient", entry.resourcePath());
+        Optional<JsonNode> json = fetch(tx, ahead, "OpenMRS get patient", entry.resourcePath());
         if (json.isEmpty()) return new Applied(Result.GONE, patientUuid, null, "patient no longer exists in OpenMRS");
         if (ours(createdPatientNamespaces, patientUuid) && unchangedSinceCreated(json.get())) {
             // the suite created this patient from a CommCare form and nobody changed it since: CommCare already has it
@@ -112,16 +101,16 @@ final class EntryApplier {
         return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, changes.keySet().toString());
     }
 
-    private Applied encounter(TransactionContext tx, FeedEntry entry, String encounterUuid, Instant at, AtomicReference<String> subject,
+    private Applied encounter(TransactionContext tx, FeedEntry entry, CompletableFuture<Optional<JsonNode>> ahead, String encounterUuid, Instant at, AtomicReference<String> subject,
                               Predicate<String> blocked) {
         subject.set("encounter:" + encounterUuid);
         if (ours(encounterEchoNamespaces, encounterUuid)) {
             return new Applied(Result.ECHO, null, null, "encounter " + encounterUuid + " was created by the suite");
         }
-        Optional<JsonNode> found = fetch(tx, "OpenMRS get encounter", entry.resourcePath());
+        Optional<JsonNode> found = fetch(tx, ahead, "OpenMRS get encounter", entry.resourcePath());
         if (found.isEmpty()) return new Applied(Result.GONE, null, null, "encounter no longer exists in OpenMRS");
         JsonNode enc = found.get();
-        String patientUuid = enc.path("patient").path("uuid").asText(enc.path("patientUuid").asText(null));
+        String patientUuid = patientOf(enc);
         if (patientUuid == null || patientUuid.isBlank()) throw new UpstreamException("encounter " + encounterUuid + " has no patient", 0);
         subject.set(patientUuid);
         if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
@@ -161,32 +150,47 @@ final class EntryApplier {
     // ------------------------------------------------------------------ read-ahead
 
     /**
-     * Starts reading the resources of the next entries in parallel (at most {@code prefetch} at a time) while
-     * entries are still applied one by one in feed order. Safe because an entry is always applied with the
-     * resource's state as read after the entry was published, as a sequential read would. Cleared per page.
+     * Starts reading an entry's resource on {@code pool}, so the resources of many entries are read in parallel
+     * while entries are applied per patient in feed order. Safe because the resource is read after the entry was
+     * published, as a sequential read would. Null when the entry names no patient or encounter to read.
      */
-    void prefetch(TransactionContext tx, List<FeedEntry> entries) {
-        if (readAhead == null) return;
-        for (FeedEntry e : entries) {
-            String path = e.resourcePath();
-            String kind = e.resourceKind();
-            if (path == null || (!"patient".equals(kind) && !"encounter".equals(kind))) continue;
-            String name = "encounter".equals(kind) ? "OpenMRS get encounter" : "OpenMRS get patient";
-            prefetched.computeIfAbsent(path, p -> java.util.concurrent.CompletableFuture.supplyAsync(() -> openmrs.getPath(tx, name, p), readAhead));
+    CompletableFuture<Optional<JsonNode>> read(TransactionContext tx, FeedEntry e, Executor pool) {
+        String path = e.resourcePath();
+        String kind = e.resourceKind();
+        if (path == null || (!"patient".equals(kind) && !"encounter".equals(kind))) return null;
+        String name = "encounter".equals(kind) ? "OpenMRS get encounter" : "OpenMRS get patient";
+        return CompletableFuture.supplyAsync(() -> openmrs.getPath(tx, name, path), pool);
+    }
+
+    /**
+     * The lane an entry belongs to: its patient's uuid. A patient entry names it; an encounter's patient is only
+     * known from the encounter itself (read ahead); one that cannot be read has a lane of its own.
+     */
+    static String patientLane(FeedEntry e, CompletableFuture<Optional<JsonNode>> ahead) {
+        String uuid = e.resourceUuid();
+        String kind = e.resourceKind();
+        if (uuid == null) return "entry:" + e.id();
+        if ("patient".equals(kind) || "person".equals(kind)) return uuid;
+        if ("encounter".equals(kind) && ahead != null) {
+            try {
+                String patient = ahead.join().map(EntryApplier::patientOf).orElse(null);
+                if (patient != null && !patient.isBlank()) return patient;
+            } catch (CompletionException | java.util.concurrent.CancellationException ex) {
+                // unreadable now: applying it will fail and park it under its own name
+            }
         }
+        return kind + ":" + uuid;
     }
 
-    void clearPrefetched() {
-        prefetched.values().forEach(f -> f.cancel(false));
-        prefetched.clear();
+    static String patientOf(JsonNode encounter) {
+        return encounter.path("patient").path("uuid").asText(encounter.path("patientUuid").asText(null));
     }
 
-    private Optional<JsonNode> fetch(TransactionContext tx, String name, String path) {
-        java.util.concurrent.CompletableFuture<Optional<JsonNode>> ahead = prefetched.remove(path);
+    private Optional<JsonNode> fetch(TransactionContext tx, CompletableFuture<Optional<JsonNode>> ahead, String name, String path) {
         if (ahead != null) {
             try {
                 return ahead.join();
-            } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
                 if (e.getCause() instanceof RuntimeException r) throw r;
                 // cancelled or an error: read it now instead
             }

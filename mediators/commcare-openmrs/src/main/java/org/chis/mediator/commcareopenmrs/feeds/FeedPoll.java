@@ -5,6 +5,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
@@ -44,14 +48,38 @@ final class FeedPoll {
     private final List<String> feeds;
     private final Limits limits;
     private final Clock clock;
+    private final int readAheadPages;
+    private final ExecutorService lanePool;
+    private final ExecutorService readPool;
+    private final ExecutorService pagePool;
 
-    FeedPoll(AtomFeedReader reader, EntryApplier applier, StateStore store, List<String> feeds, Limits limits, Clock clock) {
+    /**
+     * @param parallelism    patients applied at the same time (lanes), and OpenMRS resources read ahead at a time; 1 = one entry after the other
+     * @param readAheadPages feed pages read ahead in parallel; 1 = follow the links one page at a time
+     */
+    FeedPoll(AtomFeedReader reader, EntryApplier applier, StateStore store, List<String> feeds, Limits limits, Clock clock,
+             int parallelism, int readAheadPages) {
         this.reader = reader;
         this.applier = applier;
         this.store = store;
         this.feeds = List.copyOf(feeds);
         this.limits = limits;
         this.clock = clock;
+        this.readAheadPages = readAheadPages;
+        this.lanePool = pool("feed-lane", parallelism);
+        this.readPool = pool("feed-read-ahead", parallelism);
+        this.pagePool = pool("feed-page-ahead", Math.max(1, readAheadPages));
+    }
+
+    /** Daemon threads that go away when idle between polls. */
+    private static ExecutorService pool(String name, int threads) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** What one poll did; {@code stopped} names why a feed halted (breaker, lost marker), null when healthy. */
@@ -63,7 +91,7 @@ final class FeedPoll {
         boolean busy;
         boolean more;
 
-        ObjectNode feed(String name) {
+        synchronized ObjectNode feed(String name) {
             ObjectNode f = json.with("feeds").with(name);
             for (String k : List.of("read", "created", "updated", "unchanged", "echo", "gone", "failed", "waiting", "retried", "resolved")) {
                 if (!f.has(k)) f.put(k, 0);
@@ -71,7 +99,11 @@ final class FeedPoll {
             return f;
         }
 
-        void count(String feed, String what) {
+        synchronized void failed() { failed++; }
+
+        synchronized void applied() { applied++; }
+
+        synchronized void count(String feed, String what) {
             ObjectNode f = feed(feed);
             f.put(what, f.get(what).asInt() + 1);
         }
@@ -137,29 +169,32 @@ final class FeedPoll {
                 start = at + 1;
             }
         }
-        while (true) {
-            String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
-            List<FeedEntry> entries = page.entries();
-            try {
-                applier.prefetch(tx, entries.subList(Math.min(start, entries.size()), Math.min(entries.size(), start + Math.max(0, budget))));
-                for (int i = start; i < entries.size(); i++) {
-                    if (budget <= 0) return 0;
+        FeedBatch batch = new FeedBatch(feed, tx, store, applier, limits, clock, report, lanePool, readPool, parkedSubjects(), failed.count(feed));
+        try (FeedPages pages = new FeedPages(reader, tx, pagePool, feed, readAheadPages)) {
+            while (page != null && budget > 0 && !batch.stopped()) {
+                String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
+                List<FeedEntry> entries = page.entries();
+                for (int i = start; i < entries.size() && budget > 0 && !batch.stopped(); i++) {
                     budget--;
-                    process(tx, feed, entries.get(i), new FeedMarker(pageUrl, entries.get(i).id()), report);
-                    if (failed.count(feed) >= limits.maxFailedEvents()) {
-                        breaker(feed, report);
-                        return budget;
-                    }
+                    batch.add(entries.get(i), new FeedMarker(pageUrl, entries.get(i).id()));
                 }
-            } finally {
-                applier.clearPrefetched();
+                if (budget <= 0 || batch.stopped()) break;
+                page = pages.next(page, budget);
+                start = 0;
             }
-            if (page.nextArchive() == null) break;
-            page = reader.page(tx, page.nextArchive());
-            start = 0;
+        } finally {
+            // every entry added is run to its end (applied, parked or released) before the poll goes on or fails
+            if (batch.finish()) breaker(feed, report);
         }
         report.feed(feed).put("marker", markers.get(feed).orElse(null));
         return budget;
+    }
+
+    /** Patients with a parked entry in any feed: their later entries wait behind it (order per patient). */
+    private java.util.Set<String> parkedSubjects() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (String f : feeds) for (FailedEvent ev : store.failedEvents().all(f)) if (ev.subject() != null) out.add(ev.subject());
+        return out;
     }
 
     private void breaker(String feed, Report report) {
@@ -169,35 +204,6 @@ final class FeedPoll {
         report.stopped = "feed " + feed + " stopped: " + parked.size() + " entries are parked (cap feeds.maxFailedEvents="
                 + limits.maxFailedEvents() + "); new entries are not read until they are applied." + oldest;
         report.feed(feed).put("stopped", report.stopped);
-    }
-
-    /** A new entry: apply it, then record the outcome and move the marker in one transaction. */
-    private void process(TransactionContext tx, String feed, FeedEntry entry, FeedMarker next, Report report) {
-        report.count(feed, "read");
-        String key = "openmrs-feed:" + entry.id();
-        Ledger.Claim claim = store.ledger().claim(key, "feed-entry", limits.lease());
-        if (claim.result() == Ledger.ClaimResult.DONE) {
-            // applied before (e.g. the entry is listed again): nothing to do but move on
-            advance(feed, next, null, null);
-            report.count(feed, "unchanged");
-            return;
-        }
-        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
-            throw new UpstreamException("feed entry " + entry.id() + " is being applied by another worker; poll again later", 503);
-        }
-        AtomicReference<String> subject = new AtomicReference<>();
-        try {
-            EntryApplier.Applied a = applier.apply(tx, feed, entry, subject, this::blocked);
-            advance(feed, next, key, outcome(a));
-            tally(feed, a, report);
-        } catch (EntryApplier.WaitingBehind w) {
-            park(feed, entry, next, key, subject.get(), w.getMessage(), clock.instant());
-            report.count(feed, "waiting");
-        } catch (RuntimeException e) {
-            park(feed, entry, next, key, subject.get() == null ? "entry:" + entry.id() : subject.get(), describe(e), clock.instant().plus(limits.retryBase()));
-            report.count(feed, "failed");
-            report.failed++;
-        }
     }
 
     /** Retries due parked entries of one feed, in the order they were parked. */
@@ -218,7 +224,7 @@ final class FeedPoll {
             FeedEntry entry = ParkedEntry.read(ev.payload());
             AtomicReference<String> subject = new AtomicReference<>();
             try {
-                EntryApplier.Applied a = applier.apply(tx, feed, entry, subject, null);
+                EntryApplier.Applied a = applier.apply(tx, feed, entry, null, subject, null);
                 store.inTransaction(c -> {
                     store.ledger().succeed(c, key, outcome(a));
                     failed.resolve(c, feed, ev.entryId());
@@ -233,33 +239,10 @@ final class FeedPoll {
                     failed.record(c, feed, ev.entryId(), ev.subject(), ev.payload(), describe(e), next);
                     return null;
                 });
-                report.failed++;
+                report.failed();
             }
         }
         return budget;
-    }
-
-    private void advance(String feed, FeedMarker next, String key, String outcome) {
-        store.inTransaction(c -> {
-            if (key != null) store.ledger().succeed(c, key, outcome);
-            store.feedMarkers().advance(c, feed, next.toJson());
-            return null;
-        });
-    }
-
-    private void park(String feed, FeedEntry entry, FeedMarker next, String key, String subject, String error, Instant due) {
-        store.inTransaction(c -> {
-            store.ledger().fail(c, key, Json.write(Json.object().put("error", error)));
-            store.failedEvents().record(c, feed, entry.id(), subject, ParkedEntry.write(entry), error, due);
-            store.feedMarkers().advance(c, feed, next.toJson());
-            return null;
-        });
-    }
-
-    /** True when a patient has a parked entry in any feed: its later entries wait (order per patient). */
-    private boolean blocked(String subject) {
-        for (String f : feeds) if (store.failedEvents().isBlocked(f, subject)) return true;
-        return false;
     }
 
     private boolean blockedBefore(String subject, long id) {
@@ -275,16 +258,16 @@ final class FeedPoll {
         return d.compareTo(limits.retryMax()) > 0 ? limits.retryMax() : d;
     }
 
-    private static void tally(String feed, EntryApplier.Applied a, Report report) {
+    static void tally(String feed, EntryApplier.Applied a, Report report) {
         report.count(feed, a.result().name().toLowerCase(java.util.Locale.ROOT));
-        if (a.result() == EntryApplier.Result.CREATED || a.result() == EntryApplier.Result.UPDATED) report.applied++;
+        if (a.result() == EntryApplier.Result.CREATED || a.result() == EntryApplier.Result.UPDATED) report.applied();
     }
 
-    private static String outcome(EntryApplier.Applied a) {
+    static String outcome(EntryApplier.Applied a) {
         return Json.write(Json.object().put("result", a.result().name()).put("patient", a.subject()).put("case", a.caseId()).put("detail", a.detail()));
     }
 
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         String m = e.getMessage();
         return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 500 ? m.substring(0, 500) + "..." : m));
     }

@@ -65,9 +65,9 @@ public final class FeedSync {
                 start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
         EntryApplier applier = new EntryApplier(OpenMrsClient.fromSettings(http, s), CommCareClient.fromSettings(http, s), mapping,
                 store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")),
-                list(s.get("feeds.echo.createdPatientNamespaces", "form->patient")),
-                s.getInt("feeds.readAhead", 4));
-        return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), applier, store, feeds, limits, clock));
+                list(s.get("feeds.echo.createdPatientNamespaces", "form->patient")));
+        return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), applier, store, feeds, limits, clock,
+                positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)));
     }
 
     MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
