@@ -52,6 +52,23 @@ public final class CoreApi {
     private final CoreApiAuth mode;
     private final OkHttpClient http;
     private volatile CoreApiAuth working; // the scheme that last succeeded in AUTO mode
+    private volatile TokenSalt tokenSalt; // the user's salt and core's clock, so a token call needs no extra round trip
+
+    /**
+     * The user's password salt (public, changes only with the password) and core's clock offset from ours, as
+     * {@code GET /authenticate/{email}} answered. Core accepts an {@code auth-ts} within its {@code authWindowSeconds}
+     * (default 10 s) of its own clock and does not require a fresh salt per call, so one answer serves many calls.
+     */
+    private record TokenSalt(String salt, long coreClockOffsetMillis, long fetchedNanos) {
+        static final long MAX_AGE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+
+        boolean fresh() { return System.nanoTime() - fetchedNanos < MAX_AGE_NANOS; }
+
+        /** Now on core's clock, ISO-8601 with milliseconds (what JavaScript's Date.parse reads). */
+        String coreNow() {
+            return java.time.Instant.ofEpochMilli(System.currentTimeMillis() + coreClockOffsetMillis).toString();
+        }
+    }
 
     public CoreApi(String baseUrl, String username, String password, CoreApiAuth mode, OkHttpClient http) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
@@ -111,18 +128,36 @@ public final class CoreApi {
     }
 
     private ApiResponse send(String method, String path, String json, CoreApiAuth scheme) throws IOException {
+        if (scheme == CoreApiAuth.BASIC) {
+            return sendOnce(method, path, json, "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8)), null);
+        }
+        TokenSalt cached = tokenSalt;
+        boolean reused = cached != null && cached.fresh();
+        TokenSalt salt = reused ? cached : fetchTokenSalt();
+        if (salt == null) return new ApiResponse(401, "token login unavailable: GET /authenticate/" + username + " refused");
+        ApiResponse r = sendOnce(method, path, json, null, salt);
+        if (r.status() == 401 && reused) {
+            // password changed or our clock jumped: a 401 means core did nothing, so ask for the salt again and resend
+            tokenSalt = null;
+            salt = fetchTokenSalt();
+            if (salt == null) return new ApiResponse(401, "token login unavailable: GET /authenticate/" + username + " refused");
+            r = sendOnce(method, path, json, null, salt);
+        }
+        return r;
+    }
+
+    /** One call, with a Basic header or token headers made from {@code salt}. */
+    private ApiResponse sendOnce(String method, String path, String json, String basic, TokenSalt salt) throws IOException {
         Request.Builder rb = new Request.Builder().url(baseUrl + path);
         RequestBody body = json == null ? (method.equals("POST") || method.equals("PUT") ? RequestBody.create(new byte[0], JSON) : null)
                 : RequestBody.create(json.getBytes(StandardCharsets.UTF_8), JSON);
         rb.method(method, body);
-        if (scheme == CoreApiAuth.BASIC) {
-            rb.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8)));
+        if (basic != null) {
+            rb.header("Authorization", basic);
         } else {
-            String[] salt = tokenSalt();
-            if (salt == null) return new ApiResponse(401, "token login unavailable: GET /authenticate/" + username + " refused");
-            String passwordHash = sha512(salt[0] + password);
+            String passwordHash = sha512(salt.salt() + password);
             String requestSalt = UUID.randomUUID().toString();
-            String ts = salt[1]; // the server's clock, so our clock skew does not matter
+            String ts = salt.coreNow(); // core's clock, so our clock skew does not matter
             rb.header("auth-username", username).header("auth-ts", ts).header("auth-salt", requestSalt)
                     .header("auth-token", sha512(passwordHash + requestSalt + ts));
         }
@@ -145,8 +180,8 @@ public final class CoreApi {
         }
     }
 
-    /** {salt, ts} from the public GET /authenticate/{email}, or null when core has no token login for the user. */
-    private String[] tokenSalt() throws IOException {
+    /** The salt and core's clock from the public GET /authenticate/{email} (cached), or null when core has no token login for the user. */
+    private TokenSalt fetchTokenSalt() throws IOException {
         Request r = new Request.Builder().url(baseUrl + "/authenticate/" + URLEncoder.encode(username, StandardCharsets.UTF_8)).get().build();
         try (Response resp = http.newCall(r).execute()) {
             if (resp.code() != 200 || resp.body() == null) {
@@ -154,7 +189,12 @@ public final class CoreApi {
                 return null;
             }
             JsonNode n = Json.parse(resp.body().string());
-            return new String[] {n.path("salt").asText(), n.path("ts").asText()};
+            long offset = java.time.Instant.parse(n.path("ts").asText()).toEpochMilli() - System.currentTimeMillis();
+            TokenSalt salt = new TokenSalt(n.path("salt").asText(), offset, System.nanoTime());
+            tokenSalt = salt;
+            return salt;
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IOException("GET /authenticate/" + username + ": unreadable ts (" + e.getMessage() + ")", e);
         }
     }
 

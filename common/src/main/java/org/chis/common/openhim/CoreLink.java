@@ -5,6 +5,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -15,15 +16,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mediator's life with OpenHIM core: register (retrying with backoff while core is down), optionally install
+ * The mediator's life with OpenHIM core: prepare while the mediator starts (API client, login scheme, TLS
+ * connection; nothing that advertises the mediator), register (retrying with backoff while core is down), optionally install
  * the default channels, then heartbeat with uptime; config returned by a heartbeat is applied to the settings;
  * a heartbeat answered 404 (mediator deleted in the console, core's database reset) registers again.
  */
 public final class CoreLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CoreLink.class);
 
-    private final CoreApi api;
-    private final RegistrationInfo registration;
+    private final CompletableFuture<CoreApi> apiReady = new CompletableFuture<>();
+    private volatile CoreApi api;
+    private volatile RegistrationInfo registration;
     private final Settings settings;
     private final Duration heartbeatPeriod;
     private final int configPullEvery;
@@ -33,7 +36,7 @@ public final class CoreLink implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final Instant started = Instant.now();
+    private volatile Instant started = Instant.now();
     private final CountDownLatch firstRegistration = new CountDownLatch(1);
     private volatile boolean registered;
     private volatile Instant registeredAt;
@@ -42,8 +45,13 @@ public final class CoreLink implements AutoCloseable {
     private volatile boolean closed;
 
     public CoreLink(CoreApi api, RegistrationInfo registration, Settings settings) {
+        this(settings);
         this.api = api;
         this.registration = registration;
+        apiReady.complete(api);
+    }
+
+    private CoreLink(Settings settings) {
         this.settings = settings;
         this.heartbeatPeriod = Duration.ofMillis(settings.getLong("mediator.heartbeat.periodMs", 10_000));
         // config:true every N heartbeats as well, so replicas sharing one urn all see console edits
@@ -51,7 +59,49 @@ public final class CoreLink implements AutoCloseable {
         this.installChannels = settings.getBool("core.channels.install", false);
     }
 
-    public void start() { scheduler.execute(this::register); }
+    /**
+     * Starts getting ready while the mediator is still starting (stores, mappings, HTTP server): builds the API
+     * client (TLS trust) and sends one read-only call, {@code GET /mediators/{urn}}, which learns the login scheme
+     * (auto: the 401 of Basic on core 4.x is paid here) and the token salt and loads the client's classes. Core hears
+     * of the mediator only in {@link #start(RegistrationInfo)}, once it can serve.
+     */
+    public static CoreLink prepare(Settings settings, String urn) {
+        CoreLink link = new CoreLink(settings);
+        link.scheduler.execute(() -> link.prepareLogin(urn));
+        return link;
+    }
+
+    private void prepareLogin(String urn) {
+        CoreApi a;
+        try {
+            a = CoreApi.fromSettings(settings);
+            apiReady.complete(a);
+        } catch (RuntimeException e) {
+            apiReady.completeExceptionally(e); // start() reports it (bad certificate file, missing password)
+            return;
+        }
+        try {
+            CoreApi.ApiResponse r = a.get("/mediators/" + URLEncoder.encode(urn, StandardCharsets.UTF_8));
+            log.debug("OpenHIM core login check: GET /mediators/{} answered {}", urn, r.status());
+        } catch (Exception e) {
+            if (!closed) log.debug("OpenHIM core not reachable yet ({}); registration will retry", e.getMessage());
+        }
+    }
+
+    /** Registers (in the background, retrying) with the registration as filled once the server listens. */
+    public void start(RegistrationInfo registration) {
+        try {
+            this.api = apiReady.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw e;
+        }
+        this.registration = registration;
+        this.started = Instant.now();
+        scheduler.execute(this::register);
+    }
+
+    public void start() { start(registration); }
 
     public boolean registered() { return registered; }
 

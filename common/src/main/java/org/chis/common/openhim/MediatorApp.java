@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MediatorApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MediatorApp.class);
+    /** System property: exit once started and registered (the AppCDS training run of ./suite and the images). */
+    public static final String TRAINING_RUN = "chis.trainingRun";
 
     private final String name;
     private final Settings settings;
@@ -24,6 +26,7 @@ public final class MediatorApp implements AutoCloseable {
     private final java.util.List<AutoCloseable> resources = new java.util.ArrayList<>();
     private CoreLink coreLink;
     private RegistrationInfo registration;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private MediatorApp(String name, Settings settings) {
         this.name = name;
@@ -33,6 +36,8 @@ public final class MediatorApp implements AutoCloseable {
         this.server = new MediatorServer(registration.urn(), settings);
         this.http = RecordingHttpClient.create(settings);
         server.health(this::healthFacts);
+        // get the core link ready in parallel with the rest of start-up; it registers only in start()
+        if (settings.getBool("core.register", true)) coreLink = CoreLink.prepare(settings, registration.urn());
     }
 
     public static MediatorApp create(String name, String[] args) { return new MediatorApp(name, Settings.load(name, args)); }
@@ -71,13 +76,40 @@ public final class MediatorApp implements AutoCloseable {
         server.start();
         settings.override("mediator.port", String.valueOf(server.port()));
         registration = RegistrationInfo.load(settings);
-        if (settings.getBool("core.register", true)) {
-            coreLink = new CoreLink(CoreApi.fromSettings(settings), registration, settings);
-            coreLink.start();
+        // listening, routes installed, stores open: only now may core hear of the mediator and route to it
+        if (coreLink != null) {
+            coreLink.start(registration);
         } else {
             log.info("core.register=false: not registering with OpenHIM core");
         }
+        if (Boolean.getBoolean(TRAINING_RUN)) exitAfterTraining();
         return this;
+    }
+
+    /**
+     * {@code -Dchis.trainingRun=true}: start, register, answer one /health, then exit. With
+     * {@code -XX:ArchiveClassesAtExit=app.jsa} this writes the AppCDS archive the real starts use
+     * ({@code -XX:SharedArchiveFile=app.jsa}): the classes start-up loads, already parsed and verified.
+     */
+    private void exitAfterTraining() {
+        Thread t = new Thread(() -> {
+            int status = 0;
+            try {
+                if (coreLink != null && !coreLink.awaitRegistered(Duration.ofSeconds(20))) {
+                    log.warn("training run: not registered within 20 s; the archive lacks the registration's classes");
+                }
+                try (var in = java.net.URI.create("http://127.0.0.1:" + port() + "/health").toURL().openStream()) {
+                    in.readAllBytes();
+                }
+            } catch (Exception e) {
+                log.warn("training run: {}", e.toString());
+                status = 1;
+            }
+            close();
+            log.info("training run done: exiting");
+            System.exit(status);
+        }, "training-run");
+        t.start();
     }
 
     public int port() { return server.port(); }
@@ -103,6 +135,7 @@ public final class MediatorApp implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed.getAndSet(true)) return; // the training run and the shutdown hook may both close
         if (coreLink != null) coreLink.close();
         server.close();
         for (int i = resources.size() - 1; i >= 0; i--) {

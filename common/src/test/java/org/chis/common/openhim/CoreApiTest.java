@@ -62,4 +62,28 @@ class CoreApiTest {
             assertThat(core.count("GET", "/mediators")).isEqualTo(1);
         }
     }
+
+    @Test
+    void tokenLoginAsksForTheSaltOnceAndUsesCoresClockAfterwards() throws Exception {
+        try (CoreStub core = new CoreStub(CoreStub.Mode.TOKEN_ONLY)) {
+            CoreApi api = api(core, "token");
+            assertThat(api.get("/mediators").status()).isEqualTo(200);
+            assertThat(api.post("/mediators/urn:x/heartbeat", "{}").status()).isIn(200, 404);
+            assertThat(api.get("/channels").status()).isEqualTo(200);
+            assertThat(core.count("GET", "/authenticate")).isEqualTo(1);
+            assertThat(core.calls).filteredOn(c -> !c.path().startsWith("/authenticate")).extracting(CoreStub.Call::scheme).containsOnly("token");
+        }
+    }
+
+    @Test
+    void tokenLoginAsksForTheSaltAgainWhenCoreRefusesTheCachedOne() throws Exception {
+        try (CoreStub core = new CoreStub(CoreStub.Mode.TOKEN_ONLY)) {
+            CoreApi api = api(core, "auto");
+            assertThat(api.get("/mediators").status()).isEqualTo(200);
+            core.salt("salt-after-a-password-change");
+            assertThat(api.get("/channels").status()).isEqualTo(200);
+            assertThat(core.count("GET", "/authenticate")).isEqualTo(2);
+            assertThat(api.workingScheme()).isEqualTo(CoreApiAuth.TOKEN);
+        }
+    }
 }

@@ -34,6 +34,7 @@ public final class CoreStub implements AutoCloseable {
 
     private final HttpServer server;
     private volatile Mode mode;
+    private volatile String salt = SALT;
     public final List<Call> calls = new CopyOnWriteArrayList<>();
     public final Map<String, ObjectNode> mediators = new ConcurrentHashMap<>();
     /** Config to return on the next heartbeat of a urn (what a console edit does). */
@@ -54,6 +55,9 @@ public final class CoreStub implements AutoCloseable {
 
     public void mode(Mode m) { this.mode = m; }
 
+    /** A new password salt (what a password change in core does): tokens made with the old one are refused. */
+    public void salt(String s) { this.salt = s; }
+
     public long count(String method, String pathPrefix) {
         return calls.stream().filter(c -> c.method().equals(method) && c.path().startsWith(pathPrefix)).count();
     }
@@ -65,7 +69,7 @@ public final class CoreStub implements AutoCloseable {
         if (method.equals("GET") && path.startsWith("/authenticate/")) {
             calls.add(new Call(method, path, "none", body));
             if (mode == Mode.BASIC_ONLY) { reply(ex, 404, "Could not find token passport for user"); return; }
-            reply(ex, 200, Json.write(Json.object().put("salt", SALT).put("ts", Instant.now().toString())));
+            reply(ex, 200, Json.write(Json.object().put("salt", salt).put("ts", Instant.now().toString())));
             return;
         }
         String scheme = scheme(ex);
@@ -103,8 +107,15 @@ public final class CoreStub implements AutoCloseable {
             return decoded.equals(USER + ":" + PASSWORD) ? "basic" : "bad";
         }
         if (h.getFirst("auth-token") != null) {
-            String expected = sha512(sha512(SALT + PASSWORD) + h.getFirst("auth-salt") + h.getFirst("auth-ts"));
-            return USER.equals(h.getFirst("auth-username")) && expected.equals(h.getFirst("auth-token")) ? "token" : "bad";
+            String expected = sha512(sha512(salt + PASSWORD) + h.getFirst("auth-salt") + h.getFirst("auth-ts"));
+            // like core: auth-ts must be within authWindowSeconds (10) of core's clock
+            boolean recent;
+            try {
+                recent = Math.abs(Instant.parse(h.getFirst("auth-ts")).toEpochMilli() - System.currentTimeMillis()) <= 10_000;
+            } catch (RuntimeException e) {
+                recent = false;
+            }
+            return recent && USER.equals(h.getFirst("auth-username")) && expected.equals(h.getFirst("auth-token")) ? "token" : "bad";
         }
         return "none";
     }
