@@ -57,6 +57,7 @@ public final class Chart {
         CategoryChart chart = new CategoryChartBuilder().width(width).height(560).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
         chart.getStyler().setAvailableSpaceFill(0.8);
+        chart.getStyler().setYAxisDecimalPattern("#,##0.#"); // 1,300,000 rather than 1.3E6
         series.forEach((name, values) -> chart.addSeries(name, categories, values));
         return chart;
     }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
+import org.chis.bench.Chart;
 import org.chis.bench.ChildJvm;
 import org.chis.bench.ProcessMemory;
 import org.chis.common.json.Json;
@@ -78,7 +79,7 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
             try {
                 for (int chunk : chunkSizes) {
                     Path stats = config.resolve("stats-" + chunk);
-                    try (ChildJvm child = ChildJvm.launch(heap, Dhis2MediatorProcess.class, Path.of("bench/results/dhis2-mediator-" + chunk + ".log"),
+                    try (ChildJvm child = ChildJvm.launch(heap, Dhis2MediatorProcess.class, Path.of(System.getProperty("bench.results", "bench/results"), "dhis2-mediator-" + chunk + ".log"),
                             List.of(config.toString(), dhis2.baseUrl(), sourceUrl, String.valueOf(chunk), stats.toString()))) {
                         int port = child.awaitReady(Duration.ofSeconds(60));
                         long received0 = dhis2.valuesReceived();
@@ -111,6 +112,7 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
                 source.stop(0);
             }
         }
+        chartAndTarget(table, values, heap);
         table.note("Report source: " + rows + " rows x " + COLUMNS + " values, generated while streamed (never held); "
                 + "pulled by GET /dhis2/aggregate/pull, the path for big reports (POST bodies are capped by mediator.maxBodyBytes).");
         table.note("The mediator holds one chunk at a time; each chunk's orchestration keeps 2 KB of its request body "
@@ -124,6 +126,42 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
         }
         table.note("The DHIS2 simulator (in the benchmark JVM) parses and checks every value like DHIS2 (metadata, period, value type) "
                 + "but keeps no values; same 2 cores as the mediator.");
+    }
+
+    /** Values/s and the mediator JVM's memory per chunk size; the target: all values imported within the heap limit. */
+    private static void chartAndTarget(BenchTable table, int values, String heap) {
+        List<String> chunks = new java.util.ArrayList<>();
+        List<Double> rate = new java.util.ArrayList<>();
+        List<Double> used = new java.util.ArrayList<>();
+        List<Double> pools = new java.util.ArrayList<>();
+        List<Double> rss = new java.util.ArrayList<>();
+        boolean allImported = true;
+        double worstHeap = 0;
+        for (Map<String, Object> r : table.rows()) {
+            chunks.add("chunk " + r.get("chunk size"));
+            rate.add(((Number) r.get("values/s")).doubleValue());
+            used.add(mb(r.get("peak heap MB (sampled used)")));
+            pools.add(mb(r.get("peak heap MB (sum of pool peaks)")));
+            rss.add(mb(r.get("peak RSS MB")));
+            allImported &= ((Number) r.get("imported")).longValue() == values && r.get("status").toString().startsWith("Successful");
+            worstHeap = Math.max(worstHeap, Math.max(used.get(used.size() - 1), pools.get(pools.size() - 1)));
+        }
+        table.chart(new Chart("dhis2: " + values + " aggregate values pushed", "chunk size (values per DHIS2 request)", "values/s", chunks)
+                .series("values/s (source -> mediator -> DHIS2)", rate)
+                .beside(new Chart("mediator JVM memory (-Xmx" + heap + ")", "chunk size (values per DHIS2 request)", "MB", chunks)
+                        .series("peak heap, sampled used", used).series("peak heap, sum of pool peaks", pools).series("peak RSS", rss)));
+        double best = rate.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        table.target(String.format(java.util.Locale.ROOT, "%d values %s with -Xmx%s, peak heap %.0f MB (worst chunk size), up to %.0f values/s",
+                        values, allImported ? "all imported" : "NOT all imported", heap, worstHeap, best),
+                "1M DHIS2 values with heap <= 256 MB", values < 1_000_000 ? null : allImported && worstHeap <= 256);
+    }
+
+    private static double mb(Object v) {
+        try {
+            return Double.parseDouble(v.toString().replace(',', '.'));
+        } catch (NumberFormatException unknown) {
+            return 0; // "?" when the stats file had no figure
+        }
     }
 
     /** Serves the report, writing rows as they are generated. */

@@ -22,6 +22,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
+import org.chis.bench.Chart;
+import org.chis.bench.JvmPeaks;
 import org.chis.bench.LoadDriver;
 import org.chis.bench.LoadResult;
 import org.chis.common.config.Settings;
@@ -60,12 +62,44 @@ public final class SmsParseBenchmark implements Benchmark {
         Path config = Path.of(System.getProperty("sms.configDir", "mediator-configs/sms-codecard")).toAbsolutePath();
         parse(table, CodeCards.load(config.resolve("cards")));
         webhook(table, config);
+        table.chart(chart(table.rows()));
+        Map<String, Object> one = table.rows().get(0);
+        double perSecond = ((Number) one.get("messages/s (wall)")).doubleValue();
+        table.target(String.format(java.util.Locale.ROOT, "parse, 1 thread: %.0f msg/s wall (%s per CPU-second)", perSecond, one.get("messages per CPU-second")),
+                "SMS parse >= 100k msg/s", perSecond >= 100_000);
         table.note("Parse: the shipped cards, a mix of " + MIX.length + " messages (2/3 valid, the rest typos, bad ids, ambiguous dates,"
                 + " missing fields, chat, empty, full-width). Webhook: mediator in the benchmark JVM, simulators on loopback,"
                 + " H2 in memory; 'accepted' = a new report each call (patient lookup, OpenMRS encounter, OpenSRP event, warehouse + ledger)."
                 + " Load average at the end: " + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
                 + " (other builds share the cores: wall figures are inflated by it; messages per CPU-second is not).");
+        table.note(JvmPeaks.NOTE + " Webhook rows only.");
     }
+
+    /** Parse rate per thread count, and the webhook's p50/p99 per case, side by side. */
+    private static Chart chart(List<Map<String, Object>> rows) {
+        List<String> parseCases = new ArrayList<>();
+        List<Double> wall = new ArrayList<>();
+        List<Double> perCpu = new ArrayList<>();
+        List<String> webhookCases = new ArrayList<>();
+        List<Double> p50 = new ArrayList<>();
+        List<Double> p99 = new ArrayList<>();
+        for (Map<String, Object> r : rows) {
+            String scenario = (String) r.get("scenario");
+            if (scenario.startsWith("parse")) {
+                parseCases.add(scenario.replace("parse only, ", ""));
+                wall.add(number(r.get("messages/s (wall)")));
+                perCpu.add(number(r.get("messages per CPU-second")));
+            } else {
+                webhookCases.add(scenario.replace("webhook, ", ""));
+                p50.add(number(r.get("p50 ms")));
+                p99.add(number(r.get("p99 ms")));
+            }
+        }
+        return new Chart("code-card parser alone", "threads", "messages/s", parseCases).series("wall", wall).series("per CPU-second", perCpu)
+                .beside(new Chart("POST /sms/inbound (mediator in-process)", "case", "latency ms", webhookCases).series("p50", p50).series("p99", p99));
+    }
+
+    private static double number(Object v) { return v instanceof Number n ? n.doubleValue() : Double.parseDouble(v.toString().replace(',', '.')); }
 
     private static void parse(BenchTable table, CodeCards cards) throws InterruptedException {
         MessageParser parser = new MessageParser(cards);
@@ -154,16 +188,18 @@ public final class SmsParseBenchmark implements Benchmark {
                 AtomicLong seq = new AtomicLong();
                 long capacity = patients * 8L;
                 for (int c : new int[] {1, 8}) {
+                    JvmPeaks peaks = JvmPeaks.start();
                     LoadResult r = driver.run(c, () -> {
                         long n = seq.getAndIncrement();
                         if (n >= capacity) throw new IllegalStateException("out of fresh reports: raise -Dbench.smsPatients");
                         String text = "ANC " + ids.get((int) (n % patients)) + " ANC" + (1 + n / patients) + " LMP 01022026 WT 60";
                         return send(client, url, text);
                     });
-                    row(table, "webhook, accepted report, " + c + " caller" + (c == 1 ? "" : "s"), r);
+                    row(table, "webhook, accepted report, " + c + " caller" + (c == 1 ? "" : "s"), r, peaks);
                 }
+                JvmPeaks peaks = JvmPeaks.start();
                 LoadResult bad = driver.run(1, () -> send(client, url, "ANC 1000X ANC1 LMP 01022026"));
-                row(table, "webhook, rejected (bad id), 1 caller", bad);
+                row(table, "webhook, rejected (bad id), 1 caller", bad, peaks);
             } finally {
                 app.close();
                 opensrp.stop();
@@ -182,7 +218,7 @@ public final class SmsParseBenchmark implements Benchmark {
         return expected ? 200 : 599;
     }
 
-    private static void row(BenchTable table, String scenario, LoadResult r) {
+    private static void row(BenchTable table, String scenario, LoadResult r, JvmPeaks peaks) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("scenario", scenario);
         row.put("messages/s (wall)", Math.round(r.throughput()));
@@ -190,6 +226,7 @@ public final class SmsParseBenchmark implements Benchmark {
         row.put("valid share / errors", r.errors() + " errors");
         row.put("p50 ms", String.format("%.1f", r.p50Ms()));
         row.put("p99 ms", String.format("%.1f", r.p99Ms()));
+        peaks.addTo(row);
         table.add(row);
     }
 }
