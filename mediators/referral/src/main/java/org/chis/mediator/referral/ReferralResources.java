@@ -9,11 +9,14 @@ import org.chis.common.json.Json;
 /** The FHIR R4 resources of one referral: Patient, ServiceRequest (the referral itself) and the Task that tracks it. */
 final class ReferralResources {
     static final String BUSINESS_STATUS_SYSTEM = "urn:chis:referral-business-status";
+    /** meta.tag system naming the referral that created a resource: for audit, and how a rollback finds what it created. */
+    static final String CREATED_BY = "urn:chis:created-by-referral";
 
     private ReferralResources() {}
 
     static ObjectNode patient(Referral r, ReferralConfig c) {
         ObjectNode p = Json.object().put("resourceType", "Patient");
+        createdBy(p, r);
         p.putArray("identifier").addObject().put("use", "official").put("system", c.patientSystem(r.source())).put("value", r.patientIdentifier());
         p.put("active", true);
         ObjectNode name = p.putArray("name").addObject().put("use", "official").put("family", r.familyName());
@@ -27,6 +30,7 @@ final class ReferralResources {
 
     static ObjectNode serviceRequest(Referral r, ReferralConfig c, String patientRef) {
         ObjectNode s = Json.object().put("resourceType", "ServiceRequest");
+        createdBy(s, r);
         s.putArray("identifier").addObject().put("system", c.referralSystem()).put("value", r.referralId());
         s.put("status", "active").put("intent", "order").put("priority", priority(r));
         s.putArray("category").addObject().putArray("coding").addObject()
@@ -43,6 +47,7 @@ final class ReferralResources {
 
     static ObjectNode task(Referral r, ReferralConfig c, String patientRef, String serviceRequestRef, Instant expiresAt) {
         ObjectNode t = Json.object().put("resourceType", "Task");
+        createdBy(t, r);
         t.putArray("identifier").addObject().put("system", c.referralSystem()).put("value", r.referralId());
         t.putArray("basedOn").addObject().put("reference", serviceRequestRef);
         t.put("status", TaskStatus.REQUESTED.code());
@@ -106,6 +111,11 @@ final class ReferralResources {
             period.put("end", instant(start != null && start.isAfter(stamp) ? start : stamp));
         }
         return t;
+    }
+
+    private static void createdBy(ObjectNode resource, Referral r) {
+        resource.putObject("meta").putArray("tag").addObject().put("system", CREATED_BY).put("code", r.referralId())
+                .put("display", "created by the CHIS referral mediator");
     }
 
     private static String priority(Referral r) { return r.urgent() ? "urgent" : "routine"; }

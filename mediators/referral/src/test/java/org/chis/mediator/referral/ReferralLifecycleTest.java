@@ -72,7 +72,7 @@ class ReferralLifecycleTest {
         assertThat(failed.http()).isEqualTo(502);
         assertThat(failed.body().path("error").asText()).contains("database down");
         assertThat(failed.orchestrationNames()).contains("rollback: create referral encounter", "rollback: create EMR patient",
-                "rollback: created FHIR ServiceRequest", "rollback: created FHIR Patient");
+                "rollback: create FHIR ServiceRequest", "rollback: create FHIR Patient");
         assertThat(f.openmrs.encounter(StableUuid.of("referral", formId, "encounter"))).isEmpty();
         assertThat(fhirWithIdentifier("ServiceRequest", formId)).isZero();
         assertThat(fhirWithIdentifier("Patient", clientId)).isZero();
