@@ -304,6 +304,139 @@ class FeedSyncTest {
         assertThat(hq.cases()).hasSize(6);
     }
 
+    /** Feed entry ids of the suite's submissions about one patient, in submission order. */
+    static List<String> submittedEntryIds(String patientUuid) {
+        Pattern p = Pattern.compile("<openmrs_feed_entry>([^<]*)</openmrs_feed_entry>");
+        List<String> out = new ArrayList<>();
+        for (SubmittedForm f : hq.submittedForms()) {
+            if (!XMLNS.equals(f.xml() == null ? null : f.xmlns()) || !f.xml().contains(patientUuid)) continue;
+            Matcher m = p.matcher(f.xml());
+            if (m.find()) out.add(m.group(1));
+        }
+        return out;
+    }
+
+    /** Position of the stored marker's entry in the feed, -1 before the first. */
+    int markerIndex(String feed, List<String> ids) {
+        FeedMarker m = FeedMarker.parse(store.feedMarkers().get(feed).orElse(null));
+        return m == null || m.lastEntryId() == null ? -1 : ids.indexOf(m.lastEntryId());
+    }
+
+    boolean done(String entryId) {
+        return store.ledger().find("openmrs-feed:" + entryId).map(e -> e.status() != Ledger.Status.IN_PROGRESS).orElse(false);
+    }
+
+    @Test
+    void parallelLanesKeepEachPatientsOrder_aFailingPatientWaits_theMarkerOnlyPassesDoneEntries() throws Exception {
+        String a = patient("Slow", "Lane");
+        String b = patient("Quick", "Lane");
+        List<String> aEncounters = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            aEncounters.add(openmrs.recordEncounter(a, OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, ENCOUNTER_TIME, Map.of(OpenMrsSimulator.CONCEPT_WEIGHT, 60 + i)));
+            openmrs.recordEncounter(b, OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, ENCOUNTER_TIME, Map.of(OpenMrsSimulator.CONCEPT_WEIGHT, 70 + i));
+        }
+        List<String> patientIds = openmrs.feedEntryIds("patient"); // a, b
+        List<String> ids = openmrs.feedEntryIds("encounter"); // a1, b1, a2, b2, a3, b3: interleaved
+        extra.put("feeds.parallelism", "4");
+        FeedSync sync = sync();
+
+        // a's first encounter is slow to read: b's lane runs ahead, but the marker must wait for a
+        openmrs.slowNext("GET", "/openmrs/ws/rest/v1/encounter/" + aEncounters.get(0), 1500);
+        java.util.concurrent.atomic.AtomicBoolean aheadOfMarker = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<String> broken = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread watcher = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                int m = markerIndex("encounter", ids);
+                for (int i = 0; i <= m; i++) if (!done(ids.get(i))) broken.compareAndSet(null, "marker at " + m + " passed entry " + i + ", not done");
+                for (int i = m + 2; i < ids.size(); i++) if (done(ids.get(i))) aheadOfMarker.set(true);
+            }
+        });
+        watcher.start();
+        MediatorResponse first = poll(sync);
+        watcher.interrupt();
+        watcher.join();
+        assertThat(broken.get()).isNull();
+        assertThat(aheadOfMarker).as("entries past the marker were applied while an earlier one was still running").isTrue();
+        assertThat(first.status()).isEqualTo(MediatorStatus.SUCCESSFUL);
+        assertThat(markerIndex("encounter", ids)).isEqualTo(ids.size() - 1);
+        assertThat(submittedEntryIds(a)).as("a's entries in feed order").containsExactly(patientIds.get(0), ids.get(0), ids.get(2), ids.get(4));
+        assertThat(submittedEntryIds(b)).as("b's entries in feed order").containsExactly(patientIds.get(1), ids.get(1), ids.get(3), ids.get(5));
+        assertThat(caseOf(a).property("last_weight")).as("a's last encounter wins").isEqualTo("63.0");
+        assertThat(caseOf(b).property("last_weight")).isEqualTo("73.0");
+
+        // now a's reads fail: a's first new entry is parked, its later ones wait behind it; b goes on
+        StubMapping down = openmrs.failAlways("GET", "/openmrs/ws/rest/v1/patient/" + a, 500, null);
+        for (int i = 4; i <= 6; i++) {
+            openmrs.renamePatient(a, "A" + i, "Slow");
+            openmrs.renamePatient(b, "B" + i, "Quick");
+        }
+        List<String> all = openmrs.feedEntryIds("patient"); // a, b, a4, b4, a5, b5, a6, b6
+        extra.put("feeds.categories", "patient");
+        sync = sync();
+        MediatorResponse second = poll(sync);
+        assertThat(second.status()).isEqualTo(MediatorStatus.COMPLETED_WITH_ERRORS);
+        assertThat(body(second).at("/feeds/patient/failed").asInt()).isEqualTo(1);
+        assertThat(body(second).at("/feeds/patient/waiting").asInt()).isEqualTo(2);
+        assertThat(caseOf(b).property("given_name")).isEqualTo("B6");
+        assertThat(caseOf(a).property("given_name")).isEqualTo("Slow");
+        assertThat(store.failedEvents().all("patient")).extracting(e -> e.entryId()).containsExactly(all.get(2), all.get(4), all.get(6));
+        assertThat(markerIndex("patient", all)).as("parked entries are done: the marker passes them").isEqualTo(all.size() - 1);
+
+        openmrs.wireMock().removeStub(down);
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(poll(sync).status()).isEqualTo(MediatorStatus.SUCCESSFUL);
+        assertThat(store.failedEvents().count("patient")).isZero();
+        assertThat(caseOf(a).property("given_name")).as("last one wins").isEqualTo("A6");
+        assertThat(submittedEntryIds(b)).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void crashMidBatchWithParallelLanesLosesNothingAndAppliesNothingTwice() throws Exception {
+        List<String> patients = new ArrayList<>();
+        for (int i = 0; i < 8; i++) patients.add(patient("Crash" + i, "Lanes"));
+        for (String p : patients) openmrs.renamePatient(p, "Renamed", "Lanes " + p.substring(0, 4));
+        List<String> ids = openmrs.feedEntryIds("patient"); // 16 entries
+        extra.put("feeds.categories", "patient");
+        extra.put("feeds.batchSize", "16");
+        extra.put("feeds.leaseSeconds", "2"); // the lease is real time (the store's clock)
+        // the first patient's read hangs: its lane is in flight while the others finish past the marker
+        openmrs.slowNext("GET", "/openmrs/ws/rest/v1/patient/" + patients.get(0), 4000);
+        FeedSync sync = sync();
+        Thread poller = new Thread(() -> {
+            try {
+                poll(sync);
+            } catch (RuntimeException expected) {
+                // the "crashed" process's poll dies with its database
+            }
+        });
+        poller.start();
+        long until = System.nanoTime() + 10_000_000_000L;
+        int aheadDone = 0;
+        while (System.nanoTime() < until) {
+            aheadDone = 0;
+            for (int i = 1; i < ids.size(); i++) if (done(ids.get(i))) aheadDone++;
+            if (aheadDone >= 8) break;
+            Thread.sleep(20);
+        }
+        assertThat(markerIndex("patient", ids)).as("marker still before the slow entry").isEqualTo(-1);
+        assertThat(aheadDone).isGreaterThanOrEqualTo(8);
+        store.close(); // crash: the process's database connections are gone
+        poller.join(20_000);
+        int submittedBeforeCrash = submittedEntryIds().size();
+
+        store = open();
+        Thread.sleep(2_100); // the dead process's claims run out
+        drain(sync());
+        for (String p : patients) assertThat(caseOf(p).property("family_name")).isEqualTo("Lanes " + p.substring(0, 4));
+        assertThat(submittedEntryIds()).as("no entry written twice").doesNotHaveDuplicates();
+        assertThat(submittedEntryIds().size()).isGreaterThan(submittedBeforeCrash);
+        for (String id : ids) {
+            assertThat(store.ledger().find("openmrs-feed:" + id)).get().extracting(Ledger.Entry::status).isEqualTo(Ledger.Status.SUCCEEDED);
+        }
+        assertThat(markerIndex("patient", ids)).isEqualTo(ids.size() - 1);
+        assertThat(hq.cases()).hasSize(8);
+    }
+
     @Test
     void encountersTheSuiteCreatedAreSkippedAsEcho() {
         String uuid = patient("Wanjiku", "Kamau");
