@@ -30,8 +30,22 @@ public final class RecordingHttpClient {
     private static final int MAX_RECORDED_BODY = 64 * 1024;
 
     private final OkHttpClient http;
+    /**
+     * The same client (pool, timeouts) retrying GET/HEAD on a connection failure. An upstream closes idle keep-alive
+     * connections (Jetty 30 s, nginx 75 s, Apache 5 s) while our pool keeps them 5 minutes, and OkHttp only probes a
+     * pooled connection before a non-GET: without a retry the first read after a quiet spell failed with "unexpected
+     * end of stream" and a whole saga was answered 502. A read can be sent again; a write is never retried here.
+     */
+    private final OkHttpClient reads;
 
-    public RecordingHttpClient(OkHttpClient http) { this.http = http; }
+    public RecordingHttpClient(OkHttpClient http) {
+        this.http = http;
+        this.reads = http.newBuilder().retryOnConnectionFailure(true).build();
+    }
+
+    private OkHttpClient clientFor(Request request) {
+        return request.method().equals("GET") || request.method().equals("HEAD") ? reads : http;
+    }
 
     /** A client with the suite's timeouts ({@code http.connectTimeoutMs}, {@code http.readTimeoutMs}). */
     public static RecordingHttpClient create(Settings settings) {
@@ -71,7 +85,7 @@ public final class RecordingHttpClient {
     public UpstreamResponse send(TransactionContext tx, String name, Request request, int maxRecordedRequestBody) {
         Instant started = Instant.now();
         Orchestration.Request recordedRequest = recordRequest(request, started, Math.min(maxRecordedRequestBody, MAX_RECORDED_BODY));
-        try (Response response = http.newCall(request).execute()) {
+        try (Response response = clientFor(request).newCall(request).execute()) {
             ResponseBody rb = response.body();
             String body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
             Map<String, String> headers = flatten(response.headers());
@@ -104,7 +118,7 @@ public final class RecordingHttpClient {
         Orchestration.Request recordedRequest = recordRequest(request, started, MAX_RECORDED_BODY);
         Response response;
         try {
-            response = http.newCall(request).execute();
+            response = clientFor(request).newCall(request).execute();
         } catch (IOException e) {
             String msg = name + ": " + request.method() + " " + request.url().host() + ":" + request.url().port()
                     + request.url().encodedPath() + " failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
