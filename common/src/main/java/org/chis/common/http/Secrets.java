@@ -23,6 +23,8 @@ public final class Secrets {
     private static final Pattern FORM_FIELD = Pattern.compile("((?:^|[&?;\\s])(?i:[a-z_\\-]*(?:" + SECRET_WORDS + ")[a-z_\\-]*)=)[^&\\s]*");
     // user:password@host in URLs
     private static final Pattern URL_USERINFO = Pattern.compile("(://[^/@:\\s]+:)[^/@\\s]+@");
+    // every SECRET_WORDS alternative contains one of these: a text without any of them has nothing for the patterns
+    private static final String[] SECRET_HINTS = {"pass", "pwd", "secret", "token", "key", "authorization"};
 
     private Secrets() {}
 
@@ -39,8 +41,20 @@ public final class Secrets {
 
     public static String maskText(String text) {
         if (text == null || text.isEmpty()) return text;
-        String s = JSON_FIELD.matcher(text).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + "\"" + MASK + "\""));
-        s = FORM_FIELD.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+        String s = text;
+        // most upstream bodies carry no credential: a plain scan is far cheaper than the patterns (every body of
+        // every orchestration passes here)
+        if (hasSecretWord(s)) {
+            s = JSON_FIELD.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + "\"" + MASK + "\""));
+            s = FORM_FIELD.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+        }
+        if (s.indexOf('@') < 0 || !s.contains("://")) return s;
         return URL_USERINFO.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
+    }
+
+    private static boolean hasSecretWord(String text) {
+        String lower = text.toLowerCase(Locale.ROOT);
+        for (String hint : SECRET_HINTS) if (lower.contains(hint)) return true;
+        return false;
     }
 }

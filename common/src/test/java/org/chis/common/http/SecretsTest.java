@@ -20,5 +20,11 @@ class SecretsTest {
         assertThat(Secrets.maskText("user=a&password=b&x=1")).isEqualTo("user=a&password=****&x=1");
         assertThat(Secrets.maskText("https://admin:district@dhis2.example.org/api")).isEqualTo("https://admin:****@dhis2.example.org/api");
         assertThat(Secrets.maskText("{\"name\":\"José\"}")).isEqualTo("{\"name\":\"José\"}");
+        // the quick scan must not skip upper-case or embedded secret words
+        assertThat(Secrets.maskText("{\"DB_PASSWD\":\"x\",\"clientSecret\":\"y\",\"X-Auth-Token\":\"z\",\"APIKEY\":\"k\"}"))
+                .isEqualTo("{\"DB_PASSWD\":\"****\",\"clientSecret\":\"****\",\"X-Auth-Token\":\"****\",\"APIKEY\":\"****\"}");
+        assertThat(Secrets.maskText("PWD=1&Authorization=Basic%20eA")).isEqualTo("PWD=****&Authorization=****");
+        String plain = "{\"display\":\"10001-A - Jane Doe\",\"uuid\":\"abc\"}";
+        assertThat(Secrets.maskText(plain)).isSameAs(plain);
     }
 }
