@@ -2,6 +2,7 @@ package org.chis.simulators.commcare;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.request;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 
@@ -136,6 +137,17 @@ public final class CommCareSimulator implements AutoCloseable {
     public void slowNext(String method, String pathRegex, int delayMillis) {
         String scenario = "slow-" + scenarios.incrementAndGet();
         server.stubFor(request(method, urlPathMatching(pathRegex)).atPriority(1)
+                .inScenario(scenario).whenScenarioStateIs(Scenario.STARTED).willSetStateTo("fired")
+                .willReturn(aResponse().withFixedDelay(delayMillis).withTransformers(TRANSFORMER)));
+    }
+
+    /**
+     * As {@link #slowNext}, for the next matching request whose body contains {@code text} (e.g. one feed entry's
+     * submission among many): it is processed, its answer held back {@code delayMillis}.
+     */
+    public void slowNextContaining(String method, String pathRegex, String text, int delayMillis) {
+        String scenario = "slow-" + scenarios.incrementAndGet();
+        server.stubFor(request(method, urlPathMatching(pathRegex)).withRequestBody(containing(text)).atPriority(1)
                 .inScenario(scenario).whenScenarioStateIs(Scenario.STARTED).willSetStateTo("fired")
                 .willReturn(aResponse().withFixedDelay(delayMillis).withTransformers(TRANSFORMER)));
     }
