@@ -58,7 +58,9 @@ public final class RecordingHttpClient {
         dispatcher.setMaxRequestsPerHost(256);
         return new OkHttpClient.Builder()
                 .dispatcher(dispatcher)
-                .connectionPool(new okhttp3.ConnectionPool(64, 5, java.util.concurrent.TimeUnit.MINUTES))
+                // idle connections are dropped before common server idle timeouts (Apache httpd and OpenHIM core: 5 s), so a
+                // POST (never retried) does not go out on a connection the server already closed
+                .connectionPool(new okhttp3.ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), java.util.concurrent.TimeUnit.MILLISECONDS))
                 .connectTimeout(Duration.ofMillis(settings.getLong("http.connectTimeoutMs", 5000)))
                 .readTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
                 .writeTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
