@@ -7,7 +7,9 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.saga.Compensators;
@@ -23,14 +25,22 @@ import org.chis.mediator.smscodecard.card.CardField;
 import org.chis.mediator.smscodecard.card.CodeOption;
 import org.chis.mediator.smscodecard.card.DerivedField;
 import org.chis.mediator.smscodecard.parse.Value;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends a report to the configured upstream destinations as one saga: the OpenMRS encounter (with its obs, one
  * POST, a uuid derived from the message uuid) first because it can be undone (purged), then the OpenSRP event,
  * which cannot: if the event fails the encounter is purged. The warehouse row is written by the caller in the
  * same database transaction as the ledger's success, after this returns.
+ * <p>
+ * When the event's answer is lost (sent, no answer) OpenSRP may have saved it, and a purge would leave that event
+ * pointing at no encounter. So the event is looked up: found, the saga succeeds; not there, it is rolled back as
+ * any failure; OpenSRP cannot say either, the encounter is kept ({@link EventOutcomeUnknown}) and the resend
+ * adopts it (stable uuid) and sends the event again, which OpenSRP takes as an update.
  */
 public final class Forwarding {
+    private static final Logger log = LoggerFactory.getLogger(Forwarding.class);
     public static final String ENCOUNTER = "openmrs-encounter";
 
     /** What was written upstream. */
@@ -46,6 +56,20 @@ public final class Forwarding {
         }
 
         public boolean rollbackComplete() { return rollbackComplete; }
+
+        /** The encounter was kept because the event may be saved: only a resend of this message completes it. */
+        public boolean keptForResend() { return getCause() instanceof EventOutcomeUnknown; }
+    }
+
+    /**
+     * The OpenSRP event may or may not be saved and OpenSRP could not be asked; the encounter was kept (not purged),
+     * so the message must be resent, not given up: the resend completes it.
+     */
+    public static final class EventOutcomeUnknown extends RuntimeException {
+        EventOutcomeUnknown(String encounterUuid, RuntimeException send, RuntimeException lookup) {
+            super(send.getMessage() + "; looking the event up failed too (" + lookup.getMessage() + "); encounter "
+                    + encounterUuid + " kept for the resend", send);
+        }
     }
 
     private final Saga saga;
@@ -78,6 +102,7 @@ public final class Forwarding {
      */
     public Forwarded forward(TransactionContext tx, Report r, boolean retry) {
         String[] ids = new String[2];
+        RuntimeException[] unknown = new RuntimeException[1];
         SagaOutcome outcome = saga.run(tx, "sms:" + r.messageUuid(), run -> {
             if (sendsTo("openmrs") && r.patientUuid() != null && r.card().openmrsEncounterType() != null) {
                 String uuid = StableUuid.of("sms", r.messageUuid(), "encounter");
@@ -88,11 +113,42 @@ public final class Forwarding {
                 ids[0] = uuid;
             }
             if (sendsTo("opensrp") && opensrp.configured()) {
-                ids[1] = run.step("send OpenSRP event", () -> opensrp.send(tx, r));
+                String encounterUuid = ids[0];
+                ids[1] = run.step("send OpenSRP event", () -> sendEvent(tx, r, encounterUuid, unknown));
             }
         });
         if (!outcome.succeeded()) throw new ForwardingFailed(outcome.failure(), outcome.rollbackComplete());
+        // the saga ended COMPLETED on purpose: recovery must not purge the encounter the unsure event may point at
+        if (unknown[0] != null) throw new ForwardingFailed(unknown[0], false);
         return new Forwarded(ids[0], ids[1]);
+    }
+
+    /**
+     * Sends the event. When its answer was lost, asks OpenSRP whether it was saved: found = sent; not there =
+     * failed (thrown, rolled back); OpenSRP cannot say = returns null with {@code unknown[0]} set (nothing thrown,
+     * so nothing is undone).
+     */
+    private String sendEvent(TransactionContext tx, Report r, String encounterUuid, RuntimeException[] unknown) {
+        try {
+            return opensrp.send(tx, r, encounterUuid);
+        } catch (UpstreamException sendFailed) {
+            if (!OpenSrpEvents.mayHaveArrived(sendFailed)) throw sendFailed;
+            String id = OpenSrpEvents.eventId(r.messageUuid());
+            Optional<JsonNode> found;
+            try {
+                found = opensrp.find(tx, id);
+            } catch (RuntimeException lookupFailed) {
+                if (encounterUuid == null) throw sendFailed; // nothing of ours to keep or lose: a plain retry
+                log.warn("message {}: OpenSRP event {} may or may not be saved: keeping encounter {}", r.messageUuid(), id, encounterUuid);
+                unknown[0] = new EventOutcomeUnknown(encounterUuid, sendFailed, lookupFailed);
+                return null;
+            }
+            if (found.isPresent() && r.messageUuid().equals(found.get().path("formSubmissionId").asText(null))) {
+                tx.property("opensrp.event", "saved (answer lost, found by id)");
+                return id;
+            }
+            throw sendFailed;
+        }
     }
 
     /** Retracts a report upstream (UNDO): the encounter is voided, kept for audit. */

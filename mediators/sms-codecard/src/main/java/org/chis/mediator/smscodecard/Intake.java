@@ -99,7 +99,10 @@ public final class Intake {
             // upstream, store or saga faults, and bugs alike: release the claim so a retry or rerun can run it again
             log.warn("message {} ({}): attempt {} failed: {}", m.messageUuid(), ref, claim.attempts(), e.toString());
             tx.property("sms.outcome", "fault, attempt " + claim.attempts());
-            if (faultReplied || claim.attempts() < maxAttempts) {
+            // an encounter kept for the resend is the report, saved: the fault reply would have the worker send it
+            // again as a new message (a second encounter), so keep the message rerunnable instead
+            boolean keptForResend = e instanceof Forwarding.ForwardingFailed f && f.keptForResend();
+            if (faultReplied || claim.attempts() < maxAttempts || keptForResend) {
                 failQuietly(key, "{\"temporary\":true,\"faultReplied\":" + faultReplied + "}");
                 return Outcome.temporary(ref, e.getMessage());
             }

@@ -1,10 +1,14 @@
 package org.chis.mediator.smscodecard;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Optional;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
@@ -24,10 +28,16 @@ import org.chis.mediator.smscodecard.parse.Value;
 
 /**
  * Posts a report as an OpenSRP event ({@code POST <opensrp.url>/rest/event/add} with {@code {"events":[...]}},
- * HTTP Basic). The event's {@code formSubmissionId} is the message uuid, which OpenSRP uses to update rather
- * than duplicate an event sent twice; obs carry OpenMRS concepts as {@code fieldCode} like OpenSRP clients do.
+ * HTTP Basic). The event's {@code id} (derived) and {@code formSubmissionId} (the message uuid) are stable, and
+ * OpenSRP updates rather than duplicates an event sent again with either; obs carry OpenMRS concepts as
+ * {@code fieldCode} like OpenSRP clients do, and identifier {@code OPENMRS_UUID} names the encounter, as OpenSRP's
+ * own OpenMRS connector marks an event it has pushed (so the connector does not push it a second time).
+ * {@link #find} reads it back ({@code GET /rest/event/findById?id=}): OpenSRP's REST API has no search by
+ * formSubmissionId, but the id we assign is just as stable.
  */
 public final class OpenSrpEvents {
+    /** OpenSRP's identifier type for the OpenMRS uuid of what an event became there. */
+    public static final String OPENMRS_UUID = "OPENMRS_UUID";
     private static final DateTimeFormatter OPENSRP_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
     private final RecordingHttpClient http;
@@ -40,28 +50,61 @@ public final class OpenSrpEvents {
 
     public boolean configured() { return !settings.get("opensrp.url", "").isBlank(); }
 
-    /** Sends the event; returns its id (deterministic from the message uuid). */
-    public String send(TransactionContext tx, Report r) {
-        String id = StableUuid.of("sms", r.messageUuid(), "opensrp-event");
+    /** The event id of a message's report: the same on every attempt, so a resend replaces rather than adds. */
+    public static String eventId(String messageUuid) { return StableUuid.of("sms", messageUuid, "opensrp-event"); }
+
+    /**
+     * Sends the event; returns its id.
+     *
+     * @param encounterUuid the OpenMRS encounter the report became, or null when it was not sent to OpenMRS
+     */
+    public String send(TransactionContext tx, Report r, String encounterUuid) {
+        String id = eventId(r.messageUuid());
         ObjectNode body = Json.object();
         body.putArray("clients");
-        body.putArray("events").add(event(r, id));
-        String base = settings.require("opensrp.url");
-        HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
-        if (url == null) throw new ConfigException("opensrp.url '" + base + "' is not an http(s) URL");
-        Request req = new Request.Builder().url(url.resolve("rest/event/add"))
-                .header("Authorization", Credentials.basic(settings.get("opensrp.user", ""), settings.get("opensrp.password", "")))
-                .header("Accept", "application/json")
+        body.putArray("events").add(event(r, id, encounterUuid));
+        Request req = request("rest/event/add").header("Accept", "application/json")
                 .post(RecordingHttpClient.jsonBody(Json.write(body))).build();
         UpstreamResponse resp = http.send(tx, "OpenSRP add event", req);
-        if (!resp.ok()) {
-            String text = resp.body() == null ? "" : resp.body();
-            throw new UpstreamException("OpenSRP add event: answered " + resp.status() + " " + (text.length() > 200 ? text.substring(0, 200) : text), resp.status());
-        }
+        if (!resp.ok()) throw answered("OpenSRP add event", resp);
         return id;
     }
 
-    static ObjectNode event(Report r, String id) {
+    /**
+     * The stored event with this id, if OpenSRP has one (it answers an empty 200 when not). Throws
+     * {@link UpstreamException} when OpenSRP cannot say.
+     */
+    public Optional<JsonNode> find(TransactionContext tx, String eventId) {
+        Request req = request("rest/event/findById?id=" + eventId).header("Accept", "application/json").get().build();
+        UpstreamResponse resp = http.send(tx, "OpenSRP find event", req);
+        if (!resp.ok()) throw answered("OpenSRP find event", resp);
+        if (resp.body() == null || resp.body().isBlank()) return Optional.empty();
+        JsonNode event = Json.parse(resp.body());
+        return event.isObject() && eventId.equals(event.path("id").asText(null)) ? Optional.of(event) : Optional.empty();
+    }
+
+    /**
+     * True when a failed send may still have been saved: the request went out and no answer came back (read
+     * timeout, connection reset). False when OpenSRP answered, or the connection was never made.
+     */
+    public static boolean mayHaveArrived(UpstreamException e) {
+        return e.status() == 0 && !(e.getCause() instanceof ConnectException) && !(e.getCause() instanceof UnknownHostException);
+    }
+
+    private Request.Builder request(String path) {
+        String base = settings.require("opensrp.url");
+        HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
+        if (url == null) throw new ConfigException("opensrp.url '" + base + "' is not an http(s) URL");
+        return new Request.Builder().url(url.resolve(path))
+                .header("Authorization", Credentials.basic(settings.get("opensrp.user", ""), settings.get("opensrp.password", "")));
+    }
+
+    private static UpstreamException answered(String name, UpstreamResponse resp) {
+        String text = resp.body() == null ? "" : resp.body();
+        return new UpstreamException(name + ": answered " + resp.status() + " " + (text.length() > 200 ? text.substring(0, 200) : text), resp.status());
+    }
+
+    static ObjectNode event(Report r, String id, String encounterUuid) {
         ObjectNode e = Json.object();
         String at = OPENSRP_TIME.format(r.receivedAt().atOffset(ZoneOffset.UTC));
         e.put("type", "Event").put("id", id).put("formSubmissionId", r.messageUuid())
@@ -84,7 +127,8 @@ public final class OpenSrpEvents {
         ObjectNode details = e.putObject("details");
         details.put("sms_ref", r.ref()).put("sms_keyword", r.card().keyword()).put("code_card_version", String.valueOf(r.card().version()))
                 .put("sender_phone", r.phone());
-        e.putObject("identifiers").put("sms_patient_id", r.patientId());
+        ObjectNode identifiers = e.putObject("identifiers").put("sms_patient_id", r.patientId());
+        if (encounterUuid != null) identifiers.put(OPENMRS_UUID, encounterUuid);
         return e;
     }
 

@@ -2,7 +2,6 @@ package org.chis.mediator.smscodecard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,15 +17,12 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.store.StateStore;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.chis.simulators.opensrp.OpenSrpSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
-
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.post;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 
 /**
  * The sms-codecard mediator (not registered with a core) with the shipped cards and senders of
- * mediator-configs/sms-codecard, against the OpenMRS and RapidPro simulators and an OpenSRP server on WireMock,
+ * mediator-configs/sms-codecard, against the OpenMRS, RapidPro and OpenSRP simulators,
  * "today" pinned to {@link #NOW}, an in-memory state store.
  */
 final class SmsFixture implements AutoCloseable {
@@ -40,6 +36,8 @@ final class SmsFixture implements AutoCloseable {
 
     final OpenMrsSimulator openmrs;
     final RapidProSimulator rapidpro;
+    final OpenSrpSimulator opensrpEvents;
+    /** The OpenSRP simulator's WireMock, for injected faults and request counts. */
     final WireMockServer opensrp;
     final MediatorApp app;
     final String dbUrl;
@@ -53,9 +51,8 @@ final class SmsFixture implements AutoCloseable {
     SmsFixture(Map<String, String> extra) {
         this.openmrs = new OpenMrsSimulator(0);
         this.rapidpro = new RapidProSimulator(0);
-        this.opensrp = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
-        opensrp.start();
-        opensrpAccepts();
+        this.opensrpEvents = new OpenSrpSimulator(0);
+        this.opensrp = opensrpEvents.wireMock();
         seedOpenMrs(openmrs, patientUuids);
         this.dbUrl = extra.getOrDefault("db.url", "jdbc:h2:mem:sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         this.dbUser = extra.getOrDefault("db.user", "");
@@ -91,19 +88,15 @@ final class SmsFixture implements AutoCloseable {
         s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
         s.put("rapidpro.url", rapidpro.baseUrl());
         s.put("rapidpro.token", rapidpro.token());
-        s.put("opensrp.url", "http://127.0.0.1:" + opensrp.port() + "/opensrp");
-        s.put("opensrp.user", "sms-mediator");
-        s.put("opensrp.password", "opensrp-secret");
+        s.put("opensrp.url", opensrpEvents.baseUrl());
+        s.put("opensrp.user", OpenSrpSimulator.USER);
+        s.put("opensrp.password", OpenSrpSimulator.PASSWORD);
         s.put("sms.clock.fixed", NOW);
         s.put("sms.timezone", "UTC");
         s.put("sms.workers", "4");
         s.put("http.readTimeoutMs", "5000");
         s.putAll(extra);
         return Settings.of(s, CONFIG);
-    }
-
-    void opensrpAccepts() {
-        opensrp.stubFor(post(urlPathEqualTo("/opensrp/rest/event/add")).atPriority(10).willReturn(aResponse().withStatus(201)));
     }
 
     /** The mediator's answer: HTTP status and the OpenHIM envelope. */
@@ -156,7 +149,7 @@ final class SmsFixture implements AutoCloseable {
     public void close() {
         app.close();
         if (store != null) store.close();
-        opensrp.stop();
+        opensrpEvents.close();
         rapidpro.close();
         openmrs.close();
     }

@@ -1,0 +1,80 @@
+package org.chis.simulators.opensrp;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An OpenSRP server's event API on WireMock under {@code /opensrp}: {@code POST /rest/event/add} stores events the
+ * way OpenSRP does (an event sent again with the same id or formSubmissionId replaces the first; nothing is ever
+ * deleted) and {@code GET /rest/event/findById?id=} reads one back. Tests inject faults with their own stubs
+ * (WireMock priority 1-9 beats the simulator's 10) and look at what is stored.
+ */
+public final class OpenSrpSimulator implements AutoCloseable {
+    public static final String CONTEXT_PATH = "/opensrp";
+    public static final String USER = "sms-mediator";
+    public static final String PASSWORD = "opensrp-secret";
+    /** Where OpenSRP keeps the OpenMRS uuid of what an event became there (its OpenMRS connector's identifier type). */
+    public static final String OPENMRS_UUID = "OPENMRS_UUID";
+    static final int SIMULATOR_PRIORITY = 10;
+
+    private final WireMockServer server;
+    private final EventStore events = new EventStore();
+
+    public OpenSrpSimulator(int port) {
+        WireMockConfiguration options = WireMockConfiguration.options()
+                .bindAddress("127.0.0.1")
+                .containerThreads(64)
+                .notifier(new Slf4jNotifier(false))
+                .extensions(new OpenSrpApi(events, CONTEXT_PATH, USER, PASSWORD));
+        if (port == 0) options.dynamicPort();
+        else options.port(port);
+        server = new WireMockServer(options);
+        server.start();
+        stubApi();
+    }
+
+    private void stubApi() {
+        server.stubFor(any(urlPathMatching(CONTEXT_PATH + "/rest/.*")).atPriority(SIMULATOR_PRIORITY)
+                .willReturn(aResponse().withTransformers(OpenSrpApi.NAME)));
+        server.stubFor(any(anyUrl()).atPriority(SIMULATOR_PRIORITY + 10).willReturn(aResponse().withStatus(404)));
+    }
+
+    /** The OpenSRP base URL the mediators' {@code opensrp.url} takes, e.g. {@code http://127.0.0.1:9086/opensrp}. */
+    public String baseUrl() { return "http://127.0.0.1:" + server.port() + CONTEXT_PATH; }
+
+    public int port() { return server.port(); }
+
+    public WireMockServer wireMock() { return server; }
+
+    /** Stored events, in the order they were first added. Copies. */
+    public List<ObjectNode> events() { return events.all(); }
+
+    /** Stored events with this formSubmissionId (OpenSRP keeps at most one, since a resend replaces it). */
+    public List<ObjectNode> eventsWithFormSubmissionId(String formSubmissionId) {
+        return events.all().stream().filter(e -> formSubmissionId.equals(e.path("formSubmissionId").asText(null))).toList();
+    }
+
+    public Optional<ObjectNode> event(String id) { return events.byId(id); }
+
+    /** Event writes OpenSRP accepted, updates by a resend included. */
+    public int writes() { return events.writes(); }
+
+    /** Forgets every event and injected stub; the API stubs are put back. */
+    public void reset() {
+        events.clear();
+        server.resetAll();
+        stubApi();
+    }
+
+    @Override
+    public void close() { server.stop(); }
+}
