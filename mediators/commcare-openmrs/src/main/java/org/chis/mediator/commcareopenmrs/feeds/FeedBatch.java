@@ -165,7 +165,7 @@ final class FeedBatch {
     }
 
     private void handle(Item it) {
-        Ledger.Claim claim = store.ledger().claim(it.key, "feed-entry", limits.lease());
+        Ledger.Claim claim = FeedPoll.claimEntry(store, it.key, limits.lease());
         if (claim.result() == Ledger.ClaimResult.DONE) {
             // applied before (e.g. past the marker before a crash, or listed again): nothing to do but move on
             it.kind = Kind.SEEN_BEFORE;

@@ -215,7 +215,7 @@ final class FeedPoll {
             budget--;
             report.count(feed, "retried");
             String key = "openmrs-feed:" + ev.entryId();
-            Ledger.Claim claim = store.ledger().claim(key, "feed-entry", limits.lease());
+            Ledger.Claim claim = claimEntry(store, key, limits.lease());
             if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) continue;
             if (claim.result() == Ledger.ClaimResult.DONE) {
                 failed.resolve(feed, ev.entryId());
@@ -265,6 +265,20 @@ final class FeedPoll {
 
     static String outcome(EntryApplier.Applied a) {
         return Json.write(Json.object().put("result", a.result().name()).put("patient", a.subject()).put("case", a.caseId()).put("detail", a.detail()));
+    }
+
+    /**
+     * Claims a feed entry in the ledger. Polls run one at a time (the lock row) and finish every claim they take, so
+     * a claim found still in progress was left by a poll whose process died mid-entry (kill -9): it is taken over at
+     * once, not after its lease (feeds.leaseSeconds), which would fail every poll until then. Re-applying it is safe
+     * (deterministic case id and instanceID; a change HQ already has is "unchanged").
+     */
+    static Ledger.Claim claimEntry(StateStore store, String key, Duration lease) {
+        Ledger.Claim claim = store.ledger().claim(key, "feed-entry", lease);
+        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS && store.ledger().release(key, claim.attempts())) {
+            claim = store.ledger().claim(key, "feed-entry", lease);
+        }
+        return claim;
     }
 
     static String describe(Throwable e) {
