@@ -120,12 +120,13 @@ public final class MediatorOverheadBenchmark implements Benchmark {
             List<Long> wall = new ArrayList<>();
             List<Long> fromJvm = new ArrayList<>();
             List<Long> fromApp = new ArrayList<>();
+            List<String> args = new ArrayList<>();
+            core.settingsFor().forEach((k, v) -> args.add(k + "=" + v));
+            args.add("core.register=true");
+            args.add("upstream.url=" + upstream.echoUrl());
+            SuiteJvmOptions jvm = SuiteJvmOptions.forRegistration(PassThroughMediator.class, logs, args);
             for (int i = 0; i < runs; i++) {
-                List<String> args = new ArrayList<>();
-                core.settingsFor().forEach((k, v) -> args.add(k + "=" + v));
-                args.add("core.register=true");
-                args.add("upstream.url=" + upstream.echoUrl());
-                try (ChildJvm m = ChildJvm.launch("256m", PassThroughMediator.class, logs.resolve("register-" + i + ".log"), args)) {
+                try (ChildJvm m = jvm.launch(PassThroughMediator.class, logs.resolve("register-" + i + ".log"), args)) {
                     int port = m.awaitReady(Duration.ofSeconds(60));
                     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                     JsonNode h = health(client, port);
@@ -139,7 +140,7 @@ public final class MediatorOverheadBenchmark implements Benchmark {
                 }
             }
             long best = fromJvm.stream().mapToLong(Long::longValue).max().orElse(-1);
-            table.note("start-to-registered against a real OpenHIM core 4.0.5 (" + runs + " runs): JVM start -> registered " + fromJvm
+            table.note("start-to-registered against a real OpenHIM core 4.0.5 (" + runs + " runs, JVM options " + jvm + "): JVM start -> registered " + fromJvm
                     + " ms; registration call alone " + fromApp + " ms; launch -> /health says registered (polled) " + wall
                     + " ms");
             table.target("worst JVM start -> registered " + best + " ms (" + runs + " runs, real OpenHIM core 4.0.5)", "start-to-registered <= 2 s",
