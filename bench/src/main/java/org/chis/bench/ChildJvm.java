@@ -30,7 +30,7 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public static ChildJvm launch(String heap, Class<?> main, Path log, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(CpuPinning.prefix(CpuPinning.mediatorCpus()));
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
         cmd.add("-XX:+UseSerialGC".equals(System.getProperty("bench.childGc")) ? "-XX:+UseSerialGC" : "-XX:+UseParallelGC");
