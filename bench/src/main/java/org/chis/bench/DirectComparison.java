@@ -1,9 +1,11 @@
 package org.chis.bench;
 
+import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
  * Mediator vs direct for a workflow scenario, in the same run: per concurrency the driver first replays the
@@ -13,6 +15,7 @@ import java.util.Map;
 public final class DirectComparison {
     private final String unit;
     private final LoadDriver driver;
+    private final UpstreamReplay replay;
     private final LoadDriver.Call direct;
     private final List<String> categories = new ArrayList<>();
     private final List<Double> directRate = new ArrayList<>();
@@ -20,11 +23,24 @@ public final class DirectComparison {
     private final List<Double> directP99 = new ArrayList<>();
     private final List<Double> mediatorP99 = new ArrayList<>();
 
-    /** {@code unit}: what one mediator request is, per second ("forms/s"). */
-    public DirectComparison(String unit, LoadDriver driver, LoadDriver.Call direct) {
+    /**
+     * {@code unit}: what one mediator request is, per second ("forms/s"); {@code fresh(n)}: the values of the recorded
+     * request to replace in replay n (see {@link UpstreamReplay#call}).
+     */
+    public DirectComparison(String unit, LoadDriver driver, HttpClient client, UpstreamReplay replay, LongFunction<Map<String, String>> fresh) {
         this.unit = unit;
         this.driver = driver;
-        this.direct = direct;
+        this.replay = replay;
+        this.direct = replay.call(client, fresh);
+    }
+
+    /** How the direct side was measured and, if any replayed call was answered differently from the mediator's, the first such. */
+    public String note(String request) {
+        return "Direct (same run, before each mediator row): the driver replays the " + replay.size() + " upstream calls one " + request
+                + " made (read from the simulators' journals), in order, with fresh ids each time: " + replay.describe()
+                + ". added = mediator - direct, ratio = mediator / direct."
+                + (replay.firstMismatch() == null ? " Every replayed call was answered like the mediator's."
+                        : " Replayed calls answered differently from the mediator's count as direct errors; first: " + replay.firstMismatch());
     }
 
     public LoadResult direct(int concurrency) throws InterruptedException {

@@ -18,7 +18,7 @@ class SummaryTest {
         Path file = dir.resolve("SUMMARY.md");
         List<String> order = List.of("a", "b", "c");
         Summary.update(file, Map.of("b", List.of(new Summary.Line("5 msg/s", ">= 4 msg/s", true)),
-                "a", List.of(new Summary.Line("+9 ms", "<= 2 ms", false), new Summary.Line("3 s", "<= 2 s", null))), order, "day 1");
+                "a", List.of(new Summary.Line("+9 ms", "<= 2 ms", false), new Summary.Line("3 s", "<= 2 s", (Boolean) null))), order, "day 1");
         Summary.update(file, Map.of("b", List.of(new Summary.Line("3 msg/s", ">= 4 msg/s", false))), order, "day 2");
 
         List<String> rows = Files.readAllLines(file).stream().filter(l -> l.startsWith("| ")).toList();

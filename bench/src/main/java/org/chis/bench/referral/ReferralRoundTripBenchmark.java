@@ -19,8 +19,11 @@ import java.util.Map;
 import java.util.UUID;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
+import org.chis.bench.DirectComparison;
+import org.chis.bench.JvmPeaks;
 import org.chis.bench.LoadDriver;
 import org.chis.bench.LoadResult;
+import org.chis.bench.UpstreamReplay;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.mediator.referral.Main;
@@ -65,6 +68,8 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
             long startedMs = (System.nanoTime() - t0) / 1_000_000;
             try {
                 HttpClient http = LoadDriver.httpClient();
+                LoadResult last = null;
+                LoadResult lastDirect = null;
                 String base = "http://127.0.0.1:" + app.port();
                 // a pool of CHW cases to refer from (registering one per round trip would measure the simulator)
                 List<String> cases = new java.util.ArrayList<>();
@@ -72,21 +77,27 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                 java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
                 LoadDriver.Call call = () -> {
                     long n = seq.incrementAndGet();
-                    String id = UUID.randomUUID().toString();
-                    int s1 = send(http, "POST", base + "/referrals", form(id, cases.get((int) (n % cases.size())), "BENCH-" + n));
-                    if (s1 != 201) return Math.max(400, s1);
-                    int s2 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"in-progress\"}");
-                    if (s2 != 200) return Math.max(400, s2);
-                    int s3 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"completed\"}");
-                    return s3 == 200 ? 200 : Math.max(400, s3);
+                    return roundTrip(http, base, UUID.randomUUID().toString(), cases.get((int) (n % cases.size())), "BENCH-" + n);
                 };
                 long t1 = System.nanoTime();
                 int first = call.send();
                 long firstMs = (System.nanoTime() - t1) / 1_000_000;
                 table.note("Start-up: Main.start " + startedMs + " ms; first round trip (waits for the R4 validator to load) " + firstMs
                         + " ms (status " + first + ").");
+                // direct: the upstream calls of one (warm) round trip, replayed by the driver with a new referral and client id each time
+                UpstreamReplay.clear(openmrs.wireMock(), fhir.wireMock(), hq.wireMock());
+                String probeId = UUID.randomUUID().toString();
+                String probeClient = "BENCH-PROBE-" + probeId.substring(0, 8);
+                int probe = roundTrip(http, base, probeId, cases.get(0), probeClient);
+                Thread.sleep(500); // anything the mediator sends after answering belongs to the round trip too
+                UpstreamReplay replay = UpstreamReplay.recorded(openmrs.wireMock(), fhir.wireMock(), hq.wireMock());
+                if (probe != 200) throw new IllegalStateException("the round trip to replay failed: " + probe);
+                DirectComparison direct = new DirectComparison("round trips/s", new LoadDriver(warmup, measure), http, replay, n -> Map.of(
+                        probeId, UUID.randomUUID().toString(), probeClient, "BENCH-DIRECT-" + n + "-" + UUID.randomUUID().toString().substring(0, 8)));
                 for (int c : concurrency) {
+                    LoadResult d = direct.direct(c);
                     int tasksBefore = fhir.count("Task");
+                    JvmPeaks peaks = JvmPeaks.start();
                     LoadResult r = new LoadDriver(warmup, measure).run(c, call);
                     long completed = fhir.resources("Task").stream().filter(t -> "completed".equals(t.path("status").asText())).count();
                     openmrs.wireMock().resetRequests();
@@ -103,8 +114,16 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                     row.put("measured round trips", r.requests());
                     row.put("Tasks created (incl. warm-up)", fhir.count("Task") - tasksBefore);
                     row.put("Tasks completed (all rows)", completed);
+                    direct.addTo(row, d, r);
+                    peaks.addTo(row);
                     table.add(row);
+                    last = r;
+                    lastDirect = d;
                 }
+                table.chart(direct.chart("referral round trip"));
+                table.note(direct.note("round trip (referral, in-progress, completed)"));
+                if (last != null) table.headline(String.format(java.util.Locale.ROOT, "c=%d: %.1f round trips/s, p99 %.0f ms, direct p99 %.0f ms (adds %+.0f ms, ratio %.2f)",
+                        last.concurrency(), last.throughput(), last.p99Ms(), lastDirect.p99Ms(), last.p99Ms() - lastDirect.p99Ms(), last.p99Ms() / lastDirect.p99Ms()));
             } finally {
                 app.close();
             }
@@ -116,8 +135,19 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         table.note("Per round trip: 16 upstream calls at " + latency + " ms each (OpenMRS: find patient, create patient, look for and create "
                 + "the encounter; FHIR: 3 conditional creates, 2 x read + update Task; CommCare: 2 status forms), 5 R4 validations (3 at intake, 1 per status change), "
                 + "ledger claim + saga journal + referral/transition rows in H2.");
+        table.note(JvmPeaks.NOTE);
         table.note("The mediator, the three simulators (WireMock) and the load driver share this machine's cores (2, shared with other work); "
                 + "1-minute load average at the end: " + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()) + ".");
+    }
+
+    /** Referral in, in-progress, completed: 201, 200, 200 or the first other status (>= 400). */
+    private static int roundTrip(HttpClient http, String base, String id, String caseId, String clientId) throws Exception {
+        int s1 = send(http, "POST", base + "/referrals", form(id, caseId, clientId));
+        if (s1 != 201) return Math.max(400, s1);
+        int s2 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"in-progress\"}");
+        if (s2 != 200) return Math.max(400, s2);
+        int s3 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"completed\"}");
+        return s3 == 200 ? 200 : Math.max(400, s3);
     }
 
     private static Settings settings(Path dir, OpenMrsSimulator openmrs, FhirSimulator fhir, CommCareSimulator hq) {
