@@ -49,10 +49,6 @@ public final class Main {
         Intake intake = new Intake(sources, s, emr, fhirOut, saga, store, records, clock);
         StatusEndpoint status = new StatusEndpoint(records, changes);
         StatusSync sync = new StatusSync(fhir, store, records, changes, s, clock);
-        // the validator loads the R4 spec (seconds): do it now, in the background, not on the first referral
-        Thread warm = new Thread(FhirValidation::warmUp, "fhir-validator-warm-up");
-        warm.setDaemon(true);
-        warm.start();
         app.route("POST", "/referrals", intake::handle)
                 .route("GET", "/referrals/sync", sync::handle)
                 .route("PUT", StatusEndpoint.STATUS_PATH, status::change)
@@ -60,7 +56,13 @@ public final class Main {
                 .route("GET", StatusEndpoint.REFERRAL_PATH, status::show)
                 .healthFact("store", store::healthy)
                 .healthFact("sources", sources::size);
-        return app.start();
+        app.start();
+        // the validator loads the R4 spec (seconds of a core): in the background, not on the first referral, and only
+        // once the server listens, so it does not hold up start-up and registration on a small machine
+        Thread warm = new Thread(FhirValidation::warmUp, "fhir-validator-warm-up");
+        warm.setDaemon(true);
+        warm.start();
+        return app;
     }
 
     public static void main(String[] args) {
