@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
+import org.chis.bench.DirectComparison;
+import org.chis.bench.JvmPeaks;
 import org.chis.bench.LoadDriver;
 import org.chis.bench.LoadResult;
 import org.chis.bench.ThreadCpu;
@@ -108,7 +110,10 @@ public final class FormsSagaBenchmark implements Benchmark {
                     // anything but a fully written form (201) is an error here: a skip would flatter the figure
                     return res.statusCode() == 201 ? 201 : Math.max(400, res.statusCode());
                 };
+                DirectComparison direct = FormsDirect.record(openmrs, hq, http, url, template, warmup, measure);
                 for (int c : concurrency) {
+                    LoadResult d = direct.direct(c);
+                    JvmPeaks peaks = JvmPeaks.start();
                     int before = openmrs.encounters().size();
                     sampled.clear();
                     sampledTotalMs.clear();
@@ -150,9 +155,14 @@ public final class FormsSagaBenchmark implements Benchmark {
                     for (String group : List.of("mediator", "simulators", "process")) {
                         row.put("CPU ms/form " + group, String.format("%.1f", cpuMs.getOrDefault(group, 0.0) / Math.max(1, written)));
                     }
+                    direct.addTo(row, d, r);
+                    peaks.addTo(row);
                     table.add(row);
                     if (latency > 0) ratios.put(c, r.throughput() / ideal);
                 }
+                table.chart(direct.chart("forms saga"));
+                table.note(direct.note("registration form"));
+                table.note(JvmPeaks.NOTE);
             } finally {
                 app.close();
             }
