@@ -26,8 +26,8 @@ import org.chis.common.systems.openmrs.StableUuid;
 /**
  * Applies one OpenMRS feed entry to CommCare: reads the changed patient or encounter, finds the patient's case
  * (id map, then external_id), and submits one form whose case block creates or updates the case. Every write is
- * repeatable: the case id of a new case and the form's instanceID are derived from the patient uuid / entry id and
- * the changes, so a retry after a lost answer is ignored by HQ instead of writing twice.
+ * repeatable: the case id of a new case and the form's instanceID are derived from the patient uuid / entry id (and,
+ * for a patient entry, the changes), so a retry after a lost answer is ignored by HQ instead of writing twice.
  */
 final class EntryApplier {
     /** IdMap namespace: CommCare case id -> OpenMRS patient uuid (shared with the forms side). */
@@ -94,7 +94,8 @@ final class EntryApplier {
         if (current.isPresent() && changes.isEmpty()) return new Applied(Result.UNCHANGED, patientUuid, current.get().caseId(), "case already up to date");
         String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
         CaseBlock block = block(caseId, current.isEmpty(), p, changes, at);
-        FormSubmission form = form(entry, "OpenMRS patient", changes).addCase(block);
+        // same entry + same changes -> same instanceID: HQ ignores the repeat of a submission it already has
+        FormSubmission form = form(entry, "OpenMRS patient", new java.util.TreeMap<>(changes).toString()).addCase(block);
         form.question("openmrs_patient_uuid", patientUuid);
         commcare.submit(tx, form);
         remember(caseId, patientUuid);
@@ -139,7 +140,10 @@ final class EntryApplier {
         String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
         // a new encounter is always recorded as a form (the encounter is an event in CommCare), even with no property change
         CaseBlock block = block(caseId, current.isEmpty(), patient, changes, at);
-        FormSubmission form = form(entry, "OpenMRS encounter", changes).addCase(block);
+        // one form per encounter entry, whatever the case held when it was applied: a replay after HQ saved the first
+        // submission (answer lost, or kill -9 before the ledger record) finds no change left, and a changes-based
+        // instanceID would have made it a second form for the same encounter
+        FormSubmission form = form(entry, "OpenMRS encounter", "encounter").addCase(block);
         form.question("openmrs_encounter_uuid", encounterUuid).question("openmrs_patient_uuid", patientUuid)
                 .question("encounter_type", type).question("encounter_datetime", when);
         commcare.submit(tx, form);
@@ -224,9 +228,9 @@ final class EntryApplier {
         return b;
     }
 
-    private FormSubmission form(FeedEntry entry, String name, Map<String, String> changes) {
-        // same entry + same changes -> same instanceID: HQ ignores the repeat of a submission it already has
-        String instanceId = StableUuid.of("openmrs-feed-entry", entry.id(), new java.util.TreeMap<>(changes).toString());
+    /** The entry's form; its instanceID is derived from the entry id and {@code variant}, so HQ ignores a repeat. */
+    private FormSubmission form(FeedEntry entry, String name, String variant) {
+        String instanceId = StableUuid.of("openmrs-feed-entry", entry.id(), variant);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         return new FormSubmission(mapping.xmlns(), instanceId).name(name).deviceId("chis-openmrs-atomfeed")
                 .user(mapping.ownerId(), "chis-openmrs-feed").times(now, now).question("openmrs_feed_entry", entry.id());
