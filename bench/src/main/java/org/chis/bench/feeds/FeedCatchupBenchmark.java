@@ -55,6 +55,7 @@ public final class FeedCatchupBenchmark implements Benchmark {
         for (int latency : latencies) {
             for (int lanes : parallelism) table.add(once(patients, batch, latency, lanes, heap, warmup));
         }
+        FeedCatchupResults.chartAndTarget(table);
         table.note("Warm-up: the mediator first catches up a backlog of " + warmup + " entries (simulators at 0 ms, not measured: JIT compilation of a fresh JVM "
                 + "took most of the CPU of short runs); then N/2 patients + N/2 encounters are published and measured from the first poll; each poll is one bounded batch of "
                 + batch + " entries (feeds.batchSize), polled back to back over HTTP until \"more\": false.");
