@@ -177,9 +177,12 @@ class KillNineFaultTest {
     static final String RECEIVER = "/a/" + CommCareSimulator.DOMAIN + "/receiver/.*";
     static final String WRITE_BACK_XMLNS = "http://commcarehq.org/openmrs-integration";
     static final String FEED_XMLNS = "http://chis.org/xforms/openmrs-feed";
-    /** Short leases: a dead process's claim is taken over after this, instead of the defaults' minutes (see the report). */
+    /**
+     * A short forms lease: a form claim left by the dead process is taken over after this, not after the default 300 s
+     * (start-up recovery only undoes sagas older than the lease, as another replica may be running younger ones). The
+     * feeds keep their default lease: a poll takes over a dead poll's entry claims at once.
+     */
     static final String FORMS_LEASE_SECONDS = "4";
-    static final String FEEDS_LEASE_SECONDS = "3";
 
     /** A saga step that can be made slow: (method, path regex, which simulator). */
     record SlowStep(String name, String method, String pathRegex, boolean commcare) {}
@@ -319,7 +322,7 @@ class KillNineFaultTest {
      * simulator's atom feeds (3 new patients, then 2 encounters each, interleaved: 9 entries over both feeds) and
      * polls; one entry (a different one each round) is slow, alternately its OpenMRS resource read and its CommCare
      * submission (which HQ has saved when the process dies), and the process is killed while it waits. Restarted on
-     * the same H2 file, it is polled until a poll reads nothing new. Every entry must have been applied exactly once
+     * the same H2 file (default lease), it is polled until a poll reads nothing new. Every entry must have been applied exactly once
      * in CommCare (one accepted form carrying its entry id: none missing, none twice), each patient one case, each
      * patient's forms in feed order, its case holding the last encounter's values, and both markers on the last entry.
      */
@@ -411,7 +414,7 @@ class KillNineFaultTest {
                         last = parseQuietly(r.message());
                         if (caughtUp(last)) break;
                     }
-                    Thread.sleep(250); // 502 while the dead poll's entry claim holds
+                    Thread.sleep(250);
                 }
                 caughtUpAfter.add((System.nanoTime() - restartedAt) / 1_000_000);
                 restarted.close();
@@ -455,7 +458,7 @@ class KillNineFaultTest {
         String detail = "commcare-openmrs killed mid feed poll (9 new entries per round over both feeds; the kill lands on entry 1..9 in turn, "
                 + "alternately while its OpenMRS read or its CommCare submission, already saved by HQ, is held back), restarted on the same H2 file, "
                 + "polled until caught up (" + kills + " kills, " + entries + " entries, " + secs + " s; caught up " + caughtUpAfter
-                + " ms after the restart, feeds.leaseSeconds=" + FEEDS_LEASE_SECONDS + "): "
+                + " ms after the restart, default feeds.leaseSeconds: the dead poll's entry claims are taken over at once): "
                 + (problems.isEmpty() ? "every entry applied exactly once in CommCare (one accepted form each, none missing), one case per patient, "
                 + "per-patient feed order kept, cases hold the last encounter's values, both markers on the last entry"
                 : "FAILED " + problems);
@@ -484,7 +487,6 @@ class KillNineFaultTest {
         s.put("commcare.apiKey", CommCareSimulator.API_KEY);
         s.put("http.readTimeoutMs", "10000"); // longer than the held-back answers: the kill, not a timeout, ends the step
         s.put("forms.leaseSeconds", FORMS_LEASE_SECONDS);
-        s.put("feeds.leaseSeconds", FEEDS_LEASE_SECONDS);
         s.put("feeds.retry.baseSeconds", "1");
         List<String> args = new ArrayList<>();
         s.forEach((k, v) -> args.add(k + "=" + v));
