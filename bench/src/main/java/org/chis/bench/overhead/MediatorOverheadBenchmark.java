@@ -16,6 +16,7 @@ import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
 import org.chis.bench.Chart;
 import org.chis.bench.ChildJvm;
+import org.chis.bench.CpuPinning;
 import org.chis.bench.LoadDriver;
 import org.chis.bench.LoadResult;
 import org.chis.bench.ProcessMemory;
@@ -52,6 +53,7 @@ public final class MediatorOverheadBenchmark implements Benchmark {
     public void run(BenchTable table) throws Exception {
         Duration warmup = Duration.ofSeconds(Long.getLong("bench.warmupSec", 3));
         Duration measure = Duration.ofSeconds(Long.getLong("bench.measureSec", 6));
+        CpuPinning.pinThisJvm();
         LoadDriver driver = new LoadDriver(warmup, measure);
         HttpClient client = LoadDriver.httpClient();
         Path logs = Files.createTempDirectory("bench-overhead");
@@ -110,7 +112,7 @@ public final class MediatorOverheadBenchmark implements Benchmark {
         if (Integer.getInteger("bench.registrationRuns", 3) > 0) startToRegistered(table, client, logs);
         else table.target("not measured (bench.registrationRuns=0)", "start-to-registered <= 2 s", null);
         table.note("load: closed loop, " + warmup.toSeconds() + " s warm-up + " + measure.toSeconds() + " s measured per cell, JDK HttpClient (HTTP/1.1 keep-alive); "
-                + "driver, WireMock and mediator share the machine's cores");
+                + CpuPinning.describe() + " (-Dbench.mediatorCpus=1 -Dbench.driverCpus=0 separates them)");
     }
 
     private static void startToRegistered(BenchTable table, HttpClient client, Path logs) throws Exception {
