@@ -66,6 +66,14 @@ public final class Saga {
         }
     }
 
+    /**
+     * Undoes what an earlier run of {@code sagaKey} left upstream if it was interrupted (RUNNING: the process died)
+     * or rolled back incompletely; true when nothing is left. {@link #run} does this itself; call it first when
+     * upstream state is read before the saga runs (e.g. "is it already there?"), which would otherwise take a
+     * half-written run for a finished one. Hold the key's ledger claim.
+     */
+    public boolean undoInterrupted(TransactionContext tx, String sagaKey) { return undoEarlierRun(tx, sagaKey); }
+
     /** A rerun after a crash, or after a rollback that was incomplete: undo what that run left first. */
     private boolean undoEarlierRun(TransactionContext tx, String sagaKey) {
         var earlier = journal.find(sagaKey);

@@ -174,6 +174,12 @@ final class FormWorkflow {
         String encounterUuid = StableUuid.of(src, s.key(), "encounter");
         String visitUuid = m.visit() == null ? null : StableUuid.of(src, s.key(), "visit");
 
+        // a run of this form that died mid-saga (kill -9) left part of it in OpenMRS: undo that first, or the patient
+        // match and the "already holds this encounter" check below take the half-written records for finished ones
+        if (!saga.undoInterrupted(tx, s.ledgerKey())) {
+            return failed(500, "form " + s.key() + ": what an interrupted earlier run created could not all be undone"
+                    + " (see saga_step); nothing written, rerun later");
+        }
         PatientFinder.Found found = finder.find(tx, m, s, v);
         if (!found.ambiguous().isEmpty()) {
             return failed(409, "form " + s.key() + ": " + found.ambiguous().size() + " OpenMRS patients match " + found.ambiguous()

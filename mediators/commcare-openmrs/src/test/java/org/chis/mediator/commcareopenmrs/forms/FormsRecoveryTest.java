@@ -67,6 +67,29 @@ class FormsRecoveryTest {
         }
     }
 
+    @Test
+    void a_resend_after_a_crash_undoes_the_half_written_run_before_matching_and_writes_the_form_once() throws Exception {
+        String db = "jdbc:h2:mem:forms-crash-resend-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
+            // a run that died after "create patient", younger than the lease (start-up recovery leaves it to the rerun)
+            String formId = UUID.randomUUID().toString();
+            String key = "commcare-form:" + formId;
+            String patient = StableUuid.of("commcare", formId, "patient");
+            try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
+                store.sagaJournal().begin(key);
+                store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
+            }
+            createPatient(openmrs, patient);
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) {
+                FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-CRASH"));
+                // not "matched by identifier" to the half-written patient (which the saga would then purge under itself)
+                assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+                assertThat(openmrs.patients()).hasSize(1);
+                assertThat(f.encounters()).hasSize(1);
+            }
+        }
+    }
+
     private static void createPatient(OpenMrsSimulator openmrs, String uuid) throws Exception {
         var body = Json.object().put("uuid", uuid);
         var person = body.putObject("person").put("uuid", uuid).put("gender", "F");
