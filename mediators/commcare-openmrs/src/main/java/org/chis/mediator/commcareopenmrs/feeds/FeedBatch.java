@@ -81,6 +81,8 @@ final class FeedBatch {
     private final Map<String, CompletableFuture<Item>> lanes = new HashMap<>();
     private final List<CompletableFuture<Item>> running = new ArrayList<>();
     private final List<Item> pending = new ArrayList<>();
+    private final java.util.ArrayDeque<Item> unrouted = new java.util.ArrayDeque<>();
+    private final int readWindow;
     private final Object commitLock = new Object();
     private int next;
     private int parked;
@@ -90,10 +92,12 @@ final class FeedBatch {
 
     /**
      * @param parkedSubjects patients with entries parked before this batch (in any feed): theirs wait behind them
+     * @param readWindow     entries whose resources are being read before the first of them joins its lane
      * @param parkedCount    entries of this feed parked now, for the breaker
      */
     FeedBatch(String feed, TransactionContext tx, StateStore store, EntryApplier applier, FeedPoll.Limits limits, Clock clock,
-              FeedPoll.Report report, Executor lanePool, Executor readPool, Set<String> parkedSubjects, int parkedCount) {
+              FeedPoll.Report report, Executor lanePool, Executor readPool, int readWindow, Set<String> parkedSubjects, int parkedCount) {
+        this.readWindow = readWindow;
         this.feed = feed;
         this.tx = tx;
         this.store = store;
@@ -110,7 +114,11 @@ final class FeedBatch {
     /** True once no more entries should be added: the breaker tripped or an entry could not be handled. */
     boolean stopped() { return stopped; }
 
-    /** Adds the next entry in feed order: its resource is read ahead, then it joins its patient's lane. */
+    /**
+     * Adds the next entry in feed order. Its resource is read at once; it joins its patient's lane once the reads of
+     * the entries after it are under way too (an encounter's patient is only known from the encounter, and waiting
+     * for each read in turn would pace the whole feed at one read at a time).
+     */
     void add(FeedEntry entry, FeedMarker marker) {
         report.count(feed, "read");
         Item it = new Item(entry, marker);
@@ -118,8 +126,12 @@ final class FeedBatch {
         synchronized (this) {
             items.add(it);
         }
-        // an encounter's patient is only known once it is read: this waits for it (later reads go on meanwhile)
-        String lane = EntryApplier.patientLane(entry, it.resource);
+        unrouted.add(it);
+        while (unrouted.size() > readWindow) route(unrouted.poll());
+    }
+
+    private void route(Item it) {
+        String lane = EntryApplier.patientLane(it.entry, it.resource);
         CompletableFuture<Item> before = lanes.get(lane);
         CompletableFuture<Item> run = before == null
                 ? CompletableFuture.supplyAsync(() -> run(it, null), lanePool)
@@ -133,6 +145,7 @@ final class FeedBatch {
      * batch. Returns true when the breaker tripped.
      */
     boolean finish() {
+        while (!unrouted.isEmpty()) route(unrouted.poll());
         CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
         synchronized (this) {
             for (Item it : items) {

@@ -49,6 +49,7 @@ final class FeedPoll {
     private final Limits limits;
     private final Clock clock;
     private final int readAheadPages;
+    private final int parallelism;
     private final ExecutorService lanePool;
     private final ExecutorService readPool;
     private final ExecutorService pagePool;
@@ -66,6 +67,7 @@ final class FeedPoll {
         this.limits = limits;
         this.clock = clock;
         this.readAheadPages = readAheadPages;
+        this.parallelism = parallelism;
         this.lanePool = pool("feed-lane", parallelism);
         this.readPool = pool("feed-read-ahead", parallelism);
         this.pagePool = pool("feed-page-ahead", Math.max(1, readAheadPages));
@@ -169,7 +171,8 @@ final class FeedPoll {
                 start = at + 1;
             }
         }
-        FeedBatch batch = new FeedBatch(feed, tx, store, applier, limits, clock, report, lanePool, readPool, parkedSubjects(), failed.count(feed));
+        FeedBatch batch = new FeedBatch(feed, tx, store, applier, limits, clock, report, lanePool, readPool, 2 * parallelism,
+                parkedSubjects(), failed.count(feed));
         try (FeedPages pages = new FeedPages(reader, tx, pagePool, feed, readAheadPages)) {
             while (page != null && budget > 0 && !batch.stopped()) {
                 String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
