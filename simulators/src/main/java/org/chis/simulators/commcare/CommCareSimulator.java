@@ -79,7 +79,7 @@ public final class CommCareSimulator implements AutoCloseable {
 
     public CommCareSimulator(int port, String domain) {
         this.store = new CaseStore(domain);
-        server = new WireMockServer(WireMockConfiguration.options().port(port).bindAddress("0.0.0.0")
+        server = new WireMockServer(WireMockConfiguration.options().stubRequestLoggingDisabled(true).port(port).bindAddress("0.0.0.0")
                 .containerThreads(64).jettyAcceptors(2).extensions(new Transformer()));
         server.start();
         baseStubs();

@@ -65,7 +65,7 @@ public final class Dhis2Simulator implements AutoCloseable {
      *                       keeps it small, the journal holds every request body)
      */
     public Dhis2Simulator(int port, int journalEntries) {
-        WireMockConfiguration options = WireMockConfiguration.options().port(port).bindAddress("0.0.0.0")
+        WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true).port(port).bindAddress("0.0.0.0")
                 .containerThreads(32).jettyAcceptors(2).extensions(new Transformer());
         if (journalEntries == 0) options.disableRequestJournal();
         else if (journalEntries > 0) options.maxRequestJournalEntries(journalEntries);

@@ -34,7 +34,7 @@ public final class FhirSimulator implements AutoCloseable {
 
     public FhirSimulator(int port) {
         this.api = new FhirApi(store, CONTEXT_PATH, this::baseUrl);
-        WireMockConfiguration options = WireMockConfiguration.options()
+        WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))

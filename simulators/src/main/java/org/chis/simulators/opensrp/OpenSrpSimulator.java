@@ -30,7 +30,7 @@ public final class OpenSrpSimulator implements AutoCloseable {
     private final EventStore events = new EventStore();
 
     public OpenSrpSimulator(int port) {
-        WireMockConfiguration options = WireMockConfiguration.options()
+        WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))

@@ -35,7 +35,7 @@ public final class RapidProSimulator implements AutoCloseable {
 
     public RapidProSimulator(int port, String token) {
         this.workspace = new RapidProWorkspace(token);
-        WireMockConfiguration options = WireMockConfiguration.options()
+        WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))
