@@ -17,6 +17,7 @@ import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.TransactionContext;
+import org.chis.common.saga.ClaimRelease;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
@@ -77,10 +78,16 @@ final class FormWorkflow {
     private final PatientFinder finder;
     private final Saga saga;
     private final Duration lease;
+    private final boolean noteClaims;
     // one patient's forms one at a time (per process): two new forms of one new case must not both create it
     private final ReentrantLock[] patientLocks = new ReentrantLock[256];
 
-    FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Duration lease) {
+    /**
+     * {@code noteClaims}: note the claim number on each claim taken ({@link ClaimRelease#note}), so start-up recovery
+     * can release the claim of a saga it undid (single replica); without, a dead run's claim waits for its lease.
+     */
+    FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Duration lease,
+                 boolean noteClaims) {
         this.mappings = mappings;
         this.openmrs = openmrs;
         this.commcare = commcare;
@@ -88,6 +95,7 @@ final class FormWorkflow {
         this.finder = new PatientFinder(openmrs, store.idMap());
         this.saga = new Saga(store, compensators(openmrs));
         this.lease = lease;
+        this.noteClaims = noteClaims;
         for (int i = 0; i < patientLocks.length; i++) patientLocks[i] = new ReentrantLock();
     }
 
@@ -127,6 +135,8 @@ final class FormWorkflow {
             }
             default -> { }
         }
+        // before anything else: if this process dies from here on, start-up recovery releases exactly this claim
+        if (noteClaims) ClaimRelease.note(store.ledger(), claim);
         ReentrantLock lock = patientLocks[Math.floorMod(patientKey(p).hashCode(), patientLocks.length)];
         lock.lock();
         try {

@@ -12,6 +12,7 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.TransactionContext;
+import org.chis.common.saga.ClaimRelease;
 import org.chis.common.saga.SagaRecovery;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
@@ -70,14 +71,31 @@ public final class Forms {
     static Forms create(Settings s, RecordingHttpClient http, StateStore store) {
         FormMappings mappings = FormMappings.load(s.file("forms.mappingsDir", "forms"));
         OpenMrsClient openmrs = OpenMrsClient.fromSettings(http, s);
-        FormWorkflow workflow = new FormWorkflow(mappings, openmrs, CommCareClient.fromSettings(http, s), store,
-                Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300)));
+        Duration lease = Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300));
+        boolean single = singleReplica(s);
+        FormWorkflow workflow = new FormWorkflow(mappings, openmrs, CommCareClient.fromSettings(http, s), store, lease, single);
         // a saga the process died in the middle of: purge its leftovers before new work touches the same patients
-        int recovered = new SagaRecovery(store, FormWorkflow.compensators(openmrs))
-                .recover(TransactionContext.detached("forms-recovery"), Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300)));
+        SagaRecovery recovery = new SagaRecovery(store, FormWorkflow.compensators(openmrs));
+        TransactionContext tx = TransactionContext.detached("forms-recovery");
+        int recovered = single
+                // the only process on this database: every RUNNING saga is a dead run; undo it and free its form's
+                // claim (the claim number its run noted), so CommCare's resend is processed now, not 409 for the lease
+                ? recovery.onRecovered(ClaimRelease.afterRecovery(store.ledger())).recover(tx)
+                // another replica may be running a young saga right now: only those older than the lease are dead
+                : recovery.recover(tx, lease);
         if (recovered > 0) log.warn("undid {} interrupted form saga(s) from before the restart", recovered);
         Set<String> own = new HashSet<>(List.of(s.get("forms.ownXmlns", FEED_XMLNS).split("\\s*,\\s*")));
         return new Forms(workflow, own);
+    }
+
+    /** {@code forms.replicas}: {@code single} (default, one mediator process per state database) or {@code many}. */
+    static boolean singleReplica(Settings s) {
+        String replicas = s.get("forms.replicas", "single").trim().toLowerCase(java.util.Locale.ROOT);
+        return switch (replicas) {
+            case "single" -> true;
+            case "many" -> false;
+            default -> throw new IllegalArgumentException("forms.replicas: '" + replicas + "' is neither 'single' nor 'many'");
+        };
     }
 
     MediatorResponse commCare(MediatorRequest req, TransactionContext tx) {

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.saga.ClaimRelease;
+import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.StableUuid;
 import org.chis.mediator.commcareopenmrs.Main;
@@ -71,7 +73,8 @@ class FormsRecoveryTest {
     void a_resend_after_a_crash_undoes_the_half_written_run_before_matching_and_writes_the_form_once() throws Exception {
         String db = "jdbc:h2:mem:forms-crash-resend-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
-            // a run that died after "create patient", younger than the lease (start-up recovery leaves it to the rerun)
+            // a run that died after "create patient", younger than the lease: with several replicas start-up recovery
+            // leaves it (it may be another replica's live run), so the rerun undoes it
             String formId = UUID.randomUUID().toString();
             String key = "commcare-form:" + formId;
             String patient = StableUuid.of("commcare", formId, "patient");
@@ -80,7 +83,8 @@ class FormsRecoveryTest {
                 store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
             }
             createPatient(openmrs, patient);
-            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) {
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of("forms.replicas", "many"), db)) {
+                assertThat(openmrs.patient(patient)).isPresent(); // left to the rerun
                 FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-CRASH"));
                 // not "matched by identifier" to the half-written patient (which the saga would then purge under itself)
                 assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
@@ -88,6 +92,58 @@ class FormsRecoveryTest {
                 assertThat(f.encounters()).hasSize(1);
             }
         }
+    }
+
+    @Test
+    void after_kill_9_and_a_quick_restart_the_resend_is_processed_at_once_and_written_once() throws Exception {
+        String db = "jdbc:h2:mem:forms-kill9-restart-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
+            // what kill -9 after "create patient", while starting the visit, leaves: the form's claim in progress
+            // (lease 10 min, claim number noted), the saga RUNNING with the patient created and the visit planned
+            String formId = UUID.randomUUID().toString();
+            String key = "commcare-form:" + formId;
+            String patient = StableUuid.of("commcare", formId, "patient");
+            // and a form whose dead claim was taken over since (claim 2, say by a replica that was not told): left alone
+            String takenOverId = UUID.randomUUID().toString();
+            String takenOver = "commcare-form:" + takenOverId;
+            try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
+                Ledger.Claim claim = store.ledger().claim(key, "form", Duration.ofMinutes(10));
+                ClaimRelease.note(store.ledger(), claim);
+                store.sagaJournal().begin(key);
+                store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
+                store.sagaJournal().markStepDone(key, 1, FormWorkflow.KIND_PATIENT, patient);
+                store.sagaJournal().planStep(key, 2, "start visit", FormWorkflow.KIND_VISIT, StableUuid.of("commcare", formId, "visit"));
+
+                ClaimRelease.note(store.ledger(), store.ledger().claim(takenOver, "form", Duration.ZERO));
+                assertThat(store.ledger().claim(takenOver, "form", Duration.ofMinutes(10)).attempts()).isEqualTo(2);
+                store.sagaJournal().begin(takenOver);
+            }
+            createPatient(openmrs, patient);
+
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) { // default: forms.replicas=single
+                assertThat(openmrs.patient(patient)).isEmpty(); // undone at start-up although younger than the lease
+                FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-KILL9"));
+                assertThat(r.http()).as(r.envelope().toString()).isNotEqualTo(409);
+                assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+                assertThat(openmrs.patients()).hasSize(1);
+                assertThat(openmrs.visits()).hasSize(1);
+                assertThat(f.encounters()).hasSize(1);
+                FormsFixture.Reply again = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-KILL9"));
+                assertThat(again.envelope().toString()).contains("duplicate");
+                assertThat(f.encounters()).hasSize(1);
+
+                FormsFixture.Reply busy = f.form(FormsFixture.registration(takenOverId, UUID.randomUUID().toString(), "NID-OTHER"));
+                assertThat(busy.http()).as(busy.envelope().toString()).isEqualTo(409);
+            }
+        }
+    }
+
+    @Test
+    void forms_replicas_accepts_single_or_many_only() {
+        assertThat(Forms.singleReplica(org.chis.common.config.Settings.of(Map.of()))).isTrue();
+        assertThat(Forms.singleReplica(org.chis.common.config.Settings.of(Map.of("forms.replicas", "many")))).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Forms.singleReplica(org.chis.common.config.Settings.of(Map.of("forms.replicas", "2"))))
+                .hasMessageContaining("forms.replicas");
     }
 
     private static void createPatient(OpenMrsSimulator openmrs, String uuid) throws Exception {
