@@ -177,13 +177,6 @@ class KillNineFaultTest {
     static final String RECEIVER = "/a/" + CommCareSimulator.DOMAIN + "/receiver/.*";
     static final String WRITE_BACK_XMLNS = "http://commcarehq.org/openmrs-integration";
     static final String FEED_XMLNS = "http://chis.org/xforms/openmrs-feed";
-    /**
-     * A short forms lease: a form claim left by the dead process is taken over after this, not after the default 300 s
-     * (start-up recovery only undoes sagas older than the lease, as another replica may be running younger ones). The
-     * feeds keep their default lease: a poll takes over a dead poll's entry claims at once.
-     */
-    static final String FORMS_LEASE_SECONDS = "4";
-
     /** A saga step that can be made slow: (method, path regex, which simulator). */
     record SlowStep(String name, String method, String pathRegex, boolean commcare) {}
 
@@ -199,8 +192,8 @@ class KillNineFaultTest {
      * kill -9 of commcare-openmrs in the middle of its forms saga: a new-person registration form is posted, one
      * saga step (a different one each round: patient, visit, encounter, obs, end visit, case write-back) has done
      * its write but its answer is held back 4 s, and the process is killed then. Restarted on the same H2 file, the
-     * form is resent as CommCare's repeater / core's rerun would until answered 2xx (the claim of the dead run is
-     * taken over once its lease ends; start-up recovery or the rerun undoes the interrupted saga first). Each round
+     * form is resent as CommCare's repeater / core's rerun would until answered 2xx (start-up recovery undoes the
+     * interrupted saga and releases the dead run's claim, so the resend is taken at once, not after the 300 s lease). Each round
      * must end with exactly 1 patient, 1 visit (ended), 1 encounter with all its obs, nothing voided or orphaned
      * (rollback purges), exactly 1 case write-back form in CommCare, the ledger SUCCEEDED and no saga left running.
      */
@@ -308,7 +301,7 @@ class KillNineFaultTest {
         long secs = (System.nanoTime() - started) / 1_000_000_000;
         String detail = "commcare-openmrs killed mid forms saga (a new-person registration form; the step whose answer was held back: "
                 + killedAt + "), restarted on the same H2 file, form resent until answered (" + kills + " kills, " + secs
-                + " s; answered 201 " + answeredAfter + " ms after the restart, forms.leaseSeconds=" + FORMS_LEASE_SECONDS + "): "
+                + " s; answered 201 " + answeredAfter + " ms after the restart, default forms.leaseSeconds=300, forms.replicas=single): "
                 + (problems.isEmpty() ? "every form ended with exactly 1 patient, 1 ended visit, 1 encounter with all its obs, nothing voided "
                 + "or orphaned in OpenMRS, exactly 1 case write-back in CommCare, the resend a duplicate, ledger SUCCEEDED and no saga RUNNING"
                 : "FAILED " + problems);
@@ -486,7 +479,8 @@ class KillNineFaultTest {
         s.put("commcare.user", CommCareSimulator.USER);
         s.put("commcare.apiKey", CommCareSimulator.API_KEY);
         s.put("http.readTimeoutMs", "10000"); // longer than the held-back answers: the kill, not a timeout, ends the step
-        s.put("forms.leaseSeconds", FORMS_LEASE_SECONDS);
+        // default forms lease (300 s) and forms.replicas=single: start-up recovery undoes the dead run's saga and releases
+        // its claim, so the resend is taken at once. The feeds keep their default lease too (a poll takes over at once)
         s.put("feeds.retry.baseSeconds", "1");
         List<String> args = new ArrayList<>();
         s.forEach((k, v) -> args.add(k + "=" + v));
