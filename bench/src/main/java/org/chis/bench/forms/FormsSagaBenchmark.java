@@ -40,7 +40,7 @@ import org.chis.simulators.openmrs.OpenMrsSimulator;
  * Every form is a new person (own form id, case id, national id, family name), so each one runs the whole saga:
  * find by identifier, matcher search, create patient, start visit, create encounter, 5 observations, end visit,
  * case lookup and the case write-back form — 13 upstream calls. The mediator runs in this JVM, state in an H2 file.
- * Properties: {@code bench.forms.concurrency} ("1,16,64"), {@code bench.forms.latency} (5),
+ * Properties: {@code bench.forms.concurrency} ("1,16,64,200"), {@code bench.forms.latency} (5),
  * {@code bench.forms.warmupSeconds} (5), {@code bench.forms.seconds} (15).
  */
 public final class FormsSagaBenchmark implements Benchmark {
@@ -55,7 +55,7 @@ public final class FormsSagaBenchmark implements Benchmark {
 
     @Override
     public void run(BenchTable table) throws Exception {
-        List<Integer> concurrency = Arrays.stream(System.getProperty("bench.forms.concurrency", "1,16,64").split(","))
+        List<Integer> concurrency = Arrays.stream(System.getProperty("bench.forms.concurrency", "1,16,64,200").split(","))
                 .map(String::trim).map(Integer::parseInt).toList();
         int latency = Integer.getInteger("bench.forms.latency", 5);
         Duration warmup = Duration.ofSeconds(Integer.getInteger("bench.forms.warmupSeconds", 5));

@@ -37,7 +37,7 @@ import org.chis.simulators.openmrs.OpenMrsSimulator;
  * (in-progress) and closing it (completed), each status pushed back to the CHW's CommCare case. Closed loop at
  * concurrency 1/8/32 with every simulator answering after a fixed latency (default 5 ms). Also the start-up cost
  * of the validator (time to the first referral after start). The mediator runs in this JVM, state in an H2 file.
- * Properties: {@code bench.referral.concurrency} ("1,8,32"), {@code bench.referral.latency} (5),
+ * Properties: {@code bench.referral.concurrency} ("1,16,64,200"), {@code bench.referral.latency} (5),
  * {@code bench.referral.warmupSeconds} (5), {@code bench.referral.seconds} (15).
  */
 public final class ReferralRoundTripBenchmark implements Benchmark {
@@ -51,7 +51,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
 
     @Override
     public void run(BenchTable table) throws Exception {
-        List<Integer> concurrency = Arrays.stream(System.getProperty("bench.referral.concurrency", "1,8,32").split(","))
+        List<Integer> concurrency = Arrays.stream(System.getProperty("bench.referral.concurrency", "1,16,64,200").split(","))
                 .map(String::trim).map(Integer::parseInt).toList();
         int latency = Integer.getInteger("bench.referral.latency", 5);
         Duration warmup = Duration.ofSeconds(Integer.getInteger("bench.referral.warmupSeconds", 5));
