@@ -42,6 +42,16 @@ public final class ClaimRelease {
     }
 
     /**
+     * For a single instance at start-up, after recovery: releases every noted claim of {@code kind} still in progress
+     * (its holder died before its saga's first step, so recovery found nothing to undo). Returns how many.
+     */
+    public static int releaseDead(Ledger ledger, String kind) {
+        int released = 0;
+        for (String key : ledger.inProgress(kind)) if (release(ledger, key)) released++;
+        return released;
+    }
+
+    /**
      * Releases the claim of key {@code sagaKey} if it is still in progress under the claim number {@link #note}
      * recorded; true if released.
      */

@@ -146,6 +146,21 @@ public final class Ledger {
                 Status.FAILED, clock.instant(), key, Status.IN_PROGRESS, attempts) == 1);
     }
 
+    /** Keys of the claims of {@code kind} still in progress (e.g. for a single instance's start-up, where all are dead). */
+    public java.util.List<String> inProgress(String kind) {
+        return store.withConnection(c -> {
+            java.util.List<String> keys = new java.util.ArrayList<>();
+            try (var ps = c.prepareStatement("SELECT source_key FROM ledger WHERE kind = ? AND status = ? ORDER BY source_key")) {
+                ps.setString(1, kind);
+                ps.setString(2, Status.IN_PROGRESS.name());
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) keys.add(rs.getString(1));
+                }
+            }
+            return keys;
+        });
+    }
+
     public Optional<Entry> find(String key) {
         return store.withConnection(c -> find(c, key));
     }

@@ -48,4 +48,24 @@ class ClaimReleaseTest {
             assertThat(ClaimRelease.release(ledger, "unknown")).isFalse();
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void atStartUpTheNotedClaimsOfAKindStillInProgressAreReleasedEvenWithoutASaga(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            Ledger ledger = store.ledger();
+            ClaimRelease.note(ledger, ledger.claim("died-before-saga", "form", LEASE)); // no saga was ever begun
+            ledger.claim("not-noted", "form", LEASE);
+            ClaimRelease.note(ledger, ledger.claim("other-kind", "sms", LEASE));
+            ClaimRelease.note(ledger, ledger.claim("finished", "form", LEASE));
+            ledger.succeed("finished", "{\"ok\":true}");
+
+            assertThat(ledger.inProgress("form")).containsExactly("died-before-saga", "not-noted");
+            assertThat(ClaimRelease.releaseDead(ledger, "form")).isEqualTo(1);
+            assertThat(ledger.claim("died-before-saga", "form", LEASE).result()).isEqualTo(ClaimResult.RETRY);
+            assertThat(ledger.claim("not-noted", "form", LEASE).result()).isEqualTo(ClaimResult.IN_PROGRESS);
+            assertThat(ledger.claim("other-kind", "sms", LEASE).result()).isEqualTo(ClaimResult.IN_PROGRESS);
+            assertThat(ledger.claim("finished", "form", LEASE).result()).isEqualTo(ClaimResult.DONE);
+        }
+    }
 }

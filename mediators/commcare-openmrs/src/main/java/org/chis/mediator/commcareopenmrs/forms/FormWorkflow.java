@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
  * re-creates the same resources and can recognise an earlier write instead of duplicating it.
  */
 final class FormWorkflow {
+    /** Ledger kind of a form's claim. */
+    static final String LEDGER_KIND = "form";
+
     private static final Logger log = LoggerFactory.getLogger(FormWorkflow.class);
 
     static final String KIND_PATIENT = "openmrs-patient";
@@ -120,7 +123,7 @@ final class FormWorkflow {
 
     Result run(TransactionContext tx, Prepared p) {
         Submission s = p.submission();
-        Ledger.Claim claim = store.ledger().claim(s.ledgerKey(), "form", lease);
+        Ledger.Claim claim = store.ledger().claim(s.ledgerKey(), LEDGER_KIND, lease);
         switch (claim.result()) {
             case DONE -> {
                 ObjectNode body = claim.outcome() == null ? Json.object() : (ObjectNode) Json.parse(claim.outcome());

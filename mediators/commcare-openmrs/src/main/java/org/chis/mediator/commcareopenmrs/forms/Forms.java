@@ -84,6 +84,8 @@ public final class Forms {
                 // another replica may be running a young saga right now: only those older than the lease are dead
                 : recovery.recover(tx, lease);
         if (recovered > 0) log.warn("undid {} interrupted form saga(s) from before the restart", recovered);
+        // a run that died after its claim but before its saga's first step (patient matching) left nothing to undo
+        if (single && ClaimRelease.releaseDead(store.ledger(), FormWorkflow.LEDGER_KIND) > 0) log.warn("released form claims of runs that died before their saga began");
         Set<String> own = new HashSet<>(List.of(s.get("forms.ownXmlns", FEED_XMLNS).split("\\s*,\\s*")));
         return new Forms(workflow, own);
     }

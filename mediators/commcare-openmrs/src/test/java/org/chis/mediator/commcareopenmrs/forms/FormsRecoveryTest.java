@@ -139,6 +139,25 @@ class FormsRecoveryTest {
     }
 
     @Test
+    void after_kill_9_before_the_saga_began_the_restart_frees_the_claim_and_the_resend_is_written_once() throws Exception {
+        String db = "jdbc:h2:mem:forms-kill9-presaga-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
+            // what kill -9 during patient matching leaves: the form's claim in progress and noted, no saga at all
+            String formId = UUID.randomUUID().toString();
+            try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
+                ClaimRelease.note(store.ledger(), store.ledger().claim("commcare-form:" + formId, FormWorkflow.LEDGER_KIND, Duration.ofMinutes(10)));
+            }
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) { // default: forms.replicas=single
+                FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-PRESAGA"));
+                assertThat(r.http()).as(r.envelope().toString()).isNotEqualTo(409);
+                assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+                assertThat(openmrs.patients()).hasSize(1);
+                assertThat(f.encounters()).hasSize(1);
+            }
+        }
+    }
+
+    @Test
     void forms_replicas_accepts_single_or_many_only() {
         assertThat(Forms.singleReplica(org.chis.common.config.Settings.of(Map.of()))).isTrue();
         assertThat(Forms.singleReplica(org.chis.common.config.Settings.of(Map.of("forms.replicas", "many")))).isFalse();
