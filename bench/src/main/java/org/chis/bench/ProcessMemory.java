@@ -37,6 +37,36 @@ public final class ProcessMemory {
     }
 
     /** Sum of the heap pools' peak usage since start (or the last reset) in MB. */
+    /**
+     * For a mediator child JVM: a daemon thread samples used heap every 5 ms and writes "peak-pool-sum max-used"
+     * (MB) to {@code stats} every 100 ms, so the parent can read this JVM's heap figures.
+     */
+    public static void writeHeapPeaksTo(Path stats) {
+        Thread sampler = new Thread(() -> {
+            double maxUsed = 0;
+            var heap = ManagementFactory.getMemoryMXBean();
+            long lastWrite = 0;
+            while (true) {
+                maxUsed = Math.max(maxUsed, heap.getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0));
+                if (System.nanoTime() - lastWrite > 100_000_000L) {
+                    try {
+                        Files.writeString(stats, String.format(java.util.Locale.ROOT, "%.1f %.1f", peakHeapMb(), maxUsed));
+                    } catch (Exception ignored) {
+                        // next round
+                    }
+                    lastWrite = System.nanoTime();
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "heap-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
     public static double peakHeapMb() {
         long bytes = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {

@@ -1,7 +1,5 @@
 package org.chis.bench.feeds;
 
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,29 +30,7 @@ public final class FeedMediatorProcess {
         }
         MediatorApp app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(s, Path.of(args[0]))));
         Path stats = Path.of(args[1]);
-        Thread sampler = new Thread(() -> {
-            double maxUsed = 0;
-            var heap = ManagementFactory.getMemoryMXBean();
-            long lastWrite = 0;
-            while (true) {
-                maxUsed = Math.max(maxUsed, heap.getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0));
-                if (System.nanoTime() - lastWrite > 100_000_000L) {
-                    try {
-                        Files.writeString(stats, String.format(java.util.Locale.ROOT, "%.1f %.1f", ProcessMemory.peakHeapMb(), maxUsed));
-                    } catch (Exception ignored) {
-                        // next round
-                    }
-                    lastWrite = System.nanoTime();
-                }
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "heap-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
+        ProcessMemory.writeHeapPeaksTo(stats);
         System.out.println("READY port=" + app.port());
         System.out.flush();
     }
