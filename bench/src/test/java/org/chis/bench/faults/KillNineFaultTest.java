@@ -6,7 +6,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.nio.charset.StandardCharsets;
@@ -530,18 +529,7 @@ class KillNineFaultTest {
     }
 
     /** The demo registration form as a new person (own form id, case id, national id, family name). */
-    static String newPersonForm(JsonNode template, int k) {
-        ObjectNode f = template.deepCopy();
-        String id = UUID.randomUUID().toString();
-        f.put("id", id);
-        ((ObjectNode) f.get("metadata")).put("instanceID", id);
-        ObjectNode q = (ObjectNode) f.get("form");
-        ((ObjectNode) q.get("meta")).put("instanceID", id);
-        q.put("national_id", "KILL-" + k + "-" + id.substring(0, 8));
-        q.put("last_name", "Killed" + k + id.substring(0, 4));
-        ((ObjectNode) q.get("case")).put("@case_id", UUID.randomUUID().toString());
-        return Json.write(f);
-    }
+    static String newPersonForm(JsonNode template, int k) { return SagaStepFaultTest.newPersonForm(template, "KILL", "Killed", k); }
 
     private static final Pattern FEED_ENTRY = Pattern.compile("<openmrs_feed_entry>([^<]*)</openmrs_feed_entry>");
 

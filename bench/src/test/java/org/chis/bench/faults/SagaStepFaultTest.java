@@ -472,15 +472,18 @@ class SagaStepFaultTest {
     static String formsUrl() { return "http://127.0.0.1:" + forms.port() + "/commcare/forms"; }
 
     /** The demo registration form as a new person each time (own form id, case id, national id, family name). */
-    static String registration(JsonNode template, int n) {
+    static String registration(JsonNode template, int n) { return newPersonForm(template, "FAULT", "Fault", n); }
+
+    /** {@link #registration} with the tags the national id and family name start with (to tell test runs apart). */
+    static String newPersonForm(JsonNode template, String idTag, String nameTag, int n) {
         ObjectNode f = template.deepCopy();
         String id = UUID.randomUUID().toString();
         f.put("id", id);
         ((ObjectNode) f.get("metadata")).put("instanceID", id);
         ObjectNode q = (ObjectNode) f.get("form");
         ((ObjectNode) q.get("meta")).put("instanceID", id);
-        q.put("national_id", "FAULT-" + n + "-" + id.substring(0, 8));
-        q.put("last_name", "Fault" + n + id.substring(0, 4));
+        q.put("national_id", idTag + "-" + n + "-" + id.substring(0, 8));
+        q.put("last_name", nameTag + n + id.substring(0, 4));
         ((ObjectNode) q.get("case")).put("@case_id", UUID.randomUUID().toString());
         return Json.write(f);
     }
