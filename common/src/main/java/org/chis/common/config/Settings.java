@@ -150,6 +150,14 @@ public final class Settings {
 
     public void onChange(Consumer<Settings> listener) { listeners.add(listener); }
 
+    /**
+     * A value derived from {@code keys} (which must name every setting {@code derive} reads) that is derived again
+     * when one of them changes: how clients read connection settings so that console edits apply to the next call.
+     */
+    public <T> DerivedSetting<T> derived(java.util.function.Function<Settings, T> derive, String... keys) {
+        return new DerivedSetting<>(this, derive, keys);
+    }
+
     /** A fact the process learnt itself (the port actually bound); wins over every source. */
     public void override(String key, String value) { overrides.put(key, value); }
 }

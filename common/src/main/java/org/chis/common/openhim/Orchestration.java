@@ -7,9 +7,23 @@ import org.chis.common.json.Json;
 
 /**
  * One recorded step of a transaction as OpenHIM core stores it: the request we sent, the response we got
- * (or the error), with secrets already masked.
+ * (or the error), with secrets already masked. Names follow one scheme: {@code <System>: <what it does>} for an
+ * upstream call ({@code OpenMRS: get patient}, {@code CommCare: submit form}), {@code rollback: <saga step>} for an undo.
  */
 public record Orchestration(String name, String group, Request request, Response response, String error) {
+
+    /**
+     * The name of a call to {@code system}: {@code "<system>: <what>"}. A {@code what} that already starts with the
+     * system's name (a caller's own "OpenMRS get patient") loses it, so the system is never named twice.
+     */
+    public static String name(String system, String what) {
+        String w = what.strip();
+        if (w.regionMatches(true, 0, system, 0, system.length())) {
+            String rest = w.substring(system.length());
+            if (rest.isEmpty() || rest.startsWith(" ") || rest.startsWith(":")) w = rest.replaceFirst("^:?\\s*", "");
+        }
+        return system + ": " + w;
+    }
 
     public record Request(String method, String host, String port, String path, String querystring,
                           Map<String, String> headers, String body, Instant timestamp) {}

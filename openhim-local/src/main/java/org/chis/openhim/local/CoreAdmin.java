@@ -141,6 +141,34 @@ public final class CoreAdmin {
         return Optional.of(check("GET /mediators/" + urn, r).json());
     }
 
+    /**
+     * What an operator's "save" of a mediator's config in the console does: {@code PUT /mediators/<urn>/config} with
+     * the current config and {@code changes} (param names of the configDefs) merged in. Returns the config before.
+     */
+    public ObjectNode editMediatorConfig(String urn, java.util.Map<String, String> changes) {
+        JsonNode before = mediator(urn).orElseThrow(() -> new IllegalStateException("core does not know " + urn)).path("config");
+        ObjectNode config = before.isObject() ? ((ObjectNode) before).deepCopy() : Json.object();
+        changes.forEach(config::put);
+        check("PUT /mediators/" + urn + "/config", call("PUT", "/mediators/" + enc(urn) + "/config", config));
+        return before.isObject() ? (ObjectNode) before : Json.object();
+    }
+
+    /** Puts back a config {@link #editMediatorConfig} returned. */
+    public void restoreMediatorConfig(String urn, ObjectNode config) {
+        check("PUT /mediators/" + urn + "/config", call("PUT", "/mediators/" + enc(urn) + "/config", config));
+    }
+
+    /** Waits until a mediator's settings hold {@code expected} for {@code key} (its heartbeat brought the edit). */
+    public static void awaitSetting(org.chis.common.config.Settings settings, String key, String expected, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!expected.equals(settings.get(key, null))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(key + " is still '" + settings.get(key, null) + "', not '" + expected + "', after " + timeout.toSeconds() + " s");
+            }
+            sleep(100);
+        }
+    }
+
     /** Public {@code GET /heartbeat}: {@code {"master": uptime, "now": ms, "mediators": {urn: uptime|null}}}. */
     public JsonNode heartbeatStatus() { return check("GET /heartbeat", call("GET", "/heartbeat", null)).json(); }
 

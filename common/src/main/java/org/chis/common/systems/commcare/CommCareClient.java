@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
@@ -14,16 +15,19 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
+import org.chis.common.openhim.Orchestration;
 import org.chis.common.openhim.TransactionContext;
 
 /**
  * CommCare HQ: Case Data API v2 ({@code /a/<domain>/api/case/v2/}) and the form receiver
  * ({@code /a/<domain>/receiver/}), authenticated with {@code Authorization: ApiKey <user>:<key>}.
- * Settings: {@code commcare.url}, {@code commcare.domain}, {@code commcare.user}, {@code commcare.apiKey}.
+ * Settings: {@code commcare.url}, {@code commcare.domain}, {@code commcare.user}, {@code commcare.apiKey}; read on
+ * every call ({@link #fromSettings}), so an edit pushed from the OpenHIM console applies to the next request.
  */
 public final class CommCareClient {
     private static final MediaType XML = MediaType.get("text/xml; charset=utf-8");
@@ -32,26 +36,34 @@ public final class CommCareClient {
     private static final int MAX_PAGES = 10_000;
 
     private final RecordingHttpClient http;
-    private final HttpUrl domainUrl;
-    private final String domain;
-    private final String authorization;
+    /** base = the project space's URL, {@code <commcare.url>/a/<domain>} */
+    private final Supplier<Endpoint> endpoint;
 
+    /** A client of one fixed project space (tests, tools). */
     public CommCareClient(RecordingHttpClient http, String baseUrl, String domain, String user, String apiKey) {
+        this(http, Endpoint.fixed(endpoint(baseUrl, domain, user, apiKey)));
+    }
+
+    public CommCareClient(RecordingHttpClient http, Supplier<Endpoint> endpoint) {
         this.http = http;
-        HttpUrl parsed = HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
-        if (parsed == null) throw new ConfigException("commcare.url '" + baseUrl + "' is not an http(s) URL");
-        if (domain == null || domain.isBlank()) throw new ConfigException("commcare.domain is required");
-        this.domain = domain;
-        this.domainUrl = parsed.newBuilder().addPathSegment("a").addPathSegment(domain).build();
-        this.authorization = "ApiKey " + user + ":" + apiKey;
+        this.endpoint = endpoint;
     }
 
+    /** Follows {@code commcare.url}, {@code commcare.domain}, {@code commcare.user}, {@code commcare.apiKey}; checks them once now. */
     public static CommCareClient fromSettings(RecordingHttpClient http, Settings s) {
-        return new CommCareClient(http, s.require("commcare.url"), s.require("commcare.domain"), s.require("commcare.user"),
-                s.get("commcare.apiKey", ""));
+        CommCareClient client = new CommCareClient(http, s.derived(c -> endpoint(c.require("commcare.url"), c.require("commcare.domain"),
+                c.require("commcare.user"), c.get("commcare.apiKey", "")), "commcare.url", "commcare.domain", "commcare.user", "commcare.apiKey"));
+        client.endpoint.get();
+        return client;
     }
 
-    public String domain() { return domain; }
+    private static Endpoint endpoint(String baseUrl, String domain, String user, String apiKey) {
+        if (domain == null || domain.isBlank()) throw new ConfigException("commcare.domain is required");
+        HttpUrl domainUrl = Endpoint.directory("commcare.url", baseUrl).newBuilder().addPathSegment("a").addPathSegment(domain).build();
+        return new Endpoint(domainUrl, "ApiKey " + user + ":" + apiKey);
+    }
+
+    private HttpUrl.Builder domainUrl() { return endpoint.get().base().newBuilder(); }
 
     // ---------------------------------------------------------------- Case API v2: reads
 
@@ -87,6 +99,7 @@ public final class CommCareClient {
     public CasePage nextPage(TransactionContext tx, CasePage page) {
         if (!page.hasNext()) throw new IllegalStateException("no next page");
         HttpUrl next = HttpUrl.parse(page.nextUrl());
+        HttpUrl domainUrl = endpoint.get().base();
         HttpUrl url = next == null ? domainUrl.resolve(page.nextUrl())
                 : next.newBuilder().scheme(domainUrl.scheme()).host(domainUrl.host()).port(domainUrl.port()).build();
         return page(tx, url);
@@ -151,7 +164,7 @@ public final class CommCareClient {
     public SubmissionResult submit(TransactionContext tx, FormSubmission form) { return submit(tx, form.toXml()); }
 
     public SubmissionResult submit(TransactionContext tx, String xformXml) {
-        HttpUrl url = domainUrl.newBuilder().addPathSegment("receiver").addPathSegment("").build();
+        HttpUrl url = domainUrl().addPathSegment("receiver").addPathSegment("").build();
         UpstreamResponse r = send(tx, "CommCare submit form", request(url).header("Accept", "text/xml")
                 .post(RequestBody.create(xformXml.getBytes(java.nio.charset.StandardCharsets.UTF_8), XML)).build());
         SubmissionResult result = openRosa(r);
@@ -174,15 +187,15 @@ public final class CommCareClient {
     // ---------------------------------------------------------------- plumbing
 
     private HttpUrl.Builder caseApi() {
-        return domainUrl.newBuilder().addPathSegment("api").addPathSegment("case").addPathSegment("v2");
+        return domainUrl().addPathSegment("api").addPathSegment("case").addPathSegment("v2");
     }
 
     private Request.Builder request(HttpUrl url) {
-        return new Request.Builder().url(url).header("Authorization", authorization).header("Accept", "application/json");
+        return new Request.Builder().url(url).header("Authorization", endpoint.get().authorization()).header("Accept", "application/json");
     }
 
     private UpstreamResponse send(TransactionContext tx, String name, Request request) {
-        UpstreamResponse r = http.send(tx, name, request);
+        UpstreamResponse r = http.send(tx, Orchestration.name("CommCare", name), request);
         if (r.status() == 401 || r.status() == 403) {
             throw new CommCareException(name + ": HQ answered " + r.status() + " (check commcare.user/commcare.apiKey and the user's permissions)", r.status());
         }

@@ -4,15 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
+import org.chis.common.openhim.Orchestration;
 import org.chis.common.openhim.TransactionContext;
 
 /**
@@ -28,10 +31,25 @@ import org.chis.common.openhim.TransactionContext;
 public final class Dhis2Client {
     private final RecordingHttpClient http;
     private final Settings settings;
+    /** base = the API root, {@code <dhis2.url>/api[/<dhis2.apiVersion>]} */
+    private final Supplier<Endpoint> endpoint;
 
     public Dhis2Client(RecordingHttpClient http, Settings settings) {
         this.http = http;
         this.settings = settings;
+        this.endpoint = settings.derived(Dhis2Client::endpoint, "dhis2.url", "dhis2.apiVersion", "dhis2.token", "dhis2.user", "dhis2.password");
+    }
+
+    private static Endpoint endpoint(Settings s) {
+        String url = s.require("dhis2.url");
+        HttpUrl base = HttpUrl.parse(url);
+        if (base == null) throw new ConfigException("dhis2.url '" + url + "' is not an http(s) URL");
+        HttpUrl.Builder api = base.newBuilder().addPathSegment("api");
+        s.find("dhis2.apiVersion").ifPresent(api::addPathSegment);
+        var token = s.find("dhis2.token");
+        String authorization = token.isPresent() ? "ApiToken " + token.get()
+                : "Basic " + Base64.getEncoder().encodeToString((s.get("dhis2.user", "") + ":" + s.get("dhis2.password", "")).getBytes(StandardCharsets.UTF_8));
+        return new Endpoint(api.build(), authorization);
     }
 
     /** {@code POST /api/dataValueSets} (synchronous). {@code importStrategy} null = DHIS2's default CREATE_AND_UPDATE. */
@@ -40,7 +58,7 @@ public final class Dhis2Client {
         if (dryRun) url.addQueryParameter("dryRun", "true");
         if (importStrategy != null) url.addQueryParameter("importStrategy", importStrategy);
         // a report goes out in many chunks: keep only the start of each in the record (the answer is kept whole)
-        UpstreamResponse r = http.send(tx, name, request(url.build()).post(body).build(), settings.getInt("dhis2.recordedChunkChars", 2048));
+        UpstreamResponse r = http.send(tx, Orchestration.name("DHIS2", name), request(url.build()).post(body).build(), settings.getInt("dhis2.recordedChunkChars", 2048));
         failUnlessReport(r, "dataValueSets");
         try {
             return ImportSummary.parse(r.status(), r.body());
@@ -61,7 +79,7 @@ public final class Dhis2Client {
                 .addQueryParameter("atomicMode", atomicMode)
                 .addQueryParameter("reportMode", "ERRORS")
                 .build();
-        UpstreamResponse r = http.send(tx, name, request(url).post(RecordingHttpClient.jsonBody(Json.write(bundle))).build());
+        UpstreamResponse r = http.send(tx, Orchestration.name("DHIS2", name), request(url).post(RecordingHttpClient.jsonBody(Json.write(bundle))).build());
         failUnlessReport(r, "tracker");
         try {
             return TrackerReport.parse(r.status(), r.body());
@@ -78,7 +96,7 @@ public final class Dhis2Client {
         HttpUrl.Builder url = api("tracker/" + resource);
         query.forEach(url::addQueryParameter);
         url.addQueryParameter("page", String.valueOf(page)).addQueryParameter("pageSize", String.valueOf(pageSize));
-        UpstreamResponse r = http.send(tx, name, request(url.build()).get().build());
+        UpstreamResponse r = http.send(tx, Orchestration.name("DHIS2", name), request(url.build()).get().build());
         if (!r.ok()) throw fault(r, "tracker/" + resource);
         try {
             return TrackerPage.parse(r.body(), resource, pageSize);
@@ -91,29 +109,19 @@ public final class Dhis2Client {
     public UpstreamResponse get(TransactionContext tx, String name, String path, Map<String, String> query) {
         HttpUrl.Builder url = api(path);
         query.forEach(url::addQueryParameter);
-        return http.send(tx, name, request(url.build()).get().build());
+        return http.send(tx, Orchestration.name("DHIS2", name), request(url.build()).get().build());
     }
 
     public String baseUrl() { return settings.require("dhis2.url"); }
 
     private HttpUrl.Builder api(String path) {
-        HttpUrl base = HttpUrl.parse(baseUrl());
-        if (base == null) throw new ConfigException("dhis2.url '" + baseUrl() + "' is not an http(s) URL");
-        HttpUrl.Builder b = base.newBuilder().addPathSegment("api");
-        settings.find("dhis2.apiVersion").ifPresent(b::addPathSegment);
+        HttpUrl.Builder b = endpoint.get().base().newBuilder();
         for (String segment : path.split("/")) if (!segment.isEmpty()) b.addPathSegment(segment);
         return b;
     }
 
     private Request.Builder request(HttpUrl url) {
-        return new Request.Builder().url(url).header("Accept", "application/json").header("Authorization", authorization());
-    }
-
-    private String authorization() {
-        var token = settings.find("dhis2.token");
-        if (token.isPresent()) return "ApiToken " + token.get();
-        String basic = settings.get("dhis2.user", "") + ":" + settings.get("dhis2.password", "");
-        return "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8));
+        return new Request.Builder().url(url).header("Accept", "application/json").header("Authorization", endpoint.get().authorization());
     }
 
     /** 200/201/409 carry a report; anything else is a fault of the upstream or its configuration. */

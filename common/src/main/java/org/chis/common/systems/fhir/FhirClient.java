@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -13,6 +14,7 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
@@ -31,34 +33,48 @@ public final class FhirClient {
     public static final MediaType FHIR_JSON = MediaType.get("application/fhir+json; charset=utf-8");
 
     private final RecordingHttpClient http;
-    private final HttpUrl base;
-    private final String authorization;
+    private final Supplier<Endpoint> endpoint;
 
-    /** @param authorization the Authorization header value (Basic/Bearer), or null for an open server */
+    /** A client of one fixed server (tests, tools). @param authorization the Authorization header value (Basic/Bearer), or null for an open server */
     public FhirClient(RecordingHttpClient http, String baseUrl, String authorization) {
+        this(http, Endpoint.fixed(endpoint(baseUrl, authorization)));
+    }
+
+    public FhirClient(RecordingHttpClient http, Supplier<Endpoint> endpoint) {
         this.http = http;
-        String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        this.base = HttpUrl.parse(b);
-        if (base == null) throw new ConfigException("FHIR base URL '" + baseUrl + "' is not an http(s) URL");
-        this.authorization = authorization;
+        this.endpoint = endpoint;
     }
 
-    /** From settings {@code fhir.url}, and {@code fhir.token} (Bearer) or {@code fhir.user}/{@code fhir.password} (Basic). */
+    /**
+     * Follows settings {@code fhir.url}, and {@code fhir.token} (Bearer) or {@code fhir.user}/{@code fhir.password}
+     * (Basic), read per call so console edits apply to the next request; checks them once now.
+     */
     public static FhirClient fromSettings(RecordingHttpClient http, Settings s) {
-        String auth = null;
-        if (s.find("fhir.token").isPresent()) auth = "Bearer " + s.require("fhir.token");
-        else if (s.find("fhir.user").isPresent()) {
-            auth = Credentials.basic(s.require("fhir.user"), s.get("fhir.password", ""), StandardCharsets.UTF_8);
-        }
-        return new FhirClient(http, s.require("fhir.url"), auth);
+        FhirClient client = new FhirClient(http, s.derived(c -> {
+            String auth = null;
+            if (c.find("fhir.token").isPresent()) auth = "Bearer " + c.require("fhir.token");
+            else if (c.find("fhir.user").isPresent()) {
+                auth = Credentials.basic(c.require("fhir.user"), c.get("fhir.password", ""), StandardCharsets.UTF_8);
+            }
+            return endpoint(c.require("fhir.url"), auth);
+        }, "fhir.url", "fhir.token", "fhir.user", "fhir.password"));
+        client.endpoint.get();
+        return client;
     }
 
-    public String baseUrl() { return base.toString().replaceAll("/$", ""); }
+    private static Endpoint endpoint(String baseUrl, String authorization) {
+        String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        HttpUrl base = HttpUrl.parse(b);
+        if (base == null) throw new ConfigException("FHIR base URL '" + baseUrl + "' is not an http(s) URL");
+        return new Endpoint(base, authorization);
+    }
+
+    public String baseUrl() { return endpoint.get().base().toString().replaceAll("/$", ""); }
 
     /** POST [base]/[type]; the server assigns the id. */
     public FhirResource create(TransactionContext tx, JsonNode resource) {
         String type = typeOf(resource);
-        UpstreamResponse r = http.send(tx, "FHIR create " + type, request(url(type)).post(body(resource))
+        UpstreamResponse r = http.send(tx, "FHIR: create " + type, request(url(type)).post(body(resource))
                 .header("Prefer", "return=representation").build());
         if (r.status() != 201 && r.status() != 200) throw refused("create " + type, r);
         return written(tx, r);
@@ -70,7 +86,7 @@ public final class FhirClient {
      */
     public FhirWrite createIfNoneExist(TransactionContext tx, JsonNode resource, String search) {
         String type = typeOf(resource);
-        UpstreamResponse r = http.send(tx, "FHIR create " + type + " if none exists", request(url(type)).post(body(resource))
+        UpstreamResponse r = http.send(tx, "FHIR: create " + type + " if none exists", request(url(type)).post(body(resource))
                 .header("Prefer", "return=representation").header("If-None-Exist", search).build());
         if (r.status() == 201) return new FhirWrite(written(tx, r), true);
         if (r.status() == 200) return new FhirWrite(written(tx, r), false);
@@ -87,7 +103,7 @@ public final class FhirClient {
         if (id == null || id.isBlank()) throw new IllegalArgumentException("update needs the resource's id");
         Request.Builder b = request(url(type, id)).put(body(resource)).header("Prefer", "return=representation");
         if (ifMatchVersion != null) b.header("If-Match", "W/\"" + ifMatchVersion + "\"");
-        UpstreamResponse r = http.send(tx, "FHIR update " + type + "/" + id, b.build());
+        UpstreamResponse r = http.send(tx, "FHIR: update " + type + "/" + id, b.build());
         if (r.status() == 201) return new FhirWrite(written(tx, r), true);
         if (r.status() == 200) return new FhirWrite(written(tx, r), false);
         if (ifMatchVersion != null && (r.status() == 412 || r.status() == 409)) {
@@ -98,7 +114,7 @@ public final class FhirClient {
     }
 
     public Optional<FhirResource> read(TransactionContext tx, String type, String id) {
-        UpstreamResponse r = http.send(tx, "FHIR read " + type + "/" + id, request(url(type, id)).get().build());
+        UpstreamResponse r = http.send(tx, "FHIR: read " + type + "/" + id, request(url(type, id)).get().build());
         if (r.status() == 404 || r.status() == 410) return Optional.empty();
         if (r.status() != 200) throw refused("read " + type + "/" + id, r);
         return Optional.of(resourceOf(r, "read " + type + "/" + id));
@@ -106,7 +122,7 @@ public final class FhirClient {
 
     /** DELETE; true when deleted now, false when it was already gone (404/410): both leave it gone. */
     public boolean delete(TransactionContext tx, String type, String id) {
-        UpstreamResponse r = http.send(tx, "FHIR delete " + type + "/" + id, request(url(type, id)).delete().build());
+        UpstreamResponse r = http.send(tx, "FHIR: delete " + type + "/" + id, request(url(type, id)).delete().build());
         if (r.status() == 200 || r.status() == 202 || r.status() == 204) return true;
         if (r.status() == 404 || r.status() == 410) return false;
         throw refused("delete " + type + "/" + id, r);
@@ -116,7 +132,7 @@ public final class FhirClient {
     public FhirBundle search(TransactionContext tx, String type, List<Map.Entry<String, String>> params) {
         HttpUrl.Builder u = url(type).newBuilder();
         params.forEach(p -> u.addQueryParameter(p.getKey(), p.getValue()));
-        UpstreamResponse r = http.send(tx, "FHIR search " + type, request(u.build()).get().build());
+        UpstreamResponse r = http.send(tx, "FHIR: search " + type, request(u.build()).get().build());
         return bundleOf(r, "search " + type);
     }
 
@@ -134,7 +150,7 @@ public final class FhirClient {
         if (next.isEmpty()) return Optional.empty();
         HttpUrl u = HttpUrl.parse(next.get());
         if (u == null) throw new FhirException("FHIR server gave a next link that is not a URL: " + next.get(), 502, null);
-        UpstreamResponse r = http.send(tx, "FHIR search (next page)", request(u).get().build());
+        UpstreamResponse r = http.send(tx, "FHIR: search (next page)", request(u).get().build());
         return Optional.of(bundleOf(r, "search next page"));
     }
 
@@ -152,12 +168,13 @@ public final class FhirClient {
 
     // --- plumbing -------------------------------------------------------------------------------------------
 
-    private HttpUrl url(String type) { return base.newBuilder().addPathSegment(type).build(); }
+    private HttpUrl url(String type) { return endpoint.get().base().newBuilder().addPathSegment(type).build(); }
 
-    private HttpUrl url(String type, String id) { return base.newBuilder().addPathSegment(type).addPathSegment(id).build(); }
+    private HttpUrl url(String type, String id) { return endpoint.get().base().newBuilder().addPathSegment(type).addPathSegment(id).build(); }
 
     private Request.Builder request(HttpUrl url) {
         Request.Builder b = new Request.Builder().url(url).header("Accept", "application/fhir+json");
+        String authorization = endpoint.get().authorization();
         if (authorization != null) b.header("Authorization", authorization);
         return b;
     }

@@ -13,14 +13,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import okhttp3.Credentials;
+import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
-import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
+import org.chis.common.openhim.Orchestration;
 import org.chis.common.openhim.TransactionContext;
 
 /**
@@ -31,34 +32,40 @@ import org.chis.common.openhim.TransactionContext;
  */
 public final class AtomFeedReader {
     private final RecordingHttpClient http;
-    private final HttpUrl base;
-    private final String authorization;
+    private final Supplier<Endpoint> endpoint;
 
+    /** A reader of one fixed OpenMRS (tests, tools). */
     public AtomFeedReader(RecordingHttpClient http, String baseUrl, String user, String password) {
-        this.http = http;
-        HttpUrl parsed = HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
-        if (parsed == null) throw new ConfigException("openmrs.url '" + baseUrl + "' is not an http(s) URL");
-        this.base = parsed;
-        this.authorization = Credentials.basic(user, password, java.nio.charset.StandardCharsets.UTF_8);
+        this(http, Endpoint.fixed(OpenMrsClient.endpoint(baseUrl, user, password)));
     }
 
-    public static AtomFeedReader fromSettings(RecordingHttpClient http, Settings s) {
-        return new AtomFeedReader(http, s.require("openmrs.url"), s.require("openmrs.user"), s.get("openmrs.password", ""));
+    public AtomFeedReader(RecordingHttpClient http, Supplier<Endpoint> endpoint) {
+        this.http = http;
+        this.endpoint = endpoint;
     }
+
+    /** Follows {@code openmrs.url}, {@code openmrs.user}, {@code openmrs.password} per call; checks them once now. */
+    public static AtomFeedReader fromSettings(RecordingHttpClient http, Settings s) {
+        AtomFeedReader reader = new AtomFeedReader(http, OpenMrsClient.liveEndpoint(s));
+        reader.endpoint.get();
+        return reader;
+    }
+
+    private HttpUrl base() { return endpoint.get().base(); }
 
     /** URL of the newest page of a feed ("patient", "encounter"). */
-    public String recentUrl(String category) { return base.resolve("ws/atomfeed/" + category + "/recent").toString(); }
+    public String recentUrl(String category) { return base().resolve("ws/atomfeed/" + category + "/recent").toString(); }
 
     /** URL of archive page {@code n} (1 = oldest). */
-    public String pageUrl(String category, int n) { return base.resolve("ws/atomfeed/" + category + "/" + n).toString(); }
+    public String pageUrl(String category, int n) { return base().resolve("ws/atomfeed/" + category + "/" + n).toString(); }
 
     public FeedPage recent(TransactionContext tx, String category) { return page(tx, recentUrl(category)); }
 
     /** Reads one page by URL (a stored marker page or an archive link). */
     public FeedPage page(TransactionContext tx, String url) {
         HttpUrl target = rebase(url);
-        UpstreamResponse r = http.send(tx, "OpenMRS feed page " + shortName(target), new Request.Builder().url(target)
-                .header("Authorization", authorization).header("Accept", "application/atom+xml").get().build());
+        UpstreamResponse r = http.send(tx, Orchestration.name("OpenMRS", "feed page " + shortName(target)), new Request.Builder().url(target)
+                .header("Authorization", endpoint.get().authorization()).header("Accept", "application/atom+xml").get().build());
         if (r.status() == 500 && r.body() != null
                 && (r.body().contains("feed does not exist") || r.body().contains("feedId must not be null"))) {
             throw new FeedPageMissingException("OpenMRS feed page " + target + " does not exist (was the OpenMRS database rebuilt?)", 500);
@@ -150,8 +157,9 @@ public final class AtomFeedReader {
 
     // keep path and query of a feed link, but scheme/host/port of the configured OpenMRS
     HttpUrl rebase(String url) {
+        HttpUrl base = base();
         HttpUrl u = HttpUrl.parse(url);
-        if (u == null) return base.resolve(url.startsWith("/") ? url : url);
+        if (u == null) return base.resolve(url);
         return u.newBuilder().scheme(base.scheme()).host(base.host()).port(base.port()).build();
     }
 }

@@ -8,47 +8,65 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
+import java.nio.charset.StandardCharsets;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
-import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
+import org.chis.common.openhim.Orchestration;
 import org.chis.common.openhim.TransactionContext;
 
 /**
  * OpenMRS REST v1 ({@code <base>/ws/rest/v1}) over the recording client: every call is an orchestration named
  * after what it does. Reads of a missing resource give {@code Optional.empty()}; any other error status is an
  * {@link OpenMrsException} carrying OpenMRS's own message. Settings: {@code openmrs.url} (with the context
- * path, e.g. {@code http://host:8080/openmrs}), {@code openmrs.user}, {@code openmrs.password}.
+ * path, e.g. {@code http://host:8080/openmrs}), {@code openmrs.user}, {@code openmrs.password}; read on every call
+ * ({@link #fromSettings}), so an edit pushed from the OpenHIM console applies to the next request.
  */
 public final class OpenMrsClient {
     /** OpenMRS caps page size at 100 by default; more pages than this is a runaway query, not data. */
     private static final int MAX_PAGES = 200;
 
     private final RecordingHttpClient http;
-    private final HttpUrl base;
-    private final HttpUrl rest;
-    private final String authorization;
+    private final Supplier<Endpoint> endpoint;
 
+    /** A client of one fixed OpenMRS (tests, tools). */
     public OpenMrsClient(RecordingHttpClient http, String baseUrl, String user, String password) {
-        this.http = http;
-        HttpUrl parsed = HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
-        if (parsed == null) throw new ConfigException("openmrs.url '" + baseUrl + "' is not an http(s) URL");
-        this.base = parsed;
-        this.rest = parsed.resolve("ws/rest/v1/");
-        this.authorization = Credentials.basic(user, password, java.nio.charset.StandardCharsets.UTF_8);
+        this(http, Endpoint.fixed(endpoint(baseUrl, user, password)));
     }
 
+    public OpenMrsClient(RecordingHttpClient http, Supplier<Endpoint> endpoint) {
+        this.http = http;
+        this.endpoint = endpoint;
+    }
+
+    /** Follows {@code openmrs.url}, {@code openmrs.user}, {@code openmrs.password}; checks them once now. */
     public static OpenMrsClient fromSettings(RecordingHttpClient http, Settings s) {
-        return new OpenMrsClient(http, s.require("openmrs.url"), s.require("openmrs.user"), s.get("openmrs.password", ""));
+        OpenMrsClient client = new OpenMrsClient(http, liveEndpoint(s));
+        client.endpoint.get();
+        return client;
+    }
+
+    /** The OpenMRS connection settings as an {@link Endpoint}, re-read when one changes (shared with {@link AtomFeedReader}). */
+    static Supplier<Endpoint> liveEndpoint(Settings s) {
+        return s.derived(c -> endpoint(c.require("openmrs.url"), c.require("openmrs.user"), c.get("openmrs.password", "")),
+                "openmrs.url", "openmrs.user", "openmrs.password");
+    }
+
+    static Endpoint endpoint(String baseUrl, String user, String password) {
+        return new Endpoint(Endpoint.directory("openmrs.url", baseUrl), Credentials.basic(user, password, StandardCharsets.UTF_8));
     }
 
     /** The base URL with the context path, ending in '/'. */
-    public String baseUrl() { return base.toString(); }
+    public String baseUrl() { return endpoint.get().base().toString(); }
+
+    private HttpUrl rest() { return endpoint.get().base().resolve("ws/rest/v1/"); }
 
     // ---------------------------------------------------------------- reads
 
@@ -85,7 +103,7 @@ public final class OpenMrsClient {
 
     /** One resource by uuid; {@code representation} is ref, default, full or custom:(...). 404 -> empty. */
     public Optional<JsonNode> get(TransactionContext tx, String resource, String uuid, String representation) {
-        HttpUrl.Builder url = rest.newBuilder().addPathSegments(resource).addPathSegment(uuid);
+        HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource).addPathSegment(uuid);
         if (representation != null) url.addQueryParameter("v", representation);
         UpstreamResponse r = send(tx, "get " + resource, request(url.build()).get().build());
         if (r.status() == 404) return Optional.empty();
@@ -98,7 +116,7 @@ public final class OpenMrsClient {
         List<JsonNode> out = new ArrayList<>();
         Integer startIndex = null;
         for (int page = 0; page < MAX_PAGES; page++) {
-            HttpUrl.Builder url = rest.newBuilder().addPathSegments(resource);
+            HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource);
             query.forEach(url::addQueryParameter);
             if (startIndex != null) url.addQueryParameter("startIndex", String.valueOf(startIndex));
             UpstreamResponse r = send(tx, name, request(url.build()).get().build());
@@ -138,6 +156,7 @@ public final class OpenMrsClient {
     HttpUrl resolvePath(String path) {
         HttpUrl absolute = HttpUrl.parse(path);
         if (absolute != null) return absolute;
+        HttpUrl base = endpoint.get().base();
         String context = base.encodedPath(); // "/openmrs/"
         if (path.startsWith("/") && !context.equals("/") && path.startsWith(context)) return base.resolve(path);
         String relative = path.startsWith("/") ? path.substring(1) : path;
@@ -167,7 +186,7 @@ public final class OpenMrsClient {
     /** {@code POST /{resource}} (201 with the created object). Sub-resources work too: "person/{uuid}/attribute". */
     public JsonNode create(TransactionContext tx, String resource, ObjectNode body) {
         String name = "create " + resource.replaceAll("/[0-9a-fA-F-]{36}/", " ");
-        UpstreamResponse r = send(tx, name, request(rest.newBuilder().addPathSegments(resource).build())
+        UpstreamResponse r = send(tx, name, request(rest().newBuilder().addPathSegments(resource).build())
                 .post(RecordingHttpClient.jsonBody(Json.write(body))).build());
         if (!r.ok()) throw OpenMrsException.of(name, r);
         return json(name, r);
@@ -176,7 +195,7 @@ public final class OpenMrsClient {
     /** {@code POST /{resource}/{uuid}}: partial update (200 with the updated object). */
     public JsonNode update(TransactionContext tx, String resource, String uuid, ObjectNode changes) {
         String name = "update " + resource;
-        UpstreamResponse r = send(tx, name, request(rest.newBuilder().addPathSegments(resource).addPathSegment(uuid).build())
+        UpstreamResponse r = send(tx, name, request(rest().newBuilder().addPathSegments(resource).addPathSegment(uuid).build())
                 .post(RecordingHttpClient.jsonBody(Json.write(changes))).build());
         if (!r.ok()) throw OpenMrsException.of(name + " " + uuid, r);
         return json(name, r);
@@ -187,7 +206,7 @@ public final class OpenMrsClient {
      * when the resource was not there (404): for an undo that is success.
      */
     public boolean delete(TransactionContext tx, String resource, String uuid, boolean purge) {
-        HttpUrl.Builder url = rest.newBuilder().addPathSegments(resource).addPathSegment(uuid);
+        HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource).addPathSegment(uuid);
         if (purge) url.addQueryParameter("purge", "true");
         String name = (purge ? "purge " : "void ") + resource;
         UpstreamResponse r = send(tx, name, request(url.build()).delete().build());
@@ -201,11 +220,11 @@ public final class OpenMrsClient {
     // ---------------------------------------------------------------- plumbing
 
     private Request.Builder request(HttpUrl url) {
-        return new Request.Builder().url(url).header("Authorization", authorization).header("Accept", "application/json");
+        return new Request.Builder().url(url).header("Authorization", endpoint.get().authorization()).header("Accept", "application/json");
     }
 
     private UpstreamResponse send(TransactionContext tx, String name, Request request) {
-        UpstreamResponse r = http.send(tx, "OpenMRS " + name, request);
+        UpstreamResponse r = http.send(tx, Orchestration.name("OpenMRS", name), request);
         if (r.status() == 401) throw OpenMrsException.of(name + " (check openmrs.user/openmrs.password)", r);
         return r;
     }

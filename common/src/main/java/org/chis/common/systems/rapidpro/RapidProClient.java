@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
-import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
@@ -23,24 +23,26 @@ import org.chis.common.openhim.TransactionContext;
  */
 public final class RapidProClient {
     private final RecordingHttpClient http;
-    private final Supplier<String> baseUrl;
-    private final Supplier<String> token;
+    private final Supplier<Endpoint> endpoint;
     private final Supplier<Boolean> translations;
 
     public RapidProClient(RecordingHttpClient http, Settings settings) {
-        this(http, () -> settings.require("rapidpro.url"), () -> settings.require("rapidpro.token"),
+        this(http, settings.derived(s -> endpoint(s.require("rapidpro.url"), s.require("rapidpro.token")), "rapidpro.url", "rapidpro.token"),
                 () -> settings.getBool("rapidpro.textTranslations", true));
     }
 
     public RapidProClient(RecordingHttpClient http, String baseUrl, String token) {
-        this(http, () -> baseUrl, () -> token, () -> true);
+        this(http, Endpoint.fixed(endpoint(baseUrl, token)), () -> true);
     }
 
-    private RapidProClient(RecordingHttpClient http, Supplier<String> baseUrl, Supplier<String> token, Supplier<Boolean> translations) {
+    private RapidProClient(RecordingHttpClient http, Supplier<Endpoint> endpoint, Supplier<Boolean> translations) {
         this.http = http;
-        this.baseUrl = baseUrl;
-        this.token = token;
+        this.endpoint = endpoint;
         this.translations = translations;
+    }
+
+    private static Endpoint endpoint(String baseUrl, String token) {
+        return new Endpoint(Endpoint.directory("rapidpro.url", baseUrl), "Token " + token);
     }
 
     /**
@@ -81,16 +83,11 @@ public final class RapidProClient {
 
     private Request.Builder request(HttpUrl url) {
         return new Request.Builder().url(url)
-                .header("Authorization", "Token " + token.get())
+                .header("Authorization", endpoint.get().authorization())
                 .header("Accept", "application/json");
     }
 
-    private HttpUrl url(String path) {
-        String base = baseUrl.get();
-        HttpUrl parsed = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
-        if (parsed == null) throw new ConfigException("rapidpro.url '" + base + "' is not an http(s) URL");
-        return parsed.resolve(path);
-    }
+    private HttpUrl url(String path) { return endpoint.get().base().resolve(path); }
 
     private static JsonNode json(String what, UpstreamResponse r) {
         try {

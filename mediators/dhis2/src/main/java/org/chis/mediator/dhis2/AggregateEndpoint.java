@@ -84,7 +84,7 @@ final class AggregateEndpoint {
         ReportStream.Header defaults = new ReportStream.Header(settings.find("aggregate.source.report").orElse(request.query().get("report")),
                 request.query().get("period"), request.query().get("date"));
         boolean dryRun = dryRun(request) || settings.getBool("aggregate.dryRun", false);
-        return http.stream(tx, "report source " + url.host() + url.encodedPath(), get.build(), (status, headers, in) -> send(in, defaults, dryRun, tx));
+        return http.stream(tx, "Report source: read " + url.host() + url.encodedPath(), get.build(), (status, headers, in) -> send(in, defaults, dryRun, tx));
     }
 
     private MediatorResponse send(InputStream in, ReportStream.Header defaults, boolean dryRun, TransactionContext tx) {

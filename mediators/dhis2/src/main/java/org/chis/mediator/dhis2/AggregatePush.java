@@ -59,7 +59,7 @@ final class AggregatePush {
         chunk = new ArrayList<>(chunkSize);
         chunks++;
         DataValueSetBody body = new DataValueSetBody(map.dataSet(), null, null, map.attributeOptionCombo(), null, values);
-        ImportSummary s = dhis2.postDataValueSet(tx, "DHIS2 dataValueSets " + map.report() + " chunk " + chunks
+        ImportSummary s = dhis2.postDataValueSet(tx, "dataValueSets " + map.report() + " chunk " + chunks
                 + " (values " + (offset + 1) + "-" + (offset + values.size()) + ")", body, dryRun, null);
         sent += values.size();
         imported += s.imported();

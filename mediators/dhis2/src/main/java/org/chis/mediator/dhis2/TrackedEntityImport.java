@@ -115,7 +115,7 @@ final class TrackedEntityImport {
             String ouParam = settings.get("import.orgUnitParam", "orgUnit");
             if (!ouParam.equals("orgUnit") && query.containsKey("orgUnit")) query.put(ouParam, query.remove("orgUnit"));
             if (marker.updatedAfter() != null) query.put("updatedAfter", marker.updatedAfter());
-            TrackerPage page = dhis2.exportPage(tx, "DHIS2 " + resource + " changed since " + (marker.updatedAfter() == null ? "the start" : marker.updatedAfter())
+            TrackerPage page = dhis2.exportPage(tx, resource + " changed since " + (marker.updatedAfter() == null ? "the start" : marker.updatedAfter())
                     + " page " + marker.page(), resource, query, marker.page(), pageSize);
             t.pages++;
             List<JsonNode> items = page.items();

@@ -66,7 +66,7 @@ final class TrackerEndpoint {
         }
         TrackerReport report;
         try {
-            report = dhis2.importTracker(tx, "DHIS2 tracker import " + mapping.name(), b.json(), "CREATE_AND_UPDATE", "ALL");
+            report = dhis2.importTracker(tx, "tracker import " + mapping.name(), b.json(), "CREATE_AND_UPDATE", "ALL");
         } catch (RuntimeException e) {
             store.ledger().fail(key, Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
             throw e;

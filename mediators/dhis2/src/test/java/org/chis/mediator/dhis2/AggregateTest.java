@@ -53,7 +53,7 @@ class AggregateTest {
         assertThat(r.property("dhis2.values")).isEqualTo("9");
         assertThat(r.property("dhis2.imported")).isEqualTo("9");
         assertThat(r.property("dhis2.chunks")).isEqualTo("3");
-        assertThat(r.orchestrationNames()).hasSize(3).allMatch(n -> n.startsWith("DHIS2 dataValueSets anc-monthly chunk"));
+        assertThat(r.orchestrationNames()).hasSize(3).allMatch(n -> n.startsWith("DHIS2: dataValueSets anc-monthly chunk"));
 
         MediatorFixture.Reply again = f.call("POST", "/dhis2/aggregate", MONTHLY);
         assertThat(again.property("dhis2.updated")).isEqualTo("9");
@@ -164,7 +164,7 @@ class AggregateTest {
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Completed with error(s)");
         assertThat(r.body().path("conflicts").get(0).asText()).contains("row 3").contains("unknown-post");
         assertThat(f.dhis2.dataValueCount()).isEqualTo(8);
-        assertThat(r.orchestrationNames().get(r.orchestrationNames().size() - 1)).startsWith("report source");
+        assertThat(r.orchestrationNames().get(r.orchestrationNames().size() - 1)).startsWith("Report source: read");
 
         f.commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(500).withBody("boom")));
         MediatorFixture.Reply down = f.call("GET", "/dhis2/aggregate/pull", null);

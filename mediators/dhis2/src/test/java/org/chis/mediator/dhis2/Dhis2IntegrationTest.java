@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -126,12 +127,12 @@ class Dhis2IntegrationTest {
     void core_polls_the_import_and_the_aggregate_pull() throws Exception {
         triggerPolling("DHIS2 to CommCare import");
         triggerPolling("DHIS2 aggregate pull");
-        JsonNode imported = polled("DHIS2 trackedEntities changed");
-        assertThat(orchestrated(imported, "DHIS2 trackedEntities changed")).isTrue();
+        JsonNode imported = polled("DHIS2: trackedEntities changed");
+        assertThat(orchestrated(imported, "DHIS2: trackedEntities changed")).isTrue();
         assertThat(f.commcare.casesByExternalId(teFromDhis2)).hasSize(1);
-        JsonNode pulled = polled("report source");
-        assertThat(orchestrated(pulled, "DHIS2 dataValueSets anc-monthly")).isTrue();
-        assertThat(orchestrated(pulled, "report source")).isTrue();
+        JsonNode pulled = polled("Report source: read");
+        assertThat(orchestrated(pulled, "DHIS2: dataValueSets anc-monthly")).isTrue();
+        assertThat(orchestrated(pulled, "Report source: read")).isTrue();
         assertThat(f.dhis2.dataValue("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "Prlt0C1RF0s", null)).hasValue("12");
     }
 
@@ -144,7 +145,7 @@ class Dhis2IntegrationTest {
         JsonNode tx = transaction("/dhis2/aggregate", "Completed with error(s)");
         assertThat(tx.path("properties").path("dhis2.conflicts").asText()).isEqualTo("1");
         assertThat(tx.path("properties").path("dhis2.imported").asText()).isEqualTo("1");
-        assertThat(orchestrated(tx, "DHIS2 dataValueSets anc-monthly chunk 1")).isTrue();
+        assertThat(orchestrated(tx, "DHIS2: dataValueSets anc-monthly chunk 1")).isTrue();
     }
 
     @Test
@@ -154,7 +155,7 @@ class Dhis2IntegrationTest {
         HttpResponse<String> r = router("POST", "/dhis2/tracker", form);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
         JsonNode failed = transaction("/dhis2/tracker", "Failed");
-        assertThat(orchestrated(failed, "DHIS2 tracker import child-programme")).isTrue();
+        assertThat(orchestrated(failed, "DHIS2: tracker import child-programme")).isTrue();
         assertThat(failed.path("error").path("message").asText()).contains("500");
         assertThat(f.dhis2.trackedEntities()).noneMatch(t -> t.path("trackedEntity").asText().equals(Dhis2Uid.derive("trackedEntity", "it-case-1")));
 
@@ -166,7 +167,7 @@ class Dhis2IntegrationTest {
                 Duration.ofSeconds(30));
         assertThat(child.path("status").asText()).isEqualTo("Successful");
         assertThat(child.path("parentID").asText()).isEqualTo(failed.path("_id").asText());
-        assertThat(orchestrated(child, "DHIS2 tracker import child-programme")).isTrue();
+        assertThat(orchestrated(child, "DHIS2: tracker import child-programme")).isTrue();
 
         // a second rerun (an operator clicking twice) is answered from the ledger: still one of each
         JsonNode again = admin.waitForTask(admin.rerun(failed.path("_id").asText()), Duration.ofSeconds(60));
@@ -178,5 +179,27 @@ class Dhis2IntegrationTest {
         String te = Dhis2Uid.derive("trackedEntity", "it-case-1");
         assertThat(f.dhis2.trackedEntities()).filteredOn(t -> t.path("trackedEntity").asText().equals(te)).hasSize(1);
         assertThat(f.dhis2.events()).filteredOn(e -> e.path("trackedEntity").asText().equals(te)).hasSize(1);
+    }
+
+    @Test
+    void a_console_edit_of_the_dhis2_url_applies_to_the_next_push() throws Exception {
+        String urn = f.app.registration().urn();
+        try (Dhis2Simulator moved = new Dhis2Simulator(0)) {
+            moved.today(LocalDate.of(2024, 3, 15));
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("dhis2Url", moved.baseUrl(), "dhis2User", Dhis2Simulator.USER));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "dhis2.url", moved.baseUrl(), Duration.ofSeconds(30));
+                long oldRequests = f.dhis2.dataValueSetRequests();
+                HttpResponse<String> r = router("POST", "/dhis2/aggregate", """
+                        {"report": "anc-monthly", "rows": [{"location": "njandama-mchp", "period": "202402", "anc1": 41}]}""");
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(moved.dataValueSetRequests()).isEqualTo(1);
+                assertThat(moved.valuesReceived()).isEqualTo(1);
+                assertThat(f.dhis2.dataValueSetRequests()).isEqualTo(oldRequests);
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(f.app.settings(), "dhis2.url", f.dhis2.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
     }
 }

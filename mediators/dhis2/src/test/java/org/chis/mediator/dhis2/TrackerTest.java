@@ -50,7 +50,7 @@ class TrackerTest {
         JsonNode event = f.dhis2.events().get(0);
         assertThat(event.path("dataValues").toString()).contains("\"UXz7xuGCEhU\"").contains("\"9.5\"").contains("\"bx6fsa0t90x\"")
                 .contains("\"true\"").doesNotContain("GQY2lXrypjO"); // blank muac is not sent
-        assertThat(r.orchestrationNames()).containsExactly("DHIS2 tracker import child-programme");
+        assertThat(r.orchestrationNames()).containsExactly("DHIS2: tracker import child-programme");
         JsonNode request = r.envelope().path("orchestrations").get(0).path("request");
         assertThat(request.path("querystring").asText()).contains("async=false").contains("importStrategy=CREATE_AND_UPDATE").contains("atomicMode=ALL");
     }

@@ -71,8 +71,8 @@ final class CommunityPush {
                                 .set("referral_status_date", now.toString()));
                 commcare.get().submit(tx, form);
             }
-            case "opensrp-event" -> postJson(tx, "OpenSRP event", "opensrp", "rest/event/add", opensrpEvent(r, pushId, now));
-            case "cht-record" -> postJson(tx, "CHT record", "cht", "api/v2/records", chtRecord(r, now));
+            case "opensrp-event" -> postJson(tx, "OpenSRP: add event", "opensrp", "rest/event/add", opensrpEvent(r, pushId, now));
+            case "cht-record" -> postJson(tx, "CHT: add record", "cht", "api/v2/records", chtRecord(r, now));
             case "none" -> { }
             default -> throw new ConfigException("pushback." + r.source() + "=" + channel + ": use commcare, opensrp-event, cht-record or none");
         }

@@ -3,6 +3,7 @@ package org.chis.mediator.referral;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,6 +19,7 @@ import org.chis.common.systems.openmrs.StableUuid;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.commcare.CommCareSimulator;
+import org.chis.simulators.fhir.FhirSimulator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,15 +96,15 @@ class ReferralIntegrationTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(Json.parse(r.body()).path("fhir").path("task").asText()).startsWith("Task/");
         JsonNode tx = transaction("/referrals", "Successful", formId);
-        assertThat(orchestrated(tx, "OpenMRS create encounter")).isTrue();
-        assertThat(orchestrated(tx, "FHIR create Task")).isTrue();
+        assertThat(orchestrated(tx, "OpenMRS: create encounter")).isTrue();
+        assertThat(orchestrated(tx, "FHIR: create Task")).isTrue();
         assertThat(tx.path("properties").path("fhir.task").asText()).startsWith("Task/");
 
         HttpResponse<String> moved = router("PUT", "/referrals/" + formId + "/status", "{\"status\": \"in-progress\"}");
         assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
         JsonNode mtx = transaction("/referrals/" + formId + "/status", "Successful", formId);
-        assertThat(orchestrated(mtx, "FHIR update Task")).isTrue();
-        assertThat(orchestrated(mtx, "CommCare submit form")).isTrue();
+        assertThat(orchestrated(mtx, "FHIR: update Task")).isTrue();
+        assertThat(orchestrated(mtx, "CommCare: submit form")).isTrue();
         assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo("in-progress");
 
         HttpResponse<String> illegal = router("PUT", "/referrals/" + formId + "/status", "{\"status\": \"requested\"}");
@@ -130,7 +132,7 @@ class ReferralIntegrationTest {
                 Duration.ofSeconds(30));
         assertThat(child.path("status").asText()).isEqualTo("Successful");
         assertThat(child.path("parentID").asText()).isEqualTo(failed.path("_id").asText());
-        assertThat(orchestrated(child, "FHIR create Task")).isTrue();
+        assertThat(orchestrated(child, "FHIR: create Task")).isTrue();
 
         // a second rerun is answered from the ledger: still one Task, one encounter
         JsonNode again = admin.waitForTask(admin.rerun(failed.path("_id").asText()), Duration.ofSeconds(60));
@@ -142,5 +144,25 @@ class ReferralIntegrationTest {
         assertThat(tasksFor(formId)).isEqualTo(1);
         String enc = StableUuid.of("referral", formId, "encounter");
         assertThat(f.openmrs.encounters().stream().filter(e -> e.path("uuid").asText().equals(enc)).count()).isEqualTo(1);
+    }
+
+    @Test
+    void a_console_edit_of_the_fhir_url_applies_to_the_next_referral() throws Exception {
+        String urn = f.app.registration().urn();
+        try (FhirSimulator moved = new FhirSimulator(0)) {
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("fhirUrl", moved.baseUrl()));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "fhir.url", moved.baseUrl(), Duration.ofSeconds(30));
+                String caseId = f.commcare.registerCase("client", "Mariama Sesay", null, CommCareSimulator.props());
+                String formId = UUID.randomUUID().toString();
+                HttpResponse<String> r = router("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "IT-MOVED", "urgent", "2018-08-08"));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+                assertThat(moved.resources("Task")).filteredOn(t -> t.path("identifier").toString().contains("\"" + formId + "\"")).hasSize(1);
+                assertThat(tasksFor(formId)).isZero();
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(f.app.settings(), "fhir.url", f.fhir.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
     }
 }

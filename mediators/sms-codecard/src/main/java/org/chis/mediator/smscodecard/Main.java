@@ -61,7 +61,7 @@ public final class Main {
             app.closeWithApp(workers::shutdownNow);
             app.closeWithApp(retries::shutdownNow);
             WebhookEndpoint endpoint = new WebhookEndpoint(intake, warehouse, new RapidProClient(app.http(), s), workers, retries,
-                    s.get("sms.webhookToken", ""), s.getLong("sms.inlineReplyMs", 5000), s.getLong("sms.retryAfterSeconds", 30));
+                    () -> s.get("sms.webhookToken", ""), s.getLong("sms.inlineReplyMs", 5000), s.getLong("sms.retryAfterSeconds", 30));
             app.route("POST", "/sms/inbound/?", endpoint);
             app.healthFact("codeCards", () -> cards.all().stream().map(c -> c.keyword() + " v" + c.version()).toList());
             app.healthFact("senders", senders::size);

@@ -65,8 +65,8 @@ public final class OpenSrpEvents {
         body.putArray("events").add(event(r, id, encounterUuid));
         Request req = request("rest/event/add").header("Accept", "application/json")
                 .post(RecordingHttpClient.jsonBody(Json.write(body))).build();
-        UpstreamResponse resp = http.send(tx, "OpenSRP add event", req);
-        if (!resp.ok()) throw answered("OpenSRP add event", resp);
+        UpstreamResponse resp = http.send(tx, "OpenSRP: add event", req);
+        if (!resp.ok()) throw answered("OpenSRP: add event", resp);
         return id;
     }
 
@@ -76,8 +76,8 @@ public final class OpenSrpEvents {
      */
     public Optional<JsonNode> find(TransactionContext tx, String eventId) {
         Request req = request("rest/event/findById?id=" + eventId).header("Accept", "application/json").get().build();
-        UpstreamResponse resp = http.send(tx, "OpenSRP find event", req);
-        if (!resp.ok()) throw answered("OpenSRP find event", resp);
+        UpstreamResponse resp = http.send(tx, "OpenSRP: find event", req);
+        if (!resp.ok()) throw answered("OpenSRP: find event", resp);
         if (resp.body() == null || resp.body().isBlank()) return Optional.empty();
         JsonNode event = Json.parse(resp.body());
         return event.isObject() && eventId.equals(event.path("id").asText(null)) ? Optional.of(event) : Optional.empty();

@@ -42,19 +42,20 @@ public final class WebhookEndpoint implements RequestHandler {
     private final RapidProClient rapidpro;
     private final ExecutorService workers;
     private final ScheduledExecutorService retries;
-    private final String token;
+    /** sms.webhookToken, read per message so a console edit applies to the next one; blank = no check */
+    private final java.util.function.Supplier<String> token;
     private final long inlineMillis;
     private final long retryAfterSeconds;
     private final int broadcastAttempts;
 
     public WebhookEndpoint(Intake intake, Warehouse warehouse, RapidProClient rapidpro, ExecutorService workers,
-                           ScheduledExecutorService retries, String token, long inlineMillis, long retryAfterSeconds) {
+                           ScheduledExecutorService retries, java.util.function.Supplier<String> token, long inlineMillis, long retryAfterSeconds) {
         this.intake = intake;
         this.warehouse = warehouse;
         this.rapidpro = rapidpro;
         this.workers = workers;
         this.retries = retries;
-        this.token = token == null || token.isBlank() ? null : token;
+        this.token = token;
         this.inlineMillis = inlineMillis;
         this.retryAfterSeconds = retryAfterSeconds;
         this.broadcastAttempts = 3;
@@ -162,7 +163,8 @@ public final class WebhookEndpoint implements RequestHandler {
 
     /** With {@code sms.webhookToken} set, the flow must send it (header X-Webhook-Token or ?token=). */
     private void checkToken(MediatorRequest req) {
-        if (token == null) return;
+        String token = this.token.get();
+        if (token == null || token.isBlank()) return;
         String given = req.header("x-webhook-token");
         if (given == null) given = req.query().get("token");
         if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {

@@ -45,8 +45,8 @@ class LostEventAnswerTest {
         f.opensrp.removeStub(lost);
         assertThat(first.http()).isEqualTo(200);
         assertThat(first.kind()).isEqualTo("ok");
-        assertThat(first.orchestrations()).contains("OpenMRS create encounter", "OpenSRP add event", "OpenSRP find event")
-                .doesNotContain("OpenMRS purge encounter");
+        assertThat(first.orchestrations()).contains("OpenMRS: create encounter", "OpenSRP: add event", "OpenSRP: find event")
+                .doesNotContain("OpenMRS: purge encounter");
         assertOneEventOnALiveEncounter(message);
         assertThat(f.warehouse().records()).hasSize(1);
 
@@ -70,14 +70,14 @@ class LostEventAnswerTest {
         f.opensrp.removeStub(findDown);
         assertThat(first.http()).isEqualTo(503);
         assertThat(first.retryAfter()).isNotNull();
-        assertThat(first.orchestrations()).contains("OpenSRP add event", "OpenSRP find event").doesNotContain("OpenMRS purge encounter");
+        assertThat(first.orchestrations()).contains("OpenSRP: add event", "OpenSRP: find event").doesNotContain("OpenMRS: purge encounter");
         assertOneEventOnALiveEncounter(message);
         assertThat(f.warehouse().records()).isEmpty();
 
         SmsFixture.Reply resend = f.sms(message, SmsFixture.JOHN, "eng", VALID);
         assertThat(resend.http()).isEqualTo(200);
         assertThat(resend.kind()).isEqualTo("ok");
-        assertThat(resend.orchestrations()).contains("OpenMRS get encounter", "OpenSRP add event").doesNotContain("OpenMRS create encounter");
+        assertThat(resend.orchestrations()).contains("OpenMRS: get encounter", "OpenSRP: add event").doesNotContain("OpenMRS: create encounter");
         assertOneEventOnALiveEncounter(message);
         assertThat(f.opensrpEvents.writes()).isEqualTo(2); // sent twice, kept once: OpenSRP updated it
         assertThat(f.warehouse().records()).hasSize(1);
@@ -92,7 +92,7 @@ class LostEventAnswerTest {
         SmsFixture.Reply first = f.sms(message, SmsFixture.JOHN, "eng", VALID);
         f.opensrp.removeStub(late);
         assertThat(first.http()).isEqualTo(503);
-        assertThat(first.orchestrations()).contains("OpenSRP add event", "OpenSRP find event", "OpenMRS purge encounter");
+        assertThat(first.orchestrations()).contains("OpenSRP: add event", "OpenSRP: find event", "OpenMRS: purge encounter");
         assertThat(f.liveEncounters()).isEmpty();
         assertThat(f.opensrpEvents.eventsWithFormSubmissionId(message)).isEmpty();
 

@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,16 +23,21 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Through a REAL OpenHIM core 4.0.5: the mediator registers and installs its default channel; a RapidPro webhook
  * sent to core's router becomes a Successful transaction with the mediator's orchestrations; one that fails
  * upstream is Failed (503), and rerun with core's /tasks API it succeeds once, with the reply sent by broadcast.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SmsCodecardIntegrationTest {
     static final String CHANNEL = "sms-codecard inbound SMS";
     static OpenHimCore core;
@@ -75,12 +81,16 @@ class SmsCodecardIntegrationTest {
         }
     }
 
-    static HttpResponse<String> router(String body) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(core.routerUrl() + "/sms/inbound")).timeout(Duration.ofSeconds(30))
+    static HttpResponse<String> router(String body) throws Exception { return router(body, null); }
+
+    /** @param webhookToken what the flow sends as X-Webhook-Token (null: none) */
+    static HttpResponse<String> router(String body, String webhookToken) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(core.routerUrl() + "/sms/inbound")).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("rapidpro-ws:rapidpro-pass".getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
-        return http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (webhookToken != null) r.header("X-Webhook-Token", webhookToken);
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
     static List<String> names(JsonNode tx) {
@@ -100,7 +110,7 @@ class SmsCodecardIntegrationTest {
         assertThat(body.path("reply").asText()).startsWith("OK ANC saved: ID 1000Y ANC1 EDD 08-11-2026.");
         JsonNode tx = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains(SmsFixture.uuid(501))
                 && t.path("status").asText().equals("Successful"), Duration.ofSeconds(20));
-        assertThat(names(tx)).contains("OpenMRS find patient by identifier", "OpenMRS create encounter", "OpenSRP add event");
+        assertThat(names(tx)).contains("OpenMRS: find patient by identifier", "OpenMRS: create encounter", "OpenSRP: add event");
         assertThat(tx.path("properties").path("sms.ref").asText()).isEqualTo(org.chis.mediator.smscodecard.reply.Reference.of(SmsFixture.uuid(501)));
 
         // OpenMRS refuses encounters for a while: Failed, nothing kept
@@ -111,7 +121,7 @@ class SmsCodecardIntegrationTest {
         assertThat(fr.statusCode()).isEqualTo(503);
         JsonNode failed = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains(SmsFixture.uuid(502))
                 && t.path("status").asText().equals("Failed"), Duration.ofSeconds(20));
-        assertThat(names(failed)).contains("OpenMRS create encounter");
+        assertThat(names(failed)).contains("OpenMRS: create encounter");
         assertThat(f.warehouse().records()).hasSize(1);
         f.openmrs.wireMock().removeStub(down);
 
@@ -119,7 +129,7 @@ class SmsCodecardIntegrationTest {
         String rerunId = task.path("transactions").get(0).path("rerunID").asText();
         JsonNode child = admin.waitForTransaction(t -> t.path("_id").asText().equals(rerunId)
                 && t.path("status").asText().equals("Successful"), Duration.ofSeconds(20));
-        assertThat(names(child)).contains("OpenMRS create encounter", "RapidPro: send broadcast");
+        assertThat(names(child)).contains("OpenMRS: create encounter", "RapidPro: send broadcast");
         // the rerun's answer goes to nobody: the Swahili reply went by SMS, once
         List<JsonNode> sent = f.rapidpro.broadcastsTo("tel:" + SmsFixture.ASHA);
         assertThat(sent).hasSize(1);
@@ -141,5 +151,32 @@ class SmsCodecardIntegrationTest {
         HttpRequest r = HttpRequest.newBuilder(URI.create(core.routerUrl() + "/sms/inbound")).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build();
         assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+    }
+
+    // last: its message adds a warehouse record, which the other test counts
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void aConsoleEditOfTheOpenMrsUrlAndTheWebhookTokenAppliesToTheNextMessage() throws Exception {
+        String urn = f.app.registration().urn();
+        try (OpenMrsSimulator moved = new OpenMrsSimulator(0)) {
+            SmsFixture.seedOpenMrs(moved, new HashMap<>());
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("openmrsUrl", moved.baseUrl(), "webhookToken", "flow-secret"));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", moved.baseUrl(), Duration.ofSeconds(30));
+                int oldEncounters = f.openmrs.encounters().size();
+                String message = RapidProSimulator.flowWebhook(SmsFixture.uuid(503), "c-503", "John", "tel:" + SmsFixture.JOHN, "eng",
+                        "ANC 1002U ANC1 LMP 01022026 WT 58").toString();
+                // the new token is asked for at once: the flow's old call without it is refused
+                assertThat(router(message).statusCode()).isEqualTo(401);
+                HttpResponse<String> r = router(message, "flow-secret");
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(Json.parse(r.body()).path("kind").asText()).isEqualTo("ok");
+                assertThat(moved.encounters()).hasSize(1);
+                assertThat(f.openmrs.encounters()).hasSize(oldEncounters);
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", f.openmrs.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
     }
 }

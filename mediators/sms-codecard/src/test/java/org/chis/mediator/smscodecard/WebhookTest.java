@@ -34,7 +34,7 @@ class WebhookTest {
         SmsFixture.Reply again = f.sms(SmsFixture.uuid(1), SmsFixture.JOHN, "eng", VALID);
         assertThat(first.kind()).isEqualTo("ok");
         assertThat(first.status()).isEqualTo("Successful");
-        assertThat(first.orchestrations()).contains("OpenMRS find patient by identifier", "OpenMRS create encounter", "OpenSRP add event");
+        assertThat(first.orchestrations()).contains("OpenMRS: find patient by identifier", "OpenMRS: create encounter", "OpenSRP: add event");
         // RapidPro retries only when our answer did not arrive: the same reply again, nothing written twice
         assertThat(again.text()).isEqualTo(first.text());
         assertThat(f.warehouse().records()).hasSize(1);
@@ -95,7 +95,7 @@ class WebhookTest {
         assertThat(r.http()).isEqualTo(503);
         assertThat(r.retryAfter()).isEqualTo("30");
         assertThat(r.status()).isEqualTo("Failed");
-        assertThat(r.orchestrations()).contains("OpenMRS create encounter", "OpenSRP add event", "OpenMRS purge encounter");
+        assertThat(r.orchestrations()).contains("OpenMRS: create encounter", "OpenSRP: add event", "OpenMRS: purge encounter");
         assertThat(f.liveEncounters()).isEmpty(); // rolled back: the encounter was purged
         assertThat(f.openmrs.encounters()).isEmpty();
         assertThat(f.warehouse().records()).isEmpty();

@@ -82,7 +82,7 @@ final class EntryApplier {
         subject.set(patientUuid);
         if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
         if (ours(patientEchoNamespaces, patientUuid)) return new Applied(Result.ECHO, patientUuid, null, "patient written by the suite");
-        Optional<JsonNode> json = fetch(tx, ahead, "OpenMRS get patient", entry.resourcePath());
+        Optional<JsonNode> json = fetch(tx, ahead, "get patient", entry.resourcePath());
         if (json.isEmpty()) return new Applied(Result.GONE, patientUuid, null, "patient no longer exists in OpenMRS");
         if (ours(createdPatientNamespaces, patientUuid) && unchangedSinceCreated(json.get())) {
             // the suite created this patient from a CommCare form and nobody changed it since: CommCare already has it
@@ -108,7 +108,7 @@ final class EntryApplier {
         if (ours(encounterEchoNamespaces, encounterUuid)) {
             return new Applied(Result.ECHO, null, null, "encounter " + encounterUuid + " was created by the suite");
         }
-        Optional<JsonNode> found = fetch(tx, ahead, "OpenMRS get encounter", entry.resourcePath());
+        Optional<JsonNode> found = fetch(tx, ahead, "get encounter", entry.resourcePath());
         if (found.isEmpty()) return new Applied(Result.GONE, null, null, "encounter no longer exists in OpenMRS");
         JsonNode enc = found.get();
         String patientUuid = patientOf(enc);
@@ -162,7 +162,7 @@ final class EntryApplier {
         String path = e.resourcePath();
         String kind = e.resourceKind();
         if (path == null || (!"patient".equals(kind) && !"encounter".equals(kind))) return null;
-        String name = "encounter".equals(kind) ? "OpenMRS get encounter" : "OpenMRS get patient";
+        String name = "encounter".equals(kind) ? "get encounter" : "get patient";
         return CompletableFuture.supplyAsync(() -> openmrs.getPath(tx, name, path), pool);
     }
 

@@ -28,6 +28,7 @@ import org.chis.common.openhim.TransactionContext;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareCase;
+import org.chis.common.testing.OrchestrationNames;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.commcare.SubmittedForm;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -171,6 +172,18 @@ class FeedSyncTest {
         MediatorResponse again = poll(sync());
         assertThat(again.status()).isEqualTo(MediatorStatus.COMPLETED);
         assertThat(hq.submittedForms()).hasSize(forms);
+    }
+
+    @Test
+    void aPollsOrchestrationsNameTheirSystemOnce() {
+        String uuid = patient("Wairimu", "Kamau");
+        openmrs.recordEncounter(uuid, OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, ENCOUNTER_TIME, Map.of(OpenMrsSimulator.CONCEPT_WEIGHT, 58.0));
+        TransactionContext tx = new TransactionContext("poll");
+        assertThat(sync().handle(null, tx).status()).isEqualTo(MediatorStatus.SUCCESSFUL);
+        List<String> names = tx.orchestrations().stream().map(o -> o.name()).toList();
+        // was "OpenMRS OpenMRS get patient": the feed side named the system and the client added it again
+        assertThat(names).contains("OpenMRS: feed page patient/recent", "OpenMRS: get patient", "OpenMRS: get encounter", "CommCare: submit form");
+        OrchestrationNames.assertOneScheme(names);
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.chis.mediator.commcareopenmrs.feeds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,10 +103,10 @@ class FeedsIntegrationTest {
     void a_poll_through_core_is_an_audited_transaction_and_a_failed_one_reruns_from_tasks() throws Exception {
         String uuid = openmrs.registerPatient("Nyokabi", "Wambūi-Ñuñez", "F", LocalDate.of(1990, 5, 17), "IT-1");
         triggerPoll();
-        JsonNode ok = admin.waitForTransaction(t -> t.path("status").asText().equals("Successful") && orchestrated(t, "CommCare submit form"),
+        JsonNode ok = admin.waitForTransaction(t -> t.path("status").asText().equals("Successful") && orchestrated(t, "CommCare: submit form"),
                 Duration.ofSeconds(60));
-        assertThat(orchestrated(ok, "OpenMRS feed page patient")).isTrue();
-        assertThat(orchestrated(ok, "OpenMRS OpenMRS get patient")).isTrue();
+        assertThat(orchestrated(ok, "OpenMRS: feed page patient")).isTrue();
+        assertThat(orchestrated(ok, "OpenMRS: get patient")).isTrue();
         // credentials never reach core's records
         assertThat(ok.toString()).doesNotContain(CommCareSimulator.API_KEY).doesNotContain(OpenMrsSimulator.PASSWORD);
         assertThat(hq.casesByExternalId(uuid)).singleElement().satisfies(c -> assertThat(c.caseName()).isEqualTo("Nyokabi Wambūi-Ñuñez"));
@@ -114,7 +115,7 @@ class FeedsIntegrationTest {
         StubMapping down = openmrs.failAlways("GET", "/openmrs/ws/atomfeed/.*", 500, null);
         String second = openmrs.registerPatient("Otieno", "Odhiambo", "M", LocalDate.of(1985, 1, 2), "IT-2");
         triggerPoll();
-        JsonNode failed = admin.waitForTransaction(t -> t.path("status").asText().equals("Failed") && orchestrated(t, "OpenMRS feed page"),
+        JsonNode failed = admin.waitForTransaction(t -> t.path("status").asText().equals("Failed") && orchestrated(t, "OpenMRS: feed page"),
                 Duration.ofSeconds(60));
         assertThat(failed.path("response").path("status").asInt()).isEqualTo(502);
         assertThat(hq.casesByExternalId(second)).isEmpty();
@@ -130,5 +131,26 @@ class FeedsIntegrationTest {
         assertThat(child.path("parentID").asText()).isEqualTo(failed.path("_id").asText());
         assertThat(hq.casesByExternalId(second)).hasSize(1);
         assertThat(hq.casesByExternalId(uuid)).hasSize(1);
+    }
+
+    @Test
+    void a_console_edit_of_the_commcare_url_and_key_applies_to_the_next_poll() throws Exception {
+        String urn = app.registration().urn();
+        try (CommCareSimulator moved = new CommCareSimulator(0)) {
+            // the operator points the mediator at another HQ in the console; no restart
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("commcareUrl", moved.baseUrl(), "commcareApiKey", CommCareSimulator.API_KEY));
+            try {
+                CoreAdmin.awaitSetting(app.settings(), "commcare.url", moved.baseUrl(), Duration.ofSeconds(30));
+                String uuid = openmrs.registerPatient("Achieng", "Owino", "F", LocalDate.of(1993, 4, 5), "IT-MOVED");
+                triggerPoll();
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (moved.casesByExternalId(uuid).isEmpty() && System.nanoTime() < deadline) Thread.sleep(200);
+                assertThat(moved.casesByExternalId(uuid)).singleElement().satisfies(c -> assertThat(c.caseName()).isEqualTo("Achieng Owino"));
+                assertThat(hq.casesByExternalId(uuid)).isEmpty();
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(app.settings(), "commcare.url", hq.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
     }
 }

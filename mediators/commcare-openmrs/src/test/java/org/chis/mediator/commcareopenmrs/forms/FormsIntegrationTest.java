@@ -3,6 +3,7 @@ package org.chis.mediator.commcareopenmrs.forms;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -90,9 +91,9 @@ class FormsIntegrationTest {
         HttpResponse<String> r = router(Forms.COMMCARE_PATH, Json.write(form));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         JsonNode tx = transactionOfForm(formId, "Successful");
-        assertThat(orchestrated(tx, "OpenMRS create patient")).isTrue();
-        assertThat(orchestrated(tx, "OpenMRS create encounter")).isTrue();
-        assertThat(orchestrated(tx, "CommCare submit form")).isTrue();
+        assertThat(orchestrated(tx, "OpenMRS: create patient")).isTrue();
+        assertThat(orchestrated(tx, "OpenMRS: create encounter")).isTrue();
+        assertThat(orchestrated(tx, "CommCare: submit form")).isTrue();
         assertThat(tx.path("properties").path("encounter").asText()).isEqualTo(Json.parse(r.body()).path("encounter").asText());
         // secrets never reach core's records
         assertThat(tx.toString()).doesNotContain(OpenMrsSimulator.PASSWORD).doesNotContain(CommCareSimulator.API_KEY);
@@ -129,5 +130,28 @@ class FormsIntegrationTest {
         assertThat(f.encounters()).filteredOn(e -> e.path("uuid").asText().equals(encounter)).hasSize(1);
         assertThat(f.openmrs.patients()).filteredOn(p -> p.toString().contains("NID-IT-2")).hasSize(1);
         assertThat(f.commcare.caseById(caseId).orElseThrow().properties()).containsEntry("openmrs_last_encounter_uuid", encounter);
+    }
+
+    @Test
+    void a_console_edit_of_the_openmrs_url_and_user_applies_to_the_next_form() throws Exception {
+        String urn = f.app.registration().urn();
+        try (OpenMrsSimulator moved = new OpenMrsSimulator(0)) {
+            // what an operator does in the console when OpenMRS moves: the mediator is not restarted
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("openmrsUrl", moved.baseUrl(), "openmrsUser", OpenMrsSimulator.USER));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", moved.baseUrl(), Duration.ofSeconds(30));
+                String formId = UUID.randomUUID().toString();
+                var form = FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-IT-MOVED");
+                ((ObjectNode) form.get("form")).put("first_name", "Neema").put("last_name", "Mwangi").put("dob", "1991-02-03");
+                HttpResponse<String> r = router(Forms.COMMCARE_PATH, Json.write(form));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+                assertThat(moved.patients()).filteredOn(p -> p.toString().contains("NID-IT-MOVED")).hasSize(1);
+                assertThat(f.openmrs.patients()).noneMatch(p -> p.toString().contains("NID-IT-MOVED"));
+                assertThat(orchestrated(transactionOfForm(formId, "Successful"), "OpenMRS: create patient")).isTrue();
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", f.openmrs.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
     }
 }

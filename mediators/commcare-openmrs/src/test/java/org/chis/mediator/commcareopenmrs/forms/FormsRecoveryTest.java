@@ -32,7 +32,7 @@ class FormsRecoveryTest {
             FormsFixture.Reply r = f.form(form);
             assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Failed");
             assertThat(r.property("rollback")).isEqualTo("complete");
-            assertThat(r.orchestrationNames()).contains("rollback: create encounter", "OpenMRS purge encounter");
+            assertThat(r.orchestrationNames()).contains("rollback: create encounter", "OpenMRS: purge encounter");
             // the write happened after all, and the rollback purged it (planned uuid) together with visit and patient
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (!f.openmrs.encounters().isEmpty() && System.nanoTime() < deadline) Thread.onSpinWait();

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.openmrs.OpenMrsDates;
+import org.chis.common.testing.OrchestrationNames;
 import org.chis.simulators.commcare.SubmittedForm;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.junit.jupiter.api.AfterAll;
@@ -59,8 +60,9 @@ class FormsTest {
         JsonNode body = r.body();
         String patient = body.path("patient").path("uuid").asText();
         assertThat(body.path("patient").path("created").asBoolean()).isTrue();
-        assertThat(r.orchestrationNames()).containsSubsequence("OpenMRS find patient by identifier", "OpenMRS create patient",
-                "OpenMRS create visit", "OpenMRS create encounter", "OpenMRS create obs", "OpenMRS update visit", "CommCare submit form");
+        assertThat(r.orchestrationNames()).containsSubsequence("OpenMRS: find patient by identifier", "OpenMRS: create patient",
+                "OpenMRS: create visit", "OpenMRS: create encounter", "OpenMRS: create obs", "OpenMRS: update visit", "CommCare: submit form");
+        OrchestrationNames.assertOneScheme(r.orchestrationNames());
 
         JsonNode p = f.openmrs.patient(patient).orElseThrow();
         assertThat(p.path("person").path("preferredName").path("givenName").asText()).isEqualTo("Amina");
