@@ -333,6 +333,20 @@ public final class OpenHimCore implements AutoCloseable {
         return a;
     }
 
+    /** POSTs a JSON body to the router's HTTP port as client {@code clientId} (Basic), as an app would. */
+    public java.net.http.HttpResponse<String> postToRouter(String path, String json, String clientId, String password)
+            throws IOException, InterruptedException {
+        java.net.http.HttpRequest r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(routerUrl() + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + password).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build();
+        return ROUTER_CLIENT.send(r, java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private static final java.net.http.HttpClient ROUTER_CLIENT =
+            java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
     /** The last {@code lines} lines of core's log (for failure messages). */
     public String logTail(int lines) { return tail(logFile, 0, lines); }
 

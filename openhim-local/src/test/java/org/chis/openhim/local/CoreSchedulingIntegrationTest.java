@@ -12,14 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +24,6 @@ import org.chis.common.openhim.RegistrationInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What core's own schedulers do with the channels a mediator installs, against a real core: a polling channel
@@ -40,14 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CoreSchedulingIntegrationTest {
     static OpenHimCore core;
     static CoreAdmin admin;
-    static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @TempDir
-    static Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        core = OpenHimCore.start(OpenHimCore.Options.temp().rerunPollMillis(300).cacheRefreshMillis(500));
+        // rerun tasks (auto-retry creates one) picked up within 1 s (default), channels routed within 0.5 s
+        core = OpenHimCore.start(OpenHimCore.Options.temp().cacheRefreshMillis(500));
         admin = core.admin();
         admin.createClient("sched-app", "sched-app-pass", "chis");
     }
@@ -55,14 +45,6 @@ class CoreSchedulingIntegrationTest {
     @AfterAll
     static void stop() {
         if (core != null) core.close();
-    }
-
-    static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within " + timeout.toSeconds() + " s: " + what + "\n" + core.logTail(30));
-            Thread.sleep(200);
-        }
     }
 
     @Test
@@ -86,12 +68,12 @@ class CoreSchedulingIntegrationTest {
                 link.start();
                 assertThat(link.awaitRegistered(Duration.ofSeconds(20))).isTrue();
                 // agenda looks for due jobs every 5 s; a channel that is not scheduled never polls
-                await("core polls the installed channel by itself", Duration.ofSeconds(30),
+                admin.await("core polls the installed channel by itself", Duration.ofSeconds(30),
                         () -> upstream.hits.stream().anyMatch(h -> h.path().equals("/sched/poll")));
                 System.out.println("first poll by core " + (System.nanoTime() - t0) / 1_000_000 + " ms after the mediator started");
             }
             // core records a poll as a GET of its polling listener's /trigger on the channel
-            String channelId = channelId("Scheduled poll");
+            String channelId = admin.channel("Scheduled poll").orElseThrow().path("_id").asText();
             JsonNode tx = admin.waitForTransaction(t -> t.path("channelID").asText().equals(channelId)
                     && !t.path("status").asText().equals("Processing"), Duration.ofSeconds(10));
             assertThat(tx.path("request").path("path").asText()).isEqualTo("/trigger");
@@ -105,14 +87,14 @@ class CoreSchedulingIntegrationTest {
         upstream.start();
         String urn = "urn:mediator:chis-sched-retry";
         try {
-            upstream.stubFor(post("/api/session").willReturn(json(200, "{\"authenticated\":true,\"sessionId\":\"s-1\"}")));
+            upstream.stubFor(post("/api/session").willReturn(MediatorRuntimeIntegrationTest.json(200, "{\"authenticated\":true,\"sessionId\":\"s-1\"}")));
             String uuid = PatientMediator.uuidOf("patient:p-auto");
             var sameUuid = matchingJsonPath("$.uuid", equalTo(uuid));
             // OpenMRS-style transient failure first, then the create goes through
             upstream.stubFor(post(urlPathEqualTo("/api/patients")).withRequestBody(sameUuid).inScenario("auto").whenScenarioStateIs(STARTED)
-                    .willReturn(json(503, "{\"error\":{\"message\":\"Service Unavailable\"}}")).willSetStateTo("up"));
+                    .willReturn(MediatorRuntimeIntegrationTest.json(503, "{\"error\":{\"message\":\"Service Unavailable\"}}")).willSetStateTo("up"));
             upstream.stubFor(post(urlPathEqualTo("/api/patients")).withRequestBody(sameUuid).inScenario("auto").whenScenarioStateIs("up")
-                    .willReturn(json(201, "{{{request.body}}}").withTransformers("response-template")));
+                    .willReturn(MediatorRuntimeIntegrationTest.json(201, "{{{request.body}}}").withTransformers("response-template")));
             upstream.stubFor(com.github.tomakehurst.wiremock.client.WireMock.delete(com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching("/api/patients/.*"))
                     .willReturn(aResponse().withStatus(404)));
 
@@ -129,13 +111,13 @@ class CoreSchedulingIntegrationTest {
             s.put("greeting", "hello");
             s.put("retries", "3");
             s.put("core.channels.install", "true");
-            try (PatientMediator m = PatientMediator.start(urn, s, dir.resolve("retry"), Json.write(template))) {
+            try (PatientMediator m = PatientMediator.start(urn, s, core.workDir().resolve("retry-mediator"), Json.write(template))) {
                 assertThat(m.app.awaitRegistered(Duration.ofSeconds(30))).isTrue();
-                await("channel installed", Duration.ofSeconds(15), () -> channelInstalled("Runtime IT chis-sched-retry"));
+                admin.await("channel installed", Duration.ofSeconds(15), () -> admin.channel("Runtime IT chis-sched-retry").isPresent());
                 admin.awaitRouterCache();
 
                 long t0 = System.nanoTime();
-                HttpResponse<String> r = router("/rt/patients", "{\"id\":\"p-auto\",\"name\":\"Wanjiru Auto\"}");
+                HttpResponse<String> r = core.postToRouter("/rt/patients", "{\"id\":\"p-auto\",\"name\":\"Wanjiru Auto\"}", "sched-app", "sched-app-pass");
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
                 JsonNode failed = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains("p-auto")
                         && t.path("status").asText().equals("Failed"), Duration.ofSeconds(20));
@@ -158,31 +140,5 @@ class CoreSchedulingIntegrationTest {
         } finally {
             upstream.stop();
         }
-    }
-
-    static String channelId(String name) throws java.io.IOException {
-        for (JsonNode c : admin.api().get("/channels").json()) if (c.path("name").asText().equals(name)) return c.path("_id").asText();
-        throw new AssertionError("no channel " + name);
-    }
-
-    static boolean channelInstalled(String name) {
-        try {
-            for (JsonNode c : admin.api().get("/channels").json()) if (c.path("name").asText().equals(name)) return true;
-            return false;
-        } catch (java.io.IOException e) {
-            return false;
-        }
-    }
-
-    static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder json(int status, String body) {
-        return aResponse().withStatus(status).withHeader("Content-Type", "application/json; charset=utf-8").withBody(body);
-    }
-
-    static HttpResponse<String> router(String path, String jsonBody) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(core.routerUrl() + path)).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("sched-app:sched-app-pass".getBytes(StandardCharsets.UTF_8)))
-                .header("Content-Type", "application/json; charset=utf-8")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody, StandardCharsets.UTF_8)).build();
-        return http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 }
