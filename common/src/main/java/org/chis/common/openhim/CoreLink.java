@@ -152,10 +152,40 @@ public final class CoreLink implements AutoCloseable {
             var missing = registration.defaultChannelNames().stream().filter(n -> !have.contains(n)).toList();
             if (missing.isEmpty()) return;
             CoreApi.ApiResponse r = api.post(urnPath() + "/channels", Json.write(missing));
-            if (r.ok()) log.info("installed default channels {}", missing);
-            else log.warn("could not install default channels {}: HTTP {} {}", missing, r.status(), r.body());
+            if (!r.ok()) {
+                log.warn("could not install default channels {}: HTTP {} {}", missing, r.status(), r.body());
+                return;
+            }
+            log.info("installed default channels {}", missing);
+            schedulePolling(missing);
         } catch (Exception e) {
             log.warn("could not install default channels: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Core (4.0.5 to 8.5.0) saves channels installed with {@code POST /mediators/<urn>/channels} without scheduling
+     * the polling ones: they would first poll after core restarts. An update of the channel schedules it, so each
+     * just-installed polling channel gets a {@code PUT /channels/<id>} that changes nothing.
+     */
+    private void schedulePolling(java.util.List<String> installed) throws java.io.IOException {
+        java.util.Set<String> polling = new java.util.HashSet<>();
+        registration.json().path("defaultChannelConfig").forEach(c -> {
+            if ("polling".equals(c.path("type").asText()) && installed.contains(c.path("name").asText())) polling.add(c.path("name").asText());
+        });
+        if (polling.isEmpty()) return;
+        CoreApi.ApiResponse channels = api.get("/channels");
+        if (!channels.ok()) {
+            log.warn("cannot schedule polling channels {}: GET /channels answered HTTP {}", polling, channels.status());
+            return;
+        }
+        for (JsonNode c : channels.json()) {
+            String name = c.path("name").asText();
+            if (!polling.contains(name)) continue;
+            var same = Json.object().put("pollingSchedule", c.path("pollingSchedule").asText());
+            CoreApi.ApiResponse r = api.put("/channels/" + c.path("_id").asText(), Json.write(same));
+            if (r.ok()) log.info("scheduled polling channel '{}' ({})", name, same.path("pollingSchedule").asText());
+            else log.warn("could not schedule polling channel '{}': HTTP {} {}", name, r.status(), r.body());
         }
     }
 

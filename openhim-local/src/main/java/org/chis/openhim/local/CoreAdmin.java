@@ -100,13 +100,29 @@ public final class CoreAdmin {
     public String createChannel(ObjectNode channel) {
         check("POST /channels", call("POST", "/channels", channel));
         String name = channel.path("name").asText();
-        String id = null;
-        for (JsonNode c : check("GET /channels", call("GET", "/channels", null)).json()) {
-            if (c.path("name").asText().equals(name)) id = c.path("_id").asText();
-        }
-        if (id == null) throw new IllegalStateException("channel '" + name + "' was created but is not listed");
+        String id = channel(name).map(c -> c.path("_id").asText())
+                .orElseThrow(() -> new IllegalStateException("channel '" + name + "' was created but is not listed"));
         awaitRouterCache();
         return id;
+    }
+
+    /** The channel named {@code name}, if core has one ({@code GET /channels}). */
+    public Optional<JsonNode> channel(String name) {
+        for (JsonNode c : check("GET /channels", call("GET", "/channels", null)).json()) {
+            if (c.path("name").asText().equals(name)) return Optional.of(c);
+        }
+        return Optional.empty();
+    }
+
+    /** Waits until {@code condition} holds (checked every 200 ms); else fails naming {@code what}, with core's log tail. */
+    public void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what + "\n" + logTail.get());
+            }
+            sleep(200);
+        }
     }
 
     /** Updates a channel ({@code PUT /channels/<id>}, partial fields allowed) and waits for the router's cache. */

@@ -66,7 +66,8 @@ public final class OpenHimCore implements AutoCloseable {
     public static final class Options {
         Path workDir;
         boolean persistent;
-        ServerVersion mongoVersion = ServerVersion.MONGO_3_6;
+        ServerVersion mongoVersion;
+        Path coreHome;
         int mongoPort;
         int apiPort;
         int routerHttpPort;
@@ -103,7 +104,13 @@ public final class OpenHimCore implements AutoCloseable {
         public Options workDir(Path dir) { this.workDir = dir.toAbsolutePath().normalize(); return this; }
         /** Keep the database in {@code <workDir>/mongo-h2.mv} (H2 backend) across restarts instead of in memory. */
         public Options persistent(boolean p) { this.persistent = p; return this; }
+        /** The wire version the Mongo stand-in reports (default: {@link CoreInstall#mongoVersion()}). */
         public Options mongoVersion(ServerVersion v) { this.mongoVersion = v; return this; }
+        /**
+         * An unpacked openhim-core to run instead of the npm 4.0.5 install (default: {@code OPENHIM_CORE_HOME} or
+         * -Dopenhim.core.home), e.g. a 5.x-8.x checkout with node_modules and lib/ built.
+         */
+        public Options coreHome(Path dir) { this.coreHome = dir; return this; }
         public Options mongoPort(int p) { this.mongoPort = p; return this; }
         public Options apiPort(int p) { this.apiPort = p; return this; }
         public Options routerHttpPort(int p) { this.routerHttpPort = p; return this; }
@@ -136,6 +143,7 @@ public final class OpenHimCore implements AutoCloseable {
 
     private final Options options;
     private final Path nodeDir;
+    private final CoreInstall install;
     private final MongoServer mongo;
     private final int mongoPort;
     private final Map<String, Integer> ports;
@@ -149,9 +157,10 @@ public final class OpenHimCore implements AutoCloseable {
     private volatile CoreAdmin admin;
     private volatile boolean closed;
 
-    private OpenHimCore(Options o, Path nodeDir, MongoServer mongo, int mongoPort, Map<String, Integer> ports, boolean deleteWorkDir) {
+    private OpenHimCore(Options o, Path nodeDir, CoreInstall install, MongoServer mongo, int mongoPort, Map<String, Integer> ports, boolean deleteWorkDir) {
         this.options = o;
         this.nodeDir = nodeDir;
+        this.install = install;
         this.mongo = mongo;
         this.mongoPort = mongoPort;
         this.ports = ports;
@@ -189,19 +198,22 @@ public final class OpenHimCore implements AutoCloseable {
         Files.createDirectories(o.workDir);
         Path home = locateHome(o.home);
         Path nodeDir = home.resolve(NODE_DIR);
-        NodeInstall.ensureInstalled(nodeDir, o.workDir.resolve("npm-install.log"));
+        Path supplied = o.coreHome != null ? o.coreHome : CoreInstall.suppliedHome();
+        // a supplied core is the user's install: only the npm one is ours to (re)install
+        if (supplied == null) NodeInstall.ensureInstalled(nodeDir, o.workDir.resolve("npm-install.log"));
+        CoreInstall install = CoreInstall.of(supplied != null ? supplied : NodeInstall.coreDir(nodeDir));
         Quiet.mongoServerLogs();
 
         Map<String, Integer> ports = pickPorts(o);
         MongoBackend backend = o.persistent ? new H2Backend(o.workDir.resolve("mongo-h2.mv").toString()) : new MemoryBackend();
-        backend.version(o.mongoVersion);
+        backend.version(o.mongoVersion != null ? o.mongoVersion : install.mongoVersion());
         MongoServer mongo = new MongoServer(new SnapshotReplies(backend));
         OpenHimCore core = null;
         try {
             mongo.bind("127.0.0.1", o.mongoPort);
             int mongoPort = mongo.getLocalAddress().getPort();
             boolean delete = o.deleteOnClose && !Boolean.getBoolean("openhim.local.keepWorkDir");
-            core = new OpenHimCore(o, nodeDir, mongo, mongoPort, ports, delete);
+            core = new OpenHimCore(o, nodeDir, install, mongo, mongoPort, ports, delete);
             core.registerShutdownHook();
             core.writeConf();
             long t1 = System.nanoTime();
@@ -209,8 +221,8 @@ public final class OpenHimCore implements AutoCloseable {
             long t2 = System.nanoTime();
             core.captureCertificate();
             long t3 = System.nanoTime();
-            log.info("OpenHIM core 4.0.5 up in {} ms (install check + Mongo {} ms, node {} ms, certificate {} ms): API {} router {} (work dir {})",
-                    (t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
+            log.info("OpenHIM core {} up in {} ms (install check + Mongo {} ms, node {} ms, certificate {} ms): API {} router {} (work dir {})",
+                    install.version(), (t3 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
                     core.apiUrl(), core.routerUrl(), o.workDir);
             return core;
         } catch (IOException | RuntimeException e) {
@@ -223,6 +235,8 @@ public final class OpenHimCore implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------------- accessors
 
     public String apiUrl() { return "https://127.0.0.1:" + apiPort(); }
+    /** The core that runs: its folder, version and mongoose version. */
+    public CoreInstall install() { return install; }
     /** The router's plain HTTP listener (clients, mediators' channels). */
     public String routerUrl() { return "http://127.0.0.1:" + routerHttpPort(); }
     public String routerHttpsUrl() { return "https://127.0.0.1:" + routerHttpsPort(); }
@@ -319,6 +333,20 @@ public final class OpenHimCore implements AutoCloseable {
         return a;
     }
 
+    /** POSTs a JSON body to the router's HTTP port as client {@code clientId} (Basic), as an app would. */
+    public java.net.http.HttpResponse<String> postToRouter(String path, String json, String clientId, String password)
+            throws IOException, InterruptedException {
+        java.net.http.HttpRequest r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(routerUrl() + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + password).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build();
+        return ROUTER_CLIENT.send(r, java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private static final java.net.http.HttpClient ROUTER_CLIENT =
+            java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
     /** The last {@code lines} lines of core's log (for failure messages). */
     public String logTail(int lines) { return tail(logFile, 0, lines); }
 
@@ -401,13 +429,21 @@ public final class OpenHimCore implements AutoCloseable {
         }
     }
 
-    /** The nconf override file: everything not set here stays at openhim-core's config/default.json. */
     private void writeConf() throws IOException {
+        ObjectNode c = conf(install, options, ports, mongoUrl());
+        Files.writeString(confFile, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(c), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The nconf override file for {@code install}: everything not set here stays at that core's config/default.json.
+     * Keys that differ by version come from {@link CoreInstall} (the API port).
+     */
+    static ObjectNode conf(CoreInstall install, Options options, Map<String, Integer> ports, String mongoUrl) {
         ObjectNode c = Json.object();
         c.put("bindAddress", "127.0.0.1");
         ObjectNode mongoConf = c.putObject("mongo");
-        mongoConf.put("url", mongoUrl());
-        mongoConf.put("atnaUrl", mongoUrl());
+        mongoConf.put("url", mongoUrl);
+        mongoConf.put("atnaUrl", mongoUrl);
         // capped collections are not implemented by mongo-java-server: winston-mongodb must not ask for one
         ObjectNode logger = c.putObject("logger");
         logger.put("level", options.logLevel);
@@ -415,23 +451,24 @@ public final class OpenHimCore implements AutoCloseable {
         logger.put("capDBLogs", false);
         ObjectNode router = c.putObject("router");
         router.put("externalHostname", options.externalHostname);
-        router.put("httpPort", routerHttpPort());
-        router.put("httpsPort", routerHttpsPort());
+        router.put("httpPort", ports.get("routerHttp"));
+        router.put("httpsPort", ports.get("routerHttps"));
         ObjectNode apiConf = c.putObject("api");
-        apiConf.put("httpsPort", apiPort());
+        for (String key : install.apiPortKeys()) apiConf.put(key, ports.get("api"));
+        if (install.major() >= 8) apiConf.put("protocol", "https"); // 8.x can serve the API over http; ours is https
         apiConf.put("authWindowSeconds", options.authWindowSeconds);
         ObjectNode rerun = c.putObject("rerun");
-        rerun.put("httpPort", rerunPort());
+        rerun.put("httpPort", ports.get("rerun"));
         rerun.put("host", "127.0.0.1");
         rerun.putObject("processor").put("enabled", true).put("pollPeriodMillis", options.rerunPollMillis);
-        c.putObject("tcpAdapter").putObject("httpReceiver").put("httpPort", tcpAdapterPort()).put("host", "127.0.0.1");
-        c.putObject("polling").put("enabled", true).put("pollingPort", pollingPort()).put("host", "127.0.0.1");
+        c.putObject("tcpAdapter").putObject("httpReceiver").put("httpPort", ports.get("tcpAdapter")).put("host", "127.0.0.1");
+        c.putObject("polling").put("enabled", true).put("pollingPort", ports.get("polling")).put("host", "127.0.0.1");
         c.putObject("alerts").put("enableAlerts", false);
         c.putObject("reports").put("enableReports", false);
         c.putObject("caching").put("enabled", true).put("refreshMillis", options.cacheRefreshMillis);
         c.putObject("certificateManagement").put("watchFSForCert", false);
         if (options.extraConfig != null) merge(c, options.extraConfig);
-        Files.writeString(confFile, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(c), StandardCharsets.UTF_8);
+        return c;
     }
 
     private static void merge(ObjectNode into, ObjectNode from) {
@@ -445,13 +482,13 @@ public final class OpenHimCore implements AutoCloseable {
     }
 
     private void startNode() throws IOException {
-        Path coreDir = NodeInstall.coreDir(nodeDir);
+        Path coreDir = install.dir();
         List<String> cmd = List.of(options.node,
                 // openhim-core 4.0.5 (written for node 8/10) leaves an unhandled rejection in
                 // metrics.recordTransactionMetrics (NaN response-time race); node >= 15 would kill the worker for it
                 "--unhandled-rejections=warn",
                 "-r", nodeDir.resolve("openhim-compat.js").toString(),
-                "lib/server.js", "--conf=" + confFile);
+                install.serverScript(), "--conf=" + confFile);
         long offset = Files.exists(logFile) ? Files.size(logFile) : 0;
         Files.writeString(logFile, "---- openhim-local: starting " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -462,6 +499,9 @@ public final class OpenHimCore implements AutoCloseable {
         // NODE_ENV would make core also load config/<env>.json; our conf file covers what we need
         pb.environment().remove("NODE_ENV");
         pb.environment().put("OPENHIM_LOCAL_EXIT_WITH_PARENT", "1");
+        // the shim finds this core's mongoose and patches it only when it is mongoose 4
+        pb.environment().put("OPENHIM_LOCAL_CORE_DIR", coreDir.toString());
+        pb.environment().put("OPENHIM_LOCAL_USE_PUSH_EACH", install.needsPushEach() ? "1" : "0");
         try {
             node = pb.start();
         } catch (IOException e) {

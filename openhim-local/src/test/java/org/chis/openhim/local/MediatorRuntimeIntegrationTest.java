@@ -125,11 +125,7 @@ class MediatorRuntimeIntegrationTest {
     }
 
     static HttpResponse<String> router(String path, String jsonBody) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(core.routerUrl() + path)).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("chis-app:chis-app-pass".getBytes(StandardCharsets.UTF_8)))
-                .header("Content-Type", "application/json; charset=utf-8")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody, StandardCharsets.UTF_8)).build();
-        return http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        return core.postToRouter(path, jsonBody, "chis-app", "chis-app-pass");
     }
 
     static JsonNode transactionWithBody(String path, String bodyPart, String status) {
@@ -143,26 +139,15 @@ class MediatorRuntimeIntegrationTest {
         return names;
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what + "\n" + core.logTail(20));
-            Thread.sleep(100);
-        }
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        admin.await(what, timeout, condition);
     }
 
     static void awaitChannel(String name) throws Exception {
         await("channel " + name + " installed", Duration.ofSeconds(15), () -> channel(name) != null);
     }
 
-    static JsonNode channel(String name) {
-        try {
-            for (JsonNode c : admin.api().get("/channels").json()) if (c.path("name").asText().equals(name)) return c;
-            return null;
-        } catch (java.io.IOException e) {
-            return null;
-        }
-    }
+    static JsonNode channel(String name) { return admin.channel(name).orElse(null); }
 
     static List<ServeEvent> upstreamCalls(String method, String path) {
         return upstream.getAllServeEvents().stream()

@@ -1,6 +1,7 @@
 package org.chis.openhim.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -108,6 +109,8 @@ class OpenHimCoreTest {
 
     @Test
     void basicAuthIsRefusedWith401SoAutoFallsBackToToken() throws Exception {
+        // core 4.x only: from 5.x on core accepts Basic (api.authenticationTypes), so there is no 401 to fall back from
+        assumeTrue(core.install().major() == 4, "core " + core.install().version() + " accepts Basic");
         CoreApi.ApiResponse basic = core.api(CoreApiAuth.BASIC).get("/about");
         System.out.println("core 4.0.5 answers a Basic login with HTTP " + basic.status() + " body '" + basic.body() + "'");
         assertThat(basic.status()).isEqualTo(401);

@@ -62,9 +62,14 @@ final class PatientMediator implements AutoCloseable {
 
     /** Writes the registration template into {@code configDir} and starts the mediator (listen, then register). */
     static PatientMediator start(String urn, Map<String, String> values, Path configDir) throws Exception {
+        return start(urn, values, configDir, registrationTemplate(urn));
+    }
+
+    /** As {@link #start(String, Map, Path)} with another registration template (e.g. a channel with auto-retry). */
+    static PatientMediator start(String urn, Map<String, String> values, Path configDir, String template) throws Exception {
         Instant t0 = Instant.now();
         Files.createDirectories(configDir);
-        Files.writeString(configDir.resolve("mediator-registration-info.json"), registrationTemplate(urn), StandardCharsets.UTF_8);
+        Files.writeString(configDir.resolve("mediator-registration-info.json"), template, StandardCharsets.UTF_8);
         Settings settings = Settings.of(values, configDir);
         StateStore store = StateStore.open("jdbc:h2:file:" + configDir.resolve("state").toAbsolutePath() + ";AUTO_SERVER=FALSE",
                 "", "", null, "runtime-it");

@@ -12,6 +12,7 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
+import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
@@ -75,8 +76,14 @@ final class AggregateEndpoint {
     }
 
     MediatorResponse pull(MediatorRequest request, TransactionContext tx) {
-        String source = settings.find("aggregate.source.url").orElseThrow(() ->
-                new ConfigException("aggregate.source.url is not set: the pull channel needs the URL of the report to pull"));
+        // the shipped default installs the daily pull channel with no source: each poll would be a Failed 500
+        String source = settings.find("aggregate.source.url").orElse(null);
+        if (source == null) {
+            tx.property("pull", "not configured");
+            return MediatorResponse.completed(Json.object().put("message", "aggregate.source.url is not set: nothing pulled."
+                    + " Set it (mediator.properties, AGGREGATE_SOURCE_URL or the console) to pull a report, or disable the"
+                    + " 'DHIS2 aggregate pull' channel"));
+        }
         HttpUrl url = HttpUrl.parse(source);
         if (url == null) throw new ConfigException("aggregate.source.url '" + source + "' is not an http(s) URL");
         Request.Builder get = new Request.Builder().url(url).get().header("Accept", "application/json");

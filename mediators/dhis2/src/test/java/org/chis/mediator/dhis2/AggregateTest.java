@@ -171,4 +171,18 @@ class AggregateTest {
         assertThat(down.status()).isEqualTo("Failed");
         assertThat(down.envelope().path("error").path("message").asText()).contains("500");
     }
+
+    @Test
+    void the_pull_channel_without_a_source_completes_with_a_message_instead_of_failing_every_poll() throws Exception {
+        // the shipped default: aggregate.source.url= (empty) and the polling channel installed
+        f.app.settings().override("aggregate.source.url", "");
+        int before = f.dhis2.dataValueCount();
+        MediatorFixture.Reply r = f.call("GET", "/dhis2/aggregate/pull", null);
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(200);
+        assertThat(r.status()).isEqualTo("Completed");
+        assertThat(r.body().path("message").asText()).contains("aggregate.source.url is not set").contains("nothing pulled");
+        assertThat(r.envelope().has("error")).as("no auto-retry for a pull that is not configured").isFalse();
+        assertThat(r.orchestrationNames()).as("nothing called").isEmpty();
+        assertThat(f.dhis2.dataValueCount()).isEqualTo(before);
+    }
 }

@@ -144,7 +144,9 @@ class Dhis2IntegrationTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         JsonNode tx = transaction("/dhis2/aggregate", "Completed with error(s)");
         assertThat(tx.path("properties").path("dhis2.conflicts").asText()).isEqualTo("1");
-        assertThat(tx.path("properties").path("dhis2.imported").asText()).isEqualTo("1");
+        // core itself polls the installed pull channel once right after install (CoreLink schedules it), which may
+        // already have sent this value from the source report: then DHIS2 counts it as updated, not imported
+        assertThat(tx.path("properties").path("dhis2.imported").asInt() + tx.path("properties").path("dhis2.updated").asInt()).isEqualTo(1);
         assertThat(orchestrated(tx, "DHIS2: dataValueSets anc-monthly chunk 1")).isTrue();
     }
 
