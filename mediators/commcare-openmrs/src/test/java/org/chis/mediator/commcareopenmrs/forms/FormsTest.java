@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -74,8 +75,9 @@ class FormsTest {
         assertThat(encounters).hasSize(1);
         JsonNode e = encounters.get(0);
         assertThat(e.path("uuid").asText()).isEqualTo(body.path("encounter").asText());
-        assertThat(OpenMrsDates.parse(e.path("encounterDatetime").asText()).toInstant())
-                .isEqualTo(OffsetDateTime.parse("2024-05-01T08:30:47+03:00").toInstant());
+        // HQ forwards metadata.timeEnd in UTC without a zone (form.meta.timeEnd has the Z): 05:30:47 UTC is 08:30:47 in Nairobi
+        assertThat(OpenMrsDates.parse(e.path("encounterDatetime").asText()).toInstant()).isEqualTo(Instant.parse("2024-05-01T05:30:47Z"));
+        assertThat(r.sent("OpenMRS create encounter").path("encounterDatetime").asText()).isEqualTo("2024-05-01T08:30:47.000+0300");
         assertThat(e.path("encounterType").path("uuid").asText()).isEqualTo(OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION);
         assertThat(e.path("encounterProviders").get(0).path("provider").path("uuid").asText()).isEqualTo(OpenMrsSimulator.PROVIDER_CHW);
         assertThat(e.path("obs")).hasSize(5);
@@ -285,7 +287,7 @@ class FormsTest {
         q.remove("national_id");
         q.put("sex", "unknown-answer");
         ((ObjectNode) q.get("vitals")).put("weight", "sixty");
-        ((ObjectNode) form.get("metadata")).put("timeEnd", "2099-01-01T10:00:00Z");
+        ((ObjectNode) form.get("metadata")).put("timeEnd", "2099-01-01T10:00:00.000000");
         FormsFixture.Reply r = f.form(form);
         assertThat(r.http()).isEqualTo(400);
         assertThat(r.body().path("error").asText()).contains("identifier " + OpenMrsSimulator.ID_TYPE_NATIONAL_ID + " is missing")
