@@ -36,6 +36,20 @@ class TrackerTest {
     }
 
     @Test
+    void a_form_not_labelled_json_is_415_and_nothing_reaches_dhis2() throws Exception {
+        int calls = f.dhis2.requestCount("POST", ".*");
+        for (String path : new String[] {"/dhis2/tracker", "/dhis2/aggregate"}) {
+            MediatorFixture.Reply r = f.call("POST", path, form("form-415", "case-415", "ngelehun-chc", "9.5", "yes"), "text/plain");
+            assertThat(r.http()).as(path).isEqualTo(415);
+            assertThat(r.envelope().path("response").path("body").asText()).contains("'text/plain'").contains(path).contains("application/json");
+        }
+        assertThat(f.dhis2.trackedEntities()).isEmpty();
+        assertThat(f.dhis2.requestCount("POST", ".*")).isEqualTo(calls);
+        MediatorFixture.Reply ok = f.call("POST", "/dhis2/tracker", form("form-415", "case-415", "ngelehun-chc", "9.5", "yes"), "application/json; charset=utf-8");
+        assertThat(ok.status()).as(ok.envelope().toString()).isEqualTo("Successful");
+    }
+
+    @Test
     void a_form_becomes_tracked_entity_enrollment_and_event() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-1", "case-1", "ngelehun-chc", "9.5", "yes"));
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(200);

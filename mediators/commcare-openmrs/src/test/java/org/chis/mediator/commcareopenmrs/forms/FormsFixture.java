@@ -93,9 +93,11 @@ final class FormsFixture implements AutoCloseable {
         }
     }
 
-    Reply post(String path, String body) throws Exception {
+    Reply post(String path, String body) throws Exception { return post(path, body, "application/json; charset=utf-8"); }
+
+    Reply post(String path, String body, String contentType) throws Exception {
         HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json; charset=utf-8")
+                .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
         HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         return new Reply(res.statusCode(), Json.parse(res.body()));

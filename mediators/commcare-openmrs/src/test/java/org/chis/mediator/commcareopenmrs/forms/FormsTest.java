@@ -281,6 +281,27 @@ class FormsTest {
     }
 
     @Test
+    void a_form_or_event_not_labelled_json_is_415_and_nothing_is_written() throws Exception {
+        String formId = id();
+        String form = org.chis.common.json.Json.write(FormsFixture.registration(formId, id(), nid()));
+        // HQ's XML forwarding format, a misconfigured sender's text/plain: neither is read as a JSON form
+        for (String type : List.of("text/plain", "text/plain; charset=utf-8", "application/xml")) {
+            FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH, form, type);
+            assertThat(r.http()).as(type).isEqualTo(415);
+            assertThat(r.envelope().path("response").path("body").asText()).contains("'" + type.split(";")[0] + "'")
+                    .contains("POST " + Forms.COMMCARE_PATH).contains("application/json");
+        }
+        String event = openSrpBody(id(), id(), "OSRP-415");
+        assertThat(f.post(Forms.OPENSRP_PATH, event, "text/plain").http()).isEqualTo(415);
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+        assertThat(f.commcare.submittedForms()).isEmpty();
+        // the same form as JSON is processed as new: the refusal claimed nothing in the ledger
+        FormsFixture.Reply ok = f.post(Forms.COMMCARE_PATH, form, "application/json; charset=UTF-8");
+        assertThat(ok.http()).as(ok.envelope().toString()).isEqualTo(201);
+        assertThat(ok.body().path("duplicate").asBoolean(false)).isFalse();
+    }
+
+    @Test
     void missing_and_unconvertible_values_are_listed_in_one_400() throws Exception {
         ObjectNode form = FormsFixture.registration(id(), id(), nid());
         ObjectNode q = (ObjectNode) form.get("form");
