@@ -142,6 +142,33 @@ class FormsTest {
     }
 
     @Test
+    void an_older_form_run_after_a_newer_one_does_not_overwrite_the_newer_ids_on_the_case() throws Exception {
+        String caseId = id(), nid = nid();
+        assertThat(f.form(FormsFixture.registration(id(), caseId, nid)).status()).isEqualTo("Successful");
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.ofHours(3)).withNano(0);
+        String older = id(), newer = id();
+        // B (yesterday) is processed first; A (two days ago) comes after, e.g. rerun from the console days later
+        FormsFixture.Reply b = f.form(FormsFixture.followUp(newer, caseId, nid, now.minusDays(1).toString()));
+        assertThat(b.status()).as(b.envelope().toString()).isEqualTo("Successful");
+        FormsFixture.Reply a = f.form(FormsFixture.followUp(older, caseId, nid, now.minusDays(2).toString()));
+        assertThat(a.status()).as(a.envelope().toString()).isEqualTo("Successful");
+        assertThat(f.openmrs.encounter(a.body().path("encounter").asText())).isPresent(); // A's data is in OpenMRS all the same
+
+        Map<String, String> props = f.commcare.caseById(caseId).orElseThrow().properties();
+        assertThat(props).containsEntry("openmrs_last_encounter_uuid", b.body().path("encounter").asText())
+                .containsEntry("openmrs_last_visit_uuid", b.body().path("visit").asText())
+                .containsEntry(FormWorkflow.LAST_FORM_TIME, now.minusDays(1).toInstant().toString());
+        assertThat(a.property("caseWriteBack")).contains("kept the newer form's ids");
+
+        // a form newer than both moves them on
+        FormsFixture.Reply c = f.form(FormsFixture.followUp(id(), caseId, nid, now.minusHours(1).toString()));
+        assertThat(c.status()).as(c.envelope().toString()).isEqualTo("Successful");
+        assertThat(f.commcare.caseById(caseId).orElseThrow().properties())
+                .containsEntry("openmrs_last_encounter_uuid", c.body().path("encounter").asText())
+                .containsEntry(FormWorkflow.LAST_FORM_TIME, now.minusHours(1).toInstant().toString());
+    }
+
+    @Test
     void weighted_matcher_matches_one_clear_candidate_and_refuses_to_guess_between_two() throws Exception {
         String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-1");
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
