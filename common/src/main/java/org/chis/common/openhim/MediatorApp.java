@@ -2,6 +2,7 @@ package org.chis.common.openhim;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.chis.common.config.Settings;
@@ -54,6 +55,12 @@ public final class MediatorApp implements AutoCloseable {
 
     public MediatorApp route(String method, String pathRegex, RequestHandler handler) {
         server.route(method, pathRegex, handler);
+        return this;
+    }
+
+    /** An endpoint whose body must be one of {@code accepts} (e.g. {@link MediatorServer#JSON}); others get 415. */
+    public MediatorApp route(String method, String pathRegex, List<String> accepts, RequestHandler handler) {
+        server.route(method, pathRegex, accepts, handler);
         return this;
     }
 

@@ -53,7 +53,14 @@ public final class MediatorServer implements AutoCloseable {
             MediaTypes.customWithFixedCharset("application", "json+openhim", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8,
                     Map.of(), false, new String[0]));
 
-    private record Endpoint(String method, Pattern path, RequestHandler handler) {}
+    /**
+     * The body type of CommCare HQ's JSON data forwarding, RapidPro's Call Webhook, OpenSRP and CHT pushes, and
+     * OpenHIM core, which passes the client's Content-Type on: every mediator endpoint that reads a body takes JSON.
+     */
+    public static final List<String> JSON = List.of("application/json");
+
+    /** {@code accepts}: media types the body may have (none: any, or no body is read). */
+    private record Endpoint(String method, Pattern path, List<String> accepts, RequestHandler handler) {}
 
     private final String urn;
     private final Settings settings;
@@ -71,9 +78,19 @@ public final class MediatorServer implements AutoCloseable {
         this.maxBodyBytes = settings.getLong("mediator.maxBodyBytes", 10L * 1024 * 1024);
     }
 
-    /** Adds an endpoint; {@code pathRegex} must match the whole path (query excluded). */
+    /** Adds an endpoint that reads no body, or any; {@code pathRegex} must match the whole path (query excluded). */
     public MediatorServer route(String method, String pathRegex, RequestHandler handler) {
-        endpoints.add(new Endpoint(method.toUpperCase(Locale.ROOT), Pattern.compile(pathRegex), handler));
+        return route(method, pathRegex, List.of(), handler);
+    }
+
+    /**
+     * Adds an endpoint whose request body must be one of the media types {@code accepts} (e.g. {@link #JSON}),
+     * whatever its parameters ({@code application/json; charset=utf-8} is JSON). A body of another type, or with
+     * none, is answered 415 naming the types accepted, before the handler runs: nothing is read or written.
+     */
+    public MediatorServer route(String method, String pathRegex, List<String> accepts, RequestHandler handler) {
+        endpoints.add(new Endpoint(method.toUpperCase(Locale.ROOT), Pattern.compile(pathRegex),
+                accepts.stream().map(t -> t.toLowerCase(Locale.ROOT)).toList(), handler));
         return this;
     }
 
@@ -151,6 +168,11 @@ public final class MediatorServer implements AutoCloseable {
             return done(MediatorResponse.rejected(405, method + " is not allowed on " + path + " (allowed: "
                     + String.join(", ", forPath.stream().map(Endpoint::method).toList()) + ")"), tx);
         }
+        MediatorResponse wrongType = unacceptedType(req, endpoint, method, path);
+        if (wrongType != null) {
+            req.discardEntityBytes(mat);
+            return done(wrongType, tx);
+        }
         long declared = req.entity().getContentLengthOption().orElse(-1L);
         if (declared > maxBodyBytes) {
             req.discardEntityBytes(mat);
@@ -198,6 +220,21 @@ public final class MediatorServer implements AutoCloseable {
             throw new BadInputException("request body is not valid " + charset.name() + ": " + e.getMessage());
         }
         return new MediatorRequest(method, path, query, headers, body);
+    }
+
+    /**
+     * 415 when the endpoint takes certain body types and this body is another: a JSON form labelled text/plain is
+     * a misconfigured sender (fix its Content-Type), not something to guess at. An empty body is left to the handler.
+     */
+    private static MediatorResponse unacceptedType(HttpRequest req, Endpoint endpoint, String method, String path) {
+        if (endpoint.accepts().isEmpty() || req.entity().isKnownEmpty()) return null;
+        var media = req.entity().getContentType().mediaType();
+        String type = (media.mainType() + "/" + media.subType()).toLowerCase(Locale.ROOT);
+        if (endpoint.accepts().contains(type)) return null;
+        // pekko-http models a missing Content-Type as application/octet-stream
+        String sent = type.equals("application/octet-stream") ? "no Content-Type (or application/octet-stream)" : "Content-Type '" + type + "'";
+        return MediatorResponse.rejected(415, "a body with " + sent + " is not accepted on " + method + " " + path + ": send it as "
+                + String.join(" or ", endpoint.accepts()) + " (e.g. Content-Type: " + endpoint.accepts().get(0) + "; charset=utf-8); nothing was read or written");
     }
 
     private MediatorResponse tooLarge() {

@@ -57,6 +57,10 @@ class MediatorServerTest {
                     tx.property("personUuid", r.json().path("uuid").asText());
                     return MediatorResponse.successful(r.json());
                 })
+                .route("POST", "/forms", MediatorServer.JSON, (req, tx) -> {
+                    handled.incrementAndGet();
+                    return MediatorResponse.successful(req.json());
+                })
                 .route("POST", "/down", (req, tx) -> {
                     UpstreamResponse r = http.send(tx, "call down", new Request.Builder().url(upstream.baseUrl() + "/down")
                             .post(RecordingHttpClient.jsonBody("{}")).build());
@@ -69,6 +73,34 @@ class MediatorServerTest {
     static void stop() {
         server.close();
         upstream.stop();
+    }
+
+    static final java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+
+    static HttpResponse<String> sendTyped(String contentType, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/forms"))
+                .header("Authorization", AUTH).POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (contentType != null) b.header("Content-Type", contentType);
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void a_json_endpoint_answers_415_to_other_body_types_before_its_handler_runs() throws Exception {
+        int before = handled.get();
+        for (String type : new String[] {"text/plain", "text/plain; charset=utf-8", "application/xml", "application/x-www-form-urlencoded", null}) {
+            HttpResponse<String> r = sendTyped(type, "{\"form\": {}}");
+            assertThat(r.statusCode()).as(String.valueOf(type)).isEqualTo(415);
+            JsonNode env = Json.parse(r.body());
+            assertThat(env.path("status").asText()).isEqualTo("Failed");
+            assertThat(env.path("response").path("body").asText()).contains("not accepted on POST /forms").contains("send it as application/json")
+                    .contains(type == null ? "no Content-Type" : type.split(";")[0]);
+        }
+        assertThat(handled.get()).isEqualTo(before);
+        // charset and other parameters, and the type's case, do not matter
+        for (String type : new String[] {"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"}) {
+            assertThat(sendTyped(type, "{\"form\": {}}").statusCode()).as(type).isEqualTo(200);
+        }
+        assertThat(handled.get()).isEqualTo(before + 3);
     }
 
     static HttpResponse<String> send(String method, String path, String body, String auth) throws Exception {

@@ -10,6 +10,7 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorServer;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.dhis2.Dhis2Client;
@@ -38,9 +39,9 @@ public final class Main {
         TrackedEntityImport importer = Files.isRegularFile(importFile)
                 ? new TrackedEntityImport(dhis2, () -> CommCareClient.fromSettings(app.http(), s), store, s, ImportMapping.load(importFile))
                 : null;
-        app.route("POST", "/dhis2/aggregate", aggregate::push)
+        app.route("POST", "/dhis2/aggregate", MediatorServer.JSON, aggregate::push)
                 .route("GET", "/dhis2/aggregate/pull", aggregate::pull)
-                .route("POST", "/dhis2/tracker", tracker::handle)
+                .route("POST", "/dhis2/tracker", MediatorServer.JSON, tracker::handle)
                 .route("GET", "/dhis2/import", importer != null ? importer::handle
                         : (r, tx) -> MediatorResponse.rejected(404, "the DHIS2 -> CommCare import is not configured: " + importFile + " does not exist"))
                 .healthFact("store", store::healthy)

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import org.chis.common.json.Json;
@@ -28,6 +29,8 @@ import org.chis.common.systems.dhis2.TrackerReport;
  */
 final class TrackerEndpoint {
     static final String ID_NAMESPACE = "dhis2.trackedEntity"; // CommCare case id -> tracked entity UID
+    /** Marker per tracked entity: "{form time} {form id}" of the newest form whose attributes and enrollment it holds. */
+    static final String NEWEST_FORM = "dhis2.tracker.newestForm:";
 
     private final Dhis2Client dhis2;
     private final StateStore store;
@@ -64,9 +67,15 @@ final class TrackerEndpoint {
         if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
             throw new BadInputException(409, "form " + b.formId() + " is being sent to DHIS2 by another transaction right now; try again later");
         }
+        // a form older than the newest one sent for this tracked entity (a rerun days later) adds its event only: the
+        // attributes and enrollment it carries are out of date
+        String newestKey = NEWEST_FORM + b.trackedEntity();
+        Instant newest = store.feedMarkers().get(newestKey).map(TrackerEndpoint::markerTime).orElse(null);
+        boolean older = b.formTime() != null && newest != null && b.formTime().isBefore(newest);
+        if (older) tx.property("dhis2.olderForm", "event only: " + newest + " is newer than this form's " + b.formTime());
         TrackerReport report;
         try {
-            report = dhis2.importTracker(tx, "tracker import " + mapping.name(), b.json(), "CREATE_AND_UPDATE", "ALL");
+            report = dhis2.importTracker(tx, "tracker import " + mapping.name(), older ? b.eventOnly() : b.json(), "CREATE_AND_UPDATE", "ALL");
         } catch (RuntimeException e) {
             store.ledger().fail(key, Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
             throw e;
@@ -92,8 +101,10 @@ final class TrackerEndpoint {
             // a validation error needs a fix in the data or DHIS2 metadata; retrying the same body cannot help
             return MediatorResponse.json(MediatorStatus.FAILED, 409, body);
         }
+        if (older) body.put("eventOnly", true);
         store.inTransaction(c -> {
             store.idMap().put(c, ID_NAMESPACE, b.caseId(), b.trackedEntity());
+            if (!older && b.formTime() != null) store.feedMarkers().advance(c, newestKey, b.formTime() + " " + b.formId());
             store.ledger().succeed(c, key, Json.write(body));
             return null;
         });
@@ -103,6 +114,14 @@ final class TrackerEndpoint {
             return MediatorResponse.json(MediatorStatus.COMPLETED_WITH_ERRORS, 200, body);
         }
         return MediatorResponse.successful(body);
+    }
+
+    private static Instant markerTime(String marker) {
+        try {
+            return Instant.parse(marker.split(" ", 2)[0]);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     static String sha256(String s) {

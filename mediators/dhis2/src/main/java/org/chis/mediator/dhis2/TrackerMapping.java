@@ -6,12 +6,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.chis.common.config.ConfigException;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.systems.dhis2.Dhis2Uid;
+import org.chis.common.systems.openmrs.OpenMrsDates;
 
 /**
  * How one CommCare form (matched by its xmlns) becomes a tracked entity, its enrollment and one event. Values
@@ -21,11 +24,22 @@ import org.chis.common.systems.dhis2.Dhis2Uid;
  */
 public record TrackerMapping(String name, String xmlns, String trackedEntityType, String program, String programStage,
                              String orgUnit, String orgUnitFrom, Map<String, String> orgUnits, String enrolledAt, String occurredAt,
-                             String caseIdAt, String formIdAt, Map<String, String> attributes, Map<String, String> dataValues,
+                             String caseIdAt, String formIdAt, String formTimeAt, Map<String, String> attributes, Map<String, String> dataValues,
                              Map<String, Map<String, String>> valueMaps) {
 
-    /** The bundle for {@code POST /api/tracker} and the ids it addresses. */
-    record Bundle(ObjectNode json, String caseId, String formId, String trackedEntity, String enrollment, String event) {}
+    /**
+     * The bundle for {@code POST /api/tracker} and the ids it addresses. {@code formTime}: when the form was filled
+     * (null if the form does not say), to keep an older form from overwriting what a newer one set.
+     */
+    record Bundle(ObjectNode json, String caseId, String formId, Instant formTime, String trackedEntity, String enrollment, String event) {
+
+        /** Only this form's event, in the enrollment a newer form already wrote: its attributes and enrollment stay. */
+        ObjectNode eventOnly() {
+            ObjectNode flat = Json.object();
+            flat.putArray("events").add(json.path("trackedEntities").get(0).path("enrollments").get(0).path("events").get(0).deepCopy());
+            return flat;
+        }
+    }
 
     public static TrackerMapping load(Path file) {
         try {
@@ -55,7 +69,7 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
         String occurredAt = j.path("occurredAt").asText("/form/meta/timeEnd");
         return new TrackerMapping(j.path("name").asText(xmlns), xmlns, tet, program, stage, orgUnit, orgUnitFrom, orgUnits,
                 j.path("enrolledAt").asText(occurredAt), occurredAt, j.path("caseId").asText("/form/case/@case_id"),
-                j.path("formId").asText("/form/meta/instanceID"), attributes, dataValues, valueMaps);
+                j.path("formId").asText("/form/meta/instanceID"), j.path("formTime").asText("/form/meta/timeEnd"), attributes, dataValues, valueMaps);
     }
 
     /** Builds the nested bundle; a value the mapping needs but the form lacks is the sender's mistake (400). */
@@ -99,7 +113,21 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
             String v = mapped(uid, value(form, path));
             if (v != null) dvs.addObject().put("dataElement", uid).put("value", v);
         });
-        return new Bundle(bundle, caseId, formId, te, en, ev);
+        return new Bundle(bundle, caseId, formId, formTime(form), te, en, ev);
+    }
+
+    /** The form's end time (device clock, UTC with Z), else when HQ received it; zoneless values are HQ's UTC. */
+    private Instant formTime(JsonNode form) {
+        for (String pointer : new String[] {formTimeAt, "/received_on"}) {
+            String v = value(form, pointer);
+            if (v == null) continue;
+            try {
+                return OpenMrsDates.parse(v, ZoneOffset.UTC).toInstant();
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(name + ": the form time " + pointer + " " + e.getMessage());
+            }
+        }
+        return null;
     }
 
     private String mapped(String uid, String v) {

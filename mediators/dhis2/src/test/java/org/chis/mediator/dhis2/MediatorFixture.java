@@ -81,9 +81,11 @@ final class MediatorFixture implements AutoCloseable {
         }
     }
 
-    Reply call(String method, String pathAndQuery, String body) throws Exception {
+    Reply call(String method, String pathAndQuery, String body) throws Exception { return call(method, pathAndQuery, body, "application/json"); }
+
+    Reply call(String method, String pathAndQuery, String body, String contentType) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + pathAndQuery)).timeout(Duration.ofSeconds(60));
-        b.header("Content-Type", "application/json");
+        b.header("Content-Type", contentType);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(r.statusCode(), Json.parse(r.body()));

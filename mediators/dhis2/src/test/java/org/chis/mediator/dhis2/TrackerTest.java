@@ -36,6 +36,20 @@ class TrackerTest {
     }
 
     @Test
+    void a_form_not_labelled_json_is_415_and_nothing_reaches_dhis2() throws Exception {
+        int calls = f.dhis2.requestCount("POST", ".*");
+        for (String path : new String[] {"/dhis2/tracker", "/dhis2/aggregate"}) {
+            MediatorFixture.Reply r = f.call("POST", path, form("form-415", "case-415", "ngelehun-chc", "9.5", "yes"), "text/plain");
+            assertThat(r.http()).as(path).isEqualTo(415);
+            assertThat(r.envelope().path("response").path("body").asText()).contains("'text/plain'").contains(path).contains("application/json");
+        }
+        assertThat(f.dhis2.trackedEntities()).isEmpty();
+        assertThat(f.dhis2.requestCount("POST", ".*")).isEqualTo(calls);
+        MediatorFixture.Reply ok = f.call("POST", "/dhis2/tracker", form("form-415", "case-415", "ngelehun-chc", "9.5", "yes"), "application/json; charset=utf-8");
+        assertThat(ok.status()).as(ok.envelope().toString()).isEqualTo("Successful");
+    }
+
+    @Test
     void a_form_becomes_tracked_entity_enrollment_and_event() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-1", "case-1", "ngelehun-chc", "9.5", "yes"));
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(200);
@@ -83,6 +97,34 @@ class TrackerTest {
         assertThat(f.dhis2.enrollments()).hasSize(1);
         assertThat(f.dhis2.events()).hasSize(2);
         assertThat(f.dhis2.events().toString()).contains("\"8.4\"").contains("\"8.9\"").doesNotContain("\"8.1\"");
+    }
+
+    @Test
+    void an_older_form_sent_after_a_newer_one_adds_its_event_but_does_not_overwrite_the_newer_attributes() throws Exception {
+        // A was filled on 1 March, B on 5 March with the name corrected; B reaches DHIS2 first, A fails, then is rerun
+        String a = form("form-a", "case-7", "ngelehun-chc", "7.1", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-01T09:00:00.000Z")
+                .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-01\"");
+        String b = form("form-b", "case-7", "njandama-mchp", "7.6", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-05T11:30:00.000Z")
+                .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-05\"").replace("\"Amina\"", "\"Aminata\"");
+        f.dhis2.failNext("POST", "/api/tracker", 502, "<html><body>Bad Gateway</body></html>");
+        assertThat(f.call("POST", "/dhis2/tracker", a).status()).isEqualTo("Failed");
+        assertThat(f.call("POST", "/dhis2/tracker", b).status()).isEqualTo("Successful");
+        MediatorFixture.Reply rerun = f.call("POST", "/dhis2/tracker", a);
+        assertThat(rerun.status()).as(rerun.envelope().toString()).isEqualTo("Successful");
+        assertThat(rerun.property("dhis2.olderForm")).contains("event only");
+        assertThat(rerun.body().path("eventOnly").asBoolean()).isTrue();
+
+        JsonNode te = f.dhis2.trackedEntity(Dhis2Uid.derive("trackedEntity", "case-7")).orElseThrow();
+        assertThat(te.path("attributes").toString()).contains("\"Aminata\"").doesNotContain("\"Amina\"");
+        assertThat(te.path("orgUnit").asText()).isEqualTo("g8upMTyEZGZ");
+        assertThat(f.dhis2.enrollments()).singleElement().satisfies(e -> assertThat(e.path("orgUnit").asText()).isEqualTo("g8upMTyEZGZ"));
+        assertThat(f.dhis2.events()).hasSize(2);
+        assertThat(f.dhis2.events().toString()).contains("\"7.1\"").contains("\"7.6\"");
+        // a form newer than both updates the tracked entity again
+        String c = form("form-c", "case-7", "njandama-mchp", "7.9", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-09T08:00:00.000Z")
+                .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-09\"").replace("\"Amina\"", "\"Aminah\"");
+        assertThat(f.call("POST", "/dhis2/tracker", c).property("dhis2.olderForm")).isNull();
+        assertThat(f.dhis2.trackedEntity(Dhis2Uid.derive("trackedEntity", "case-7")).orElseThrow().path("attributes").toString()).contains("\"Aminah\"");
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.time.Clock;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorServer;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaRecovery;
@@ -49,10 +50,10 @@ public final class Main {
         Intake intake = new Intake(sources, s, emr, fhirOut, saga, store, records, clock);
         StatusEndpoint status = new StatusEndpoint(records, changes);
         StatusSync sync = new StatusSync(fhir, store, records, changes, s, clock);
-        app.route("POST", "/referrals", intake::handle)
+        app.route("POST", "/referrals", MediatorServer.JSON, intake::handle)
                 .route("GET", "/referrals/sync", sync::handle)
-                .route("PUT", StatusEndpoint.STATUS_PATH, status::change)
-                .route("POST", StatusEndpoint.STATUS_PATH, status::change)
+                .route("PUT", StatusEndpoint.STATUS_PATH, MediatorServer.JSON, status::change)
+                .route("POST", StatusEndpoint.STATUS_PATH, MediatorServer.JSON, status::change)
                 .route("GET", StatusEndpoint.REFERRAL_PATH, status::show)
                 .healthFact("store", store::healthy)
                 .healthFact("sources", sources::size);

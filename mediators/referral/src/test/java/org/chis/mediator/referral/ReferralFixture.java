@@ -127,7 +127,7 @@ final class ReferralFixture implements AutoCloseable {
     Reply call(String method, String pathAndQuery, String body, Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + pathAndQuery)).timeout(Duration.ofSeconds(60));
         b.header("Content-Type", "application/json");
-        headers.forEach(b::header);
+        headers.forEach(b::setHeader); // may replace the Content-Type
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(r.statusCode(), Json.parse(r.body()));

@@ -184,6 +184,26 @@ class ReferralFlowTest {
     }
 
     @Test
+    void a_body_not_labelled_json_is_415_and_nothing_is_written() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        int tasks = f.fhir.count("Task");
+        int emrWrites = f.openmrs.requestCount("POST", ".*");
+        var plain = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-0415", "routine", "2019-04-02"),
+                Map.of("Content-Type", "text/plain; charset=utf-8"));
+        assertThat(plain.http()).isEqualTo(415);
+        assertThat(plain.body().path("error").asText()).contains("'text/plain'").contains("POST /referrals").contains("application/json");
+        var status = f.call("PUT", "/referrals/" + formId + "/status", "{\"status\": \"in-progress\"}", Map.of("Content-Type", "text/plain"));
+        assertThat(status.http()).isEqualTo(415);
+        assertThat(f.fhir.count("Task")).isEqualTo(tasks);
+        assertThat(f.openmrs.requestCount("POST", ".*")).isEqualTo(emrWrites);
+        // the same form sent as JSON afterwards is taken (the refusal left no ledger claim behind)
+        var json = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-0415", "routine", "2019-04-02"),
+                Map.of("Content-Type", "application/json; charset=utf-8"));
+        assertThat(json.http()).as(json.envelope().toString()).isEqualTo(201);
+    }
+
+    @Test
     void bad_input_is_a_400_that_names_what_is_missing() throws Exception {
         var empty = f.call("POST", "/referrals", "{\"form\": {\"@xmlns\": \"x\", \"meta\": {\"instanceID\": \"abc\"}}}");
         assertThat(empty.http()).isEqualTo(400);

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.stream.Collectors;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.openhim.MediatorServer;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.saga.SagaRecovery;
 import org.chis.common.store.StateStore;
@@ -62,7 +63,8 @@ public final class Main {
             app.closeWithApp(retries::shutdownNow);
             WebhookEndpoint endpoint = new WebhookEndpoint(intake, warehouse, new RapidProClient(app.http(), s), workers, retries,
                     () -> s.get("sms.webhookToken", ""), s.getLong("sms.inlineReplyMs", 5000), s.getLong("sms.retryAfterSeconds", 30));
-            app.route("POST", "/sms/inbound/?", endpoint);
+            // RapidPro's Call Webhook posts application/json (its editor's default header)
+            app.route("POST", "/sms/inbound/?", MediatorServer.JSON, endpoint);
             app.healthFact("codeCards", () -> cards.all().stream().map(c -> c.keyword() + " v" + c.version()).toList());
             app.healthFact("senders", senders::size);
             app.healthFact("store", store::healthy);

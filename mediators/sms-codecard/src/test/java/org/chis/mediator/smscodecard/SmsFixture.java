@@ -126,7 +126,7 @@ final class SmsFixture implements AutoCloseable {
     Reply postWebhook(String body, Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/sms/inbound")).timeout(Duration.ofSeconds(60));
         b.header("Content-Type", "application/json");
-        headers.forEach(b::header);
+        headers.forEach(b::setHeader); // may replace the Content-Type
         b.POST(HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(r.statusCode(), Json.parse(r.body()), r.headers().firstValue("Retry-After").orElse(null));

@@ -28,6 +28,23 @@ class WebhookTest {
     void close() { if (f != null) f.close(); }
 
     @Test
+    void a_webhook_not_labelled_json_is_415_and_nothing_is_kept_or_forwarded() throws Exception {
+        f = new SmsFixture(Map.of());
+        String body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(415), java.util.UUID.randomUUID().toString(),
+                "Worker", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded"}) {
+            SmsFixture.Reply r = f.postWebhook(body, Map.of("Content-Type", type));
+            assertThat(r.http()).as(type).isEqualTo(415);
+            assertThat(r.envelope().path("response").path("body").asText()).contains("'" + type + "'").contains("/sms/inbound").contains("application/json");
+        }
+        assertThat(f.opensrp.getAllServeEvents()).isEmpty();
+        assertThat(f.rapidpro.broadcasts()).isEmpty();
+        assertThat(f.liveEncounters()).isEmpty();
+        // the same message as JSON is then handled as new
+        assertThat(f.postWebhook(body, Map.of("Content-Type", "application/json; charset=utf-8")).kind()).isEqualTo("ok");
+    }
+
+    @Test
     void theSameMessageTwiceMakesOneRecordAndOneEncounter() throws Exception {
         f = new SmsFixture(Map.of());
         SmsFixture.Reply first = f.sms(SmsFixture.uuid(1), SmsFixture.JOHN, "eng", VALID);

@@ -163,7 +163,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
             if (dt != DataType.DATE && dt != DataType.DATETIME) r.error("$.encounter.datetimeType", "must be date or datetime");
             ValueSource when = r.source(e.get("datetime"), "$.encounter.datetime", false, false);
             if (when == null) {
-                when = new ValueSource(source == Source.OPENSRP ? "event/eventDate" : "metadata/timeEnd", null, Map.of(), true);
+                when = ValueSource.path(source == Source.OPENSRP ? "event/eventDate" : "metadata/timeEnd", Map.of(), true, null);
             }
             encounter = new EncounterFields(r.uuid(e, "$.encounter", "encounterType", true), when, dt, zone,
                     r.source(e.get("location"), "$.encounter.location", true, true),
@@ -264,7 +264,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
         }
 
         /**
-         * A value source: a path string, or {@code {"path"|"value", "valueMap", "required"}}. With
+         * A value source: a path string, or {@code {"path"|"value", "valueMap", "required", "timeZone"}}. With
          * {@code textIsConstant} a plain string is a constant uuid (location, provider), not a path.
          */
         ValueSource source(JsonNode n, String at, boolean textIsConstant, boolean required) {
@@ -281,7 +281,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
                     if (!UUID_LIKE.matcher(n.asText()).matches()) error(at, "'" + n.asText() + "' is not an OpenMRS uuid");
                     return ValueSource.constant(n.asText());
                 }
-                return new ValueSource(n.asText(), null, Map.of(), false);
+                return ValueSource.path(n.asText(), Map.of(), false, null);
             }
             if (!n.isObject()) {
                 error(at, "must be a path string or an object {path|value, valueMap, required}");
@@ -297,7 +297,17 @@ record FormMapping(String file, Source source, String formType, String name, boo
             JsonNode vm = n.get("valueMap");
             if (vm != null && !vm.isObject()) error(at + ".valueMap", "must be an object {form answer: OpenMRS value}");
             if (vm != null) vm.fields().forEachRemaining(f -> map.put(f.getKey(), f.getValue().asText()));
-            return new ValueSource(path, constant, Map.copyOf(map), n.path("required").asBoolean(false));
+            ZoneId zone = null;
+            String z = n.path("timeZone").asText(null);
+            if (z != null) {
+                try {
+                    zone = ZoneId.of(z);
+                } catch (RuntimeException ex) {
+                    error(at + ".timeZone", "'" + z + "' is not a time zone id (e.g. UTC, Africa/Nairobi, +03:00)");
+                }
+            }
+            if (constant != null) return new ValueSource(null, constant, Map.copyOf(map), n.path("required").asBoolean(false), zone);
+            return ValueSource.path(path, Map.copyOf(map), n.path("required").asBoolean(false), zone);
         }
     }
 }

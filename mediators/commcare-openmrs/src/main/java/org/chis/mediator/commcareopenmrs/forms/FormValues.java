@@ -72,9 +72,10 @@ record FormValues(String caseId, List<NewPatient.Identifier> identifiers, List<N
         if (w == null && !e.datetime().required()) problems.add("encounter datetime " + e.datetime().describe() + " is missing");
         if (w != null) {
             try {
+                ZoneId read = e.datetime().zoneOr(e.timeZone());
                 when = e.datetimeType() == DataType.DATE
-                        ? OpenMrsDates.datePart(w).atStartOfDay(e.timeZone()).toOffsetDateTime()
-                        : OpenMrsDates.parse(w, e.timeZone());
+                        ? localDate(w, read, e.timeZone()).atStartOfDay(e.timeZone()).toOffsetDateTime()
+                        : inZone(w, read, e.timeZone());
                 if (when.isAfter(OffsetDateTime.now().plusMinutes(1))) problems.add("encounter datetime " + w + " is in the future");
             } catch (IllegalArgumentException ex) {
                 problems.add("encounter datetime: " + ex.getMessage());
@@ -140,13 +141,26 @@ record FormValues(String caseId, List<NewPatient.Identifier> identifiers, List<N
             }
             case DATETIME -> {
                 try {
-                    out.add(new ObsValue(o.concept(), f.textNode(OpenMrsDates.format(OpenMrsDates.parse(v, zone))), o.dataType()));
+                    out.add(new ObsValue(o.concept(), f.textNode(OpenMrsDates.format(inZone(v, o.value().zoneOr(zone), zone))), o.dataType()));
                 } catch (IllegalArgumentException e) {
                     problems.add(where + ": " + e.getMessage());
                 }
             }
             case TEXT -> out.add(new ObsValue(o.concept(), f.textNode(v), o.dataType()));
         }
+    }
+
+    /**
+     * A date-time read in {@code read} when it has no zone, then told in the mapping's zone: the same instant, written
+     * as the facility's clock shows it (HQ's UTC {@code metadata/timeEnd} 20:00:39 -> 23:00:39+0300 in Nairobi).
+     */
+    static OffsetDateTime inZone(String text, ZoneId read, ZoneId zone) {
+        return OpenMrsDates.parse(text, read).atZoneSameInstant(zone).toOffsetDateTime();
+    }
+
+    /** The day of a value in the mapping's zone; a bare date is that day as written. */
+    private static LocalDate localDate(String text, ZoneId read, ZoneId zone) {
+        return text.contains("T") ? inZone(text, read, zone).toLocalDate() : OpenMrsDates.datePart(text);
     }
 
     private static String value(ValueSource src, JsonNode doc, String what, List<String> problems) {

@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
@@ -24,6 +26,7 @@ import org.chis.common.saga.SagaOutcome;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CaseBlock;
+import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.commcare.FormSubmission;
 import org.chis.common.systems.openmrs.NewEncounter;
@@ -54,6 +57,13 @@ final class FormWorkflow {
     static final String KIND_VISIT = "openmrs-visit";
     static final String KIND_ENCOUNTER = "openmrs-encounter";
     static final String KIND_OBS = "openmrs-obs";
+    /**
+     * Case property with the time (encounter datetime, UTC) of the form whose visit/encounter ids the case holds:
+     * a form older than that does not overwrite them.
+     */
+    static final String LAST_FORM_TIME = "openmrs_last_form_time";
+    /** Write-back values that describe the newest form, not the patient. */
+    private static final Set<String> LATEST_VALUES = Set.of("visit.uuid", "encounter.uuid");
     /** HQ's own xmlns for changes that came from OpenMRS: HQ does not forward such forms again (no echo). */
     static final String WRITE_BACK_XMLNS = "http://commcarehq.org/openmrs-integration";
 
@@ -350,19 +360,44 @@ final class FormWorkflow {
     private Object writeBack(TransactionContext tx, Submission s, FormMapping m, FormValues v, String patient, String visit, String encounter) {
         CaseBlock block = CaseBlock.of(v.caseId());
         Submission.CaseCreate cc = s.caseCreate();
+        boolean writesLatest = m.writeBack().values().stream().anyMatch(LATEST_VALUES::contains);
+        Optional<CommCareCase> current = writesLatest || (cc != null && cc.caseId().equals(v.caseId()) && cc.caseType() != null)
+                ? commcare.caseById(tx, v.caseId()) : Optional.empty();
         // HQ rejects an update of a case it does not know; re-create it from the forwarded form's create block
-        if (cc != null && cc.caseId().equals(v.caseId()) && cc.caseType() != null && commcare.caseById(tx, v.caseId()).isEmpty()) {
+        if (cc != null && cc.caseId().equals(v.caseId()) && cc.caseType() != null && current.isEmpty()) {
             block.create(cc.caseType(), cc.caseName() == null ? v.caseId() : cc.caseName(), cc.ownerId());
         }
-        m.writeBack().forEach((property, what) -> block.set(property, switch (what) {
-            case "patient.uuid" -> patient;
-            case "patient.identifier" -> v.identifiers().isEmpty() ? "" : v.identifiers().get(0).identifier();
-            case "visit.uuid" -> visit == null ? "" : visit;
-            default -> encounter;
-        }));
+        // the "last" visit/encounter belong to the newest form: an older form (a rerun days later) leaves them alone
+        Instant formTime = v.encounterDatetime().toInstant();
+        Instant written = current.map(c -> c.property(LAST_FORM_TIME)).map(FormWorkflow::instantOrNull).orElse(null);
+        boolean older = written != null && formTime.isBefore(written);
+        m.writeBack().forEach((property, what) -> {
+            if (older && LATEST_VALUES.contains(what)) return;
+            block.set(property, switch (what) {
+                case "patient.uuid" -> patient;
+                case "patient.identifier" -> v.identifiers().isEmpty() ? "" : v.identifiers().get(0).identifier();
+                case "visit.uuid" -> visit == null ? "" : visit;
+                default -> encounter;
+            });
+        });
+        if (older) {
+            tx.property("caseWriteBack", "kept the newer form's ids (" + LAST_FORM_TIME + " " + written + " > " + formTime + ")");
+            if (m.writeBack().values().stream().allMatch(LATEST_VALUES::contains)) return "nothing to write: the case holds a newer form's ids";
+        } else if (writesLatest) {
+            block.set(LAST_FORM_TIME, formTime.toString());
+        }
         FormSubmission form = new FormSubmission(WRITE_BACK_XMLNS, StableUuid.of(s.source().label, s.key(), "case-write-back"))
                 .name("OpenMRS ids").addCase(block);
         return commcare.submit(tx, form);
+    }
+
+    private static Instant instantOrNull(String text) {
+        if (text == null || text.isBlank()) return null;
+        try {
+            return OpenMrsDates.parse(text).toInstant();
+        } catch (IllegalArgumentException e) {
+            return null; // edited by hand on the case: not a time, so not newer
+        }
     }
 
     static ObjectNode failedBody(String message) { return Json.object().put("error", message); }

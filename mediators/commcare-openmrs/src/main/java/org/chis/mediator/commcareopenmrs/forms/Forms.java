@@ -11,6 +11,7 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorServer;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.saga.ClaimRelease;
 import org.chis.common.saga.SagaRecovery;
@@ -63,8 +64,9 @@ public final class Forms {
      */
     public static Forms install(MediatorApp app, StateStore store) {
         Forms forms = create(app.settings(), app.http(), store);
-        app.route("POST", COMMCARE_PATH, forms::commCare);
-        app.route("POST", OPENSRP_PATH, forms::openSrp);
+        // HQ's data forwarding in its JSON format (XML forwarding is application/xml, not read here); OpenSRP syncs JSON
+        app.route("POST", COMMCARE_PATH, MediatorServer.JSON, forms::commCare);
+        app.route("POST", OPENSRP_PATH, MediatorServer.JSON, forms::openSrp);
         return forms;
     }
 

@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
+import java.util.List;
+import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,6 +71,37 @@ class FormMappingsTest {
         // 12 h window, Africa/Nairobi: 08:00 -> 19:59:59 the same day; 20:00 -> 23:59:59 (not the next morning)
         assertThat(FormWorkflow.visitEnd(OffsetDateTime.parse("2024-05-01T08:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T19:59:59+03:00"));
         assertThat(FormWorkflow.visitEnd(OffsetDateTime.parse("2024-05-01T20:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T23:59:59+03:00"));
+    }
+
+    @Test
+    void hq_utc_fields_are_read_as_utc_and_a_field_can_name_its_own_zone() {
+        String mapping = """
+                {"source": "commcare", "formType": "urn:zones", "caseId": "form/case_id",
+                 "patient": {"identifiers": [{"identifierType": "a5d38e09-efcb-4d91-a526-50ce1ba5011a", "value": "form/nid"}]},
+                 "encounter": {"encounterType": "67a71486-1a54-468f-ac3e-7091a9a79584", "datetime": %s,
+                               "timeZone": "Africa/Nairobi", "location": "aff27d58-a15c-49a6-9beb-d30dcfc0c66e"},
+                 "observations": [{"concept": "163137AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": {"path": "form/seen", "timeZone": "UTC"}, "dataType": "datetime"},
+                                  {"concept": "1427AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "metadata/timeStart", "dataType": "datetime"}]}""";
+        // as CommCare HQ forwards a form: metadata in UTC without a zone, form.meta and received_on with the Z
+        var doc = org.chis.common.json.Json.parse("""
+                {"id": "f1", "received_on": "2017-05-25T21:07:01.311000Z",
+                 "metadata": {"timeStart": "2017-05-25T20:58:02.000000", "timeEnd": "2017-05-25T21:06:27.012000"},
+                 "form": {"@xmlns": "urn:zones", "case_id": "c1", "nid": "N1", "seen": "2017-05-25T20:00:00",
+                          "meta": {"timeStart": "2017-05-25T20:58:02.000Z", "timeEnd": "2017-05-25T21:06:27.012Z"}}}""");
+        for (String datetime : List.of("\"metadata/timeEnd\"", "\"form/meta/timeEnd\"", "{\"path\": \"metadata/timeEnd\", \"timeZone\": \"UTC\"}")) {
+            var errors = new java.util.ArrayList<String>();
+            FormMapping m = FormMapping.read(Path.of("zones.json"), org.chis.common.json.Json.parse(mapping.formatted(datetime)), errors);
+            assertThat(errors).isEmpty();
+            FormValues v = FormValues.read(m, Submission.commCare(doc));
+            // the same instant, told on the clock of the mapping's zone (what OpenMRS shows the facility)
+            assertThat(v.encounterDatetime()).as(datetime).isEqualTo(OffsetDateTime.parse("2017-05-26T00:06:27.012+03:00"));
+            assertThat(OpenMrsDates.format(v.encounterDatetime())).isEqualTo("2017-05-26T00:06:27.012+0300");
+            assertThat(v.observations()).extracting(o -> o.value().asText())
+                    .containsExactly("2017-05-25T23:00:00.000+0300", "2017-05-25T23:58:02.000+0300");
+        }
+        var errors = new java.util.ArrayList<String>();
+        FormMapping.read(Path.of("zones.json"), org.chis.common.json.Json.parse(mapping.formatted("{\"path\": \"form/x\", \"timeZone\": \"Mars/Base\"}")), errors);
+        assertThat(errors).singleElement().asString().contains("$.encounter.datetime.timeZone").contains("'Mars/Base' is not a time zone id");
     }
 
     @Test

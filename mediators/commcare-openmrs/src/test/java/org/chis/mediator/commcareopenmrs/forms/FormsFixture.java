@@ -11,6 +11,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,11 +83,21 @@ final class FormsFixture implements AutoCloseable {
             envelope.path("orchestrations").forEach(o -> n.add(o.path("name").asText()));
             return n;
         }
+
+        /** The JSON body the mediator sent upstream in its first orchestration of that name. */
+        JsonNode sent(String orchestration) {
+            for (JsonNode o : envelope.path("orchestrations")) {
+                if (o.path("name").asText().equals(orchestration)) return Json.parse(o.path("request").path("body").asText("{}"));
+            }
+            throw new AssertionError("no orchestration '" + orchestration + "' in " + orchestrationNames());
+        }
     }
 
-    Reply post(String path, String body) throws Exception {
+    Reply post(String path, String body) throws Exception { return post(path, body, "application/json; charset=utf-8"); }
+
+    Reply post(String path, String body, String contentType) throws Exception {
         HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json; charset=utf-8")
+                .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
         HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         return new Reply(res.statusCode(), Json.parse(res.body()));
@@ -108,14 +121,17 @@ final class FormsFixture implements AutoCloseable {
 
     /** A follow-up form of an existing case (mapping chis-followup.json: never creates a patient). */
     static ObjectNode followUp(String formId, String caseId, String nationalId, String visitDate) {
-        ObjectNode f = Json.object().put("id", formId).put("domain", CommCareSimulator.DOMAIN).put("received_on", visitDate);
-        f.putObject("metadata").put("instanceID", formId).put("timeEnd", visitDate).put("userID", CommCareSimulator.MOBILE_WORKER_ID)
+        // shaped as HQ forwards it: received_on and form.meta in UTC with a Z, metadata in UTC without a zone
+        Instant end = OffsetDateTime.parse(visitDate).toInstant();
+        String utc = end.atOffset(ZoneOffset.UTC).toLocalDateTime().toString();
+        ObjectNode f = Json.object().put("id", formId).put("domain", CommCareSimulator.DOMAIN).put("received_on", end.plusSeconds(40).toString());
+        f.putObject("metadata").put("instanceID", formId).put("timeEnd", utc).put("userID", CommCareSimulator.MOBILE_WORKER_ID)
                 .put("username", CommCareSimulator.MOBILE_WORKER);
         ObjectNode form = f.putObject("form").put("@xmlns", "http://openrosa.org/formdesigner/chis-followup").put("@name", "Follow-up")
                 .put("visit_date", visitDate).put("weight", "58").put("temperature", "38.4").put("fever", "yes").put("referred", "no");
         ObjectNode c = form.putObject("case").put("@case_id", caseId).put("@xmlns", "http://commcarehq.org/case/transaction/v2");
         c.putObject("update").put("national_id", nationalId);
-        form.putObject("meta").put("instanceID", formId);
+        form.putObject("meta").put("instanceID", formId).put("timeEnd", end.toString());
         return f;
     }
 

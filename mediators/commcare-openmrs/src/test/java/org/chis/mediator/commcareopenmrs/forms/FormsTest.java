@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -76,8 +77,9 @@ class FormsTest {
         assertThat(encounters).hasSize(1);
         JsonNode e = encounters.get(0);
         assertThat(e.path("uuid").asText()).isEqualTo(body.path("encounter").asText());
-        assertThat(OpenMrsDates.parse(e.path("encounterDatetime").asText()).toInstant())
-                .isEqualTo(OffsetDateTime.parse("2024-05-01T08:30:47+03:00").toInstant());
+        // HQ forwards metadata.timeEnd in UTC without a zone (form.meta.timeEnd has the Z): 05:30:47 UTC is 08:30:47 in Nairobi
+        assertThat(OpenMrsDates.parse(e.path("encounterDatetime").asText()).toInstant()).isEqualTo(Instant.parse("2024-05-01T05:30:47Z"));
+        assertThat(r.sent("OpenMRS create encounter").path("encounterDatetime").asText()).isEqualTo("2024-05-01T08:30:47.000+0300");
         assertThat(e.path("encounterType").path("uuid").asText()).isEqualTo(OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION);
         assertThat(e.path("encounterProviders").get(0).path("provider").path("uuid").asText()).isEqualTo(OpenMrsSimulator.PROVIDER_CHW);
         assertThat(e.path("obs")).hasSize(5);
@@ -139,6 +141,33 @@ class FormsTest {
         assertThat(followUp.path("location").path("uuid").asText()).isEqualTo(OpenMrsSimulator.LOCATION_CLINIC);
         assertThat(f.commcare.caseById(caseId).orElseThrow().properties())
                 .containsEntry("openmrs_last_encounter_uuid", r.body().path("encounter").asText());
+    }
+
+    @Test
+    void an_older_form_run_after_a_newer_one_does_not_overwrite_the_newer_ids_on_the_case() throws Exception {
+        String caseId = id(), nid = nid();
+        assertThat(f.form(FormsFixture.registration(id(), caseId, nid)).status()).isEqualTo("Successful");
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.ofHours(3)).withNano(0);
+        String older = id(), newer = id();
+        // B (yesterday) is processed first; A (two days ago) comes after, e.g. rerun from the console days later
+        FormsFixture.Reply b = f.form(FormsFixture.followUp(newer, caseId, nid, now.minusDays(1).toString()));
+        assertThat(b.status()).as(b.envelope().toString()).isEqualTo("Successful");
+        FormsFixture.Reply a = f.form(FormsFixture.followUp(older, caseId, nid, now.minusDays(2).toString()));
+        assertThat(a.status()).as(a.envelope().toString()).isEqualTo("Successful");
+        assertThat(f.openmrs.encounter(a.body().path("encounter").asText())).isPresent(); // A's data is in OpenMRS all the same
+
+        Map<String, String> props = f.commcare.caseById(caseId).orElseThrow().properties();
+        assertThat(props).containsEntry("openmrs_last_encounter_uuid", b.body().path("encounter").asText())
+                .containsEntry("openmrs_last_visit_uuid", b.body().path("visit").asText())
+                .containsEntry(FormWorkflow.LAST_FORM_TIME, now.minusDays(1).toInstant().toString());
+        assertThat(a.property("caseWriteBack")).contains("kept the newer form's ids");
+
+        // a form newer than both moves them on
+        FormsFixture.Reply c = f.form(FormsFixture.followUp(id(), caseId, nid, now.minusHours(1).toString()));
+        assertThat(c.status()).as(c.envelope().toString()).isEqualTo("Successful");
+        assertThat(f.commcare.caseById(caseId).orElseThrow().properties())
+                .containsEntry("openmrs_last_encounter_uuid", c.body().path("encounter").asText())
+                .containsEntry(FormWorkflow.LAST_FORM_TIME, now.minusHours(1).toInstant().toString());
     }
 
     @Test
@@ -281,13 +310,34 @@ class FormsTest {
     }
 
     @Test
+    void a_form_or_event_not_labelled_json_is_415_and_nothing_is_written() throws Exception {
+        String formId = id();
+        String form = org.chis.common.json.Json.write(FormsFixture.registration(formId, id(), nid()));
+        // HQ's XML forwarding format, a misconfigured sender's text/plain: neither is read as a JSON form
+        for (String type : List.of("text/plain", "text/plain; charset=utf-8", "application/xml")) {
+            FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH, form, type);
+            assertThat(r.http()).as(type).isEqualTo(415);
+            assertThat(r.envelope().path("response").path("body").asText()).contains("'" + type.split(";")[0] + "'")
+                    .contains("POST " + Forms.COMMCARE_PATH).contains("application/json");
+        }
+        String event = openSrpBody(id(), id(), "OSRP-415");
+        assertThat(f.post(Forms.OPENSRP_PATH, event, "text/plain").http()).isEqualTo(415);
+        assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
+        assertThat(f.commcare.submittedForms()).isEmpty();
+        // the same form as JSON is processed as new: the refusal claimed nothing in the ledger
+        FormsFixture.Reply ok = f.post(Forms.COMMCARE_PATH, form, "application/json; charset=UTF-8");
+        assertThat(ok.http()).as(ok.envelope().toString()).isEqualTo(201);
+        assertThat(ok.body().path("duplicate").asBoolean(false)).isFalse();
+    }
+
+    @Test
     void missing_and_unconvertible_values_are_listed_in_one_400() throws Exception {
         ObjectNode form = FormsFixture.registration(id(), id(), nid());
         ObjectNode q = (ObjectNode) form.get("form");
         q.remove("national_id");
         q.put("sex", "unknown-answer");
         ((ObjectNode) q.get("vitals")).put("weight", "sixty");
-        ((ObjectNode) form.get("metadata")).put("timeEnd", "2099-01-01T10:00:00Z");
+        ((ObjectNode) form.get("metadata")).put("timeEnd", "2099-01-01T10:00:00.000000");
         FormsFixture.Reply r = f.form(form);
         assertThat(r.http()).isEqualTo(400);
         assertThat(r.body().path("error").asText()).contains("identifier " + OpenMrsSimulator.ID_TYPE_NATIONAL_ID + " is missing")
