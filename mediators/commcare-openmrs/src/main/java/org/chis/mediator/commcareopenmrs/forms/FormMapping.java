@@ -45,8 +45,21 @@ record FormMapping(String file, Source source, String formType, String name, boo
     /** One scored property of the weighted matcher: a patient field compared with a form value. */
     record Weight(String field, ValueSource value, double weight, MatchType match, double param) {}
 
+    /**
+     * What the matcher does with a candidate holding another value of a form's matchOn identifier type (a different
+     * person with the same name, sex and birth date): leave it out of the match, or refuse the form (409) for review.
+     */
+    enum IdentifierConflict {
+        RULE_OUT("ruleOut"), REVIEW("review");
+
+        final String label;
+
+        IdentifierConflict(String label) { this.label = label; }
+    }
+
     /** Optional fuzzy matcher (after id map and identifiers): never guesses, ambiguous = no match. */
-    record Matcher(ValueSource search, List<Weight> weights, double threshold, double confidenceMargin) {}
+    record Matcher(ValueSource search, List<Weight> weights, double threshold, double confidenceMargin,
+                   IdentifierConflict onIdentifierConflict) {}
 
     record VisitFields(String visitType, int windowHours) {}
 
@@ -137,8 +150,12 @@ record FormMapping(String file, Source source, String formType, String name, boo
                 if (weight <= 0) r.error(at + ".weight", "must be a number > 0");
                 weights.add(new Weight(field, r.source(n.get("value"), at + ".value", false, true), weight, mt, n.path("param").asDouble(0)));
             }
+            IdentifierConflict onConflict = null;
+            String oc = m.path("onIdentifierConflict").asText(IdentifierConflict.RULE_OUT.label);
+            for (IdentifierConflict x : IdentifierConflict.values()) if (x.label.equals(oc)) onConflict = x;
+            if (onConflict == null) r.error("$.matcher.onIdentifierConflict", "'" + oc + "' is not one of ruleOut, review");
             matcher = new Matcher(r.source(m.get("search"), "$.matcher.search", false, true), weights,
-                    m.path("threshold").asDouble(1.0), m.path("confidenceMargin").asDouble(0.667));
+                    m.path("threshold").asDouble(1.0), m.path("confidenceMargin").asDouble(0.667), onConflict);
         }
 
         VisitFields visit = null;

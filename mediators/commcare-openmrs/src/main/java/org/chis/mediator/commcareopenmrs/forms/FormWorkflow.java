@@ -198,6 +198,11 @@ final class FormWorkflow {
             return failed(409, "form " + s.key() + ": " + found.ambiguous().size() + " OpenMRS patients match " + found.ambiguous()
                     + " and none clearly best; not guessing, nothing written (merge the duplicates in OpenMRS or add an identifier, then rerun)");
         }
+        if (!found.conflicts().isEmpty()) {
+            return failed(409, "form " + s.key() + ": an OpenMRS patient with this name, sex and birth date holds a different identifier ("
+                    + String.join("; ", found.conflicts()) + "); not merging two people (twins, household members), nothing written"
+                    + " (if it is the same person, correct the identifier in the form or in OpenMRS, then rerun)");
+        }
         ObjectNode body = Json.object().put("form", s.key()).put("formType", m.name());
         String patientUuid;
         boolean createPatient = !found.matched();

@@ -158,6 +158,25 @@ class FormsTest {
     }
 
     @Test
+    void twins_with_one_name_sex_and_birth_date_but_two_national_ids_become_two_patients() throws Exception {
+        FormsFixture.Reply first = f.form(FormsFixture.registration(id(), id(), "NID-TWIN-1"));
+        assertThat(first.http()).as(first.envelope().toString()).isEqualTo(201);
+        FormsFixture.Reply second = f.form(FormsFixture.registration(id(), id(), "NID-TWIN-2"));
+        assertThat(second.http()).as(second.envelope().toString()).isEqualTo(201);
+        assertThat(second.body().path("patient").path("created").asBoolean()).isTrue();
+        assertThat(second.body().path("patient").path("uuid").asText()).isNotEqualTo(first.body().path("patient").path("uuid").asText());
+
+        List<String> nationalIds = new ArrayList<>();
+        for (JsonNode p : f.openmrs.patients()) {
+            p.path("identifiers").forEach(i -> {
+                if (i.path("identifierType").path("uuid").asText().equals(OpenMrsSimulator.ID_TYPE_NATIONAL_ID)) nationalIds.add(i.path("identifier").asText());
+            });
+        }
+        assertThat(f.openmrs.patients()).hasSize(2);
+        assertThat(nationalIds).containsExactlyInAnyOrder("NID-TWIN-1", "NID-TWIN-2");
+    }
+
+    @Test
     void no_difference_with_what_openmrs_holds_is_completed_with_nothing_written() throws Exception {
         String caseId = id(), nid = nid();
         ObjectNode form = FormsFixture.registration(id(), caseId, nid);
