@@ -159,6 +159,18 @@ public final class OpenMrsSimulator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The global property {@code visits.allowOverlappingVisits} (default true, as in OpenMRS). False, a common
+     * setting: a visit overlapping another of the same patient is refused 400, as OpenMRS's VisitValidator does.
+     * {@link #reset()} sets it back to true.
+     */
+    public OpenMrsSimulator allowOverlappingVisits(boolean allow) {
+        synchronized (state) {
+            state.allowOverlappingVisits = allow;
+        }
+        return this;
+    }
+
     /** The encounter feed's content path ({@code encounter.feed.publish.url}), %s = encounter uuid. */
     public OpenMrsSimulator encounterFeedTemplate(String template) {
         this.encounterFeedTemplate = template;
