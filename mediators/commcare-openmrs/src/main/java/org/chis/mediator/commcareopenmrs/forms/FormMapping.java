@@ -61,7 +61,21 @@ record FormMapping(String file, Source source, String formType, String name, boo
     record Matcher(ValueSource search, List<Weight> weights, double threshold, double confidenceMargin,
                    IdentifierConflict onIdentifierConflict) {}
 
-    record VisitFields(String visitType, int windowHours) {}
+    /**
+     * Whether a form starts its own visit ({@code new}) or joins one the patient has: {@code open} = a visit not
+     * ended yet that started before the encounter, {@code sameDay} = any visit covering the encounter time (open, or
+     * ended after it, e.g. the one an earlier form of that day started). Needed where OpenMRS refuses overlapping
+     * visits ({@code visits.allowOverlappingVisits=false}).
+     */
+    enum VisitReuse {
+        NEW("new"), OPEN("open"), SAME_DAY("sameDay");
+
+        final String label;
+
+        VisitReuse(String label) { this.label = label; }
+    }
+
+    record VisitFields(String visitType, int windowHours, VisitReuse reuse) {}
 
     record EncounterFields(String encounterType, ValueSource datetime, DataType datetimeType, ZoneId timeZone,
                            ValueSource location, ValueSource provider, String encounterRole, String form) {}
@@ -163,7 +177,11 @@ record FormMapping(String file, Source source, String formType, String name, boo
         if (v != null) {
             int window = v.path("windowHours").asInt(24);
             if (window < 1 || window > 24) r.error("$.visit.windowHours", "must be 1..24 (a visit ends the same day, within 24 h)");
-            visit = new VisitFields(r.uuid(v, "$.visit", "visitType", true), window);
+            VisitReuse reuse = null;
+            String ru = v.path("reuse").asText(VisitReuse.NEW.label);
+            for (VisitReuse x : VisitReuse.values()) if (x.label.equals(ru)) reuse = x;
+            if (reuse == null) r.error("$.visit.reuse", "'" + ru + "' is not one of new, open, sameDay");
+            visit = new VisitFields(r.uuid(v, "$.visit", "visitType", true), window, reuse);
         }
 
         EncounterFields encounter = null;

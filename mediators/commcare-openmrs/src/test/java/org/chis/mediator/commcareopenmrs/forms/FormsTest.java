@@ -259,6 +259,42 @@ class FormsTest {
     }
 
     @Test
+    void with_overlapping_visits_refused_two_follow_ups_of_one_day_share_one_visit_and_a_rollback_of_the_second_keeps_it() throws Exception {
+        f.openmrs.allowOverlappingVisits(false);
+        String caseId = id(), nid = nid();
+        assertThat(f.form(FormsFixture.registration(id(), caseId, nid)).http()).isEqualTo(201);
+        String day = LocalDate.now(ZoneOffset.ofHours(3)).minusDays(1).toString();
+        FormsFixture.Reply first = f.form(FormsFixture.followUp(id(), caseId, nid, day + "T09:00:00+03:00"));
+        assertThat(first.http()).as(first.envelope().toString()).isEqualTo(201);
+        String visit = first.body().path("visit").asText();
+        String visitEnd = f.openmrs.visit(visit).orElseThrow().path("stopDatetime").asText();
+
+        // the second form fails at its last obs: its rollback purges its encounter and obs, not the visit it joined
+        f.openmrs.wireMock().stubFor(post(urlPathEqualTo(FormsFixture.REST + "/obs")).withRequestBody(containing(OpenMrsSimulator.CONCEPT_VISIT_TIME))
+                .atPriority(1).inScenario("second").whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
+        ObjectNode second = FormsFixture.followUp(id(), caseId, nid, day + "T12:00:00+03:00");
+        FormsFixture.Reply failed = f.form(second);
+        assertThat(failed.status()).as(failed.envelope().toString()).isEqualTo("Failed");
+        assertThat(failed.property("rollback")).isEqualTo("complete");
+        assertThat(failed.orchestrationNames()).doesNotContain("start visit", "end visit", "rollback: start visit");
+        JsonNode kept = f.openmrs.visit(visit).orElseThrow();
+        assertThat(kept.path("voided").asBoolean()).isFalse();
+        assertThat(kept.path("stopDatetime").asText()).isEqualTo(visitEnd);
+        assertThat(f.encounters()).hasSize(2);
+
+        FormsFixture.Reply rerun = f.form(second);
+        assertThat(rerun.http()).as(rerun.envelope().toString()).isEqualTo(201);
+        assertThat(rerun.body().path("visit").asText()).isEqualTo(visit);
+        assertThat(rerun.body().path("visitReused").asBoolean()).isTrue();
+        assertThat(f.openmrs.visits()).hasSize(2); // the registration's (another day) and the follow-ups' one
+        assertThat(f.encounters().stream().filter(e -> e.path("visit").path("uuid").asText().equals(visit))).hasSize(2);
+        assertThat(f.openmrs.visit(visit).orElseThrow().path("stopDatetime").asText()).isEqualTo(visitEnd);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().properties()).containsEntry("openmrs_last_visit_uuid", visit);
+    }
+
+    @Test
     void openmrs_rejecting_the_data_is_failed_4xx_and_rolled_back() throws Exception {
         f.openmrs.failNext("POST", FormsFixture.REST + "/encounter", 400, null);
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
