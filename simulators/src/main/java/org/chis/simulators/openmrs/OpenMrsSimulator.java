@@ -474,7 +474,10 @@ public final class OpenMrsSimulator implements AutoCloseable {
                 if (uuid == null && method.equals("GET")) {
                     String patient = url.queryParameter("patient");
                     if (patient == null) throw searchRequired();
-                    boolean inactive = "true".equals(url.queryParameter("includeInactive"));
+                    // as VisitResource: an unknown patient is 404, and ended visits are listed unless includeInactive=false
+                    if (!state.persons.containsKey(patient) || !state.persons.get(patient).patient) throw OpenMrsState.notFound();
+                    String inactiveParam = url.queryParameter("includeInactive");
+                    boolean inactive = inactiveParam == null || Boolean.parseBoolean(inactiveParam);
                     List<OpenMrsState.Visit> hits = state.visits.values().stream()
                             .filter(v -> v.patient.equals(patient) && !v.voided && (inactive || v.stop == null || v.stop.isAfter(OffsetDateTime.now())))
                             .sorted((a, b) -> b.start.compareTo(a.start)).toList();

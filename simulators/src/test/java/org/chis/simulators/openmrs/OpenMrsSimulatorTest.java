@@ -100,4 +100,15 @@ class OpenMrsSimulatorTest {
                     assertThat(e.fieldErrors().path("visitType").get(0).path("message").asText()).isEqualTo("Visit Type is required");
                 });
     }
+
+    @Test
+    void visits_of_a_patient_include_ended_ones_unless_include_inactive_is_false_and_an_unknown_patient_is_404() {
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        client.createVisit(tx, visit(noon, noon.plusHours(1)));
+        client.createVisit(tx, visit(noon.plusHours(2), null));
+        assertThat(client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", patient))).hasSize(2);
+        assertThat(client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", patient, "includeInactive", "false"))).hasSize(1);
+        assertThatThrownBy(() -> client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", OpenMrsSimulator.newUuid())))
+                .isInstanceOfSatisfying(OpenMrsException.class, e -> assertThat(e.status()).isEqualTo(404));
+    }
 }
