@@ -63,7 +63,9 @@ final class OpenMrsState {
     /** OpenMRS's English text (messages.properties / the validator's default message) of error codes whose text is known. */
     static final Map<String, String> MESSAGES = Map.of(
             "Visit.visitCannotOverlapAnotherVisitOfTheSamePatient", "This visit overlaps with another visit of the same patient.",
-            "Visit.error.visitType.required", "Visit Type is required");
+            "Visit.error.visitType.required", "Visit Type is required",
+            "Encounter.datetimeShouldBeBeforeCurrent", "The encounter datetime should be before the current date.",
+            "Encounter.datetimeShouldBeInVisitDatesRange", "The encounter datetime should be between the visit start and stop dates.");
 
     static Failure server(String message) {
         return error(500, message, "org.hibernate.exception.ConstraintViolationException");

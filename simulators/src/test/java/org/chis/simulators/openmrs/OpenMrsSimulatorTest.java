@@ -8,6 +8,7 @@ import java.time.OffsetDateTime;
 import okhttp3.OkHttpClient;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.openhim.TransactionContext;
+import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewVisit;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.openmrs.OpenMrsException;
@@ -110,5 +111,19 @@ class OpenMrsSimulatorTest {
         assertThat(client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", patient, "includeInactive", "false"))).hasSize(1);
         assertThatThrownBy(() -> client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", OpenMrsSimulator.newUuid())))
                 .isInstanceOfSatisfying(OpenMrsException.class, e -> assertThat(e.status()).isEqualTo(404));
+    }
+
+    @Test
+    void an_encounter_outside_its_visit_is_400_with_encounter_validators_text() {
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        String v = OpenMrsClient.uuidOf(client.createVisit(tx, visit(noon, noon.plusHours(1))));
+        assertThatThrownBy(() -> client.createEncounter(tx, new NewEncounter(OpenMrsSimulator.newUuid(), patient,
+                OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, noon.plusHours(2), v, OpenMrsSimulator.LOCATION_CLINIC, null, java.util.List.of(), java.util.List.of())))
+                .isInstanceOfSatisfying(OpenMrsException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.fieldErrors().path("encounterDatetime").get(0).path("code").asText()).isEqualTo("Encounter.datetimeShouldBeInVisitDatesRange");
+                    assertThat(e.fieldErrors().path("encounterDatetime").get(0).path("message").asText())
+                            .isEqualTo("The encounter datetime should be between the visit start and stop dates.");
+                });
     }
 }
