@@ -56,6 +56,8 @@ final class CaseStore {
         String caseName;
         String externalId;
         String ownerId;
+        /** The user of the last form that touched the case (Case API v0.5 {@code user_id}), not the owner. */
+        String lastUserId;
         Instant dateOpened;
         Instant lastModified;
         Instant serverLastModified;
@@ -176,6 +178,7 @@ final class CaseStore {
             c.closed = true;
             c.dateClosed = modified;
         }
+        if (!b.getAttribute("user_id").isBlank()) c.lastUserId = b.getAttribute("user_id");
         c.lastModified = modified;
         c.serverLastModified = now;
         c.indexedOn = ++sequence;
@@ -267,12 +270,14 @@ final class CaseStore {
     }
 
     /** Case API v0.5 serialisation: case_name etc. inside {@code properties}, server dates at top level. */
-    ObjectNode repV05(StoredCase c, String base) {
+    ObjectNode repV05(StoredCase c) {
         ObjectNode o = Json.object();
         o.put("case_id", c.caseId).put("id", c.caseId).put("domain", domain).put("closed", c.closed)
                 .put("date_closed", ts(c.dateClosed)).put("date_modified", ts(c.lastModified))
                 .put("server_date_modified", ts(c.serverLastModified)).put("server_date_opened", ts(c.dateOpened))
-                .put("user_id", c.ownerId).put("resource_uri", base + "/a/" + domain + "/api/v0.5/case/" + c.caseId + "/");
+                // user_id: who last modified it (HQ: "UUID of the user that last modified the case"); resource_uri is a
+                // path without host, as tastypie writes it
+                .put("user_id", c.lastUserId).put("resource_uri", "/a/" + domain + "/api/v0.5/case/" + c.caseId + "/");
         ObjectNode p = o.putObject("properties");
         p.put("case_name", c.caseName).put("case_type", c.caseType).put("owner_id", c.ownerId)
                 .put("external_id", c.externalId).put("date_opened", ts(c.dateOpened));

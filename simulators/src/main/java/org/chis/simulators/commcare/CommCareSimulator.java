@@ -288,7 +288,7 @@ public final class CommCareSimulator implements AutoCloseable {
                     return caseV2(method, rest.subList(3, rest.size()), url, req, base);
                 }
                 if (rest.size() >= 3 && rest.get(0).equals("api") && rest.get(1).equals("v0.5") && rest.get(2).equals("case")) {
-                    return caseV05(method, rest.subList(3, rest.size()), url, base);
+                    return caseV05(method, rest.subList(3, rest.size()), url);
                 }
             }
             return html(404, "Page not found");
@@ -559,12 +559,12 @@ public final class CommCareSimulator implements AutoCloseable {
 
     // ------------------------------------------------------------------ Case API v0.5
 
-    private ResponseDefinition caseV05(String method, List<String> seg, HttpUrl url, String base) {
+    private ResponseDefinition caseV05(String method, List<String> seg, HttpUrl url) {
         if (!method.equals("GET")) return html(405, "Method Not Allowed");
         if (!seg.isEmpty()) {
             CaseStore.StoredCase c = store.cases.get(seg.get(0));
             if (c == null) return html(404, "Page not found");
-            return json(200, store.repV05(c, base));
+            return json(200, store.repV05(c));
         }
         int limit = 20;
         int offset = 0;
@@ -597,7 +597,7 @@ public final class CommCareSimulator implements AutoCloseable {
                     .setQueryParameter("limit", String.valueOf(limit)).build().encodedQuery());
         } else meta.putNull("previous");
         ArrayNode objects = out.putArray("objects");
-        for (int i = offset; i < Math.min(hits.size(), offset + limit); i++) objects.add(store.repV05(hits.get(i), base));
+        for (int i = offset; i < Math.min(hits.size(), offset + limit); i++) objects.add(store.repV05(hits.get(i)));
         return json(200, out);
     }
 

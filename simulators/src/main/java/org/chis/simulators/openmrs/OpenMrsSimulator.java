@@ -159,6 +159,18 @@ public final class OpenMrsSimulator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The global property {@code visits.allowOverlappingVisits} (default true, as in OpenMRS). False, a common
+     * setting: a visit overlapping another of the same patient is refused 400, as OpenMRS's VisitValidator does.
+     * {@link #reset()} sets it back to true.
+     */
+    public OpenMrsSimulator allowOverlappingVisits(boolean allow) {
+        synchronized (state) {
+            state.allowOverlappingVisits = allow;
+        }
+        return this;
+    }
+
     /** The encounter feed's content path ({@code encounter.feed.publish.url}), %s = encounter uuid. */
     public OpenMrsSimulator encounterFeedTemplate(String template) {
         this.encounterFeedTemplate = template;
@@ -462,7 +474,10 @@ public final class OpenMrsSimulator implements AutoCloseable {
                 if (uuid == null && method.equals("GET")) {
                     String patient = url.queryParameter("patient");
                     if (patient == null) throw searchRequired();
-                    boolean inactive = "true".equals(url.queryParameter("includeInactive"));
+                    // as VisitResource: an unknown patient is 404, and ended visits are listed unless includeInactive=false
+                    if (!state.persons.containsKey(patient) || !state.persons.get(patient).patient) throw OpenMrsState.notFound();
+                    String inactiveParam = url.queryParameter("includeInactive");
+                    boolean inactive = inactiveParam == null || Boolean.parseBoolean(inactiveParam);
                     List<OpenMrsState.Visit> hits = state.visits.values().stream()
                             .filter(v -> v.patient.equals(patient) && !v.voided && (inactive || v.stop == null || v.stop.isAfter(OffsetDateTime.now())))
                             .sorted((a, b) -> b.start.compareTo(a.start)).toList();

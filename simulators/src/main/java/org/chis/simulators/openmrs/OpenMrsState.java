@@ -56,9 +56,16 @@ final class OpenMrsState {
         ArrayNode g = e.putArray("globalErrors");
         for (String ge : globalErrors) g.addObject().put("code", ge).put("message", ge);
         ObjectNode f = e.putObject("fieldErrors");
-        fieldErrors.forEach((k, v) -> f.putArray(k).addObject().put("code", v).put("message", v));
+        fieldErrors.forEach((k, v) -> f.putArray(k).addObject().put("code", v).put("message", MESSAGES.getOrDefault(v, v)));
         return new Failure(400, b);
     }
+
+    /** OpenMRS's English text (messages.properties / the validator's default message) of error codes whose text is known. */
+    static final Map<String, String> MESSAGES = Map.of(
+            "Visit.visitCannotOverlapAnotherVisitOfTheSamePatient", "This visit overlaps with another visit of the same patient.",
+            "Visit.error.visitType.required", "Visit Type is required",
+            "Encounter.datetimeShouldBeBeforeCurrent", "The encounter datetime should be before the current date.",
+            "Encounter.datetimeShouldBeInVisitDatesRange", "The encounter datetime should be between the visit start and stop dates.");
 
     static Failure server(String message) {
         return error(500, message, "org.hibernate.exception.ConstraintViolationException");
@@ -138,6 +145,8 @@ final class OpenMrsState {
     final Map<String, Encounter> encounters = new LinkedHashMap<>();
     final Map<String, Obs> obs = new LinkedHashMap<>();
     final Map<String, List<FeedEvent>> feeds = new LinkedHashMap<>();
+    /** Global property {@code visits.allowOverlappingVisits}; OpenMRS's default is true. */
+    boolean allowOverlappingVisits = true;
 
     OpenMrsState() {
         seed();
@@ -151,6 +160,7 @@ final class OpenMrsState {
         encounters.clear();
         obs.clear();
         feeds.clear();
+        allowOverlappingVisits = true;
         seed();
     }
 
@@ -460,7 +470,9 @@ final class OpenMrsState {
         if (patient == null) fieldErrors.put("patient", "error.null");
         else patient(patient, true);
         v.patient = patient;
-        v.visitType = requireMeta("visittype", text(body, "visitType"), "visitType", fieldErrors);
+        String visitType = requireMeta("visittype", text(body, "visitType"), "visitType", fieldErrors);
+        if (text(body, "visitType") == null) fieldErrors.put("visitType", "Visit.error.visitType.required");
+        v.visitType = visitType;
         String loc = text(body, "location");
         if (loc != null) v.location = requireMeta("location", loc, "location", fieldErrors);
         String start = text(body, "startDatetime");
@@ -470,6 +482,7 @@ final class OpenMrsState {
         if (v.stop != null && v.stop.isBefore(v.start)) fieldErrors.put("stopDatetime", "Visit.error.endDateBeforeStartDate");
         if (v.start.isAfter(OffsetDateTime.now().plusMinutes(1))) fieldErrors.put("startDatetime", "Visit.startDateCannotBeInTheFuture");
         if (!fieldErrors.isEmpty()) throw invalid(fieldErrors);
+        refuseOverlap(v, v.start, v.stop);
         v.created = Instant.now();
         visits.put(v.uuid, v);
         return v;
@@ -489,11 +502,33 @@ final class OpenMrsState {
                     }
                 }
             }
+            refuseOverlap(v, v.start, s);
             v.stop = s;
         }
-        if (body.has("startDatetime")) v.start = datetime(text(body, "startDatetime"), "startDatetime");
+        if (body.has("startDatetime")) {
+            OffsetDateTime start = datetime(text(body, "startDatetime"), "startDatetime");
+            refuseOverlap(v, start, v.stop);
+            v.start = start;
+        }
         v.changed = Instant.now();
         return v;
+    }
+
+    /**
+     * With {@code visits.allowOverlappingVisits=false}, as VisitValidator does since OpenMRS 2.7 (TRUNK-6257): any
+     * other non-voided visit of the patient, ended or not, that overlaps [start, stop] (no stop = open-ended;
+     * touching ends count) -> 400 on startDatetime. The visit itself does not count, so ending it is allowed.
+     */
+    private void refuseOverlap(Visit v, OffsetDateTime start, OffsetDateTime stop) {
+        if (allowOverlappingVisits || v.patient == null) return;
+        for (Visit other : visits.values()) {
+            if (other.uuid.equals(v.uuid) || other.voided || !other.patient.equals(v.patient)) continue;
+            boolean startsBeforeItEnds = stop == null || !other.start.isAfter(stop);
+            boolean endsAfterItStarts = other.stop == null || !other.stop.isBefore(start);
+            if (startsBeforeItEnds && endsAfterItStarts) {
+                throw invalid(Map.of("startDatetime", "Visit.visitCannotOverlapAnotherVisitOfTheSamePatient"));
+            }
+        }
     }
 
     void deleteVisit(String uuid, boolean purge) {

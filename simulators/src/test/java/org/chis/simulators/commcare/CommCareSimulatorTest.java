@@ -179,4 +179,16 @@ class CommCareSimulatorTest {
         // the recorded orchestrations carry the calls with the key masked
         assertThat(tx.orchestrations()).isNotEmpty();
     }
+
+    @Test
+    void v05_user_id_is_the_last_modifier_not_the_owner_and_resource_uri_is_a_path() throws Exception {
+        client.submit(tx, form("i-20", CaseBlock.of("c-20").create("patient", "Amina", "owner-group-1")));
+        try (Response r = ok.newCall(new Request.Builder().url(hq.baseUrl() + "/a/demo-project/api/v0.5/case/c-20/")
+                .header("Authorization", "ApiKey " + CommCareSimulator.USER + ":" + CommCareSimulator.API_KEY).build()).execute()) {
+            var j = Json.parse(r.body().string());
+            assertThat(j.path("properties").path("owner_id").asText()).isEqualTo("owner-group-1");
+            assertThat(j.path("user_id").asText()).isEqualTo(CommCareSimulator.MOBILE_WORKER_ID);
+            assertThat(j.path("resource_uri").asText()).isEqualTo("/a/demo-project/api/v0.5/case/c-20/");
+        }
+    }
 }

@@ -45,10 +45,37 @@ record FormMapping(String file, Source source, String formType, String name, boo
     /** One scored property of the weighted matcher: a patient field compared with a form value. */
     record Weight(String field, ValueSource value, double weight, MatchType match, double param) {}
 
-    /** Optional fuzzy matcher (after id map and identifiers): never guesses, ambiguous = no match. */
-    record Matcher(ValueSource search, List<Weight> weights, double threshold, double confidenceMargin) {}
+    /**
+     * What the matcher does with a candidate holding another value of a form's matchOn identifier type (a different
+     * person with the same name, sex and birth date): leave it out of the match, or refuse the form (409) for review.
+     */
+    enum IdentifierConflict {
+        RULE_OUT("ruleOut"), REVIEW("review");
 
-    record VisitFields(String visitType, int windowHours) {}
+        final String label;
+
+        IdentifierConflict(String label) { this.label = label; }
+    }
+
+    /** Optional fuzzy matcher (after id map and identifiers): never guesses, ambiguous = no match. */
+    record Matcher(ValueSource search, List<Weight> weights, double threshold, double confidenceMargin,
+                   IdentifierConflict onIdentifierConflict) {}
+
+    /**
+     * Whether a form starts its own visit ({@code new}) or joins one the patient has: {@code open} = a visit not
+     * ended yet that started before the encounter, {@code sameDay} = any visit covering the encounter time (open, or
+     * ended after it, e.g. the one an earlier form of that day started). Needed where OpenMRS refuses overlapping
+     * visits ({@code visits.allowOverlappingVisits=false}).
+     */
+    enum VisitReuse {
+        NEW("new"), OPEN("open"), SAME_DAY("sameDay");
+
+        final String label;
+
+        VisitReuse(String label) { this.label = label; }
+    }
+
+    record VisitFields(String visitType, int windowHours, VisitReuse reuse) {}
 
     record EncounterFields(String encounterType, ValueSource datetime, DataType datetimeType, ZoneId timeZone,
                            ValueSource location, ValueSource provider, String encounterRole, String form) {}
@@ -137,8 +164,12 @@ record FormMapping(String file, Source source, String formType, String name, boo
                 if (weight <= 0) r.error(at + ".weight", "must be a number > 0");
                 weights.add(new Weight(field, r.source(n.get("value"), at + ".value", false, true), weight, mt, n.path("param").asDouble(0)));
             }
+            IdentifierConflict onConflict = null;
+            String oc = m.path("onIdentifierConflict").asText(IdentifierConflict.RULE_OUT.label);
+            for (IdentifierConflict x : IdentifierConflict.values()) if (x.label.equals(oc)) onConflict = x;
+            if (onConflict == null) r.error("$.matcher.onIdentifierConflict", "'" + oc + "' is not one of ruleOut, review");
             matcher = new Matcher(r.source(m.get("search"), "$.matcher.search", false, true), weights,
-                    m.path("threshold").asDouble(1.0), m.path("confidenceMargin").asDouble(0.667));
+                    m.path("threshold").asDouble(1.0), m.path("confidenceMargin").asDouble(0.667), onConflict);
         }
 
         VisitFields visit = null;
@@ -146,7 +177,11 @@ record FormMapping(String file, Source source, String formType, String name, boo
         if (v != null) {
             int window = v.path("windowHours").asInt(24);
             if (window < 1 || window > 24) r.error("$.visit.windowHours", "must be 1..24 (a visit ends the same day, within 24 h)");
-            visit = new VisitFields(r.uuid(v, "$.visit", "visitType", true), window);
+            VisitReuse reuse = null;
+            String ru = v.path("reuse").asText(VisitReuse.NEW.label);
+            for (VisitReuse x : VisitReuse.values()) if (x.label.equals(ru)) reuse = x;
+            if (reuse == null) r.error("$.visit.reuse", "'" + ru + "' is not one of new, open, sameDay");
+            visit = new VisitFields(r.uuid(v, "$.visit", "visitType", true), window, reuse);
         }
 
         EncounterFields encounter = null;

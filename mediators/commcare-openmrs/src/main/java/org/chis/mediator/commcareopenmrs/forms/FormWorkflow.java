@@ -195,7 +195,6 @@ final class FormWorkflow {
         FormValues v = p.values();
         String src = s.source().label;
         String encounterUuid = StableUuid.of(src, s.key(), "encounter");
-        String visitUuid = m.visit() == null ? null : StableUuid.of(src, s.key(), "visit");
 
         // a run of this form that died mid-saga (kill -9) left part of it in OpenMRS: undo that first, or the patient
         // match and the "already holds this encounter" check below take the half-written records for finished ones
@@ -207,6 +206,11 @@ final class FormWorkflow {
         if (!found.ambiguous().isEmpty()) {
             return failed(409, "form " + s.key() + ": " + found.ambiguous().size() + " OpenMRS patients match " + found.ambiguous()
                     + " and none clearly best; not guessing, nothing written (merge the duplicates in OpenMRS or add an identifier, then rerun)");
+        }
+        if (!found.conflicts().isEmpty()) {
+            return failed(409, "form " + s.key() + ": an OpenMRS patient with this name, sex and birth date holds a different identifier ("
+                    + String.join("; ", found.conflicts()) + "); not merging two people (twins, household members), nothing written"
+                    + " (if it is the same person, correct the identifier in the form or in OpenMRS, then rerun)");
         }
         ObjectNode body = Json.object().put("form", s.key()).put("formType", m.name());
         String patientUuid;
@@ -239,6 +243,11 @@ final class FormWorkflow {
             }
         }
         tx.property("patient", patientUuid);
+        // a visit the patient has that the mapping lets this form join: not ours, so the saga neither starts, ends
+        // nor purges it
+        String reusedVisit = createPatient || m.visit() == null ? null : reusableVisit(tx, m, patientUuid, v.encounterDatetime()).orElse(null);
+        boolean ownVisit = m.visit() != null && reusedVisit == null;
+        String visitUuid = ownVisit ? StableUuid.of(src, s.key(), "visit") : reusedVisit;
 
         // recorded before writing: the OpenMRS feeds may show our encounter before this transaction ends (echo)
         store.idMap().put(Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
@@ -251,7 +260,7 @@ final class FormWorkflow {
                 run.create("create patient", KIND_PATIENT, patientUuid, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, new NewPatient(
                         patientUuid, v.name(), v.gender(), v.birthdate(), m.patient().birthdateEstimated(), v.identifiers(), v.attributes(), null))));
             }
-            if (visitUuid != null) {
+            if (ownVisit) {
                 run.create("start visit", KIND_VISIT, visitUuid, () -> OpenMrsClient.uuidOf(openmrs.createVisit(tx,
                         new NewVisit(visitUuid, patientUuid, m.visit().visitType(), when, null, v.location()))));
             }
@@ -266,7 +275,7 @@ final class FormWorkflow {
                 run.create("create obs " + o.concept(), KIND_OBS, obsUuid, () -> OpenMrsClient.uuidOf(openmrs.createObs(tx,
                         new NewObs(obsUuid, o.concept(), o.value(), when, patientUuid, encounterUuid, v.location(), List.of()))));
             }
-            if (visitUuid != null) {
+            if (ownVisit) {
                 run.step("end visit", () -> openmrs.closeVisit(tx, visitUuid, visitEnd(when, m)));
             }
             if (!m.writeBack().isEmpty() && v.caseId() != null) {
@@ -286,9 +295,39 @@ final class FormWorkflow {
             return new Result(MediatorStatus.FAILED, status, err);
         }
         body.put("visit", visitUuid).put("encounter", encounterUuid).put("observations", obsUuids.size());
+        if (reusedVisit != null) body.put("visitReused", true);
         if (!m.writeBack().isEmpty() && v.caseId() != null) body.put("caseWrittenBack", v.caseId());
         tx.property("encounter", encounterUuid).property("observations", obsUuids.size());
         return new Result(MediatorStatus.SUCCESSFUL, 201, body);
+    }
+
+    /**
+     * With {@code visit.reuse} open or sameDay, the patient's visit (not voided) this encounter can join: open = not
+     * ended and started before it, sameDay = covering its time. The mapped visit type first, then the latest start.
+     */
+    private Optional<String> reusableVisit(TransactionContext tx, FormMapping m, String patient, OffsetDateTime when) {
+        if (m.visit().reuse() == FormMapping.VisitReuse.NEW) return Optional.empty();
+        JsonNode best = null;
+        OffsetDateTime bestStart = null;
+        for (JsonNode visit : openmrs.visits(tx, patient)) {
+            if (visit.path("voided").asBoolean(false)) continue;
+            OffsetDateTime start, stop;
+            try {
+                start = OpenMrsDates.parse(visit.path("startDatetime").asText());
+                stop = visit.path("stopDatetime").isTextual() ? OpenMrsDates.parse(visit.path("stopDatetime").asText()) : null;
+            } catch (IllegalArgumentException unreadable) {
+                continue;
+            }
+            boolean fits = !start.isAfter(when) && (m.visit().reuse() == FormMapping.VisitReuse.OPEN ? stop == null : stop == null || !stop.isBefore(when));
+            if (!fits) continue;
+            boolean sameType = m.visit().visitType().equals(visit.path("visitType").path("uuid").asText());
+            boolean bestSameType = best != null && m.visit().visitType().equals(best.path("visitType").path("uuid").asText());
+            if (best == null || (sameType && !bestSameType) || (sameType == bestSameType && start.isAfter(bestStart))) {
+                best = visit;
+                bestStart = start;
+            }
+        }
+        return Optional.ofNullable(best).map(OpenMrsClient::uuidOf);
     }
 
     /** End of the visit: the configured window after its start, but never past the end of that day (the form's zone). */

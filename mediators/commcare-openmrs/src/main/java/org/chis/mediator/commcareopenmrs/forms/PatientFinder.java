@@ -20,11 +20,21 @@ import org.chis.common.systems.openmrs.OpenMrsDates;
  * Finds the OpenMRS patient a submission is about, in this order: the id map (case/client id -> patient uuid),
  * the matching identifiers (exactly one patient holding it), then the optional weighted matcher. A false match
  * writes one person's data onto another, so it never guesses: several candidates without a clear winner is
- * {@link Found#ambiguous}, which the workflow refuses instead of creating or picking.
+ * {@link Found#ambiguous}, which the workflow refuses instead of creating or picking. A patient holding a different
+ * value of one of the form's {@code matchOn} identifier types is another person (twins, household members share
+ * name, sex and birth date): the matcher rules it out, or with {@code onIdentifierConflict: review} the form is
+ * refused for review ({@link Found#conflicts}); the identifier match refuses it always.
  */
 final class PatientFinder {
-    record Found(JsonNode patient, String how, List<String> ambiguous) {
-        static Found none() { return new Found(null, null, List.of()); }
+    /** {@code conflicts}: "patient uuid: type holds [values], form has value", one per conflicting candidate. */
+    record Found(JsonNode patient, String how, List<String> ambiguous, List<String> conflicts) {
+        static Found none() { return new Found(null, null, List.of(), List.of()); }
+
+        static Found of(JsonNode patient, String how) { return new Found(patient, how, List.of(), List.of()); }
+
+        static Found ambiguousAmong(List<String> uuids) { return new Found(null, null, uuids, List.of()); }
+
+        static Found conflicting(List<String> conflicts) { return new Found(null, null, List.of(), conflicts); }
 
         boolean matched() { return patient != null; }
     }
@@ -43,14 +53,19 @@ final class PatientFinder {
             if (mapped.isPresent()) {
                 Optional<JsonNode> p = openmrs.patient(tx, mapped.get());
                 // a voided (merged/deleted) patient is not a match: look it up again like a new one
-                if (p.isPresent() && !p.get().path("voided").asBoolean(false)) return new Found(p.get(), "id map", List.of());
+                if (p.isPresent() && !p.get().path("voided").asBoolean(false)) return Found.of(p.get(), "id map");
             }
         }
         for (NewPatient.Identifier id : v.matchIdentifiers()) {
             List<JsonNode> hits = openmrs.patientsByIdentifier(tx, id.identifier()).stream()
                     .filter(p -> !p.path("voided").asBoolean(false) && holds(p, id)).toList();
-            if (hits.size() == 1) return new Found(hits.get(0), "identifier " + id.identifier(), List.of());
-            if (hits.size() > 1) return new Found(null, null, hits.stream().map(OpenMrsClient::uuidOf).toList());
+            if (hits.size() == 1) {
+                // holds this identifier but another value of a second matchOn type: which one is wrong is for a person to say
+                String conflict = conflict(hits.get(0), v.matchIdentifiers());
+                if (conflict != null) return Found.conflicting(List.of(conflict));
+                return Found.of(hits.get(0), "identifier " + id.identifier());
+            }
+            if (hits.size() > 1) return Found.ambiguousAmong(hits.stream().map(OpenMrsClient::uuidOf).toList());
         }
         if (m.matcher() != null) return weighted(tx, m.matcher(), s.doc(), v);
         return Found.none();
@@ -59,8 +74,7 @@ final class PatientFinder {
     private static boolean holds(JsonNode patient, NewPatient.Identifier id) {
         for (JsonNode i : patient.path("identifiers")) {
             if (i.path("voided").asBoolean(false)) continue;
-            String type = i.path("identifierType").isObject() ? i.path("identifierType").path("uuid").asText() : i.path("identifierType").asText();
-            if (id.identifier().equals(i.path("identifier").asText()) && id.identifierType().equals(type)) return true;
+            if (id.identifier().equals(i.path("identifier").asText()) && id.identifierType().equals(typeOf(i))) return true;
         }
         return false;
     }
@@ -70,25 +84,55 @@ final class PatientFinder {
         if (q == null) return Found.none();
         Map<String, Double> scores = new LinkedHashMap<>();
         Map<String, JsonNode> byUuid = new LinkedHashMap<>();
+        List<String> conflicts = new ArrayList<>();
         for (JsonNode p : openmrs.searchPatients(tx, q)) {
             if (p.path("voided").asBoolean(false)) continue;
+            String conflict = conflict(p, v.matchIdentifiers());
+            if (conflict != null && matcher.onIdentifierConflict() == FormMapping.IdentifierConflict.RULE_OUT) continue;
             double score = 0;
             for (FormMapping.Weight w : matcher.weights()) {
                 String formValue = w.value().value(doc);
                 if (formValue != null && matches(w, formValue, patientValue(p, w.field()))) score += w.weight();
             }
-            if (score >= matcher.threshold()) {
+            if (score >= matcher.threshold() && conflict != null) conflicts.add(conflict);
+            else if (score >= matcher.threshold()) {
                 scores.put(OpenMrsClient.uuidOf(p), score);
                 byUuid.put(OpenMrsClient.uuidOf(p), p);
             }
         }
+        if (!conflicts.isEmpty()) return Found.conflicting(conflicts);
         if (scores.isEmpty()) return Found.none();
         List<Map.Entry<String, Double>> ranked = new ArrayList<>(scores.entrySet());
         ranked.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
         if (ranked.size() == 1 || ranked.get(0).getValue() / ranked.get(1).getValue() > 1 + matcher.confidenceMargin()) {
-            return new Found(byUuid.get(ranked.get(0).getKey()), "matcher (score " + ranked.get(0).getValue() + ")", List.of());
+            return Found.of(byUuid.get(ranked.get(0).getKey()), "matcher (score " + ranked.get(0).getValue() + ")");
         }
-        return new Found(null, null, ranked.stream().map(Map.Entry::getKey).toList());
+        return Found.ambiguousAmong(ranked.stream().map(Map.Entry::getKey).toList());
+    }
+
+    /**
+     * The first of the form's matchOn identifiers whose type the patient holds (not voided) only with other values,
+     * described for the 409; null when none conflicts. A type the patient lacks, or the form leaves empty, is no
+     * conflict. Same value in other letter case is the same identifier.
+     */
+    static String conflict(JsonNode patient, List<NewPatient.Identifier> formIds) {
+        for (NewPatient.Identifier id : formIds) {
+            List<String> held = new ArrayList<>();
+            for (JsonNode i : patient.path("identifiers")) {
+                if (i.path("voided").asBoolean(false) || !id.identifierType().equals(typeOf(i))) continue;
+                held.add(i.path("identifier").asText().trim());
+            }
+            if (!held.isEmpty() && held.stream().noneMatch(h -> h.equalsIgnoreCase(id.identifier().trim()))) {
+                return OpenMrsClient.uuidOf(patient) + " holds identifier type " + id.identifierType() + " = " + held
+                        + ", the form has " + id.identifier();
+            }
+        }
+        return null;
+    }
+
+    private static String typeOf(JsonNode identifier) {
+        JsonNode t = identifier.path("identifierType");
+        return t.isObject() ? t.path("uuid").asText() : t.asText();
     }
 
     private static String patientValue(JsonNode p, String field) {

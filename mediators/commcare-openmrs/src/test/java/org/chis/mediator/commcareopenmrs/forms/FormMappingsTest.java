@@ -29,7 +29,8 @@ class FormMappingsTest {
         Files.writeString(dir.resolve("bad.json"), """
                 {"source": "commcare", "formType": "urn:x",
                  "patient": {"identifiers": [{"identifierType": "not-a-uuid", "value": "form/id"}]},
-                 "visit": {"visitType": "d66e9fe0-7d51-4801-a550-5d462ad1c944", "windowHours": 48},
+                 "matcher": {"search": "form/n", "onIdentifierConflict": "merge", "weights": [{"field": "givenName", "value": "form/n", "weight": 1}]},
+                 "visit": {"visitType": "d66e9fe0-7d51-4801-a550-5d462ad1c944", "windowHours": 48, "reuse": "always"},
                  "encounter": {"encounterType": "67a71486-1a54-468f-ac3e-7091a9a79584", "timeZone": "Mars/Olympus",
                                "location": "aff27d58-a15c-49a6-9beb-d30dcfc0c66e", "provider": "c2299800-cca9-11e0-9572-0800200c9a66"},
                  "observations": [{"concept": "5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "form/w", "dataType": "numberz"},
@@ -43,7 +44,9 @@ class FormMappingsTest {
 
         assertThatThrownBy(() -> FormMappings.load(dir)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("bad.json: $.patient.identifiers[0].identifierType: 'not-a-uuid' is not an OpenMRS uuid")
+                .hasMessageContaining("bad.json: $.matcher.onIdentifierConflict: 'merge' is not one of ruleOut, review")
                 .hasMessageContaining("bad.json: $.visit.windowHours: must be 1..24")
+                .hasMessageContaining("bad.json: $.visit.reuse: 'always' is not one of new, open, sameDay")
                 .hasMessageContaining("bad.json: $.encounter.timeZone: 'Mars/Olympus' is not a time zone id")
                 .hasMessageContaining("bad.json: $.encounter.encounterRole: required when a provider is mapped")
                 .hasMessageContaining("bad.json: $.observations[0].dataType: 'numberz' is not one of numeric, coded")

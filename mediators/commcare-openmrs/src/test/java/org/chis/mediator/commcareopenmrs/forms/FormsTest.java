@@ -189,6 +189,25 @@ class FormsTest {
     }
 
     @Test
+    void twins_with_one_name_sex_and_birth_date_but_two_national_ids_become_two_patients() throws Exception {
+        FormsFixture.Reply first = f.form(FormsFixture.registration(id(), id(), "NID-TWIN-1"));
+        assertThat(first.http()).as(first.envelope().toString()).isEqualTo(201);
+        FormsFixture.Reply second = f.form(FormsFixture.registration(id(), id(), "NID-TWIN-2"));
+        assertThat(second.http()).as(second.envelope().toString()).isEqualTo(201);
+        assertThat(second.body().path("patient").path("created").asBoolean()).isTrue();
+        assertThat(second.body().path("patient").path("uuid").asText()).isNotEqualTo(first.body().path("patient").path("uuid").asText());
+
+        List<String> nationalIds = new ArrayList<>();
+        for (JsonNode p : f.openmrs.patients()) {
+            p.path("identifiers").forEach(i -> {
+                if (i.path("identifierType").path("uuid").asText().equals(OpenMrsSimulator.ID_TYPE_NATIONAL_ID)) nationalIds.add(i.path("identifier").asText());
+            });
+        }
+        assertThat(f.openmrs.patients()).hasSize(2);
+        assertThat(nationalIds).containsExactlyInAnyOrder("NID-TWIN-1", "NID-TWIN-2");
+    }
+
+    @Test
     void no_difference_with_what_openmrs_holds_is_completed_with_nothing_written() throws Exception {
         String caseId = id(), nid = nid();
         ObjectNode form = FormsFixture.registration(id(), caseId, nid);
@@ -268,6 +287,42 @@ class FormsTest {
         assertThat(f.encounters()).hasSize(1);
         assertThat(f.openmrs.observations()).hasSize(5);
         assertThat(f.commcare.caseById(caseId).orElseThrow().properties()).containsKey("openmrs_uuid");
+    }
+
+    @Test
+    void with_overlapping_visits_refused_two_follow_ups_of_one_day_share_one_visit_and_a_rollback_of_the_second_keeps_it() throws Exception {
+        f.openmrs.allowOverlappingVisits(false);
+        String caseId = id(), nid = nid();
+        assertThat(f.form(FormsFixture.registration(id(), caseId, nid)).http()).isEqualTo(201);
+        String day = LocalDate.now(ZoneOffset.ofHours(3)).minusDays(1).toString();
+        FormsFixture.Reply first = f.form(FormsFixture.followUp(id(), caseId, nid, day + "T09:00:00+03:00"));
+        assertThat(first.http()).as(first.envelope().toString()).isEqualTo(201);
+        String visit = first.body().path("visit").asText();
+        String visitEnd = f.openmrs.visit(visit).orElseThrow().path("stopDatetime").asText();
+
+        // the second form fails at its last obs: its rollback purges its encounter and obs, not the visit it joined
+        f.openmrs.wireMock().stubFor(post(urlPathEqualTo(FormsFixture.REST + "/obs")).withRequestBody(containing(OpenMrsSimulator.CONCEPT_VISIT_TIME))
+                .atPriority(1).inScenario("second").whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
+        ObjectNode second = FormsFixture.followUp(id(), caseId, nid, day + "T12:00:00+03:00");
+        FormsFixture.Reply failed = f.form(second);
+        assertThat(failed.status()).as(failed.envelope().toString()).isEqualTo("Failed");
+        assertThat(failed.property("rollback")).isEqualTo("complete");
+        assertThat(failed.orchestrationNames()).doesNotContain("start visit", "end visit", "rollback: start visit");
+        JsonNode kept = f.openmrs.visit(visit).orElseThrow();
+        assertThat(kept.path("voided").asBoolean()).isFalse();
+        assertThat(kept.path("stopDatetime").asText()).isEqualTo(visitEnd);
+        assertThat(f.encounters()).hasSize(2);
+
+        FormsFixture.Reply rerun = f.form(second);
+        assertThat(rerun.http()).as(rerun.envelope().toString()).isEqualTo(201);
+        assertThat(rerun.body().path("visit").asText()).isEqualTo(visit);
+        assertThat(rerun.body().path("visitReused").asBoolean()).isTrue();
+        assertThat(f.openmrs.visits()).hasSize(2); // the registration's (another day) and the follow-ups' one
+        assertThat(f.encounters().stream().filter(e -> e.path("visit").path("uuid").asText().equals(visit))).hasSize(2);
+        assertThat(f.openmrs.visit(visit).orElseThrow().path("stopDatetime").asText()).isEqualTo(visitEnd);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().properties()).containsEntry("openmrs_last_visit_uuid", visit);
     }
 
     @Test

@@ -1,0 +1,129 @@
+package org.chis.simulators.openmrs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import okhttp3.OkHttpClient;
+import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.systems.openmrs.NewEncounter;
+import org.chis.common.systems.openmrs.NewVisit;
+import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.systems.openmrs.OpenMrsException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** OpenMrsClient (common) against the OpenMRS simulator: the validation OpenMRS applies, with its error bodies. */
+class OpenMrsSimulatorTest {
+    static OpenMrsSimulator openmrs;
+    static OpenMrsClient client;
+    TransactionContext tx;
+    String patient;
+
+    @BeforeAll
+    static void start() {
+        openmrs = new OpenMrsSimulator(0);
+        client = new OpenMrsClient(new RecordingHttpClient(new OkHttpClient()), openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD);
+    }
+
+    @AfterAll
+    static void stop() { openmrs.close(); }
+
+    @BeforeEach
+    void fresh() {
+        openmrs.reset();
+        tx = new TransactionContext("t1");
+        patient = openmrs.registerPatient("Amina", "Kamau", "F", LocalDate.of(1994, 3, 12), "100-1");
+    }
+
+    private NewVisit visit(OffsetDateTime start, OffsetDateTime stop) {
+        return new NewVisit(OpenMrsSimulator.newUuid(), patient, OpenMrsSimulator.VISIT_TYPE_COMMUNITY, start, stop, OpenMrsSimulator.LOCATION_CLINIC);
+    }
+
+    @Test
+    void overlapping_visits_are_allowed_by_default_as_in_openmrs() {
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        client.createVisit(tx, visit(noon, noon.plusHours(2)));
+        client.createVisit(tx, visit(noon.plusHours(1), noon.plusHours(3)));
+        assertThat(openmrs.visits()).hasSize(2);
+    }
+
+    @Test
+    void with_allow_overlapping_visits_false_an_overlapping_visit_is_400_on_start_datetime() {
+        openmrs.allowOverlappingVisits(false);
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        String first = OpenMrsClient.uuidOf(client.createVisit(tx, visit(noon, noon.plusHours(2))));
+
+        for (NewVisit overlapping : new NewVisit[] {visit(noon.plusHours(1), noon.plusHours(3)), visit(noon.minusHours(1), noon.plusHours(5)),
+                visit(noon, null), visit(noon.minusHours(1), noon)}) {
+            assertThatThrownBy(() -> client.createVisit(tx, overlapping)).isInstanceOfSatisfying(OpenMrsException.class, e -> {
+                assertThat(e.status()).isEqualTo(400);
+                assertThat(e.openMrsMessage()).startsWith("Invalid Submission");
+                assertThat(e.code()).isEqualTo("webservices.rest.error.invalid.submission");
+                assertThat(e.fieldErrors().path("startDatetime").get(0).path("code").asText())
+                        .isEqualTo("Visit.visitCannotOverlapAnotherVisitOfTheSamePatient");
+                assertThat(e.fieldErrors().path("startDatetime").get(0).path("message").asText())
+                        .isEqualTo("This visit overlaps with another visit of the same patient.");
+            });
+        }
+        // after the first one ended, ending the visit itself, and another patient's visit, are fine
+        client.createVisit(tx, visit(noon.plusHours(3), null));
+        String other = openmrs.registerPatient("Baraka", "Kamau", "M", LocalDate.of(1990, 1, 1), "100-2");
+        client.createVisit(tx, new NewVisit(OpenMrsSimulator.newUuid(), other, OpenMrsSimulator.VISIT_TYPE_COMMUNITY, noon, null, null));
+        client.closeVisit(tx, first, noon.plusHours(2).plusMinutes(30));
+        assertThat(openmrs.visits()).hasSize(3);
+        // a voided visit does not count
+        client.delete(tx, "visit", first, false);
+        client.createVisit(tx, visit(noon.minusHours(2), noon.plusHours(1)));
+    }
+
+    @Test
+    void an_open_visit_blocks_any_later_one() {
+        openmrs.allowOverlappingVisits(false);
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(2);
+        client.createVisit(tx, visit(noon, null));
+        assertThatThrownBy(() -> client.createVisit(tx, visit(noon.plusDays(1), noon.plusDays(1).plusHours(1))))
+                .isInstanceOfSatisfying(OpenMrsException.class, e -> assertThat(e.status()).isEqualTo(400));
+        // earlier than the open visit and ended before it: no overlap
+        client.createVisit(tx, visit(noon.minusHours(3), noon.minusHours(2)));
+    }
+
+    @Test
+    void a_visit_without_a_visit_type_names_the_field_as_openmrs_does() {
+        assertThatThrownBy(() -> client.createVisit(tx, new NewVisit(OpenMrsSimulator.newUuid(), patient, null, OpenMrsSimulator.todayNoon().minusDays(1), null, null)))
+                .isInstanceOfSatisfying(OpenMrsException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.fieldErrors().path("visitType").get(0).path("code").asText()).isEqualTo("Visit.error.visitType.required");
+                    assertThat(e.fieldErrors().path("visitType").get(0).path("message").asText()).isEqualTo("Visit Type is required");
+                });
+    }
+
+    @Test
+    void visits_of_a_patient_include_ended_ones_unless_include_inactive_is_false_and_an_unknown_patient_is_404() {
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        client.createVisit(tx, visit(noon, noon.plusHours(1)));
+        client.createVisit(tx, visit(noon.plusHours(2), null));
+        assertThat(client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", patient))).hasSize(2);
+        assertThat(client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", patient, "includeInactive", "false"))).hasSize(1);
+        assertThatThrownBy(() -> client.list(tx, "list visits", "visit", OpenMrsClient.query("patient", OpenMrsSimulator.newUuid())))
+                .isInstanceOfSatisfying(OpenMrsException.class, e -> assertThat(e.status()).isEqualTo(404));
+    }
+
+    @Test
+    void an_encounter_outside_its_visit_is_400_with_encounter_validators_text() {
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        String v = OpenMrsClient.uuidOf(client.createVisit(tx, visit(noon, noon.plusHours(1))));
+        assertThatThrownBy(() -> client.createEncounter(tx, new NewEncounter(OpenMrsSimulator.newUuid(), patient,
+                OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, noon.plusHours(2), v, OpenMrsSimulator.LOCATION_CLINIC, null, java.util.List.of(), java.util.List.of())))
+                .isInstanceOfSatisfying(OpenMrsException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.fieldErrors().path("encounterDatetime").get(0).path("code").asText()).isEqualTo("Encounter.datetimeShouldBeInVisitDatesRange");
+                    assertThat(e.fieldErrors().path("encounterDatetime").get(0).path("message").asText())
+                            .isEqualTo("The encounter datetime should be between the visit start and stop dates.");
+                });
+    }
+}
