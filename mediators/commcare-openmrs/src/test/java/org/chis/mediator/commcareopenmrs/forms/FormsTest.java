@@ -79,7 +79,7 @@ class FormsTest {
         assertThat(e.path("uuid").asText()).isEqualTo(body.path("encounter").asText());
         // HQ forwards metadata.timeEnd in UTC without a zone (form.meta.timeEnd has the Z): 05:30:47 UTC is 08:30:47 in Nairobi
         assertThat(OpenMrsDates.parse(e.path("encounterDatetime").asText()).toInstant()).isEqualTo(Instant.parse("2024-05-01T05:30:47Z"));
-        assertThat(r.sent("OpenMRS create encounter").path("encounterDatetime").asText()).isEqualTo("2024-05-01T08:30:47.000+0300");
+        assertThat(r.sent("OpenMRS: create encounter").path("encounterDatetime").asText()).isEqualTo("2024-05-01T08:30:47.000+0300");
         assertThat(e.path("encounterType").path("uuid").asText()).isEqualTo(OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION);
         assertThat(e.path("encounterProviders").get(0).path("provider").path("uuid").asText()).isEqualTo(OpenMrsSimulator.PROVIDER_CHW);
         assertThat(e.path("obs")).hasSize(5);
