@@ -76,7 +76,9 @@ final class ReferralResources {
     /** The business status a move sets unless the caller names one (OpenSRP-style labels the CHW apps show). */
     static String defaultBusinessStatus(TaskStatus s) {
         return switch (s) {
-            case REQUESTED -> "referred";
+            case DRAFT -> "draft";
+            case REQUESTED, READY -> "referred"; // OpenSRP's CHW app: a READY task is "Referred"
+            case RECEIVED -> "received";
             case ACCEPTED -> "accepted";
             case REJECTED -> "rejected";
             case IN_PROGRESS -> "in-progress";

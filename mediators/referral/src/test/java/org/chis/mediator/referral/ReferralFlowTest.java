@@ -145,8 +145,8 @@ class ReferralFlowTest {
                 refused++;
             }
         }
-        // 9 states: 81 pairs, 9 same-state, 26 allowed
-        assertThat(refused).isEqualTo(81 - 9 - 26);
+        // 12 states: 144 pairs, 12 same-state, 49 allowed (TaskStatusTest's table)
+        assertThat(refused).isEqualTo(144 - 12 - 49);
         assertThat(f.status(formId, "bogus").http()).isEqualTo(400);
         assertThat(f.status("no-such-referral", "accepted").http()).isEqualTo(404);
     }

@@ -113,6 +113,25 @@ class ReferralLifecycleTest {
     }
 
     @Test
+    void received_and_ready_set_on_the_fhir_server_are_recorded_and_pushed_back_not_dropped() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-R", "routine", "2020-01-01"));
+        String taskId = r.body().path("fhir").path("task").asText().split("/")[1];
+        for (String status : new String[] {"received", "ready"}) {
+            f.fhir.edit("Task", taskId, t -> t.put("status", status));
+            var sync = f.call("GET", "/referrals/sync", null);
+            assertThat(sync.body().path("changesRecorded").asInt()).as(status + ": " + sync.body()).isEqualTo(1);
+            assertThat(f.call("GET", "/referrals/" + formId, null).body().path("status").asText()).isEqualTo(status);
+            assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo(status);
+        }
+        // and the facility can go on from ready as OpenSRP's HF app does
+        var done = f.status(formId, "completed");
+        assertThat(done.http()).as(done.envelope().toString()).isEqualTo(200);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo("completed");
+    }
+
+    @Test
     void a_push_back_that_fails_is_retried_by_the_next_sync() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
