@@ -87,13 +87,8 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     }
 
     private ResponseDefinition updateStatus(Request req) {
-        JsonNode body;
-        try {
-            body = Json.parse(req.getBodyAsString());
-        } catch (RuntimeException e) {
-            return new ResponseDefinitionBuilder().withStatus(400).build(); // JsonSyntaxException -> BAD_REQUEST
-        }
-        if (!body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
+        JsonNode body = parsedOrNull(req);
+        if (body == null || !body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
         List<String> updated = new ArrayList<>();
         for (JsonNode u : body) {
             String id = u.path("identifier").asText(null);
@@ -106,12 +101,8 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     }
 
     private ResponseDefinition sync(Request req) {
-        JsonNode body;
-        try {
-            body = Json.parse(req.getBodyAsString());
-        } catch (RuntimeException e) {
-            return new ResponseDefinitionBuilder().withStatus(400).build();
-        }
+        JsonNode body = parsedOrNull(req);
+        if (body == null) return new ResponseDefinitionBuilder().withStatus(400).build();
         String owner = body.path("owner").asText(null);
         List<String> plans = texts(body.path("plan"));
         List<String> groups = texts(body.path("group"));
@@ -122,13 +113,8 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     }
 
     private ResponseDefinition addTasks(Request req) {
-        JsonNode body;
-        try {
-            body = Json.parse(req.getBodyAsString());
-        } catch (RuntimeException e) {
-            return new ResponseDefinitionBuilder().withStatus(400).build();
-        }
-        if (!body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
+        JsonNode body = parsedOrNull(req);
+        if (body == null || !body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
         for (JsonNode t : body) {
             if (t.isObject() && t.hasNonNull("identifier")) tasks.save((ObjectNode) t);
         }
@@ -136,13 +122,8 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     }
 
     private ResponseDefinition saveTask(Request req, int status) {
-        JsonNode body;
-        try {
-            body = Json.parse(req.getBodyAsString());
-        } catch (RuntimeException e) {
-            return new ResponseDefinitionBuilder().withStatus(400).build();
-        }
-        if (!body.isObject() || !body.hasNonNull("identifier")) return new ResponseDefinitionBuilder().withStatus(400).build();
+        JsonNode body = parsedOrNull(req);
+        if (body == null || !body.isObject() || !body.hasNonNull("identifier")) return new ResponseDefinitionBuilder().withStatus(400).build();
         tasks.save((ObjectNode) body);
         return new ResponseDefinitionBuilder().withStatus(status).build();
     }
@@ -150,6 +131,15 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     private ResponseDefinition task(String identifier) {
         return tasks.byIdentifier(identifier).map(t -> json(200, Json.write(t)))
                 .orElseGet(() -> new ResponseDefinitionBuilder().withStatus(204).build());
+    }
+
+    /** The JSON body, or null when it is not JSON: TaskResource's JsonSyntaxException answers 400. */
+    private static JsonNode parsedOrNull(Request req) {
+        try {
+            return Json.parse(req.getBodyAsString());
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static List<String> texts(JsonNode array) {

@@ -50,7 +50,7 @@ final class ReferralResources {
         createdBy(t, r);
         t.putArray("identifier").addObject().put("system", c.referralSystem()).put("value", r.referralId());
         t.putArray("basedOn").addObject().put("reference", serviceRequestRef);
-        t.put("status", TaskStatus.REQUESTED.code());
+        t.put("status", r.initialStatus().code());
         t.set("businessStatus", businessStatus("referred"));
         t.put("intent", "order").put("priority", priority(r));
         t.putObject("code").putArray("coding").addObject().put("system", "http://hl7.org/fhir/CodeSystem/task-code")

@@ -142,6 +142,13 @@ final class ReferralFixture implements AutoCloseable {
         return call("PUT", "/referrals/" + referralId + "/status", "{\"status\": \"" + status + "\", \"by\": \"nurse-amina\"}");
     }
 
+    /** Posts a CommCare referral (routine) for this case and client; returns the id of its Task on the FHIR server. */
+    String referredTask(String formId, String caseId, String clientId, String dob) throws Exception {
+        Reply r = call("POST", "/referrals", commcareForm(formId, caseId, clientId, "routine", dob));
+        if (r.http() != 201) throw new AssertionError("referral not created: " + r.envelope());
+        return r.body().path("fhir").path("task").asText().split("/")[1];
+    }
+
     /** A CommCare referral form as HQ's Form API / data forwarding sends it. */
     static String commcareForm(String formId, String caseId, String clientId, String urgency, String dob) {
         return """

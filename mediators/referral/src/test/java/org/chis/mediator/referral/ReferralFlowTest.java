@@ -129,8 +129,7 @@ class ReferralFlowTest {
     void every_illegal_transition_is_refused_with_409_and_changes_nothing() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
-        var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-0003", "routine", "2019-04-02"));
-        String taskId = r.body().path("fhir").path("task").asText().split("/")[1];
+        String taskId = f.referredTask(formId, caseId, "CHW-0003", "2019-04-02");
         int refused = 0;
         for (TaskStatus from : TaskStatus.values()) {
             // put the Task in "from" as if the facility had moved it there

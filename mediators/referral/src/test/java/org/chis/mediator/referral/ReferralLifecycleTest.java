@@ -94,8 +94,7 @@ class ReferralLifecycleTest {
     void changes_made_on_the_fhir_server_are_polled_checked_and_pushed_back() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
-        var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-1", "routine", "2020-01-01"));
-        String taskId = r.body().path("fhir").path("task").asText().split("/")[1];
+        String taskId = f.referredTask(formId, caseId, "CHW-P-1", "2020-01-01");
 
         // the facility's own app moves the Task on the FHIR server
         f.fhir.edit("Task", taskId, t -> t.put("status", "in-progress"));
@@ -123,8 +122,7 @@ class ReferralLifecycleTest {
     void received_and_ready_set_on_the_fhir_server_are_recorded_and_pushed_back_not_dropped() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
-        var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-R", "routine", "2020-01-01"));
-        String taskId = r.body().path("fhir").path("task").asText().split("/")[1];
+        String taskId = f.referredTask(formId, caseId, "CHW-P-R", "2020-01-01");
         for (String status : new String[] {"received", "ready"}) {
             f.fhir.edit("Task", taskId, t -> t.put("status", status));
             var sync = f.call("GET", "/referrals/sync", null);
@@ -206,7 +204,10 @@ class ReferralLifecycleTest {
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
         assertThat(r.body().path("source").asText()).isEqualTo("opensrp");
         assertThat(r.body().path("referralId").asText()).isEqualTo(taskIdentifier);
+        // the FHIR Task mirrors the CHW app's task: READY (assigned and accepted), business status referred
+        assertThat(r.body().path("status").asText()).isEqualTo("ready");
         JsonNode task = f.fhir.read("Task", r.body().path("fhir").path("task").asText().split("/")[1]).orElseThrow();
+        assertThat(task.path("status").asText()).isEqualTo("ready");
         assertThat(task.path("priority").asText()).isEqualTo("urgent");
         assertThat(task.path("owner").path("identifier").path("value").asText()).isEqualTo("mabang-mchp");
         assertThat(f.fhir.read("ServiceRequest", r.body().path("fhir").path("serviceRequest").asText().split("/")[1]).orElseThrow()
