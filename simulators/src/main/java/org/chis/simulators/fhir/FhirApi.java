@@ -29,7 +29,8 @@ import org.chis.simulators.fhir.FhirStore.Version;
 /**
  * The FHIR R4 REST semantics behind the simulator's catch-all stub, modelled on HAPI FHIR JPA server:
  * create (201 + Location + ETag, or 200 for an {@code If-None-Exist} match), read/vread (404 unknown,
- * 410 deleted), update by PUT (client ids allowed, {@code If-Match} checked: 412 when stale), delete,
+ * 410 deleted), update by PUT (client ids allowed, {@code If-Match} checked: 412 when stale; an update that changes
+ * nothing makes no new version, HAPI's no-op), delete,
  * searches returning searchset Bundles with {@code _getpages} paging, and OperationOutcome errors.
  */
 final class FhirApi implements ResponseDefinitionTransformerV2 {
@@ -167,9 +168,26 @@ final class FhirApi implements ResponseDefinitionTransformerV2 {
                         + "], no resource with this ID exists and clients may only assign IDs which contain at least one non-numeric character");
             }
             created = current.isEmpty() || current.get().deleted();
+            if (!created && sameContent(current.get().resource(), body)) {
+                // HAPI's no-op update: nothing changed, so no new version; 200 with the current one and its ETag
+                return written(200, current.get().resource(), req);
+            }
             stored = store.write(type, id, body);
         }
         return written(created ? 201 : 200, stored, req);
+    }
+
+    /** Equal but for what the server stamps (meta.versionId, meta.lastUpdated): what HAPI's update compares. */
+    private static boolean sameContent(ObjectNode stored, ObjectNode sent) {
+        ObjectNode a = stored.deepCopy(), b = sent.deepCopy();
+        for (ObjectNode r : List.of(a, b)) {
+            if (r.get("meta") instanceof ObjectNode m) {
+                m.remove("versionId");
+                m.remove("lastUpdated");
+                if (m.isEmpty()) r.remove("meta");
+            }
+        }
+        return a.equals(b);
     }
 
     private ResponseDefinition read(String type, String id) {

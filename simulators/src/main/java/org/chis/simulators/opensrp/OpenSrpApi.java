@@ -8,23 +8,34 @@ import com.github.tomakehurst.wiremock.http.Request;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import org.chis.common.json.Json;
 
 /**
  * Answers like opensrp-server-web's {@code EventResource}: {@code POST /rest/event/add} ({@code {"clients":[..],
  * "events":[..]}}, 400 when it has neither, else 201 without a body) and {@code GET /rest/event/findById?id=}
- * (the event, or an empty 200 when there is none: the controller returns null). HTTP Basic, 401 without it.
+ * (the event, or an empty 200 when there is none: the controller returns null); and {@code TaskResource}:
+ * {@code POST|PUT /rest/task} (one task, 201), {@code POST /rest/task/add} (a JSON array, 201),
+ * {@code GET /rest/task/{identifier}} (the task, or an empty 204), {@code POST /rest/task/sync}
+ * ({@code {"plan":[..],"group":[..],"serverVersion":n}} or {@code {"owner":..,"serverVersion":n}} -> the tasks written
+ * at or after that serverVersion, a JSON array) and {@code POST /rest/task/update_status} (a JSON array of
+ * {@code {identifier, status, businessStatus, serverVersion}} -> 200 {@code {"task_ids":[the ones updated]}}, 400 when
+ * none was, or when the body is not such an array). HTTP Basic, 401 without it.
  */
 final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     static final String NAME = "opensrp-api";
 
     private final EventStore events;
+    private final TaskStore tasks;
     private final String contextPath;
     private final String basic;
 
-    OpenSrpApi(EventStore events, String contextPath, String user, String password) {
+    OpenSrpApi(EventStore events, TaskStore tasks, String contextPath, String user, String password) {
         this.events = events;
+        this.tasks = tasks;
         this.contextPath = contextPath;
         this.basic = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
@@ -45,6 +56,11 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         String method = req.getMethod().getName();
         if (method.equals("POST") && path.equals("/rest/event/add")) return add(req);
         if (method.equals("GET") && path.equals("/rest/event/findById")) return findById(req);
+        if (method.equals("POST") && path.equals("/rest/task/update_status")) return updateStatus(req);
+        if (method.equals("POST") && path.equals("/rest/task/sync")) return sync(req);
+        if (method.equals("POST") && path.equals("/rest/task/add")) return addTasks(req);
+        if ((method.equals("POST") || method.equals("PUT")) && path.equals("/rest/task")) return saveTask(req, 201);
+        if (method.equals("GET") && path.startsWith("/rest/task/")) return task(path.substring("/rest/task/".length()));
         return new ResponseDefinitionBuilder().withStatus(404).build();
     }
 
@@ -68,5 +84,71 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         var found = id.isPresent() ? events.byId(id.firstValue()) : java.util.Optional.<ObjectNode>empty();
         return new ResponseDefinitionBuilder().withStatus(200).withHeader("Content-Type", "application/json;charset=UTF-8")
                 .withBody(found.map(Json::write).orElse("")).build();
+    }
+
+    private ResponseDefinition updateStatus(Request req) {
+        JsonNode body = parsedOrNull(req);
+        if (body == null || !body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
+        List<String> updated = new ArrayList<>();
+        for (JsonNode u : body) {
+            String id = u.path("identifier").asText(null);
+            if (id != null && tasks.updateStatus(id, u.path("status").asText(null), u.path("businessStatus").asText(null))) updated.add(id);
+        }
+        if (updated.isEmpty()) return new ResponseDefinitionBuilder().withStatus(400).build();
+        ObjectNode answer = Json.object();
+        updated.forEach(answer.putArray("task_ids")::add);
+        return json(200, Json.write(answer));
+    }
+
+    private ResponseDefinition sync(Request req) {
+        JsonNode body = parsedOrNull(req);
+        if (body == null) return new ResponseDefinitionBuilder().withStatus(400).build();
+        String owner = body.path("owner").asText(null);
+        List<String> plans = texts(body.path("plan"));
+        List<String> groups = texts(body.path("group"));
+        if (owner == null && (plans.isEmpty() || groups.isEmpty())) return new ResponseDefinitionBuilder().withStatus(400).build();
+        ArrayNode out = Json.array();
+        tasks.sync(plans, groups, owner, body.path("serverVersion").asLong(0)).forEach(out::add);
+        return json(200, Json.write(out));
+    }
+
+    private ResponseDefinition addTasks(Request req) {
+        JsonNode body = parsedOrNull(req);
+        if (body == null || !body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
+        for (JsonNode t : body) {
+            if (t.isObject() && t.hasNonNull("identifier")) tasks.save((ObjectNode) t);
+        }
+        return new ResponseDefinitionBuilder().withStatus(201).build();
+    }
+
+    private ResponseDefinition saveTask(Request req, int status) {
+        JsonNode body = parsedOrNull(req);
+        if (body == null || !body.isObject() || !body.hasNonNull("identifier")) return new ResponseDefinitionBuilder().withStatus(400).build();
+        tasks.save((ObjectNode) body);
+        return new ResponseDefinitionBuilder().withStatus(status).build();
+    }
+
+    private ResponseDefinition task(String identifier) {
+        return tasks.byIdentifier(identifier).map(t -> json(200, Json.write(t)))
+                .orElseGet(() -> new ResponseDefinitionBuilder().withStatus(204).build());
+    }
+
+    /** The JSON body, or null when it is not JSON: TaskResource's JsonSyntaxException answers 400. */
+    private static JsonNode parsedOrNull(Request req) {
+        try {
+            return Json.parse(req.getBodyAsString());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static ResponseDefinition json(int status, String body) {
+        return new ResponseDefinitionBuilder().withStatus(status).withHeader("Content-Type", "application/json;charset=UTF-8").withBody(body).build();
     }
 }

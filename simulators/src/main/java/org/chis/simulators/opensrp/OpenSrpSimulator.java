@@ -13,9 +13,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An OpenSRP server's event API on WireMock under {@code /opensrp}: {@code POST /rest/event/add} stores events the
+ * An OpenSRP server's event and task APIs on WireMock under {@code /opensrp}: {@code POST /rest/event/add} stores events the
  * way OpenSRP does (an event sent again with the same id or formSubmissionId replaces the first; nothing is ever
- * deleted) and {@code GET /rest/event/findById?id=} reads one back. Tests inject faults with their own stubs
+ * deleted) and {@code GET /rest/event/findById?id=} reads one back; tasks are stored per identifier with a
+ * serverVersion and read and changed through {@code /rest/task}, {@code /rest/task/add}, {@code /rest/task/sync} and
+ * {@code /rest/task/update_status} (see {@link OpenSrpApi}). Tests inject faults with their own stubs
  * (WireMock priority 1-9 beats the simulator's 10) and look at what is stored.
  */
 public final class OpenSrpSimulator implements AutoCloseable {
@@ -28,13 +30,14 @@ public final class OpenSrpSimulator implements AutoCloseable {
 
     private final WireMockServer server;
     private final EventStore events = new EventStore();
+    private final TaskStore tasks = new TaskStore();
 
     public OpenSrpSimulator(int port) {
         WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))
-                .extensions(new OpenSrpApi(events, CONTEXT_PATH, USER, PASSWORD));
+                .extensions(new OpenSrpApi(events, tasks, CONTEXT_PATH, USER, PASSWORD));
         if (port == 0) options.dynamicPort();
         else options.port(port);
         server = new WireMockServer(options);
@@ -68,9 +71,20 @@ public final class OpenSrpSimulator implements AutoCloseable {
     /** Event writes OpenSRP accepted, updates by a resend included. */
     public int writes() { return events.writes(); }
 
+    /** Stores a task as the CHW app's sync ({@code POST /rest/task/add}) does; returns it with its serverVersion. */
+    public ObjectNode addTask(ObjectNode task) { return tasks.save(task); }
+
+    public Optional<ObjectNode> task(String identifier) { return tasks.byIdentifier(identifier); }
+
+    public List<ObjectNode> tasks() { return tasks.all(); }
+
+    /** Status changes accepted through {@code /rest/task/update_status}. */
+    public int taskStatusUpdates() { return tasks.statusUpdates(); }
+
     /** Forgets every event and injected stub; the API stubs are put back. */
     public void reset() {
         events.clear();
+        tasks.clear();
         server.resetAll();
         stubApi();
     }

@@ -43,6 +43,45 @@ class OpenSrpSimulatorTest {
         assertThat(sim.events()).isEmpty();
     }
 
+    @Test
+    void tasksAreStoredWithAServerVersionSyncedSinceOneAndTheirStatusUpdatedLikeTheTaskResource() throws Exception {
+        // the CHW app's referral task (CoreReferralUtils.createReferralTask): Ready / Referred
+        String task = """
+                [{"identifier": "t-1", "planIdentifier": "5270285b-5a3b-4647-b772-c0b3c52e2b71", "groupIdentifier": "loc-hf",
+                  "status": "Ready", "businessStatus": "Referred", "priority": 3, "code": "Referral", "focus": "Sick Child",
+                  "for": "be-1", "owner": "chw-hawa", "reasonReference": "f-1"}]""";
+        assertThat(post("/rest/task/add", task).statusCode()).isEqualTo(201);
+        long v1 = sim.task("t-1").orElseThrow().path("serverVersion").asLong();
+
+        HttpResponse<String> updated = post("/rest/task/update_status",
+                "[{\"identifier\": \"t-1\", \"status\": \"Completed\", \"businessStatus\": \"Complete\", \"serverVersion\": " + v1 + "}]");
+        assertThat(updated.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(updated.body()).path("task_ids").get(0).asText()).isEqualTo("t-1");
+        assertThat(sim.task("t-1").orElseThrow().path("status").asText()).isEqualTo("Completed");
+        assertThat(sim.task("t-1").orElseThrow().path("businessStatus").asText()).isEqualTo("Complete");
+
+        // nothing updated (unknown task, or a status the domain enum does not have) -> 400; not an array -> 400
+        assertThat(post("/rest/task/update_status", "[{\"identifier\": \"nope\", \"status\": \"Completed\"}]").statusCode()).isEqualTo(400);
+        assertThat(post("/rest/task/update_status", "[{\"identifier\": \"t-1\", \"status\": \"completed\"}]").statusCode()).isEqualTo(400);
+        assertThat(post("/rest/task/update_status", "{}").statusCode()).isEqualTo(400);
+        assertThat(sim.taskStatusUpdates()).isEqualTo(1);
+
+        // sync: what was written at or after serverVersion, by plan + group or by owner
+        HttpResponse<String> since = post("/rest/task/sync", "{\"plan\": [\"5270285b-5a3b-4647-b772-c0b3c52e2b71\"], \"group\": [\"loc-hf\"], \"serverVersion\": " + (v1 + 1) + "}");
+        assertThat(since.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(since.body()).get(0).path("status").asText()).isEqualTo("Completed");
+        assertThat(Json.parse(post("/rest/task/sync", "{\"owner\": \"chw-hawa\", \"serverVersion\": 0}").body())).hasSize(1);
+        assertThat(Json.parse(post("/rest/task/sync", "{\"owner\": \"someone-else\", \"serverVersion\": 0}").body())).isEmpty();
+        assertThat(post("/rest/task/sync", "{\"serverVersion\": 0}").statusCode()).isEqualTo(400);
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/rest/task/t-1")).header("Authorization", auth).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body()).contains("\"Completed\"");
+    }
+
+    HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)).header("Authorization", auth)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> add(String body, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/rest/event/add"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));

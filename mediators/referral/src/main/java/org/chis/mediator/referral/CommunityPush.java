@@ -24,7 +24,8 @@ import org.chis.common.systems.openmrs.StableUuid;
 /**
  * Tells the community app a referral's new status, so the CHW sees it on next sync. How depends on where the
  * referral came from ({@code pushback.<source>}): {@code commcare} = a form submission updating the case,
- * {@code opensrp-event} = an OpenSRP "Referral Status Update" event, {@code cht-record} = a CHT records API
+ * {@code opensrp-task} = the OpenSRP task's status through {@code /rest/task/update_status} (what the CHW app's task
+ * list shows after its next task sync) plus the status event, {@code opensrp-event} = only an OpenSRP "Referral Status Update" event, {@code cht-record} = a CHT records API
  * report, {@code none}. Each push has a deterministic id, so sending it twice is harmless.
  */
 final class CommunityPush {
@@ -45,7 +46,7 @@ final class CommunityPush {
     private String channelOf(String source) {
         String fallback = switch (source) {
             case "commcare" -> "commcare";
-            case "opensrp" -> "opensrp-event";
+            case "opensrp" -> "opensrp-task";
             case "cht" -> "cht-record";
             default -> "none";
         };
@@ -71,12 +72,65 @@ final class CommunityPush {
                                 .set("referral_status_date", now.toString()));
                 commcare.get().submit(tx, form);
             }
+            case "opensrp-task" -> {
+                updateOpenSrpTask(tx, r);
+                // the event keeps the history (who changed what when) in OpenSRP's event store, as the HF app's Close Referral event does
+                postJson(tx, "OpenSRP: add event", "opensrp", "rest/event/add", opensrpEvent(r, pushId, now));
+            }
             case "opensrp-event" -> postJson(tx, "OpenSRP: add event", "opensrp", "rest/event/add", opensrpEvent(r, pushId, now));
             case "cht-record" -> postJson(tx, "CHT: add record", "cht", "api/v2/records", chtRecord(r, now));
             case "none" -> { }
-            default -> throw new ConfigException("pushback." + r.source() + "=" + channel + ": use commcare, opensrp-event, cht-record or none");
+            default -> throw new ConfigException("pushback." + r.source() + "=" + channel + ": use commcare, opensrp-task, opensrp-event, cht-record or none");
         }
         return channel;
+    }
+
+    /**
+     * {@code POST /rest/task/update_status} with one {@code TaskUpdate}; the OpenSRP task's identifier is the referral id
+     * (see opensrp.json). OpenSRP answers {@code {"task_ids": [...]}} with the tasks it changed, 400 when none: a task
+     * the CHW app has not synced up yet is not there, so the push fails and the next sync tries again.
+     */
+    private void updateOpenSrpTask(TransactionContext tx, ReferralRecord r) {
+        ArrayNode body = Json.array();
+        body.addObject().put("identifier", r.referralId()).put("status", openSrpStatus(r.status()))
+                .put("businessStatus", openSrpBusinessStatus(r.businessStatus()));
+        UpstreamResponse answer = postJson(tx, "OpenSRP: update task status", "opensrp", "rest/task/update_status", body);
+        boolean updated = false;
+        try {
+            for (var id : Json.parse(answer.body()).path("task_ids")) updated |= id.asText().equals(r.referralId());
+        } catch (RuntimeException e) {
+            updated = false;
+        }
+        if (!updated) throw new UpstreamException("OpenSRP: update task status: task " + r.referralId() + " was not updated: " + abbreviate(answer.body()), 502);
+    }
+
+    /**
+     * OpenSRP's task status enum (Draft, Ready, Cancelled, In Progress, Completed, Failed, Archived) for an R4 status:
+     * the open pre-work states are Ready (how the CHW app creates a referral), on-hold is still In Progress,
+     * rejected is Cancelled for the CHW (the facility will not do it), entered-in-error is Archived (inactive).
+     */
+    static String openSrpStatus(TaskStatus s) {
+        return switch (s) {
+            case DRAFT -> "Draft";
+            case REQUESTED, RECEIVED, ACCEPTED, READY -> "Ready";
+            case IN_PROGRESS, ON_HOLD -> "In Progress";
+            case COMPLETED -> "Completed";
+            case FAILED -> "Failed";
+            case REJECTED, CANCELLED -> "Cancelled";
+            case ENTERED_IN_ERROR -> "Archived";
+        };
+    }
+
+    /** The business statuses OpenSRP's referral apps colour and filter by (Referred, In-Progress, Complete, Expired); others as they are. */
+    static String openSrpBusinessStatus(String business) {
+        if (business == null) return null;
+        return switch (business.toLowerCase(java.util.Locale.ROOT)) {
+            case "referred" -> "Referred";
+            case "in-progress" -> "In-Progress";
+            case "complete" -> "Complete";
+            case "expired" -> "Expired";
+            default -> business;
+        };
     }
 
     /** The shape OpenSRP's {@code /rest/event/add} takes: {@code {"events": [...]}}. */
@@ -110,7 +164,7 @@ final class CommunityPush {
         return b;
     }
 
-    private void postJson(TransactionContext tx, String name, String system, String path, ObjectNode body) {
+    private UpstreamResponse postJson(TransactionContext tx, String name, String system, String path, com.fasterxml.jackson.databind.JsonNode body) {
         String base = settings.require(system + ".url");
         HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
         if (url == null) throw new ConfigException(system + ".url '" + base + "' is not an http(s) URL");
@@ -120,6 +174,7 @@ final class CommunityPush {
                 b.header("Authorization", Credentials.basic(u, settings.get(system + ".password", ""), StandardCharsets.UTF_8)));
         UpstreamResponse r = http.send(tx, name, b.build());
         if (!r.ok()) throw new UpstreamException(name + ": HTTP " + r.status() + " " + abbreviate(r.body()), r.status());
+        return r;
     }
 
     private static String abbreviate(String s) { return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "..." : s; }

@@ -94,7 +94,7 @@ final class Intake {
         }
 
         ObjectNode body = Json.object();
-        body.put("referralId", r.referralId()).put("source", r.source()).put("status", "requested").put("businessStatus", "referred")
+        body.put("referralId", r.referralId()).put("source", r.source()).put("status", r.initialStatus().code()).put("businessStatus", "referred")
                 .put("expiresAt", ReferralResources.instant(expiresAt));
         if (emrResult[0] != null) {
             ObjectNode e = body.putObject("emr");
@@ -110,7 +110,7 @@ final class Intake {
             tx.property("fhir.task", "Task/" + f.taskId());
         }
         Instant now = clock.instant();
-        ReferralRecord rec = new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), TaskStatus.REQUESTED, "referred",
+        ReferralRecord rec = new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), r.initialStatus(), "referred",
                 fhirResult[0] == null ? null : fhirResult[0].taskId(), fhirResult[0] == null ? null : fhirResult[0].taskVersion(),
                 fhirResult[0] == null ? null : fhirResult[0].serviceRequestId(), fhirResult[0] == null ? null : fhirResult[0].patientId(),
                 emrResult[0] == null ? null : emrResult[0].patientUuid(), emrResult[0] == null ? null : emrResult[0].encounterUuid(),
@@ -121,7 +121,7 @@ final class Intake {
         // the acknowledgements (ids the upstreams gave) and the ledger's outcome land together or not at all
         store.inTransaction(conn -> {
             records.insert(conn, stored);
-            records.record(conn, r.referralId(), null, TaskStatus.REQUESTED.code(), "referred", r.requester(), "intake",
+            records.record(conn, r.referralId(), null, r.initialStatus().code(), "referred", r.requester(), "intake",
                     stored.taskVersion(), "from " + r.source());
             store.ledger().succeed(conn, key, Json.write(body));
             return null;

@@ -13,13 +13,17 @@ import java.util.List;
  * @param urgency           "urgent" or "routine"
  * @param facility          the facility (Organization) code the patient is referred to
  * @param requester         the CHW's user id
+ * @param initialStatus     the Task status the referral starts in: requested, or ready when the community app's own task
+ *                          is already assigned and accepted (OpenSRP's CHW app creates referral tasks as READY)
  */
 record Referral(String referralId, String source, String communityId, String patientIdentifier, String givenName,
                 String familyName, String gender, String birthDate, String phone, String reason, List<String> dangerSigns,
-                String urgency, String facility, String requester, String requesterName, Instant authoredOn, String focus) {
+                String urgency, String facility, String requester, String requesterName, Instant authoredOn, String focus,
+                TaskStatus initialStatus) {
 
     Referral {
         dangerSigns = dangerSigns == null ? List.of() : List.copyOf(dangerSigns);
+        if (initialStatus == null) initialStatus = TaskStatus.REQUESTED;
     }
 
     boolean urgent() { return "urgent".equals(urgency); }

@@ -28,7 +28,7 @@ import org.chis.common.openhim.BadInputException;
 final class ReferralMapping {
     static final Set<String> FIELDS = Set.of("referralId", "communityId", "patientIdentifier", "givenName", "familyName", "name",
             "gender", "birthDate", "phone", "reason", "dangerSigns", "urgency", "facility", "requester", "requesterName",
-            "authoredOn", "focus");
+            "authoredOn", "focus", "taskStatus");
     private static final List<String> REQUIRED = List.of("referralId", "patientIdentifier", "reason", "facility", "requester");
 
     private final String source;
@@ -116,6 +116,11 @@ final class ReferralMapping {
         if (!urgency.equals("urgent") && !urgency.equals("routine")) {
             problems.add("urgency '" + urgency + "' (add it to values.urgency in the " + source + " mapping as urgent or routine)");
         }
+        String taskStatus = coded("taskStatus", text(doc, "taskStatus"));
+        TaskStatus initial = TaskStatus.of(taskStatus == null ? "requested" : taskStatus).orElse(null);
+        if (initial != TaskStatus.REQUESTED && initial != TaskStatus.READY) {
+            problems.add("taskStatus '" + taskStatus + "' (a referral starts requested or ready; add it to values.taskStatus in the " + source + " mapping)");
+        }
         Instant authoredOn = instant(text(doc, "authoredOn"), problems);
         if (!problems.isEmpty()) {
             throw new BadInputException("not a usable " + source + " referral: missing or invalid " + String.join(", ", problems));
@@ -123,7 +128,7 @@ final class ReferralMapping {
         String communityId = text(doc, "communityId");
         return new Referral(referralId, source, communityId == null ? patientId : communityId, patientId, given, family,
                 coded("gender", text(doc, "gender")), text(doc, "birthDate"), text(doc, "phone"), reason, list(doc, "dangerSigns"),
-                urgency, facility, requester, text(doc, "requesterName"), authoredOn, coded("focus", text(doc, "focus")));
+                urgency, facility, requester, text(doc, "requesterName"), authoredOn, coded("focus", text(doc, "focus")), initial);
     }
 
     private String required(JsonNode doc, String field, List<String> problems) {

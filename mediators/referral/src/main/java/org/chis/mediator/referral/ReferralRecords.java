@@ -18,6 +18,10 @@ final class ReferralRecords {
     /** One recorded status change. */
     record Transition(String from, String to, String businessStatus, String actor, String via, String taskVersion, String note, Instant at) {}
 
+    /** SQL list of the statuses that expire (TaskStatus.awaitingFacility), e.g. 'requested', 'ready'. */
+    private static final String AWAITING_FACILITY = String.join(", ", java.util.Arrays.stream(TaskStatus.values())
+            .filter(TaskStatus::awaitingFacility).map(s -> "'" + s.code() + "'").toList());
+
     private final StateStore store;
     private final Clock clock;
 
@@ -78,7 +82,7 @@ final class ReferralRecords {
 
     /** Open referrals whose window has passed. */
     List<ReferralRecord> expired(Instant now) {
-        return store.inTransaction(c -> query(c, "SELECT * FROM referral WHERE status IN ('requested', 'accepted', 'on-hold')"
+        return store.inTransaction(c -> query(c, "SELECT * FROM referral WHERE status IN (" + AWAITING_FACILITY + ")"
                 + " AND expires_at < ? ORDER BY expires_at", now));
     }
 

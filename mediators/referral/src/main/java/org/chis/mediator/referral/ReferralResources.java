@@ -50,7 +50,7 @@ final class ReferralResources {
         createdBy(t, r);
         t.putArray("identifier").addObject().put("system", c.referralSystem()).put("value", r.referralId());
         t.putArray("basedOn").addObject().put("reference", serviceRequestRef);
-        t.put("status", TaskStatus.REQUESTED.code());
+        t.put("status", r.initialStatus().code());
         t.set("businessStatus", businessStatus("referred"));
         t.put("intent", "order").put("priority", priority(r));
         t.putObject("code").putArray("coding").addObject().put("system", "http://hl7.org/fhir/CodeSystem/task-code")
@@ -76,7 +76,9 @@ final class ReferralResources {
     /** The business status a move sets unless the caller names one (OpenSRP-style labels the CHW apps show). */
     static String defaultBusinessStatus(TaskStatus s) {
         return switch (s) {
-            case REQUESTED -> "referred";
+            case DRAFT -> "draft";
+            case REQUESTED, READY -> "referred"; // OpenSRP's CHW app: a READY task is "Referred"
+            case RECEIVED -> "received";
             case ACCEPTED -> "accepted";
             case REJECTED -> "rejected";
             case IN_PROGRESS -> "in-progress";

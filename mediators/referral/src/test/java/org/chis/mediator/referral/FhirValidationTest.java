@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class FhirValidationTest {
     static Referral referral(String gender, String birthDate) {
         return new Referral("r-1", "commcare", "case-1", "P-1", "Aminata", "Kamara", gender, birthDate, "+23276123456", "Fever",
-                List.of("convulsions"), "urgent", "ngelehun-chc", "chw1", "CHW One", Instant.parse("2024-03-15T09:10:00Z"), "Sick Child");
+                List.of("convulsions"), "urgent", "ngelehun-chc", "chw1", "CHW One", Instant.parse("2024-03-15T09:10:00Z"), "Sick Child", null);
     }
 
     @Test

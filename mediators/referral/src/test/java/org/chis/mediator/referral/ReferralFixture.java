@@ -24,10 +24,11 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.chis.simulators.opensrp.OpenSrpSimulator;
 
 /**
- * The referral mediator (not registered with a core) against the OpenMRS, FHIR and CommCare simulators and a
- * plain WireMock standing in for OpenSRP and CHT, with the shipped mapping files and an in-memory state store.
+ * The referral mediator (not registered with a core) against the OpenMRS, FHIR, CommCare and OpenSRP simulators and a
+ * plain WireMock standing in for CHT, with the shipped mapping files and an in-memory state store.
  */
 final class ReferralFixture implements AutoCloseable {
     static final Path CONFIG = Path.of("../../mediator-configs/referral").toAbsolutePath().normalize();
@@ -52,6 +53,7 @@ final class ReferralFixture implements AutoCloseable {
     final OpenMrsSimulator openmrs;
     final FhirSimulator fhir;
     final CommCareSimulator commcare;
+    final OpenSrpSimulator opensrp;
     final WireMockServer community;
     final MovableClock clock = new MovableClock();
     final MediatorApp app;
@@ -66,6 +68,7 @@ final class ReferralFixture implements AutoCloseable {
         openmrs.addConcept(CONCEPT_URGENCY, "Referral urgency", "Text");
         fhir = new FhirSimulator(0);
         commcare = new CommCareSimulator(0);
+        opensrp = new OpenSrpSimulator(0);
         community = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
         community.start();
         app = Main.start(settings(extra, dbUrl), clock);
@@ -90,7 +93,9 @@ final class ReferralFixture implements AutoCloseable {
         s.put("commcare.user", CommCareSimulator.USER);
         s.put("commcare.apiKey", CommCareSimulator.API_KEY);
         s.put("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID);
-        s.put("opensrp.url", "http://127.0.0.1:" + community.port() + "/opensrp");
+        s.put("opensrp.url", opensrp.baseUrl());
+        s.put("opensrp.user", OpenSrpSimulator.USER);
+        s.put("opensrp.password", OpenSrpSimulator.PASSWORD);
         s.put("cht.url", "http://127.0.0.1:" + community.port() + "/cht");
         s.put("referral.sourcesDir", "sources");
         s.put("referral.outputs", "emr,fhir");
@@ -137,6 +142,13 @@ final class ReferralFixture implements AutoCloseable {
         return call("PUT", "/referrals/" + referralId + "/status", "{\"status\": \"" + status + "\", \"by\": \"nurse-amina\"}");
     }
 
+    /** Posts a CommCare referral (routine) for this case and client; returns the id of its Task on the FHIR server. */
+    String referredTask(String formId, String caseId, String clientId, String dob) throws Exception {
+        Reply r = call("POST", "/referrals", commcareForm(formId, caseId, clientId, "routine", dob));
+        if (r.http() != 201) throw new AssertionError("referral not created: " + r.envelope());
+        return r.body().path("fhir").path("task").asText().split("/")[1];
+    }
+
     /** A CommCare referral form as HQ's Form API / data forwarding sends it. */
     static String commcareForm(String formId, String caseId, String clientId, String urgency, String dob) {
         return """
@@ -156,6 +168,7 @@ final class ReferralFixture implements AutoCloseable {
     public void close() {
         app.close();
         community.stop();
+        opensrp.close();
         commcare.close();
         fhir.close();
         openmrs.close();

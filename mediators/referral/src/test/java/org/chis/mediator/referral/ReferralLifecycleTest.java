@@ -8,6 +8,13 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.chis.common.json.Json;
+import org.chis.simulators.opensrp.OpenSrpSimulator;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
@@ -87,8 +94,7 @@ class ReferralLifecycleTest {
     void changes_made_on_the_fhir_server_are_polled_checked_and_pushed_back() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
-        var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-1", "routine", "2020-01-01"));
-        String taskId = r.body().path("fhir").path("task").asText().split("/")[1];
+        String taskId = f.referredTask(formId, caseId, "CHW-P-1", "2020-01-01");
 
         // the facility's own app moves the Task on the FHIR server
         f.fhir.edit("Task", taskId, t -> t.put("status", "in-progress"));
@@ -110,6 +116,24 @@ class ReferralLifecycleTest {
         // a quiet poll finds nothing new
         var sync3 = f.call("GET", "/referrals/sync", null);
         assertThat(sync3.body().path("changesRecorded").asInt()).isZero();
+    }
+
+    @Test
+    void received_and_ready_set_on_the_fhir_server_are_recorded_and_pushed_back_not_dropped() throws Exception {
+        String caseId = newCase();
+        String formId = UUID.randomUUID().toString();
+        String taskId = f.referredTask(formId, caseId, "CHW-P-R", "2020-01-01");
+        for (String status : new String[] {"received", "ready"}) {
+            f.fhir.edit("Task", taskId, t -> t.put("status", status));
+            var sync = f.call("GET", "/referrals/sync", null);
+            assertThat(sync.body().path("changesRecorded").asInt()).as(status + ": " + sync.body()).isEqualTo(1);
+            assertThat(f.call("GET", "/referrals/" + formId, null).body().path("status").asText()).isEqualTo(status);
+            assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo(status);
+        }
+        // and the facility can go on from ready as OpenSRP's HF app does
+        var done = f.status(formId, "completed");
+        assertThat(done.http()).as(done.envelope().toString()).isEqualTo(200);
+        assertThat(f.commcare.caseById(caseId).orElseThrow().property("referral_status")).isEqualTo("completed");
     }
 
     @Test
@@ -146,34 +170,89 @@ class ReferralLifecycleTest {
         }
     }
 
-    @Test
-    void an_opensrp_event_referral_gets_its_status_back_as_an_opensrp_event() throws Exception {
-        f.community.stubFor(post(urlPathEqualTo("/opensrp/rest/event/add")).willReturn(aResponse().withStatus(201)));
-        String eventId = UUID.randomUUID().toString();
-        String body = """
-                {"clients": [{"baseEntityId": "be-1", "firstName": "Hawa", "lastName": "Conteh", "gender": "Female",
+    /** The referral event the CHW app syncs to {@code /rest/event/add}, carrying the identifier of the task it created. */
+    static String opensrpReferral(String eventId, String taskIdentifier, String baseEntityId) {
+        return """
+                {"clients": [{"baseEntityId": "%s", "firstName": "Hawa", "lastName": "Conteh", "gender": "Female",
                               "birthdate": "2021-06-01", "identifiers": {"opensrp_id": "OSRP-%s"}, "attributes": {"phone_number": "0761111111"}}],
-                 "events": [{"eventType": "Referral Registration", "formSubmissionId": "%s", "baseEntityId": "be-1", "providerId": "chw-hawa",
-                             "locationId": "loc-9", "eventDate": "%s", "entityType": "ec_family_member",
+                 "events": [{"eventType": "Referral Registration", "formSubmissionId": "%s", "baseEntityId": "%s", "providerId": "chw-hawa",
+                             "locationId": "loc-9", "eventDate": "%s", "entityType": "ec_family_member", "details": {"taskIdentifier": "%s"},
                              "obs": [{"fieldCode": "problem", "formSubmissionField": "problem", "values": ["Fast breathing"]},
                                      {"fieldCode": "chw_referral_service", "formSubmissionField": "chw_referral_service", "values": ["Sick Child"]},
                                      {"fieldCode": "danger_signs", "formSubmissionField": "danger_signs", "values": ["convulsions", "lethargic"]},
                                      {"fieldCode": "referral_urgency", "formSubmissionField": "referral_urgency", "values": ["urgent"]},
                                      {"fieldCode": "chw_referral_hf", "formSubmissionField": "chw_referral_hf", "values": ["mabang-mchp"]}]}]}
-                """.formatted(eventId.substring(0, 8), eventId, Instant.now().minusSeconds(30));
-        var r = f.call("POST", "/referrals", body);
+                """.formatted(baseEntityId, eventId.substring(0, 8), eventId, baseEntityId, Instant.now().minusSeconds(30), taskIdentifier);
+    }
+
+    /** A referral task as OpenSRP's CHW app creates it (CoreReferralUtils.createReferralTask) and syncs it up. */
+    static ObjectNode opensrpTask(String identifier, String eventId, String baseEntityId) {
+        return (ObjectNode) Json.parse("""
+                {"identifier": "%s", "planIdentifier": "5270285b-5a3b-4647-b772-c0b3c52e2b71", "groupIdentifier": "mabang-mchp",
+                 "status": "Ready", "businessStatus": "Referred", "priority": 3, "code": "Referral", "description": "Fast breathing",
+                 "focus": "Sick Child", "for": "%s", "executionPeriod": {"start": "%s"}, "authoredOn": "%s", "lastModified": "%s",
+                 "owner": "chw-hawa", "requester": "Hawa the CHW", "reasonReference": "%s", "location": "loc-9", "syncStatus": "Synced"}
+                """.formatted(identifier, baseEntityId, Instant.now(), Instant.now(), Instant.now(), eventId));
+    }
+
+    @Test
+    void an_opensrp_referral_task_created_ready_shows_complete_in_the_chw_task_list_after_the_facility_completes_it() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        String taskIdentifier = UUID.randomUUID().toString();
+        f.opensrp.addTask(opensrpTask(taskIdentifier, eventId, "be-1"));
+        var r = f.call("POST", "/referrals", opensrpReferral(eventId, taskIdentifier, "be-1"));
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
         assertThat(r.body().path("source").asText()).isEqualTo("opensrp");
+        assertThat(r.body().path("referralId").asText()).isEqualTo(taskIdentifier);
+        // the FHIR Task mirrors the CHW app's task: READY (assigned and accepted), business status referred
+        assertThat(r.body().path("status").asText()).isEqualTo("ready");
         JsonNode task = f.fhir.read("Task", r.body().path("fhir").path("task").asText().split("/")[1]).orElseThrow();
+        assertThat(task.path("status").asText()).isEqualTo("ready");
         assertThat(task.path("priority").asText()).isEqualTo("urgent");
         assertThat(task.path("owner").path("identifier").path("value").asText()).isEqualTo("mabang-mchp");
         assertThat(f.fhir.read("ServiceRequest", r.body().path("fhir").path("serviceRequest").asText().split("/")[1]).orElseThrow()
                 .path("code").path("text").asText()).isEqualTo("Sick Child");
 
-        assertThat(f.status(eventId, "in-progress").body().path("pushedBackTo").asText()).isEqualTo("opensrp-event");
-        f.community.verify(postRequestedFor(urlPathEqualTo("/opensrp/rest/event/add"))
-                .withRequestBody(containing("\"baseEntityId\":\"be-1\"")).withRequestBody(containing("Referral Status Update"))
-                .withRequestBody(containing("\"in-progress\"")));
+        var seen = f.status(taskIdentifier, "in-progress");
+        assertThat(seen.body().path("pushedBackTo").asText()).as(seen.envelope().toString()).isEqualTo("opensrp-task");
+        assertThat(f.opensrp.task(taskIdentifier).orElseThrow().path("status").asText()).isEqualTo("In Progress");
+        assertThat(f.opensrp.task(taskIdentifier).orElseThrow().path("businessStatus").asText()).isEqualTo("In-Progress");
+        long before = f.opensrp.task(taskIdentifier).orElseThrow().path("serverVersion").asLong();
+
+        assertThat(f.status(taskIdentifier, "completed").body().path("pushedBackTo").asText()).isEqualTo("opensrp-task");
+        // what the CHW app's next task sync (by owner, since its last serverVersion) brings down
+        HttpResponse<String> sync = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(f.opensrp.baseUrl() + "/rest/task/sync"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (OpenSrpSimulator.USER + ":" + OpenSrpSimulator.PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"owner\": \"chw-hawa\", \"serverVersion\": " + (before + 1) + "}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode synced = Json.parse(sync.body());
+        assertThat(synced).hasSize(1);
+        assertThat(synced.get(0).path("identifier").asText()).isEqualTo(taskIdentifier);
+        assertThat(synced.get(0).path("status").asText()).isEqualTo("Completed");
+        assertThat(synced.get(0).path("businessStatus").asText()).isEqualTo("Complete");
+        // and the status event is kept beside it (deterministic formSubmissionId: one per status)
+        assertThat(f.opensrp.events()).filteredOn(e -> e.path("eventType").asText().equals("Referral Status Update")).hasSize(2)
+                .allSatisfy(e -> assertThat(e.path("baseEntityId").asText()).isEqualTo("be-1"));
+    }
+
+    @Test
+    void a_push_to_an_opensrp_task_not_synced_up_yet_fails_and_the_next_sync_updates_it() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        String taskIdentifier = UUID.randomUUID().toString();
+        var r = f.call("POST", "/referrals", opensrpReferral(eventId, taskIdentifier, "be-2"));
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(201);
+        var moved = f.status(taskIdentifier, "in-progress");
+        assertThat(moved.http()).isEqualTo(200);
+        assertThat(moved.body().path("pushBackError").asText()).contains("OpenSRP: update task status").contains("400");
+        assertThat(f.opensrp.task(taskIdentifier)).isEmpty();
+
+        f.opensrp.addTask(opensrpTask(taskIdentifier, eventId, "be-2")); // the CHW app's task sync arrives
+        var sync = f.call("GET", "/referrals/sync", null);
+        assertThat(sync.body().path("pushed").asInt()).as(sync.body().toString()).isGreaterThanOrEqualTo(1);
+        assertThat(f.opensrp.task(taskIdentifier).orElseThrow().path("status").asText()).isEqualTo("In Progress");
+        assertThat(f.call("GET", "/referrals/" + taskIdentifier, null).body().path("pushedBack").asBoolean()).isTrue();
     }
 
     @Test

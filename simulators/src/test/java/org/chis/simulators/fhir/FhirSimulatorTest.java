@@ -1,0 +1,71 @@
+package org.chis.simulators.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.chis.common.json.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The FHIR R4 simulator against what HAPI FHIR's JPA server and the R4 http page say a server does. */
+class FhirSimulatorTest {
+    final FhirSimulator sim = new FhirSimulator(0);
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @AfterEach
+    void stop() { sim.close(); }
+
+    @Test
+    void an_update_that_changes_nothing_makes_no_new_version_and_a_stale_if_match_is_412_with_an_operation_outcome() throws Exception {
+        HttpResponse<String> created = send("POST", "/Task", "{\"resourceType\":\"Task\",\"status\":\"requested\",\"intent\":\"order\"}", null);
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(created.headers().firstValue("ETag")).contains("W/\"1\"");
+        ObjectNode task = (ObjectNode) Json.parse(created.body());
+        String id = task.path("id").asText();
+
+        // HAPI's no-op: the same content again is 200 with the version it already had
+        HttpResponse<String> same = send("PUT", "/Task/" + id, Json.write(task), "W/\"1\"");
+        assertThat(same.statusCode()).isEqualTo(200);
+        assertThat(same.headers().firstValue("ETag")).contains("W/\"1\"");
+        assertThat(sim.versions("Task", id)).isEqualTo(1);
+
+        task.put("status", "ready");
+        HttpResponse<String> moved = send("PUT", "/Task/" + id, Json.write(task), "W/\"1\"");
+        assertThat(moved.statusCode()).isEqualTo(200);
+        assertThat(moved.headers().firstValue("ETag")).contains("W/\"2\"");
+
+        task.put("status", "in-progress");
+        HttpResponse<String> stale = send("PUT", "/Task/" + id, Json.write(task), "W/\"1\"");
+        assertThat(stale.statusCode()).isEqualTo(412);
+        JsonNode oo = Json.parse(stale.body());
+        assertThat(oo.path("resourceType").asText()).isEqualTo("OperationOutcome");
+        assertThat(oo.path("issue").get(0).path("severity").asText()).isEqualTo("error");
+        assertThat(oo.path("issue").get(0).path("diagnostics").asText()).contains("HAPI-0989");
+        assertThat(sim.read("Task", id).orElseThrow().path("status").asText()).isEqualTo("ready");
+    }
+
+    @Test
+    void a_search_answers_a_searchset_bundle_with_total_self_link_full_urls_and_match_mode() throws Exception {
+        send("POST", "/Task", "{\"resourceType\":\"Task\",\"status\":\"ready\",\"intent\":\"order\",\"identifier\":[{\"system\":\"urn:s\",\"value\":\"a\"}]}", null);
+        JsonNode b = Json.parse(send("GET", "/Task?identifier=urn:s%7Ca", null, null).body());
+        assertThat(b.path("resourceType").asText()).isEqualTo("Bundle");
+        assertThat(b.path("type").asText()).isEqualTo("searchset");
+        assertThat(b.path("total").asInt()).isEqualTo(1);
+        assertThat(b.path("link").get(0).path("relation").asText()).isEqualTo("self");
+        assertThat(b.path("entry").get(0).path("fullUrl").asText()).startsWith(sim.baseUrl() + "/Task/");
+        assertThat(b.path("entry").get(0).path("search").path("mode").asText()).isEqualTo("match");
+    }
+
+    HttpResponse<String> send(String method, String path, String body, String ifMatch) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)).header("Accept", "application/fhir+json");
+        if (body != null) b.header("Content-Type", "application/fhir+json");
+        if (ifMatch != null) b.header("If-Match", ifMatch);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
