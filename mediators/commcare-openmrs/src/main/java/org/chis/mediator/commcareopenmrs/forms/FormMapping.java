@@ -20,7 +20,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
                    List<Observation> observations, Map<String, String> writeBack) {
 
     enum Source {
-        COMMCARE("commcare"), OPENSRP("opensrp");
+        COMMCARE("commcare"), OPENSRP("opensrp"), CHT("cht");
 
         final String label;
 
@@ -104,7 +104,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
         String s = r.text(doc, "$", "source", true);
         if (s != null) {
             for (Source x : Source.values()) if (x.label.equals(s)) source = x;
-            if (source == null) r.error("$.source", "'" + s + "' is not one of commcare, opensrp");
+            if (source == null) r.error("$.source", "'" + s + "' is not one of commcare, opensrp, cht");
         }
         String formType = r.text(doc, "$", "formType", true);
         String name = r.text(doc, "$", "name", false);
@@ -198,7 +198,8 @@ record FormMapping(String file, Source source, String formType, String name, boo
             if (dt != DataType.DATE && dt != DataType.DATETIME) r.error("$.encounter.datetimeType", "must be date or datetime");
             ValueSource when = r.source(e.get("datetime"), "$.encounter.datetime", false, false);
             if (when == null) {
-                when = ValueSource.path(source == Source.OPENSRP ? "event/eventDate" : "metadata/timeEnd", Map.of(), true, null);
+                // CHT: the outbound mapping's "reported_date" (doc.reported_date, ms since 1970, read as UTC)
+                when = ValueSource.path(source == Source.OPENSRP ? "event/eventDate" : source == Source.CHT ? "reported_date" : "metadata/timeEnd", Map.of(), true, null);
             }
             encounter = new EncounterFields(r.uuid(e, "$.encounter", "encounterType", true), when, dt, zone,
                     r.source(e.get("location"), "$.encounter.location", true, true),
@@ -237,7 +238,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
             }
             writeBack.put(f.getKey(), f.getValue().asText());
         });
-        if (!writeBack.isEmpty() && source == Source.OPENSRP) r.error("$.writeBack", "write-back goes to a CommCare case: only for source commcare");
+        if (!writeBack.isEmpty() && source != null && source != Source.COMMCARE) r.error("$.writeBack", "write-back goes to a CommCare case: only for source commcare");
 
         if (errors.size() > before) return null;
         return new FormMapping(file.getFileName().toString(), source, formType, name == null ? formType : name, createPatient, caseId,

@@ -126,7 +126,7 @@ final class FormWorkflow {
     /** Mapping and values, or a 4xx naming what is wrong. */
     Prepared prepare(Submission s) {
         FormMapping m = mappings.find(s.source(), s.formType()).orElseThrow(() -> new BadInputException(422,
-                "no mapping for " + (s.source() == FormMapping.Source.COMMCARE ? "form xmlns '" : "OpenSRP eventType '") + s.formType()
+                "no mapping for " + switch (s.source()) { case COMMCARE -> "form xmlns '"; case OPENSRP -> "OpenSRP eventType '"; case CHT -> "CHT form '"; } + s.formType()
                         + "' (mapped: " + mappings.formTypes(s.source()) + "); add a file to forms.mappingsDir"));
         return new Prepared(s, m, FormValues.read(m, s));
     }
