@@ -107,7 +107,7 @@ public final class ChtSimulator implements AutoCloseable {
     }
 
     /** The payload an outbound config makes of a doc, without sending it. */
-    public static ObjectNode outboundPayload(JsonNode outboundConfig, JsonNode doc) { return OutboundPush.payload(outboundConfig, doc); }
+    public static ObjectNode outboundPayload(String name, JsonNode outboundConfig, JsonNode doc) { return OutboundPush.payload(name, outboundConfig, doc); }
 
     public List<OutboundPush.Attempt> pushes() {
         synchronized (pushes) {

@@ -15,39 +15,58 @@ import java.util.Map;
 import org.chis.common.json.Json;
 
 /**
- * CHT's outbound push (app_settings {@code outbound.<name>}, sentinel's outbound transition): the {@code mapping}
- * turns a doc into a JSON payload ({@code "key": "doc.fields.x"} or {@code {"expr": "...", "optional": true}}; a
- * missing value of a non-optional key is a mapping error and nothing is sent), which is POSTed as
- * {@code application/json} to {@code destination.base_url + destination.path} with Basic auth
- * ({@code destination.auth.username}, the password CHT keeps under {@code password_key}). CHT retries a push that
- * did not answer 2xx every 5 minutes; here the test calls {@link ChtSimulator#push} again.
- * Expressions: dotted paths from {@code doc}, and quoted constants ({@code "'home_visit'"}).
+ * CHT's outbound push (app_settings {@code outbound.<name>}, sentinel's schedule and @medic/outbound): the
+ * {@code mapping} turns the (lineage-hydrated) doc into a JSON payload ({@code "dest": "doc.fields.x"} or
+ * {@code {"path"|"expr": ..., "optional": true}}; an absent value of a required key is a mapping error and nothing is
+ * sent; a dotted dest makes nested objects), which is POSTed as {@code application/json} to
+ * {@code destination.base_url + destination.path} with Basic auth ({@code destination.auth.username}, the password CHT
+ * keeps under {@code password_key}; here {@code destination.auth.password}), timeout 10 s. A push that did not get a
+ * 2xx stays queued and is retried on sentinel's schedule; here the test calls {@link ChtSimulator#push} again.
+ * Expressions (JavaScript in CHT): dotted paths from {@code doc} and quoted constants ({@code "'home_visit'"}).
  */
 public final class OutboundPush {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** OUTBOUND_REQ_TIMEOUT: an answer slower than this is a failed push, retried later. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
     private OutboundPush() {}
 
     /** What one push sent and how the destination answered. */
     public record Attempt(String config, String docId, ObjectNode payload, int status, String answer) {}
 
-    static ObjectNode payload(JsonNode config, JsonNode doc) {
+    /** As @medic/outbound's mapDocumentToPayload: a missing required value is a mapping error, nothing is sent. */
+    static ObjectNode payload(String name, JsonNode config, JsonNode doc) {
         ObjectNode out = Json.object();
         for (Iterator<Map.Entry<String, JsonNode>> it = config.path("mapping").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> m = it.next();
             JsonNode spec = m.getValue();
-            String expr = spec.isTextual() ? spec.asText() : spec.path("expr").asText(spec.path("path").asText(""));
-            boolean optional = spec.path("optional").asBoolean(false);
-            JsonNode value = evaluate(expr, doc);
-            if (value == null || value.isMissingNode() || value.isNull()) {
-                if (optional) continue;
-                throw new IllegalArgumentException("Mapping error for '" + m.getKey() + "' JSON key: no value returned");
+            String path = spec.isTextual() ? spec.asText() : spec.path("path").asText(null);
+            String expr = spec.isTextual() ? null : spec.path("expr").asText(null);
+            boolean required = spec.isTextual() || !spec.path("optional").asBoolean(false);
+            if (path == null && expr == null) {
+                throw new IllegalArgumentException("Mapping error for '" + name + "/" + m.getKey() + "' either 'expr' or 'path' is required: '" + doc.path("_id").asText() + "'");
             }
-            out.set(m.getKey(), value);
+            JsonNode value = evaluate(expr != null ? expr : path, doc);
+            // undefined (absent) is missing; JSON null is a value, as in JavaScript
+            if (value == null || value.isMissingNode()) {
+                if (!required) continue;
+                String problem = expr != null ? "expr evaluated to undefined" : "cannot find '" + path + "' on source document";
+                throw new IllegalArgumentException("Mapping error for '" + name + "/" + m.getKey() + "' on source document '" + doc.path("_id").asText() + "': " + problem);
+            }
+            set(out, m.getKey(), value);
         }
         return out;
     }
 
+    /** objectPath.set: a dotted destination key makes nested objects. */
+    private static void set(ObjectNode out, String dest, JsonNode value) {
+        String[] parts = dest.split("\\.");
+        ObjectNode at = out;
+        for (int i = 0; i < parts.length - 1; i++) at = at.with(parts[i]);
+        at.set(parts[parts.length - 1], value);
+    }
+
+    /** {@code doc.a.b} paths (object-path) and, for expressions, the same paths or a quoted constant. */
     private static JsonNode evaluate(String expr, JsonNode doc) {
         String e = expr.trim();
         if (e.length() >= 2 && e.startsWith("'") && e.endsWith("'")) return Json.object().textNode(e.substring(1, e.length() - 1));
@@ -61,11 +80,11 @@ public final class OutboundPush {
     }
 
     static Attempt send(String name, JsonNode config, JsonNode doc) {
-        ObjectNode payload = payload(config, doc);
+        ObjectNode payload = payload(name, config, doc);
         JsonNode dest = config.path("destination");
         String url = dest.path("base_url").asText() + dest.path("path").asText();
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json").header("Accept", "application/json")
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT)
+                .header("Content-Type", "application/json").header("Accept", "application/json").header("User-Agent", "CHT/4.15.0 (linux,x64)")
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(payload)));
         JsonNode auth = dest.path("auth");
         if ("basic".equalsIgnoreCase(auth.path("type").asText())) {

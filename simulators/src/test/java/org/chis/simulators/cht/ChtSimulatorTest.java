@@ -84,13 +84,13 @@ class ChtSimulatorTest {
     @Test
     void outboundMapsADocAndAMissingRequiredValueIsAMappingError() {
         JsonNode config = Json.parse("""
-                {"mapping": {"id": "doc._id", "form": "doc.form", "kind": "'report'", "weight": "doc.fields.weight",
-                             "muac": {"expr": "doc.fields.muac", "optional": true}}}""");
-        JsonNode doc = Json.parse("{\"_id\":\"r-1\",\"form\":\"home_visit\",\"fields\":{\"weight\":\"12.4\"}}");
-        JsonNode payload = ChtSimulator.outboundPayload(config, doc);
-        assertThat(Json.write(payload)).isEqualTo("{\"id\":\"r-1\",\"form\":\"home_visit\",\"kind\":\"report\",\"weight\":\"12.4\"}");
-        assertThatThrownBy(() -> ChtSimulator.outboundPayload(config, Json.parse("{\"_id\":\"r-2\",\"form\":\"home_visit\",\"fields\":{}}")))
-                .hasMessageContaining("Mapping error for 'weight' JSON key");
+                {"mapping": {"id": "doc._id", "form": "doc.form", "kind": {"expr": "'report'"}, "weight": "doc.fields.weight",
+                             "muac": {"path": "doc.fields.muac", "optional": true}, "patient.id": "doc.fields.patient_id"}}""");
+        JsonNode doc = Json.parse("{\"_id\":\"r-1\",\"form\":\"home_visit\",\"fields\":{\"weight\":\"12.4\",\"patient_id\":null}}");
+        JsonNode payload = ChtSimulator.outboundPayload("visit", config, doc);
+        assertThat(Json.write(payload)).isEqualTo("{\"id\":\"r-1\",\"form\":\"home_visit\",\"kind\":\"report\",\"weight\":\"12.4\",\"patient\":{\"id\":null}}");
+        assertThatThrownBy(() -> ChtSimulator.outboundPayload("visit", config, Json.parse("{\"_id\":\"r-2\",\"form\":\"home_visit\",\"fields\":{}}")))
+                .hasMessage("Mapping error for 'visit/weight' on source document 'r-2': cannot find 'doc.fields.weight' on source document");
     }
 
     private HttpResponse<String> post(String path, String body, String authorization, boolean json) throws Exception {
