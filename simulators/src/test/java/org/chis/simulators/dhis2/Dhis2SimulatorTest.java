@@ -264,4 +264,27 @@ class Dhis2SimulatorTest {
                 Json.write(bundle("teAAAAAAAA5", "enAAAAAAAA5", "evAAAAAAAA5", "DiszpKrYNg8")), 200);
         assertThat(ok.path("bundleReport").path("typeReportMap").path("EVENT").path("stats").path("created").asInt()).isEqualTo(1);
     }
+
+    /**
+     * DHIS2BasicAuthenticationEntryPoint: wrong Basic credentials are a 401 WebMessage "Unauthorized" (no WWW-Authenticate
+     * challenge); no credentials at all is a redirect to the login page (HTML), not a 401.
+     */
+    @Test
+    void wrong_credentials_are_a_401_web_message_and_none_a_redirect_to_the_login_page() throws Exception {
+        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/system/info"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:wrong".getBytes())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(Json.parse(wrong.body())).isEqualTo(Json.parse(
+                "{\"httpStatus\":\"Unauthorized\",\"httpStatusCode\":401,\"status\":\"ERROR\",\"message\":\"Unauthorized\"}"));
+        assertThat(wrong.headers().firstValue("WWW-Authenticate")).isEmpty();
+        HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/system/info")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(302);
+        assertThat(none.headers().firstValue("Location")).hasValue(sim.baseUrl() + "/dhis-web-commons/security/login.action");
+        HttpResponse<String> login = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()
+                .send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/dataValueSets")).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(login.statusCode()).isEqualTo(200);
+        assertThat(login.body()).contains("loginForm");
+    }
 }
