@@ -424,8 +424,18 @@ public final class OpenMrsSimulator implements AutoCloseable {
             case "patient" -> {
                 if (seg.size() >= 3 && seg.get(2).equals("identifier")) {
                     OpenMrsState.Person p = state.patient(uuid, false);
+                    String idUuid = seg.size() > 3 ? seg.get(3) : null;
+                    if (idUuid == null && method.equals("POST")) {
+                        return json(201, state.identifierRep(p, state.addIdentifier(p, body), base));
+                    }
                     ArrayNode ids = (ArrayNode) state.patientRep(p, base).get("identifiers");
-                    return json(200, Json.object().set("results", ids));
+                    if (idUuid == null) return json(200, Json.object().set("results", ids));
+                    if (method.equals("DELETE")) {
+                        state.deleteIdentifier(p, idUuid, purge);
+                        return noContent();
+                    }
+                    for (JsonNode i : ids) if (i.path("uuid").asText().equals(idUuid)) return json(200, i);
+                    throw OpenMrsState.notFound();
                 }
                 if (uuid == null && method.equals("GET")) {
                     String identifier = url.queryParameter("identifier");
