@@ -1,6 +1,7 @@
 package org.chis.mediator.commcareopenmrs.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
@@ -155,6 +157,36 @@ class TracingTest {
         assertThat(tracingEncounters(overdue)).hasSize(1);
         // the traced patient's missed visit stays one task: the next poll makes none
         assertThat(poll().path("tasksCreated").asInt()).isZero();
+    }
+
+    @Test
+    void openmrs_or_commcare_failing_leaves_the_task_to_the_next_poll_which_writes_it_once() throws Exception {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        String overdue = patient("Achieng", "Odhiambo", "100-1");
+        openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(45), Map.of());
+        feedToCommCare();
+
+        openmrs.failNext("GET", ".*/ws/rest/v1/encounter", 500, "{\"error\":{\"message\":\"[Could not open JDBC Connection]\"}}");
+        JsonNode down = poll();
+        assertThat(down.path("failed").asInt()).isEqualTo(1);
+        assertThat(Json.write(down.path("errors"))).contains(overdue);
+        assertThat(traceCases()).isEmpty();
+
+        commcare.failNext("POST", ".*/receiver/", 500, "<OpenRosaResponse><message nature='submit_error'>server error</message></OpenRosaResponse>");
+        assertThat(poll().path("failed").asInt()).isEqualTo(1);
+        assertThat(traceCases()).isEmpty();
+
+        assertThat(poll().path("tasksCreated").asInt()).isEqualTo(1);
+        assertThat(poll().path("tasksCreated").asInt()).isZero();
+        assertThat(traceCases()).hasSize(1);
+    }
+
+    @Test
+    void a_bad_rule_file_names_every_mistake() {
+        JsonNode bad = Json.parse("{\"rules\":[{\"name\":\"Missed Visit\",\"after\":[],\"days\":0},{\"name\":\"ok\",\"after\":[\"x\"],\"days\":30}]}");
+        assertThatThrownBy(() -> TracingRules.parse(bad, "tracing.json")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("$.rules[0].name").hasMessageContaining("$.rules[0].after").hasMessageContaining("$.rules[0].days");
+        assertThat(TracingRules.load(CONFIG.resolve("tracing.json")).rules()).isNotEmpty();
     }
 
     // ------------------------------------------------------------------ helpers
