@@ -24,7 +24,7 @@ import org.chis.common.systems.openmrs.OpenMrsDates;
  * listed as {@code <file>: $.path: problem} and the mediator does not start.
  */
 public record TracingRules(String candidateCaseType, String patientProperty, String taskCaseType, String taskXmlns,
-                           String parentIndex, List<Rule> rules) {
+                           String parentIndex, String chtForm, String chtFrom, List<Rule> rules) {
 
     private static final Pattern XML_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]*");
     private static final Pattern RULE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]*");
@@ -93,6 +93,9 @@ public record TracingRules(String candidateCaseType, String patientProperty, Str
         String xmlns = t.path("xmlns").asText("http://chis.org/xforms/trace-task");
         if (xmlns.isBlank()) problems.add("$.task.xmlns: must not be empty");
         String parentIndex = name(t, "parentIndex", "parent", "$.task", problems);
+        String chtForm = t.path("chtForm").asText("TRACE");
+        String chtFrom = t.path("chtFrom").asText("openmrs");
+        if (chtForm.isBlank()) problems.add("$.task.chtForm: must not be empty");
         List<Rule> rules = new ArrayList<>();
         JsonNode list = root.path("rules");
         if (!list.isArray() || list.isEmpty()) problems.add("$.rules: at least one rule is required");
@@ -112,7 +115,7 @@ public record TracingRules(String candidateCaseType, String patientProperty, Str
         if (!problems.isEmpty()) {
             throw new ConfigException(where + ": " + String.join("; " + where + ": ", problems));
         }
-        return new TracingRules(caseType, patientProperty, taskType, xmlns, parentIndex, List.copyOf(rules));
+        return new TracingRules(caseType, patientProperty, taskType, xmlns, parentIndex, chtForm, chtFrom, List.copyOf(rules));
     }
 
     private static String name(JsonNode n, String field, String fallback, String path, List<String> problems) {

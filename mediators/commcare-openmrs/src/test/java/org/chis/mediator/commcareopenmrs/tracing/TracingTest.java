@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -28,6 +29,8 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.mediator.commcareopenmrs.Main;
+import org.chis.simulators.cht.ChtSimulator;
+import org.chis.simulators.cht.OutboundPush;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.junit.jupiter.api.AfterAll;
@@ -46,6 +49,7 @@ class TracingTest {
     static final String OUTCOME_XMLNS = "http://openrosa.org/formdesigner/chis-trace-outcome";
     static OpenMrsSimulator openmrs;
     static CommCareSimulator commcare;
+    static ChtSimulator cht;
 
     MediatorApp app;
     String db;
@@ -55,18 +59,22 @@ class TracingTest {
     static void startSimulators() {
         openmrs = new OpenMrsSimulator(0);
         commcare = new CommCareSimulator(0);
+        cht = new ChtSimulator(0);
     }
 
     @AfterAll
     static void stopSimulators() {
         openmrs.close();
         commcare.close();
+        cht.close();
     }
 
     @BeforeEach
     void start() {
         openmrs.reset();
         commcare.reset();
+        cht.reset();
+        cht.addForm("TRACE"); // the JSON form of trace reports, in CHT's app_settings forms
         db = "jdbc:h2:mem:tracing-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         Map<String, String> s = new HashMap<>();
         s.put("mediator.port", "0");
@@ -84,6 +92,13 @@ class TracingTest {
         s.put("commcare.apiKey", CommCareSimulator.API_KEY);
         s.put("feeds.categories", "patient");
         s.put("tracing.enabled", "true");
+        s.put("tracing.targets", "commcare,cht");
+        s.put("cht.feeds.enabled", "true");
+        s.put("cht.feeds.categories", "patient");
+        s.put("cht.url", cht.baseUrl());
+        s.put("cht.user", ChtSimulator.USER);
+        s.put("cht.password", ChtSimulator.PASSWORD);
+        s.put("cht.person.parentPlace", ChtSimulator.CHW_AREA);
         app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(s, CONFIG)));
     }
 
@@ -160,6 +175,42 @@ class TracingTest {
     }
 
     @Test
+    void cht_a_followed_person_who_missed_a_visit_gets_one_trace_report_and_the_chws_outcome_report_becomes_an_encounter_once() throws Exception {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        String overdue = patient("Akinyi", "Otieno", "200-1");
+        openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(45), Map.of());
+        String notDue = patient("Baraka", "Mwangi", "200-2");
+        openmrs.recordEncounter(notDue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(3), Map.of());
+        // the OpenMRS -> CHT feed makes the CHT people (and links them to the patients), as deployed
+        for (int i = 0; i < 10 && body(post("/cht/feeds/poll", "{}")).path("more").asBoolean(); i++) { }
+        assertThat(cht.people()).hasSize(2);
+
+        JsonNode first = poll();
+        assertThat(first.path("tasksCreated").asInt()).as(Json.write(first)).isEqualTo(1);
+        List<ObjectNode> reports = traceReports();
+        assertThat(reports).hasSize(1);
+        String person = reports.get(0).path("fields").path("patient_uuid").asText();
+        assertThat(cht.doc(person).orElseThrow().path("openmrs_patient_uuid").asText()).isEqualTo(overdue);
+        assertThat(reports.get(0).path("fields").path("trace_rule").asText()).isEqualTo("missed-clinic-visit");
+        assertThat(poll().path("tasksCreated").asInt()).isZero();
+        assertThat(traceReports()).hasSize(1);
+
+        // the CHW's trace_outcome report, pushed by CHT's outbound with the shipped config
+        ObjectNode outcome = Json.object().put("_id", "to-1").put("_rev", "1-a").put("type", "data_record").put("form", "trace_outcome")
+                .put("reported_date", now.toInstant().toEpochMilli());
+        outcome.putObject("fields").put("patient_uuid", person).put("trace_outcome", "died").put("trace_note", "died at home in March");
+        outcome.putObject("contact").put("_id", "chw-akinyi").putObject("parent").put("_id", ChtSimulator.CHW_AREA).putObject("parent")
+                .put("_id", ChtSimulator.HEALTH_FACILITY);
+        OutboundPush.Attempt pushed = cht.push("openmrs-trace-outcome", outboundTraceOutcome(), outcome);
+        assertThat(pushed.status()).as(pushed.answer()).isEqualTo(201);
+        assertThat(tracingEncounters(overdue)).hasSize(1);
+        assertThat(Json.write(openmrs.observations())).contains(OpenMrsSimulator.CONCEPT_TRACE_DIED);
+        OutboundPush.Attempt retry = cht.push("openmrs-trace-outcome", outboundTraceOutcome(), outcome);
+        assertThat(retry.status()).isEqualTo(200);
+        assertThat(tracingEncounters(overdue)).hasSize(1);
+    }
+
+    @Test
     void openmrs_or_commcare_failing_leaves_the_task_to_the_next_poll_which_writes_it_once() throws Exception {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         String overdue = patient("Achieng", "Odhiambo", "100-1");
@@ -215,6 +266,16 @@ class TracingTest {
         return openmrs.encounters().stream().filter(e -> !e.path("voided").asBoolean())
                 .filter(e -> e.path("encounterType").path("uuid").asText().equals(OpenMrsSimulator.ENCOUNTER_TYPE_TRACING))
                 .filter(e -> e.path("patient").path("uuid").asText().equals(patient)).toList();
+    }
+
+    List<ObjectNode> traceReports() { return cht.reports().stream().filter(r -> "TRACE".equals(r.path("form").asText())).toList(); }
+
+    /** The shipped outbound config for trace outcomes, its destination pointed at this mediator (deployed: core's channel). */
+    ObjectNode outboundTraceOutcome() throws Exception {
+        JsonNode all = Json.parse(Files.readString(CONFIG.resolve("cht/outbound-trace-outcome.json")));
+        ObjectNode config = (ObjectNode) all.get("openmrs-trace-outcome").deepCopy();
+        ((ObjectNode) config.get("destination")).put("base_url", "http://127.0.0.1:" + app.port());
+        return config;
     }
 
     /** The CHW's trace follow-up form as HQ forwards it: closes the trace case, names the patient's case. */
