@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +24,7 @@ import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
@@ -92,6 +96,7 @@ class TracingTest {
         s.put("commcare.apiKey", CommCareSimulator.API_KEY);
         s.put("feeds.categories", "patient");
         s.put("tracing.enabled", "true");
+        s.put("forms.ownXmlns", shipped("forms.ownXmlns"));
         s.put("tracing.targets", "commcare,cht");
         s.put("cht.feeds.enabled", "true");
         s.put("cht.feeds.categories", "patient");
@@ -140,6 +145,12 @@ class TracingTest {
         poll();
         assertThat(traceCases()).hasSize(1);
         assertThat(commcare.submittedForms().stream().filter(f -> "http://chis.org/xforms/trace-task".equals(f.xmlns())).count()).isEqualTo(1);
+        // HQ forwards the trace-task form like any other: it is the suite's own (forms.ownXmlns), echo, nothing written
+        ObjectNode forwarded = outcomeForm("trace-form-1", trace.caseId(), patientCase.caseId(), "found");
+        ((ObjectNode) forwarded.get("form")).put("@xmlns", "http://chis.org/xforms/trace-task");
+        HttpResponse<String> echo = post("/commcare/forms", forwarded.toString());
+        assertThat(echo.statusCode()).isEqualTo(200);
+        assertThat(body(echo).path("echo").asBoolean()).isTrue();
     }
 
     @Test
@@ -241,6 +252,17 @@ class TracingTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** A key as the shipped mediator.properties sets it. */
+    static String shipped(String key) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(CONFIG.resolve("mediator.properties"))) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return p.getProperty(key);
+    }
 
     String patient(String given, String family, String id) {
         return openmrs.registerPatient(given, family, "F", LocalDate.of(1990, 1, 1), id);
