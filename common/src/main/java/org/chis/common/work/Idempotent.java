@@ -136,6 +136,14 @@ public final class Idempotent {
         return MediatorResponse.failed(503, message).header("Retry-After", String.valueOf(Math.max(1, retryAfter.toSeconds())));
     }
 
+    /**
+     * Thrown where a claim deep inside a larger piece of work (a feed entry in a poll) is held by another run; the
+     * endpoint answers it with {@link #busy}.
+     */
+    public static final class HeldElsewhere extends RuntimeException {
+        public HeldElsewhere(String message) { super(message); }
+    }
+
     /** A claim this request holds: finish it once with {@link #succeed} or {@link #fail}. */
     public static final class Held implements Taken {
         private final StateStore store;
