@@ -7,11 +7,11 @@ import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorServer;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
-import org.chis.common.saga.SagaRecovery;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.fhir.FhirClient;
 import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.work.Recovery;
 
 /**
  * Starts the referral mediator: {@code POST /referrals} (community app -> EMR and FHIR Task),
@@ -41,13 +41,14 @@ public final class Main {
         emr.register(compensators);
         fhirOut.register(compensators);
         Saga saga = new Saga(store, compensators);
-        // referrals a crash interrupted mid-saga: undo their leftovers (each is rerunnable afterwards)
-        new SagaRecovery(store, compensators).recover(org.chis.common.openhim.TransactionContext.detached("saga-recovery"),
-                java.time.Duration.ofMinutes(5));
+        // referrals a crash interrupted mid-saga: undo their leftovers and free their claims (db.replicas=single), so
+        // the resend is taken at once; each is rerunnable afterwards
+        Recovery recovery = Recovery.of(s, store);
+        recovery.atStartUp(compensators, Intake.LEASE, Intake.LEDGER_KIND);
         ReferralRecords records = new ReferralRecords(store, clock);
         CommunityPush push = new CommunityPush(s, app.http(), () -> CommCareClient.fromSettings(app.http(), s), clock);
         StatusChanges changes = new StatusChanges(fhir, records, push, clock);
-        Intake intake = new Intake(sources, s, emr, fhirOut, saga, store, records, clock);
+        Intake intake = new Intake(sources, s, emr, fhirOut, saga, recovery.idempotent(Intake.LEDGER_KIND, Intake.LEASE), records, clock);
         StatusEndpoint status = new StatusEndpoint(records, changes);
         StatusSync sync = new StatusSync(fhir, store, records, changes, s, clock);
         app.route("POST", "/referrals", MediatorServer.JSON, intake::handle)
