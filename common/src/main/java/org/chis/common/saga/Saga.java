@@ -45,9 +45,8 @@ public final class Saga {
         return run(tx, held(claim), body);
     }
 
-    /** @deprecated the endpoints move to {@link #run(TransactionContext, Ledger.Claim, SagaBody)}; then package-private. */
-    @Deprecated
-    public SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
+    /** By key, for the saga's own tests; everything else runs under a claim. */
+    SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
         Objects.requireNonNull(sagaKey, "sagaKey");
         if (!undoEarlierRun(tx, sagaKey)) {
             tx.property("rollback", "incomplete");
@@ -82,10 +81,6 @@ public final class Saga {
      * half-written run for a finished one. Hold the key's ledger claim.
      */
     public boolean undoInterrupted(TransactionContext tx, Ledger.Claim claim) { return undoEarlierRun(tx, held(claim)); }
-
-    /** @deprecated as {@link #run(TransactionContext, String, SagaBody)} */
-    @Deprecated
-    public boolean undoInterrupted(TransactionContext tx, String sagaKey) { return undoEarlierRun(tx, sagaKey); }
 
     private static String held(Ledger.Claim claim) {
         if (!claim.owned()) throw new IllegalStateException("saga '" + claim.key() + "': its claim is " + claim.result()
