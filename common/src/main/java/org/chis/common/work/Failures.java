@@ -45,7 +45,7 @@ public final class Failures {
     }
 
     public static MediatorResponse of(TransactionContext tx, String what, Throwable failure, Rollback rollback) {
-        String message = what + ": " + messageOf(failure) + rollback.text();
+        String message = what + " failed: " + messageOf(failure) + rollback.text();
         if (rollback != Rollback.NONE) tx.property("rollback", rollback == Rollback.COMPLETE ? "complete" : "incomplete");
         if (rollback == Rollback.INCOMPLETE) return fault(500, message, rollback);
         if (failure instanceof BadInputException bad) return rejected(bad.status(), message, rollback);

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
@@ -157,6 +158,13 @@ public final class Idempotent {
             this.store = store;
             this.claim = claim;
             this.noting = noting;
+            // the note replaces the last run's outcome on the row: keep its fields (e.g. "the fault reply went out"), so
+            // a rerun after a crash still reads them in earlier()
+            if (earlier() instanceof ObjectNode last) {
+                last.fields().forEachRemaining(f -> {
+                    if (!f.getKey().equals(Recovery.CLAIM) && !f.getKey().equals(Recovery.ALSO)) note.set(f.getKey(), f.getValue());
+                });
+            }
             // before anything else: if this process dies from here on, start-up recovery releases exactly this claim
             if (noting) Recovery.note(store.ledger(), claim, note);
         }
@@ -195,19 +203,16 @@ public final class Idempotent {
             return other;
         }
 
-        /** Keeps {@code field} on the claim while it is in progress, so a rerun after a crash reads it in {@link #earlier}. */
-        public void remember(String field, boolean value) {
-            note.put(field, value);
-            if (noting) Recovery.note(store.ledger(), claim, note);
-        }
-
         /** Records the outcome duplicates are answered with, and {@code rows} (may be null), in one DB transaction. */
-        public void succeed(JsonNode outcome, Rows rows) { succeed(Json.write(outcome), rows); }
+        public void succeed(JsonNode outcome, Rows rows) { succeed(() -> Json.write(outcome), rows); }
 
-        public void succeed(String outcomeJson, Rows rows) {
+        public void succeed(String outcomeJson, Rows rows) { succeed(() -> outcomeJson, rows); }
+
+        private void succeed(Supplier<String> outcome, Rows rows) {
+            // written after the rows, in the same transaction: what they add to the outcome (a warning) is recorded too
             store.inTransaction(c -> {
                 if (rows != null) rows.write(c);
-                store.ledger().succeed(c, claim.key(), outcomeJson);
+                store.ledger().succeed(c, claim.key(), outcome.get());
                 return null;
             });
             finished = true;

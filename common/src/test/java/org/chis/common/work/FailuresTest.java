@@ -25,7 +25,7 @@ class FailuresTest {
         assertThat(of(new UpstreamException("oops", 500), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(502);
         MediatorResponse bug = of(new IllegalStateException("bug"), Failures.Rollback.COMPLETE, tx);
         assertThat(bug.httpStatus()).isEqualTo(502);
-        assertThat(bug.errorMessage()).isEqualTo("item 1: bug; everything it created was undone, safe to rerun");
+        assertThat(bug.errorMessage()).isEqualTo("item 1 failed: bug; everything it created was undone, safe to rerun");
         assertThat(tx.properties()).containsEntry("rollback", "complete");
         assertThat(bug.toEnvelope("urn:x", tx).path("error").path("message").asText()).contains("bug");
     }

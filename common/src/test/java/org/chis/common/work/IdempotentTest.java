@@ -111,4 +111,19 @@ class IdempotentTest {
             assertThat(store.ledger().find("item:1").orElseThrow().status()).isEqualTo(Ledger.Status.SUCCEEDED);
         }
     }
+
+    @Test
+    void whatAFailedRunRecordedSurvivesTheNoteOfTheRerunAndItsCrash() throws Exception {
+        try (StateStore store = StoreEngine.H2.open(dir, "unit")) {
+            Idempotent room = new Recovery(store, Recovery.Replicas.SINGLE).idempotent("sms", LEASE);
+            ((Idempotent.Held) room.take("sms:1")).fail(Json.object().put("faultReplied", true));
+            Idempotent.Held rerun = (Idempotent.Held) room.take("sms:1");
+            assertThat(rerun.earlier().path("faultReplied").asBoolean()).isTrue();
+            // the rerun dies; start-up recovery releases its noted claim; the next run still knows
+            assertThat(Recovery.release(store.ledger(), "sms:1")).isTrue();
+            Idempotent.Held third = (Idempotent.Held) room.take("sms:1");
+            assertThat(third.attempts()).isEqualTo(3);
+            assertThat(third.earlier().path("faultReplied").asBoolean()).isTrue();
+        }
+    }
 }

@@ -89,8 +89,7 @@ public final class Intake {
         Idempotent.Held held = (Idempotent.Held) taken;
         JsonNode earlier = held.earlier();
         boolean faultReplied = earlier != null && earlier.path(FAULT_REPLIED).asBoolean(false);
-        // kept on the claim: a rerun after a crash must not send the fault reply a second time
-        if (faultReplied) held.remember(FAULT_REPLIED, true);
+        // the room keeps it on the claim's note: a rerun after a crash must not send the fault reply a second time
         Instant now = clock.instant();
         Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
         String lang = replies.language(m.language(), sender == null ? null : sender.language());
