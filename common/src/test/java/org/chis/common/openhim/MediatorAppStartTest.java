@@ -40,4 +40,36 @@ class MediatorAppStartTest {
             }
         }
     }
+
+    @Test
+    void aMediatorWhoseInstallFailsLeavesNothingOpenAndOneThatInstallsIsStartedAndListens() throws Exception {
+        Files.writeString(dir.resolve("mediator-registration-info.json"), CoreLinkTest.TEMPLATE);
+        Settings s = Settings.of(Map.of("core.register", "false", "mediator.bind", "127.0.0.1", "mediator.port", "0"), dir);
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        Mediator broken = new Mediator() {
+            public String name() { return "start-test"; }
+
+            public void install(MediatorApp app) {
+                app.closeWithApp(() -> closed.set(true)); // e.g. its state store
+                throw new IllegalStateException("mapping file broken");
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MediatorApp.start(broken, s)).hasMessage("mapping file broken");
+        assertThat(closed).isTrue();
+
+        java.util.concurrent.atomic.AtomicInteger startedPort = new java.util.concurrent.atomic.AtomicInteger();
+        Mediator ok = new Mediator() {
+            public String name() { return "start-test"; }
+
+            public void install(MediatorApp app) { app.healthFact("installed", () -> true); }
+
+            public void started(MediatorApp app) { startedPort.set(app.port()); }
+        };
+        try (MediatorApp app = MediatorApp.start(ok, s)) {
+            assertThat(app.port()).isPositive().isEqualTo(startedPort.get());
+            try (var in = java.net.URI.create("http://127.0.0.1:" + app.port() + "/health").toURL().openStream()) {
+                assertThat(new String(in.readAllBytes())).contains("installed");
+            }
+        }
+    }
 }
