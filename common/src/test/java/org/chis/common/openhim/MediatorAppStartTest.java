@@ -1,13 +1,17 @@
 package org.chis.common.openhim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.chis.common.config.Settings;
 import org.chis.common.testing.CoreStub;
 import org.junit.jupiter.api.Test;
@@ -45,7 +49,7 @@ class MediatorAppStartTest {
     void aMediatorWhoseInstallFailsLeavesNothingOpenAndOneThatInstallsIsStartedAndListens() throws Exception {
         Files.writeString(dir.resolve("mediator-registration-info.json"), CoreLinkTest.TEMPLATE);
         Settings s = Settings.of(Map.of("core.register", "false", "mediator.bind", "127.0.0.1", "mediator.port", "0"), dir);
-        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean closed = new AtomicBoolean();
         Mediator broken = new Mediator() {
             public String name() { return "start-test"; }
 
@@ -54,10 +58,10 @@ class MediatorAppStartTest {
                 throw new IllegalStateException("mapping file broken");
             }
         };
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MediatorApp.start(broken, s)).hasMessage("mapping file broken");
+        assertThatThrownBy(() -> MediatorApp.start(broken, s)).hasMessage("mapping file broken");
         assertThat(closed).isTrue();
 
-        java.util.concurrent.atomic.AtomicInteger startedPort = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger startedPort = new AtomicInteger();
         Mediator ok = new Mediator() {
             public String name() { return "start-test"; }
 
@@ -67,7 +71,7 @@ class MediatorAppStartTest {
         };
         try (MediatorApp app = MediatorApp.start(ok, s)) {
             assertThat(app.port()).isPositive().isEqualTo(startedPort.get());
-            try (var in = java.net.URI.create("http://127.0.0.1:" + app.port() + "/health").toURL().openStream()) {
+            try (var in = URI.create("http://127.0.0.1:" + app.port() + "/health").toURL().openStream()) {
                 assertThat(new String(in.readAllBytes())).contains("installed");
             }
         }
