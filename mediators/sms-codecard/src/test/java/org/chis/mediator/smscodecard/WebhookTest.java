@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
 import org.chis.common.json.Json;
-import org.chis.mediator.smscodecard.card.CardException;
 import org.chis.mediator.smscodecard.card.CodeCards;
 import org.chis.mediator.smscodecard.reply.Gsm7;
 import org.chis.mediator.smscodecard.reply.Reference;
@@ -253,13 +254,13 @@ class WebhookTest {
                            {"name":"lmp","type":"date","label":"L1","range":{"min":1}},
                            {"name":"visit","type":"code","bare":true,"position":2,"codes":[]}]}""");
         Files.writeString(dir.resolve("broken.json"), "{\"keyword\": ");
-        assertThatThrownBy(() -> CodeCards.load(dir)).isInstanceOf(CardException.class).satisfies(e -> {
-            List<String> p = ((CardException) e).problems();
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field id: type must be one of"));
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field lmp: label 'L1' must be letters only"));
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field lmp: range.min/max apply to integer fields only"));
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field visit: a code field needs codes"));
-            assertThat(p).anyMatch(s -> s.startsWith("broken.json: malformed JSON"));
+        assertThatThrownBy(() -> CodeCards.load(dir)).isInstanceOf(ConfigException.class).satisfies(e -> {
+            List<String> p = ((ConfigException) e).problems().stream().map(ConfigProblem::toString).toList();
+            assertThat(p).contains("bad.json: $.fields[0].type: 'identifier' is not one of id, date, integer, code, yesno, text");
+            assertThat(p).contains("bad.json: $.fields[1].label: 'L1' must be letters only (a value follows it)");
+            assertThat(p).contains("bad.json: $.fields[1].range: min/max apply to integer fields only");
+            assertThat(p).contains("bad.json: $.fields[2].codes: a code field needs codes");
+            assertThat(p).anyMatch(s -> s.startsWith("broken.json: not readable JSON: malformed JSON"));
         });
     }
 
