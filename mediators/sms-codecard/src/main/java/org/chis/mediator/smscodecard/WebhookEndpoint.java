@@ -20,7 +20,7 @@ import org.chis.common.systems.rapidpro.FlowWebhook;
 import org.chis.common.systems.rapidpro.NewBroadcast;
 import org.chis.common.systems.rapidpro.RapidProClient;
 import org.chis.common.systems.rapidpro.RapidProException;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
+import org.chis.mediator.smscodecard.parse.ReplyKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

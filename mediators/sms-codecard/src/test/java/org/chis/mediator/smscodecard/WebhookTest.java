@@ -13,9 +13,10 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.ConfigProblem;
 import org.chis.common.json.Json;
 import org.chis.mediator.smscodecard.card.CodeCards;
+import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.reply.Gsm7;
 import org.chis.mediator.smscodecard.reply.Reference;
-import org.chis.mediator.smscodecard.reply.Replies;
+import org.chis.mediator.smscodecard.reply.ReplyTexts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,7 +132,7 @@ class WebhookTest {
         // Intake notes them) and the saga RUNNING with the encounter POST under way
         String msg = SmsFixture.uuid(61);
         String db = "jdbc:h2:mem:sms-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
-        var parsed = new org.chis.mediator.smscodecard.parse.MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")))
+        var parsed = new MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")), ReplyTexts.load(SmsFixture.CONFIG.resolve("replies")).commandWords())
                 .parse(VALID, java.time.LocalDate.of(2026, 6, 15));
         String reportKey = "sms-report:" + Report.duplicateKey(parsed) + "#0";
         try (var crashed = org.chis.common.store.StateStore.open(db, "", "", null, "sms-codecard")) {
@@ -241,7 +242,7 @@ class WebhookTest {
 
     @Test
     void everyReplyTextIsGsm7() {
-        for (String t : Replies.templates()) assertThat(Gsm7.isGsm7(t)).as(t).isTrue();
+        for (String t : ReplyTexts.load(SmsFixture.CONFIG.resolve("replies")).templates()) assertThat(Gsm7.isGsm7(t)).as(t).isTrue();
         assertThat(Gsm7.fold("«ça» — 🤒 ê")).isEqualTo("\"ca\" - ? e");
         assertThat(Gsm7.septets("[x]")).isEqualTo(5);
     }
