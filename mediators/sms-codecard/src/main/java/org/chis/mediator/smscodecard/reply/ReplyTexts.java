@@ -46,8 +46,8 @@ public final class ReplyTexts {
                 "already_undone")) {
             REPLIES.put(k, simple);
         }
-        // UNDO without a reference is a parse problem, an unknown reference a simple reply: both fill the same way
-        REPLIES.put("undo_not_found", Set.of("kw", "value", "ref0", "ref", "example", "undo", "label", "hint", "limit", "pattern"));
+        // UNDO without a reference is a parse problem, an unknown reference a simple reply: only what both fill in
+        REPLIES.put("undo_not_found", Set.of("kw", "value", "ref", "example"));
         for (String k : List.of("id", "number", "yesno", "too_long", "twice")) HINTS.put(k, Set.of());
         HINTS.put("codes", Set.of("codes"));
     }
