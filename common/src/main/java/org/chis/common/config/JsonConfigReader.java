@@ -335,11 +335,14 @@ public final class JsonConfigReader {
         }
 
         /** The members of an object field in file order ({@code $.x.key}); empty when absent, a problem when not an object. */
-        public Map<String, Node> members(String field) {
+        public Map<String, Node> members(String field) { return members(field, ""); }
+
+        /** {@link #members(String)}; {@code shape} says what object is meant when it is not one ("{form answer: concept uuid}"). */
+        public Map<String, Node> members(String field, String shape) {
             JsonNode v = json.get(field);
             if (v == null || v.isNull()) return Map.of();
             if (!v.isObject()) {
-                problem(field, "must be an object");
+                problem(field, "must be an object" + (shape.isEmpty() ? "" : " " + shape));
                 return Map.of();
             }
             Node obj = new Node(v, pathOf(field));
@@ -354,9 +357,12 @@ public final class JsonConfigReader {
         }
 
         /** An object of strings ({@code {"a": "x", "b": "y"}}); a value that is not a string is a problem and left out. */
-        public Map<String, String> stringMap(String field) {
+        public Map<String, String> stringMap(String field) { return stringMap(field, ""); }
+
+        /** {@link #stringMap(String)}; {@code shape} says what object is meant when it is not one. */
+        public Map<String, String> stringMap(String field, String shape) {
             Map<String, String> out = new LinkedHashMap<>();
-            members(field).forEach((k, n) -> {
+            members(field, shape).forEach((k, n) -> {
                 if (n.json().isValueNode() && !n.json().isNull()) out.put(k, n.json().asText());
                 else n.problem("must be a string");
             });

@@ -85,10 +85,11 @@ class JsonConfigReaderTest {
     @Test
     void wrongKindsOfContainersChoicesAndCheckedStringsAreProblems() {
         JsonConfigReader.Node root = doc("""
-                {"l": {}, "m": [], "o": "x", "label": "always", "uid": "abc", "mode": "x", "t": "soon", "z": "Mars/Olympus",
+                {"l": {}, "m": [], "l2": "x", "o": "x", "label": "always", "uid": "abc", "mode": "x", "t": "soon", "z": "Mars/Olympus",
                  "strs": ["a", 1, " "]}""");
         root.list("l");
         root.members("m");
+        root.stringMap("l2", "{answer: concept uuid}");
         root.object("o", false);
         root.object("needed", true);
         root.choice("label", Map.of("new", 1), null);
@@ -100,6 +101,7 @@ class JsonConfigReaderTest {
         assertThat(lines()).containsExactly(
                 "card.json: $.l: must be an array",
                 "card.json: $.m: must be an object",
+                "card.json: $.l2: must be an object {answer: concept uuid}",
                 "card.json: $.o: must be an object",
                 "card.json: $.needed: is required (an object)",
                 "card.json: $.label: 'always' is not one of new",

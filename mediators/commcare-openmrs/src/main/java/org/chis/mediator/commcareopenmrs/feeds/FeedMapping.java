@@ -82,7 +82,7 @@ public record FeedMapping(String caseType, String ownerId, String xmlns, String 
             } catch (IllegalArgumentException e) {
                 r.problem("conflict", e.getMessage());
             }
-            Map<String, String> map = r.stringMap("valueMap");
+            Map<String, String> map = r.stringMap("valueMap", "of OpenMRS value -> case value");
             out.add(new PropertyRule(property, from, policy, Map.copyOf(map)));
         }
         return List.copyOf(out);

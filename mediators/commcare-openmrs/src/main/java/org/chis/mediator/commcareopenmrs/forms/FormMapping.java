@@ -249,7 +249,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
             n.problem("give exactly one of 'path' and 'value'");
             return null;
         }
-        Map<String, String> map = n.stringMap("valueMap");
+        Map<String, String> map = n.stringMap("valueMap", "{form answer: OpenMRS value}");
         ZoneId zone = n.zone("timeZone", null);
         boolean required2 = n.bool("required", false);
         if (constant != null) return new ValueSource(null, constant, Map.copyOf(map), required2, zone);

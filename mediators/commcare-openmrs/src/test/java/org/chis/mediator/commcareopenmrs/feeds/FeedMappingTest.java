@@ -17,13 +17,14 @@ class FeedMappingTest {
         Files.writeString(bad, """
                 {"ownerId": "o",
                  "patient": {"caseName": "nickname",
-                             "properties": [{"property": "openmrs_x", "from": "gender"}, {"property": "a", "from": "shoeSize", "conflict": "both-win"}]},
+                             "properties": [{"property": "openmrs_x", "from": "gender", "valueMap": ["M"]}, {"property": "a", "from": "shoeSize", "conflict": "both-win"}]},
                  "encounter": {"dateProperty": "1 date", "observations": [{"property": "a"}]}}""");
         assertThatThrownBy(() -> FeedMapping.load(bad)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("the feed mapping " + bad + " (8 problems)")
+                .hasMessageStartingWith("the feed mapping " + bad + " (9 problems)")
                 .hasMessageContaining(bad + ": $.caseType: is required")
                 .hasMessageContaining(bad + ": $.patient.caseName: unknown patient field 'nickname'")
                 .hasMessageContaining(bad + ": $.patient.properties[0].property: 'openmrs_x': the openmrs_ prefix is reserved")
+                .hasMessageContaining(bad + ": $.patient.properties[0].valueMap: must be an object of OpenMRS value -> case value")
                 .hasMessageContaining(bad + ": $.patient.properties[1].from: unknown patient field 'shoeSize'")
                 .hasMessageContaining(bad + ": $.patient.properties[1].conflict: unknown conflict policy 'both-win'")
                 .hasMessageContaining(bad + ": $.encounter.dateProperty: '1 date' is not an XML name")
