@@ -9,7 +9,6 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.ConfigProblem;
 import org.chis.common.config.JsonConfigReader;
 import org.chis.common.config.JsonConfigReader.Node;
-import org.chis.common.systems.dhis2.Dhis2Uid;
 
 /**
  * Which DHIS2 tracked entities are imported into CommCare and how ({@code mediator-configs/dhis2/import.json}):
