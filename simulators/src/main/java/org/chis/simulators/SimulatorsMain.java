@@ -3,6 +3,7 @@ package org.chis.simulators;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import org.chis.simulators.cht.ChtSimulator;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
 import org.chis.simulators.fhir.FhirSimulator;
@@ -12,7 +13,7 @@ import org.chis.simulators.rapidpro.RapidProSimulator;
 /**
  * Starts the upstream simulators on the ports the default mediator.properties point at, for {@code ./suite up}.
  * Ports come from system properties or environment ({@code SIM_OPENMRS_PORT} ...); the defaults are
- * OpenMRS 9081, CommCare 9082, DHIS2 9083, RapidPro 9084, FHIR 9085. Runs until killed.
+ * OpenMRS 9081, CommCare 9082, DHIS2 9083, RapidPro 9084, FHIR 9085, CHT 9087. Runs until killed.
  */
 public final class SimulatorsMain {
     private SimulatorsMain() {}
@@ -34,6 +35,9 @@ public final class SimulatorsMain {
         FhirSimulator fhir = new FhirSimulator(port("fhir", 9085));
         running.add(fhir);
         print("FHIR R4", fhir.baseUrl());
+        ChtSimulator cht = new ChtSimulator(port("cht", 9087));
+        running.add(cht);
+        print("CHT", cht.baseUrl());
 
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.function.BiPredicate;
 
 /**
  * How far each feed has been read (the last entry id or page URL handled). The marker is advanced inside
@@ -38,6 +39,27 @@ public final class FeedMarkers {
         if (Sql.update(c, "UPDATE feed_marker SET marker = ?, updated_at = ? WHERE feed = ?", marker, clock.instant(), feed) == 1) return;
         if (Sql.tryInsert(c, "INSERT INTO feed_marker (feed, marker, updated_at) VALUES (?, ?, ?)", feed, marker, clock.instant())) return;
         Sql.update(c, "UPDATE feed_marker SET marker = ?, updated_at = ? WHERE feed = ?", marker, clock.instant(), feed);
+    }
+
+    /**
+     * Compare-and-set inside the caller's transaction: moves the marker to {@code marker} only when there is none or
+     * {@code newer.test(marker, current)} holds, deciding on the row locked ({@code SELECT ... FOR UPDATE}), so of two
+     * transactions racing for one key the older value can never overwrite the newer. Returns whether it moved.
+     */
+    public boolean advanceIfNewer(Connection c, String feed, String marker, BiPredicate<String, String> newer) throws SQLException {
+        if (c.getAutoCommit()) throw new IllegalStateException("advanceIfNewer needs a transaction (use inTransaction)");
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Optional<String[]> row = Sql.one(c, "SELECT marker FROM feed_marker WHERE feed = ? FOR UPDATE", rs -> new String[] {rs.getString(1)}, feed);
+            if (row.isPresent()) {
+                String current = row.get()[0];
+                if (current != null && !newer.test(marker, current)) return false;
+                Sql.update(c, "UPDATE feed_marker SET marker = ?, updated_at = ? WHERE feed = ?", marker, clock.instant(), feed);
+                return true;
+            }
+            // no row yet: a lost insert race means another transaction created it; read and compare again
+            if (Sql.tryInsert(c, "INSERT INTO feed_marker (feed, marker, updated_at) VALUES (?, ?, ?)", feed, marker, clock.instant())) return true;
+        }
+        throw new SQLException("feed marker " + feed + ": could neither insert nor read it");
     }
 
     /**

@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BiPredicate;
 import org.chis.common.testing.StoreEngine;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,6 +86,34 @@ class FeedMarkersTest {
             });
             assertThat(locked).isTrue();
             assertThat(markers.get("patient")).contains("entry-7");
+        }
+    }
+
+    /** Two replicas racing to record the newest value of one key: the highest always stays (compare-and-set on the row). */
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void advanceIfNewerNeverGoesBackEvenWhenReplicasRace(StoreEngine engine) throws Exception {
+        try (StateStore store = engine.open(dir, "unit"); StateStore replica = engine.open(dir, "unit")) {
+            BiPredicate<String, String> newer = (a, b) -> Integer.parseInt(a) > Integer.parseInt(b);
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                for (int round = 0; round < 5; round++) {
+                    String key = "entity-" + round;
+                    List<Future<Boolean>> moves = new ArrayList<>();
+                    for (int v = 1; v <= 40; v++) {
+                        int value = v;
+                        StateStore s = value % 2 == 0 ? store : replica;
+                        moves.add(pool.submit(() -> s.<Boolean>inTransaction(c -> s.feedMarkers().advanceIfNewer(c, key, String.format("%03d", value), newer))));
+                    }
+                    for (var m : moves) m.get();
+                    assertThat(store.feedMarkers().get(key)).contains("040");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            boolean moved = store.<Boolean>inTransaction(c -> store.feedMarkers().advanceIfNewer(c, "entity-0", "007", newer));
+            assertThat(moved).isFalse();
+            assertThat(store.feedMarkers().get("entity-0")).contains("040");
         }
     }
 }

@@ -24,7 +24,23 @@ final class AggregateStore {
     /** A stored value, for tests to inspect. */
     record StoredValue(String dataElement, String period, String orgUnit, String categoryOptionCombo, String attributeOptionCombo, String value) {}
 
-    private record Problem(String code, String object, String property, String message) {}
+    /**
+     * A conflict as DHIS2's ImportConflict.createConflict builds it (2.38+): {@code objects} maps each argument to the
+     * schema's singular name of its type (dataElement, period, organisationUnit, categoryOptionCombo, dataSet), or to
+     * the conflict's property for a plain text argument; {@code object} is the first of them; conflicts group by
+     * code and all the objects.
+     */
+    private record Problem(String code, Map<String, String> objects, String property, String message) {
+        String object() { return objects.values().iterator().next(); }
+
+        String groupingKey() { return code + "|" + String.join(":", objects.values()); }
+    }
+
+    private static Map<String, String> objects(String... keyValues) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) m.put(keyValues[i], String.valueOf(keyValues[i + 1]));
+        return m;
+    }
 
     private final Dhis2Metadata metadata;
     private final Supplier<LocalDate> today;
@@ -66,7 +82,7 @@ final class AggregateStore {
         ObjectNode options = importOptions(dryRun, strategy);
         if (dataSet != null && !metadata.dataSets.containsKey(dataSet)) {
             JsonNode values = set.path("dataValues");
-            return fatal(version, options, "Data set not found or not accessible", "E7600", dataSet, values.size());
+            return fatal(version, options, "Data set not found or not accessible: `" + dataSet + "`", "E7600", dataSet, values.size());
         }
         String topPeriod = text(set, "period");
         String topOrgUnit = text(set, "orgUnit");
@@ -85,7 +101,7 @@ final class AggregateStore {
             String value = text(v, "value");
             Problem p = check(de, pe, ou, coc, aoc, value, text(v, "comment"));
             if (p != null) {
-                String k = p.code() + "|" + p.object();
+                String k = p.groupingKey();
                 grouped.computeIfAbsent(k, x -> new ArrayList<>()).add(index);
                 problems.putIfAbsent(k, p);
                 ignored++;
@@ -114,7 +130,8 @@ final class AggregateStore {
             ObjectNode c = conflicts.addObject();
             c.put("object", p.object());
             if (version.wrapsImportSummary()) {
-                c.putObject("objects").put(p.property(), p.object());
+                ObjectNode objects = c.putObject("objects");
+                p.objects().forEach(objects::put);
                 c.put("value", p.message());
                 c.put("errorCode", p.code());
                 c.put("property", p.property());
@@ -138,41 +155,59 @@ final class AggregateStore {
 
     private Problem check(String de, String pe, String ou, String coc, String aoc, String value, String comment) {
         Dhis2Metadata.ValueType type = de == null ? null : metadata.dataElements.get(de);
-        if (type == null) return new Problem("E7610", String.valueOf(de), "dataElement", "Data element not found or not accessible: `" + de + "`");
+        if (type == null) return new Problem("E7610", objects("dataElement", de), "dataElement", "Data element not found or not accessible: `" + de + "`");
         Period period;
         try {
             period = Period.parse(pe);
         } catch (IllegalArgumentException e) {
-            return new Problem("E7611", String.valueOf(pe), "period", "Period not valid: `" + pe + "`");
+            return new Problem("E7611", objects("period", pe), "period", "Period not valid: `" + pe + "`");
         }
         if (ou == null || !metadata.orgUnits.containsKey(ou)) {
-            return new Problem("E7612", String.valueOf(ou), "orgUnit", "Organisation unit not found or not accessible: `" + ou + "`");
+            return new Problem("E7612", objects("organisationUnit", ou), "orgUnit", "Organisation unit not found or not accessible: `" + ou + "`");
         }
         if (!metadata.categoryOptionCombos.contains(coc)) {
-            return new Problem("E7613", coc, "categoryOptionCombo", "Category option combo not found or not accessible for writing data: `" + coc + "`");
+            return new Problem("E7613", objects("categoryOptionCombo", coc), "categoryOptionCombo",
+                    "Category option combo not found or not accessible for writing data: `" + coc + "`");
         }
         if (!metadata.attributeOptionCombos.contains(aoc)) {
-            return new Problem("E7615", aoc, "attributeOptionCombo", "Attribute option combo not found or not accessible for writing data: `" + aoc + "`");
+            return new Problem("E7615", objects("categoryOptionCombo", aoc), "attributeOptionCombo",
+                    "Attribute option combo not found or not accessible for writing data: `" + aoc + "`");
         }
         Period latestOpen = period.type().periodOf(today.get());
         for (int i = 0; i < openFuturePeriods; i++) latestOpen = latestOpen.next();
         if (period.start().isAfter(latestOpen.start())) {
-            return new Problem("E7641", pe, "period", "Period: `" + pe + "` is after latest open future period: `" + latestOpen.id()
-                    + "` for data element: `" + de + "`");
+            return new Problem("E7641", objects("period", pe, "dataElement", de), "period", "Period: `" + pe
+                    + "` is after latest open future period: `" + latestOpen.id() + "` for data element: `" + de + "`");
         }
         if ((value == null || value.isEmpty()) && (comment == null || comment.isEmpty())) {
-            return new Problem("E7630", de, "value", "Data value or comment not specified for data element: `" + de + "`");
+            return new Problem("E7618", objects("dataElement", de), "value", "Data value or comment not specified for data element: `" + de + "`");
         }
         if (value != null && !value.isEmpty() && !Dhis2Metadata.fits(type, value)) {
-            return new Problem("E7619", de, "value", "Value must match data element's `" + de + "` type constraints: " + type);
+            // the second argument is the i18n key of ValidationUtils.dataValueIsValid, translated in the message
+            String key = switch (type) {
+                case NUMBER -> "value_not_numeric";
+                case INTEGER -> "value_not_integer";
+                case INTEGER_ZERO_OR_POSITIVE -> "value_not_zero_or_positive_integer";
+                case BOOLEAN -> "value_not_bool";
+                case TRUE_ONLY -> "value_not_true_only";
+                case DATE -> "value_not_valid_date";
+                case TEXT -> "value_length_greater_than_max_length";
+            };
+            return new Problem("E7619", objects("dataElement", de, "value", key), "value",
+                    "Value must match data element's `" + de + "` type constraints: " + type);
         }
         return null;
     }
 
     private Answer fatal(Dhis2Version version, ObjectNode options, String message, String code, String object, int count) {
         ArrayNode conflicts = Json.array();
-        ObjectNode c = conflicts.addObject().put("object", object).put("value", message);
-        if (version.wrapsImportSummary()) c.put("errorCode", code);
+        ObjectNode c = conflicts.addObject().put("object", object);
+        if (version.wrapsImportSummary()) {
+            c.putObject("objects").put("dataSet", object);
+            c.put("value", message).put("errorCode", code).put("property", "dataSet");
+        } else {
+            c.put("value", message);
+        }
         ObjectNode summary = summary("ERROR", options, message, 0, 0, count, 0, conflicts);
         if (version.wrapsImportSummary()) {
             return new Answer(409, webMessage(409, "ERROR", "An error occurred, please check import summary.", summary));

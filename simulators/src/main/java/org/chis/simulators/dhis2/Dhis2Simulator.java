@@ -48,6 +48,7 @@ public final class Dhis2Simulator implements AutoCloseable {
     public static final String TOKEN = "d2pat_simulatorTokenForTests0000000000000001";
     public static final String DEFAULT_VERSION = "2.40.4";
     private static final String TRANSFORMER = "dhis2-simulator";
+    static final String LOGIN_PAGE = "/dhis-web-commons/security/login.action";
 
     private final Dhis2Metadata metadata = new Dhis2Metadata();
     private volatile LocalDate today = null;
@@ -83,6 +84,9 @@ public final class Dhis2Simulator implements AutoCloseable {
 
     private void baseStubs() {
         server.stubFor(any(urlPathMatching("/api/.*")).atPriority(10).willReturn(aResponse().withTransformers(TRANSFORMER)));
+        server.stubFor(any(urlPathMatching(LOGIN_PAGE)).atPriority(10).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/html;charset=UTF-8").withBody("<!DOCTYPE html><html><head><title>DHIS 2</title></head>"
+                        + "<body><form id=\"loginForm\" action=\"../../dhis-web-commons-security/login.action\" method=\"post\"></form></body></html>")));
     }
 
     /** Forgets all data, metadata additions, fault stubs, latency, the date and the version. */
@@ -280,10 +284,17 @@ public final class Dhis2Simulator implements AutoCloseable {
         if (seg.isEmpty() || !seg.get(0).equals("api")) return message(404, "ERROR", "Not Found");
         seg.remove(0);
         if (!seg.isEmpty() && seg.get(0).matches("\\d{2}")) seg.remove(0); // /api/40/...
-        String user = user(req.getHeader("Authorization"));
+        String authorization = req.getHeader("Authorization");
+        String user = user(authorization);
+        if (user == null && (authorization == null || authorization.isBlank())) {
+            // DHIS2BasicAuthenticationEntryPoint: a request without credentials (and not XHR) is sent to the login page
+            return ResponseDefinitionBuilder.responseDefinition().withStatus(302)
+                    .withHeader("Location", baseUrl() + LOGIN_PAGE).build();
+        }
         if (user == null) {
+            // ... and one with credentials gets the WebMessage, without a WWW-Authenticate challenge
             return ResponseDefinitionBuilder.responseDefinition().withStatus(401)
-                    .withHeader("Content-Type", "application/json;charset=UTF-8").withHeader("WWW-Authenticate", "Basic realm=\"DHIS2\"")
+                    .withHeader("Content-Type", "application/json;charset=UTF-8")
                     .withBody(Json.write(AggregateStore.webMessage(401, "ERROR", "Unauthorized", null))).build();
         }
         String method = req.getMethod().getName();

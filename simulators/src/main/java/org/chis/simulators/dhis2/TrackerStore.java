@@ -126,6 +126,11 @@ final class TrackerStore {
         for (Error e : errors) er.addObject().put("message", e.message()).put("errorCode", e.code()).put("trackerType", e.type()).put("uid", e.uid());
         vr.putArray("warningReports");
         report.set("stats", statsNode(created, updated, deleted, ignored));
+        report.putObject("timingsStats").putObject("timers").put("totalImport", "0.01 sec.");
+        if (!commit) {
+            // ImportReport.withValidationErrors: nothing was persisted, so there is no bundleReport at all
+            return new AggregateStore.Answer(409, report);
+        }
         ObjectNode br = report.putObject("bundleReport");
         br.put("status", status);
         ObjectNode map = br.putObject("typeReportMap");
@@ -144,7 +149,6 @@ final class TrackerStore {
             }
         }
         br.set("stats", statsNode(created, updated, deleted, ignored));
-        report.putObject("timingsStats").putObject("timers").put("totalImport", "0.01 sec.");
         return new AggregateStore.Answer(errors.isEmpty() ? 200 : 409, report);
     }
 

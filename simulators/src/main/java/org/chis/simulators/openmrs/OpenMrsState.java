@@ -176,6 +176,7 @@ final class OpenMrsState {
         meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, "Visit Note");
         meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION, "Adult Initial");
         meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL, "Referral");
+        meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_TRACING, "Tracing");
         meta("encounterrole", OpenMrsSimulator.ENCOUNTER_ROLE_UNKNOWN, "Unknown");
         meta("encounterrole", OpenMrsSimulator.ENCOUNTER_ROLE_CLINICIAN, "Clinician");
         meta("provider", OpenMrsSimulator.PROVIDER_UNKNOWN, "UNKNOWN - Unknown Provider");
@@ -197,6 +198,12 @@ final class OpenMrsState {
         concept(OpenMrsSimulator.CONCEPT_COMMENT, "General comment", "Text");
         concept(OpenMrsSimulator.CONCEPT_REFERRED, "Referred to facility", "Boolean");
         concept(OpenMrsSimulator.CONCEPT_REFERRAL_REASON, "Reason for referral", "Text");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_FOUND, "Found, returning to care", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_MOVED, "Moved away", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_DIED, "Died", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_REFUSED, "Refused to return to care", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_OUTCOME, "Tracing outcome", "Coded", OpenMrsSimulator.CONCEPT_TRACE_FOUND,
+                OpenMrsSimulator.CONCEPT_TRACE_MOVED, OpenMrsSimulator.CONCEPT_TRACE_DIED, OpenMrsSimulator.CONCEPT_TRACE_REFUSED);
     }
 
     void meta(String resource, String uuid, String display) {
@@ -357,21 +364,57 @@ final class OpenMrsState {
         }
         if (!fieldErrors.isEmpty()) throw invalid(fieldErrors);
         if (!anyPreferred) identifiers.get(0).preferred = true;
-        for (Identifier id : identifiers) {
-            for (Person other : persons.values()) {
-                if (other == p || !other.patient || other.voided) continue;
-                for (Identifier oi : other.identifiers) {
-                    if (!oi.voided && oi.type.equals(id.type) && oi.identifier.equals(id.identifier)) {
-                        throw invalid(Map.of(), "Identifier " + id.identifier + " already in use by another patient");
-                    }
-                }
-            }
-        }
+        for (Identifier id : identifiers) checkNotInUse(p, id);
         p.identifiers.addAll(identifiers);
         p.patient = true;
         persons.put(p.uuid, p);
         publish("patient", "Patient", p.uuid, "CREATED");
         return p;
+    }
+
+    /**
+     * PatientIdentifierValidator.validateIdentifier: an identifier of a unique type held (not voided) by another patient
+     * is rejected; PatientValidator turns the IdentifierNotUniqueException into a global error, so the REST module
+     * answers 400 "Invalid Submission" with globalErrors [{code, message}] = "Identifier X already in use by another
+     * patient" (PatientIdentifier.error.notUniqueWithParameter). Compared without letter case, as OpenMRS's MySQL
+     * default collation (utf8_general_ci) compares {@code identifier = ?}.
+     */
+    private void checkNotInUse(Person p, Identifier id) {
+        for (Person other : persons.values()) {
+            if (other == p || !other.patient || other.voided) continue;
+            for (Identifier oi : other.identifiers) {
+                if (!oi.voided && oi.type.equals(id.type) && oi.identifier.equalsIgnoreCase(id.identifier)) {
+                    throw invalid(Map.of(), "Identifier " + id.identifier + " already in use by another patient");
+                }
+            }
+        }
+    }
+
+    /** {@code POST /patient/{uuid}/identifier} (PatientIdentifierResource): validated like a new patient's identifier. */
+    Identifier addIdentifier(Person p, JsonNode body) {
+        Map<String, String> fieldErrors = new LinkedHashMap<>();
+        Identifier id = new Identifier();
+        id.uuid = text(body, "uuid") != null ? text(body, "uuid") : UUID.randomUUID().toString();
+        id.identifier = text(body, "identifier");
+        if (id.identifier == null) fieldErrors.put("identifier", "PatientIdentifier.error.nullOrBlank");
+        id.type = requireMeta("patientidentifiertype", text(body, "identifierType"), "identifierType", fieldErrors);
+        String loc = text(body, "location");
+        if (loc != null) id.location = requireMeta("location", loc, "location", fieldErrors);
+        id.preferred = body.path("preferred").asBoolean(false);
+        if (!fieldErrors.isEmpty()) throw invalid(fieldErrors);
+        checkNotInUse(p, id);
+        if (id.preferred) p.identifiers.forEach(i -> i.preferred = false);
+        p.identifiers.add(id);
+        p.changed = Instant.now();
+        return id;
+    }
+
+    /** {@code DELETE /patient/{uuid}/identifier/{uuid}}: voids it, or with purge removes it. */
+    void deleteIdentifier(Person p, String identifierUuid, boolean purge) {
+        Identifier id = p.identifiers.stream().filter(i -> i.uuid.equals(identifierUuid)).findFirst().orElseThrow(OpenMrsState::notFound);
+        if (purge) p.identifiers.remove(id);
+        else id.voided = true;
+        p.changed = Instant.now();
     }
 
     Person updatePerson(String uuid, JsonNode body) {
@@ -816,6 +859,18 @@ final class OpenMrsState {
         return r;
     }
 
+    ObjectNode identifierRep(Person p, Identifier i, String base) {
+        String typeName = metadata.getOrDefault("patientidentifiertype", Map.of()).getOrDefault(i.type, i.type);
+        ObjectNode ir = ref("patient/" + p.uuid + "/identifier", i.uuid, typeName + " = " + i.identifier, base);
+        ir.put("identifier", i.identifier);
+        ir.set("identifierType", metaRef("patientidentifiertype", i.type, base));
+        if (i.location == null) ir.putNull("location");
+        else ir.set("location", metaRef("location", i.location, base));
+        ir.put("preferred", i.preferred);
+        ir.put("voided", i.voided);
+        return ir;
+    }
+
     ObjectNode patientRep(Person p, String base) {
         Identifier preferred = p.identifiers.stream().filter(i -> i.preferred && !i.voided).findFirst()
                 .orElse(p.identifiers.isEmpty() ? null : p.identifiers.get(0));
@@ -823,15 +878,7 @@ final class OpenMrsState {
         ArrayNode ids = r.putArray("identifiers");
         for (Identifier i : p.identifiers) {
             if (i.voided && !p.voided) continue;
-            String typeName = metadata.getOrDefault("patientidentifiertype", Map.of()).getOrDefault(i.type, i.type);
-            ObjectNode ir = ref("patient/" + p.uuid + "/identifier", i.uuid, typeName + " = " + i.identifier, base);
-            ir.put("identifier", i.identifier);
-            ir.set("identifierType", metaRef("patientidentifiertype", i.type, base));
-            if (i.location == null) ir.putNull("location");
-            else ir.set("location", metaRef("location", i.location, base));
-            ir.put("preferred", i.preferred);
-            ir.put("voided", i.voided);
-            ids.add(ir);
+            ids.add(identifierRep(p, i, base));
         }
         r.set("person", personRep(p, base));
         r.put("voided", p.voided);

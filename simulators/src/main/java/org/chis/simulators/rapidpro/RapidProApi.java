@@ -47,6 +47,12 @@ final class RapidProApi implements ResponseDefinitionTransformerV2 {
         if (!auth.equals("Token " + workspace.token())) {
             return error(401, detail("Invalid token")).withHeader("WWW-Authenticate", "Token").build();
         }
+        int wait = workspace.takeThrottle();
+        if (wait >= 0) {
+            // Django REST framework's Throttled: 429, the wait in the detail and in Retry-After
+            return error(429, detail("Request was throttled. Expected available in " + wait + (wait == 1 ? " second." : " seconds.")))
+                    .withHeader("Retry-After", String.valueOf(wait)).build();
+        }
         String path = req.getUrl().split("\\?")[0];
         boolean post = req.getMethod().getName().equals("POST");
         try {

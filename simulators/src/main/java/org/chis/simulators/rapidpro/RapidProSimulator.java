@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.chis.common.json.Json;
@@ -85,6 +87,12 @@ public final class RapidProSimulator implements AutoCloseable {
         return workspace.addContact(name, language, List.of(urns));
     }
 
+    /**
+     * The next {@code requests} API calls answer as RapidPro does over the org's API rate: 429,
+     * {@code {"detail": "Request was throttled. Expected available in N seconds."}} and {@code Retry-After: N}.
+     */
+    public void throttle(int requests, int waitSeconds) { workspace.throttle(requests, waitSeconds); }
+
     /** Forgets every broadcast, contact and injected stub; the API stubs are put back. */
     public void reset() {
         workspace.clear();
@@ -104,11 +112,44 @@ public final class RapidProSimulator implements AutoCloseable {
         if (language == null) c.putNull("language");
         else c.put("language", language);
         b.putObject("flow").put("uuid", "5b2b6cb1-3cf5-4f5a-9f0a-6f1c3a1e0b7d").put("name", "SMS code card");
-        b.putObject("run").put("uuid", UUID.nameUUIDFromBytes(("run:" + messageUuid).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString());
+        b.putObject("run").put("uuid", UUID.nameUUIDFromBytes(("run:" + messageUuid).getBytes(StandardCharsets.UTF_8)).toString());
         ObjectNode in = b.putObject("input");
         in.put("uuid", messageUuid).put("text", text).put("channel", "b1f0c3f2-7d0e-4b8e-9a43-1f2e5d6c7a80")
-                .put("created_on", java.time.Instant.now().toString());
+                .put("created_on", Instant.now().toString());
         b.putObject("results");
+        return b;
+    }
+
+    /**
+     * The body a Call Webhook action posts when its body is left as goflow's legacy default (flows migrated from
+     * the old editor; goflow's {@code LegacyWebhookPayload}): contact {uuid, name, urn}, flow {uuid, name}, path,
+     * results, run {uuid, created_on}, input {attachments, channel {uuid, name}, created_on, text, type,
+     * urn {display, path, scheme}, uuid} and channel {uuid, name}; no contact language.
+     */
+    public static ObjectNode legacyFlowWebhook(String messageUuid, String contactUuid, String contactName, String urn, String text) {
+        String created = Instant.now().toString();
+        ObjectNode b = Json.object();
+        ObjectNode c = b.putObject("contact").put("uuid", contactUuid);
+        if (contactName == null) c.putNull("name");
+        else c.put("name", contactName);
+        c.put("urn", urn);
+        b.putObject("flow").put("uuid", "5b2b6cb1-3cf5-4f5a-9f0a-6f1c3a1e0b7d").put("name", "SMS code card");
+        String nodeUuid = "9a4b8e2c-1f3d-4c5e-8a7b-6c5d4e3f2a1b";
+        b.putArray("path").addObject().put("uuid", UUID.nameUUIDFromBytes(("step:" + messageUuid).getBytes(StandardCharsets.UTF_8)).toString())
+                .put("node_uuid", nodeUuid).put("arrived_on", created).put("exit_uuid", "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f");
+        b.putObject("results");
+        b.putObject("run").put("uuid", UUID.nameUUIDFromBytes(("run:" + messageUuid).getBytes(StandardCharsets.UTF_8)).toString())
+                .put("created_on", created);
+        ObjectNode channel = Json.object().put("uuid", "b1f0c3f2-7d0e-4b8e-9a43-1f2e5d6c7a80").put("name", "Vodacom shortcode");
+        ObjectNode in = b.putObject("input");
+        in.putArray("attachments");
+        in.set("channel", channel.deepCopy());
+        in.put("created_on", created).put("text", text).put("type", "msg");
+        int colon = urn.indexOf(':');
+        in.putObject("urn").put("display", colon < 0 ? urn : urn.substring(colon + 1))
+                .put("path", colon < 0 ? urn : urn.substring(colon + 1)).put("scheme", colon < 0 ? "" : urn.substring(0, colon));
+        in.put("uuid", messageUuid);
+        b.set("channel", channel);
         return b;
     }
 

@@ -46,6 +46,23 @@ final class RapidProWorkspace {
         contacts.clear();
         broadcasts.clear();
         nextBroadcastId = 1;
+        throttled = 0;
+    }
+
+    private int throttled;
+    private int throttleWaitSeconds;
+
+    /** The next {@code requests} API calls are over the org's rate (DRF's ScopedRateThrottle). */
+    synchronized void throttle(int requests, int waitSeconds) {
+        throttled = requests;
+        throttleWaitSeconds = waitSeconds;
+    }
+
+    /** Seconds the caller must wait when this call is throttled, else -1. */
+    synchronized int takeThrottle() {
+        if (throttled <= 0) return -1;
+        throttled--;
+        return throttleWaitSeconds;
     }
 
     synchronized String addContact(String name, String language, List<String> urns) {
@@ -83,14 +100,15 @@ final class RapidProWorkspace {
     synchronized ObjectNode addBroadcast(List<String> urns, List<String> contactUuids, ObjectNode text, String baseLanguage) {
         ObjectNode b = Json.object();
         b.put("id", nextBroadcastId++);
-        b.put("status", "queued");
+        // as BroadcastReadSerializer shows a broadcast just created: pending, not yet counted by mailroom
+        b.put("status", "pending");
         List<ObjectNode> recipients = new ArrayList<>();
         for (String urn : urns) {
             ObjectNode c = contactByUrn(urn).orElseGet(() -> contactByUuid(addContact(null, null, List.of(urn))).orElseThrow());
             recipients.add(c);
         }
         for (String uuid : contactUuids) contactByUuid(uuid).ifPresent(recipients::add);
-        b.putObject("progress").put("total", recipients.size()).put("started", 0);
+        b.putObject("progress").put("total", -1).put("started", 0);
         urns.forEach(b.putArray("urns")::add);
         var cs = b.putArray("contacts");
         contactUuids.forEach(u -> contactByUuid(u).ifPresent(c -> cs.addObject().put("uuid", u).set("name", c.path("name"))));

@@ -5,8 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import okhttp3.OkHttpClient;
@@ -190,5 +196,95 @@ class Dhis2SimulatorTest {
                 .containsExactlyElementsOf(uids.subList(2, 5));
         JsonNode edited = sim.trackedEntity(uids.get(0)).orElseThrow();
         assertThat(edited.path("updatedBy").path("username").asText()).isEqualTo("clerk");
+    }
+
+    static JsonNode rawPost(String path, String body, int expectedStatus) throws Exception {
+        var req = HttpRequest.newBuilder(URI.create(sim.baseUrl() + path))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:district".getBytes()))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        var r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(expectedStatus);
+        return Json.parse(r.body());
+    }
+
+    /** Audit against DHIS2 core (ImportConflict.createConflict, DataValueImportConflict, ErrorCode): 2.38+ conflict fields. */
+    @Test
+    void conflicts_from_238_carry_objects_by_type_and_group_by_code_and_all_objects() throws Exception {
+        sim.version("2.40.4");
+        JsonNode m = rawPost("/api/dataValueSets", """
+                {"dataSet":"QX4ZTUbOt3a","dataValues":[
+                 {"dataElement":"fbfJHSPpUQD","period":"202406","orgUnit":"DiszpKrYNg8","value":"1"},
+                 {"dataElement":"cYeuwXTCPkU","period":"202406","orgUnit":"DiszpKrYNg8","value":"2"},
+                 {"dataElement":"fbfJHSPpUQD","period":"202402","orgUnit":"nowhere0000","value":"3"},
+                 {"dataElement":"fbfJHSPpUQD","period":"202402","orgUnit":"DiszpKrYNg8","value":""},
+                 {"dataElement":"cYeuwXTCPkU","period":"202402","orgUnit":"DiszpKrYNg8","value":"-1"}]}""", 409);
+        assertThat(m.path("status").asText()).isEqualTo("WARNING");
+        assertThat(m.path("message").asText()).isEqualTo("One more conflicts encountered, please check import summary.");
+        JsonNode conflicts = m.path("response").path("conflicts");
+        Map<String, JsonNode> byKey = new LinkedHashMap<>();
+        conflicts.forEach(c -> byKey.put(c.path("errorCode").asText() + "@" + c.path("indexes").toString(), c));
+        // one E7641 per data element: the grouping key holds the period and the data element
+        assertThat(byKey).containsOnlyKeys("E7641@[0]", "E7641@[1]", "E7612@[2]", "E7618@[3]", "E7619@[4]");
+        JsonNode future = byKey.get("E7641@[0]");
+        assertThat(future.path("objects")).isEqualTo(Json.parse("{\"period\":\"202406\",\"dataElement\":\"fbfJHSPpUQD\"}"));
+        assertThat(future.path("object").asText()).isEqualTo("202406");
+        assertThat(future.path("property").asText()).isEqualTo("period");
+        JsonNode orgUnit = byKey.get("E7612@[2]");
+        assertThat(orgUnit.path("objects")).isEqualTo(Json.parse("{\"organisationUnit\":\"nowhere0000\"}"));
+        assertThat(orgUnit.path("property").asText()).isEqualTo("orgUnit");
+        JsonNode empty = byKey.get("E7618@[3]");
+        assertThat(empty.path("value").asText()).isEqualTo("Data value or comment not specified for data element: `fbfJHSPpUQD`");
+        assertThat(byKey.get("E7619@[4]").path("objects")).isEqualTo(Json.parse(
+                "{\"dataElement\":\"cYeuwXTCPkU\",\"value\":\"value_not_zero_or_positive_integer\"}"));
+        assertThat(m.path("response").path("rejectedIndexes").toString()).isEqualTo("[0,1,2,3,4]");
+    }
+
+    @Test
+    void unknown_data_set_from_238_names_it_in_an_E7600_conflict() throws Exception {
+        sim.version("2.39.1");
+        JsonNode m = rawPost("/api/dataValueSets", "{\"dataSet\":\"nosuchset00\",\"dataValues\":[]}", 409);
+        assertThat(m.path("status").asText()).isEqualTo("ERROR");
+        assertThat(m.path("message").asText()).isEqualTo("An error occurred, please check import summary.");
+        JsonNode c = m.path("response").path("conflicts").get(0);
+        assertThat(c.path("value").asText()).isEqualTo("Data set not found or not accessible: `nosuchset00`");
+        assertThat(c.path("objects")).isEqualTo(Json.parse("{\"dataSet\":\"nosuchset00\"}"));
+        assertThat(c.path("property").asText()).isEqualTo("dataSet");
+    }
+
+    /** ImportReport.withValidationErrors (atomic ALL): status ERROR, every object ignored, no bundleReport. */
+    @Test
+    void tracker_validation_failure_has_no_bundle_report() throws Exception {
+        JsonNode r = rawPost("/api/tracker?async=false&importStrategy=CREATE_AND_UPDATE",
+                Json.write(bundle("teAAAAAAAA4", "enAAAAAAAA4", "evAAAAAAAA4", "nowhere0000")), 409);
+        assertThat(r.path("status").asText()).isEqualTo("ERROR");
+        assertThat(r.has("bundleReport")).isFalse();
+        assertThat(r.path("stats").path("ignored").asInt()).isEqualTo(3);
+        assertThat(r.path("validationReport").path("errorReports")).hasSize(3);
+        JsonNode ok = rawPost("/api/tracker?async=false&importStrategy=CREATE_AND_UPDATE",
+                Json.write(bundle("teAAAAAAAA5", "enAAAAAAAA5", "evAAAAAAAA5", "DiszpKrYNg8")), 200);
+        assertThat(ok.path("bundleReport").path("typeReportMap").path("EVENT").path("stats").path("created").asInt()).isEqualTo(1);
+    }
+
+    /**
+     * DHIS2BasicAuthenticationEntryPoint: wrong Basic credentials are a 401 WebMessage "Unauthorized" (no WWW-Authenticate
+     * challenge); no credentials at all is a redirect to the login page (HTML), not a 401.
+     */
+    @Test
+    void wrong_credentials_are_a_401_web_message_and_none_a_redirect_to_the_login_page() throws Exception {
+        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/system/info"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:wrong".getBytes())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(Json.parse(wrong.body())).isEqualTo(Json.parse(
+                "{\"httpStatus\":\"Unauthorized\",\"httpStatusCode\":401,\"status\":\"ERROR\",\"message\":\"Unauthorized\"}"));
+        assertThat(wrong.headers().firstValue("WWW-Authenticate")).isEmpty();
+        HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/system/info")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(302);
+        assertThat(none.headers().firstValue("Location")).hasValue(sim.baseUrl() + "/dhis-web-commons/security/login.action");
+        HttpResponse<String> login = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()
+                .send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/dataValueSets")).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(login.statusCode()).isEqualTo(200);
+        assertThat(login.body()).contains("loginForm");
     }
 }

@@ -126,4 +126,33 @@ class OpenMrsSimulatorTest {
                             .isEqualTo("The encounter datetime should be between the visit start and stop dates.");
                 });
     }
+
+    /**
+     * PatientIdentifierResource: an identifier added to a patient, refused when another patient holds it (letter case
+     * ignored, as OpenMRS on MySQL): 400 Invalid Submission whose global error is PatientIdentifierValidator's
+     * "Identifier X already in use by another patient"; purged again by its uuid.
+     */
+    @Test
+    void an_added_identifier_is_validated_like_a_new_patients_and_can_be_purged() throws Exception {
+        String other = openmrs.registerPatient("Baraka", "Otieno", "M", LocalDate.of(1990, 1, 1), "200-1");
+        var id = new org.chis.common.systems.openmrs.NewPatient.Identifier("NID-77", OpenMrsSimulator.ID_TYPE_NATIONAL_ID, null);
+        String idUuid = OpenMrsClient.uuidOf(client.addIdentifier(tx, patient, id));
+        assertThat(client.patient(tx, patient).orElseThrow().path("identifiers").toString()).contains("NID-77");
+
+        var http = java.net.http.HttpClient.newHttpClient();
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(openmrs.baseUrl() + "/ws/rest/v1/patient/" + other + "/identifier"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes()))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"identifier\":\"nid-77\",\"identifierType\":\"" + OpenMrsSimulator.ID_TYPE_NATIONAL_ID + "\"}")).build();
+        var r = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(org.chis.common.json.Json.parse(r.body())).isEqualTo(org.chis.common.json.Json.parse("""
+                {"error":{"message":"Invalid Submission","code":"webservices.rest.error.invalid.submission",
+                 "globalErrors":[{"code":"Identifier nid-77 already in use by another patient","message":"Identifier nid-77 already in use by another patient"}],
+                 "fieldErrors":{}}}"""));
+
+        assertThat(client.purgeIdentifier(tx, patient, OpenMrsSimulator.ID_TYPE_NATIONAL_ID, "NID-77")).isTrue();
+        assertThat(client.patient(tx, patient).orElseThrow().path("identifiers").toString()).doesNotContain("NID-77").contains("100-1");
+        assertThat(client.purge(tx, "patient/" + patient + "/identifier", idUuid)).as("already gone: 404").isFalse();
+    }
 }

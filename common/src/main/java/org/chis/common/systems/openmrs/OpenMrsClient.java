@@ -172,6 +172,34 @@ public final class OpenMrsClient {
     /** Partial update of person properties (gender, birthdate, dead, ...): {@code POST /person/{uuid}}. */
     public JsonNode updatePerson(TransactionContext tx, String uuid, ObjectNode changes) { return update(tx, "person", uuid, changes); }
 
+    /**
+     * {@code POST /patient/{uuid}/identifier}: gives an existing patient one more identifier. OpenMRS validates it like
+     * a new patient's (PatientIdentifierValidator: 400 "Identifier X already in use by another patient").
+     */
+    public JsonNode addIdentifier(TransactionContext tx, String patientUuid, NewPatient.Identifier id) {
+        ObjectNode body = Json.object().put("identifier", id.identifier()).put("identifierType", id.identifierType());
+        if (id.location() != null) body.put("location", id.location());
+        return create(tx, "patient/" + patientUuid + "/identifier", body);
+    }
+
+    /**
+     * Purges the patient's (not voided) identifier of this type and value; false when it holds none. For undoing
+     * {@link #addIdentifier}, found by value so it works even when the add's answer was lost.
+     */
+    public boolean purgeIdentifier(TransactionContext tx, String patientUuid, String identifierType, String identifier) {
+        Optional<JsonNode> p = patient(tx, patientUuid);
+        if (p.isEmpty()) return false;
+        boolean purged = false;
+        for (JsonNode i : p.get().path("identifiers")) {
+            JsonNode t = i.path("identifierType");
+            String type = t.isObject() ? t.path("uuid").asText() : t.asText();
+            if (!i.path("voided").asBoolean(false) && type.equals(identifierType) && i.path("identifier").asText().equals(identifier)) {
+                purged |= purge(tx, "patient/" + patientUuid + "/identifier", uuidOf(i));
+            }
+        }
+        return purged;
+    }
+
     public JsonNode createVisit(TransactionContext tx, NewVisit visit) { return create(tx, "visit", visit.toJson()); }
 
     /** Ends a visit: {@code POST /visit/{uuid}} with {@code stopDatetime}. */
@@ -208,7 +236,7 @@ public final class OpenMrsClient {
     public boolean delete(TransactionContext tx, String resource, String uuid, boolean purge) {
         HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource).addPathSegment(uuid);
         if (purge) url.addQueryParameter("purge", "true");
-        String name = (purge ? "purge " : "void ") + resource;
+        String name = (purge ? "purge " : "void ") + resource.replaceAll("/[0-9a-fA-F-]{36}/", " ");
         UpstreamResponse r = send(tx, name, request(url.build()).delete().build());
         if (r.status() == 404) return false;
         if (!r.ok()) throw OpenMrsException.of(name + " " + uuid, r);

@@ -2,6 +2,9 @@ package org.chis.mediator.commcareopenmrs;
 
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.store.StateStore;
+import org.chis.mediator.commcareopenmrs.cht.Cht;
+import org.chis.mediator.commcareopenmrs.forms.Forms;
+import org.chis.mediator.commcareopenmrs.tracing.Tracing;
 
 /** Starts the commcare-openmrs mediator: opens its state store, installs its routes, listens, registers with OpenHIM core. */
 public final class Main {
@@ -16,9 +19,13 @@ public final class Main {
         StateStore store = app.closeWithApp(StateStore.open(app.settings(), "commcare-openmrs"));
         app.healthFact("database", store::healthy);
         // forms -> OpenMRS routes are installed here (forms package)
-        org.chis.mediator.commcareopenmrs.forms.Forms.install(app, store);
+        Forms forms = Forms.install(app, store);
         // OpenMRS atom feeds -> CommCare routes are installed here (feeds package)
         org.chis.mediator.commcareopenmrs.feeds.FeedSync.install(app, store);
+        // CHT outbound push -> the same forms workflow; OpenMRS feeds -> CHT people and reports (cht package)
+        Cht.install(app, store, forms.intake());
+        // OpenMRS patients who missed a visit or refill -> CommCare trace cases (tracing package)
+        Tracing.install(app, store);
         return app.start();
     }
 

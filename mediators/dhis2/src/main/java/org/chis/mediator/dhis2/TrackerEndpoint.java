@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
@@ -31,6 +32,7 @@ final class TrackerEndpoint {
     static final String ID_NAMESPACE = "dhis2.trackedEntity"; // CommCare case id -> tracked entity UID
     /** Marker per tracked entity: "{form time} {form id}" of the newest form whose attributes and enrollment it holds. */
     static final String NEWEST_FORM = "dhis2.tracker.newestForm:";
+    private final ReentrantLock[] entityLocks = new ReentrantLock[64];
 
     private final Dhis2Client dhis2;
     private final StateStore store;
@@ -40,6 +42,7 @@ final class TrackerEndpoint {
         this.dhis2 = dhis2;
         this.store = store;
         this.mappings = List.copyOf(mappings);
+        for (int i = 0; i < entityLocks.length; i++) entityLocks[i] = new ReentrantLock();
     }
 
     MediatorResponse handle(MediatorRequest request, TransactionContext tx) {
@@ -67,6 +70,18 @@ final class TrackerEndpoint {
         if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
             throw new BadInputException(409, "form " + b.formId() + " is being sent to DHIS2 by another transaction right now; try again later");
         }
+        // one form of a tracked entity at a time (per process): deciding "older?", sending and recording the newest
+        // time are one step, so two forms of one entity arriving together reach DHIS2 in the order the check assumed
+        ReentrantLock entityLock = entityLocks[Math.floorMod(b.trackedEntity().hashCode(), entityLocks.length)];
+        entityLock.lock();
+        try {
+            return send(tx, mapping, b, key);
+        } finally {
+            entityLock.unlock();
+        }
+    }
+
+    private MediatorResponse send(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Bundle b, String key) {
         // a form older than the newest one sent for this tracked entity (a rerun days later) adds its event only: the
         // attributes and enrollment it carries are out of date
         String newestKey = NEWEST_FORM + b.trackedEntity();
@@ -104,7 +119,10 @@ final class TrackerEndpoint {
         if (older) body.put("eventOnly", true);
         store.inTransaction(c -> {
             store.idMap().put(c, ID_NAMESPACE, b.caseId(), b.trackedEntity());
-            if (!older && b.formTime() != null) store.feedMarkers().advance(c, newestKey, b.formTime() + " " + b.formId());
+            // compare-and-set on the locked row: another replica's newer form recorded meanwhile is never overwritten
+            if (!older && b.formTime() != null) {
+                store.feedMarkers().advanceIfNewer(c, newestKey, b.formTime() + " " + b.formId(), TrackerEndpoint::newerMarker);
+            }
             store.ledger().succeed(c, key, Json.write(body));
             return null;
         });
@@ -114,6 +132,13 @@ final class TrackerEndpoint {
             return MediatorResponse.json(MediatorStatus.COMPLETED_WITH_ERRORS, 200, body);
         }
         return MediatorResponse.successful(body);
+    }
+
+    /** Whether marker {@code a} is of a later form than {@code b}; an unreadable stored marker counts as older. */
+    static boolean newerMarker(String a, String b) {
+        Instant ta = markerTime(a);
+        Instant tb = markerTime(b);
+        return tb == null || (ta != null && !ta.isBefore(tb));
     }
 
     private static Instant markerTime(String marker) {

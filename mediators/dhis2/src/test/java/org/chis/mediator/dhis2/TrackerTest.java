@@ -127,6 +127,35 @@ class TrackerTest {
         assertThat(f.dhis2.trackedEntity(Dhis2Uid.derive("trackedEntity", "case-7")).orElseThrow().path("attributes").toString()).contains("\"Aminah\"");
     }
 
+    /**
+     * Issue 12: two forms of one tracked entity at the same time. B (newer) is in DHIS2 but not yet answered when A
+     * (older) arrives: A must wait and then send its event only, not overwrite B's attributes.
+     */
+    @Test
+    void two_forms_of_one_tracked_entity_at_once_keep_the_newer_attributes() throws Exception {
+        String a = form("form-9a", "case-9", "ngelehun-chc", "7.1", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-01T09:00:00.000Z")
+                .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-01\"");
+        String b = form("form-9b", "case-9", "njandama-mchp", "7.6", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-05T11:30:00.000Z")
+                .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-05\"").replace("\"Amina\"", "\"Aminata\"");
+        f.dhis2.slowNext("POST", "/api/tracker", 1500);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<MediatorFixture.Reply> newer = pool.submit(() -> f.call("POST", "/dhis2/tracker", b));
+            long deadline = System.currentTimeMillis() + 5000;
+            while (f.dhis2.trackedEntity(Dhis2Uid.derive("trackedEntity", "case-9")).isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            MediatorFixture.Reply older = f.call("POST", "/dhis2/tracker", a);
+            assertThat(newer.get().status()).isEqualTo("Successful");
+            assertThat(older.status()).as(older.envelope().toString()).isEqualTo("Successful");
+            assertThat(older.property("dhis2.olderForm")).contains("event only");
+        } finally {
+            pool.shutdownNow();
+        }
+        JsonNode te = f.dhis2.trackedEntity(Dhis2Uid.derive("trackedEntity", "case-9")).orElseThrow();
+        assertThat(te.path("attributes").toString()).contains("\"Aminata\"").doesNotContain("\"Amina\"");
+        assertThat(te.path("orgUnit").asText()).isEqualTo("g8upMTyEZGZ");
+        assertThat(f.dhis2.events()).hasSize(2);
+    }
+
     @Test
     void dhis2_validation_errors_are_listed_per_object_and_nothing_is_written() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-4", "case-4", "ngelehun-chc", "heavy", "yes"));

@@ -220,6 +220,34 @@ class WebhookTest {
         assertThat(r.orchestrations()).contains("RapidPro: send broadcast");
     }
 
+    /** Flows migrated from the old editor post goflow's legacy body (input.urn object, no contact language). */
+    @Test
+    void theLegacyWebhookBodyIsProcessedLikeTheDocumentedOne() throws Exception {
+        f = new SmsFixture(Map.of());
+        var body = org.chis.simulators.rapidpro.RapidProSimulator.legacyFlowWebhook(SmsFixture.uuid(12), "c-1", "John", "tel:" + SmsFixture.JOHN, VALID).toString();
+        SmsFixture.Reply r = f.postWebhook(body, Map.of());
+        assertThat(r.http()).isEqualTo(200);
+        assertThat(r.kind()).isEqualTo("ok");
+        assertThat(f.warehouse().records()).hasSize(1);
+        assertThat(f.postWebhook(body, Map.of()).body().path("reply").asText()).as("a resend is answered from the ledger").isEqualTo(r.body().path("reply").asText());
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
+
+    /** RapidPro over its API rate answers 429 + Retry-After: the reply broadcast waits that long and goes once. */
+    @Test
+    void aThrottledReplyBroadcastIsSentOnceAfterRetryAfter() throws Exception {
+        f = new SmsFixture(Map.of());
+        f.rapidpro.throttle(1, 1);
+        var body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(13), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        SmsFixture.Reply r = f.postWebhook(body, Map.of("parentID", "5f0000000000000000000003", "X-OpenHIM-TransactionID", "5f0000000000000000000004"));
+        assertThat(r.kind()).isEqualTo("ok");
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (f.rapidpro.broadcastsTo("tel:" + SmsFixture.JOHN).isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(100);
+        assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.JOHN)).hasSize(1);
+        Thread.sleep(1500);
+        assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.JOHN)).hasSize(1);
+    }
+
     @Test
     void theWebhookTokenIsRequiredWhenConfigured() throws Exception {
         f = new SmsFixture(Map.of("sms.webhookToken", "s3cret-token"));

@@ -29,18 +29,9 @@ import org.chis.common.systems.openmrs.StableUuid;
  * repeatable: the case id of a new case and the form's instanceID are derived from the patient uuid / entry id (and,
  * for a patient entry, the changes), so a retry after a lost answer is ignored by HQ instead of writing twice.
  */
-final class EntryApplier {
+final class EntryApplier implements FeedTarget {
     /** IdMap namespace: CommCare case id -> OpenMRS patient uuid (shared with the forms side). */
     static final String CASE_TO_PATIENT = "case->patient";
-
-    enum Result { CREATED, UPDATED, UNCHANGED, ECHO, GONE }
-
-    record Applied(Result result, String subject, String caseId, String detail) {}
-
-    /** A later entry of a patient whose earlier entry is parked: it must wait behind it. */
-    static final class WaitingBehind extends RuntimeException {
-        WaitingBehind(String subject) { super("waiting behind an earlier failed entry of patient " + subject); }
-    }
 
     private final OpenMrsClient openmrs;
     private final CommCareClient commcare;
@@ -66,7 +57,8 @@ final class EntryApplier {
      * @param ahead   the entry's resource as {@link #read read} ahead, or null to read it now
      * @param blocked true when a patient has parked entries this one must wait behind (null = do not check)
      */
-    Applied apply(TransactionContext tx, String feed, FeedEntry entry, CompletableFuture<Optional<JsonNode>> ahead,
+    @Override
+    public Applied apply(TransactionContext tx, String feed, FeedEntry entry, CompletableFuture<Optional<JsonNode>> ahead,
                   AtomicReference<String> subject, Predicate<String> blocked) {
         String kind = entry.resourceKind();
         String uuid = entry.resourceUuid();
@@ -158,7 +150,8 @@ final class EntryApplier {
      * while entries are applied per patient in feed order. Safe because the resource is read after the entry was
      * published, as a sequential read would. Null when the entry names no patient or encounter to read.
      */
-    CompletableFuture<Optional<JsonNode>> read(TransactionContext tx, FeedEntry e, Executor pool) {
+    @Override
+    public CompletableFuture<Optional<JsonNode>> read(TransactionContext tx, FeedEntry e, Executor pool) {
         String path = e.resourcePath();
         String kind = e.resourceKind();
         if (path == null || (!"patient".equals(kind) && !"encounter".equals(kind))) return null;

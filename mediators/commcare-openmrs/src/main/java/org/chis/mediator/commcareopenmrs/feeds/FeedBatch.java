@@ -49,7 +49,7 @@ final class FeedBatch {
         CompletableFuture<Optional<JsonNode>> resource;
         volatile boolean done;
         Kind kind;
-        EntryApplier.Applied applied;
+        FeedTarget.Applied applied;
         String subject;
         String error;
         Instant due;
@@ -57,10 +57,10 @@ final class FeedBatch {
         boolean recorded;
         boolean committed;
 
-        Item(FeedEntry entry, FeedMarker marker) {
+        Item(FeedEntry entry, FeedMarker marker, String statePrefix) {
             this.entry = entry;
             this.marker = marker;
-            this.key = "openmrs-feed:" + entry.id();
+            this.key = "openmrs-feed:" + statePrefix + entry.id();
         }
 
         boolean parks() { return kind == Kind.PARK_FAILED || kind == Kind.PARK_WAITING; }
@@ -69,7 +69,7 @@ final class FeedBatch {
     private final String feed;
     private final TransactionContext tx;
     private final StateStore store;
-    private final EntryApplier applier;
+    private final FeedTarget applier;
     private final FeedPoll.Limits limits;
     private final Clock clock;
     private final FeedPoll.Report report;
@@ -95,7 +95,7 @@ final class FeedBatch {
      * @param readWindow     entries whose resources are being read before the first of them joins its lane
      * @param parkedCount    entries of this feed parked now, for the breaker
      */
-    FeedBatch(String feed, TransactionContext tx, StateStore store, EntryApplier applier, FeedPoll.Limits limits, Clock clock,
+    FeedBatch(String feed, TransactionContext tx, StateStore store, FeedTarget applier, FeedPoll.Limits limits, Clock clock,
               FeedPoll.Report report, Executor lanePool, Executor readPool, int readWindow, Set<String> parkedSubjects, int parkedCount) {
         this.readWindow = readWindow;
         this.feed = feed;
@@ -121,7 +121,7 @@ final class FeedBatch {
      */
     void add(FeedEntry entry, FeedMarker marker) {
         report.count(feed, "read");
-        Item it = new Item(entry, marker);
+        Item it = new Item(entry, marker, applier.statePrefix());
         it.resource = applier.read(tx, entry, readPool);
         synchronized (this) {
             items.add(it);
@@ -196,7 +196,7 @@ final class FeedBatch {
         try {
             it.applied = applier.apply(tx, feed, it.entry, it.resource, subject, this::blocked);
             it.kind = Kind.APPLIED;
-        } catch (EntryApplier.WaitingBehind w) {
+        } catch (FeedTarget.WaitingBehind w) {
             it.kind = Kind.PARK_WAITING;
             it.error = w.getMessage();
             it.due = clock.instant();

@@ -43,7 +43,7 @@ final class FeedPoll {
     record Limits(int batchSize, int maxFailedEvents, Duration retryBase, Duration retryMax, boolean startAtBeginning, Duration lease) {}
 
     private final AtomFeedReader reader;
-    private final EntryApplier applier;
+    private final FeedTarget applier;
     private final StateStore store;
     private final List<String> feeds;
     private final Limits limits;
@@ -58,7 +58,7 @@ final class FeedPoll {
      * @param parallelism    patients applied at the same time (lanes), and OpenMRS resources read ahead at a time; 1 = one entry after the other
      * @param readAheadPages feed pages read ahead in parallel; 1 = follow the links one page at a time
      */
-    FeedPoll(AtomFeedReader reader, EntryApplier applier, StateStore store, List<String> feeds, Limits limits, Clock clock,
+    FeedPoll(AtomFeedReader reader, FeedTarget applier, StateStore store, List<String> feeds, Limits limits, Clock clock,
              int parallelism, int readAheadPages) {
         this.reader = reader;
         this.applier = applier;
@@ -114,7 +114,7 @@ final class FeedPoll {
     Report run(TransactionContext tx) {
         Report report = new Report();
         boolean locked = store.inTransaction(c -> {
-            if (!store.feedMarkers().tryLock(c, LOCK)) return false;
+            if (!store.feedMarkers().tryLock(c, LOCK + (applier.statePrefix().isEmpty() ? "" : "/" + applier.statePrefix()))) return false;
             // the lock lives as long as this transaction: the whole batch runs inside it, on other connections
             int budget = limits.batchSize();
             for (String feed : feeds) {
@@ -128,7 +128,8 @@ final class FeedPoll {
         return report;
     }
 
-    private int feed(TransactionContext tx, String feed, int budget, Report report) {
+    private int feed(TransactionContext tx, String category, int budget, Report report) {
+        String feed = applier.statePrefix() + category; // marker, parked entries and report of this target
         report.feed(feed);
         budget = retryParked(tx, feed, budget, report);
         FailedEvents failed = store.failedEvents();
@@ -141,7 +142,7 @@ final class FeedPoll {
         FeedPage page;
         int start;
         if (marker == null || marker.pageUrl() == null) {
-            FeedPage recent = reader.recent(tx, feed);
+            FeedPage recent = reader.recent(tx, category);
             if (!limits.startAtBeginning()) {
                 // "recent" start: no history replay, like HQ; everything published from now on is read
                 int last = recent.entries().size();
@@ -154,7 +155,7 @@ final class FeedPoll {
                 report.feed(feed).put("marker", begin.toJson());
                 return budget;
             }
-            page = recent.prevArchive() == null ? recent : reader.page(tx, reader.pageUrl(feed, 1));
+            page = recent.prevArchive() == null ? recent : reader.page(tx, reader.pageUrl(category, 1));
             start = 0;
         } else {
             page = reader.page(tx, marker.pageUrl());
@@ -173,7 +174,7 @@ final class FeedPoll {
         }
         FeedBatch batch = new FeedBatch(feed, tx, store, applier, limits, clock, report, lanePool, readPool, 2 * parallelism,
                 parkedSubjects(), failed.count(feed));
-        try (FeedPages pages = new FeedPages(reader, tx, pagePool, feed, readAheadPages)) {
+        try (FeedPages pages = new FeedPages(reader, tx, pagePool, category, readAheadPages)) {
             while (page != null && budget > 0 && !batch.stopped()) {
                 String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
                 List<FeedEntry> entries = page.entries();
@@ -196,7 +197,7 @@ final class FeedPoll {
     /** Patients with a parked entry in any feed: their later entries wait behind it (order per patient). */
     private java.util.Set<String> parkedSubjects() {
         java.util.Set<String> out = new java.util.HashSet<>();
-        for (String f : feeds) for (FailedEvent ev : store.failedEvents().all(f)) if (ev.subject() != null) out.add(ev.subject());
+        for (String f : feeds) for (FailedEvent ev : store.failedEvents().all(applier.statePrefix() + f)) if (ev.subject() != null) out.add(ev.subject());
         return out;
     }
 
@@ -217,7 +218,7 @@ final class FeedPoll {
             if (blockedBefore(ev.subject(), ev.id())) continue;
             budget--;
             report.count(feed, "retried");
-            String key = "openmrs-feed:" + ev.entryId();
+            String key = "openmrs-feed:" + applier.statePrefix() + ev.entryId();
             Ledger.Claim claim = claimEntry(store, key, limits.lease());
             if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) continue;
             if (claim.result() == Ledger.ClaimResult.DONE) {
@@ -250,7 +251,7 @@ final class FeedPoll {
 
     private boolean blockedBefore(String subject, long id) {
         // failed_event ids are one sequence over all feeds, so "older" compares across feeds too
-        for (String f : feeds) if (store.failedEvents().isBlockedBefore(f, subject, id)) return true;
+        for (String f : feeds) if (store.failedEvents().isBlockedBefore(applier.statePrefix() + f, subject, id)) return true;
         return false;
     }
 

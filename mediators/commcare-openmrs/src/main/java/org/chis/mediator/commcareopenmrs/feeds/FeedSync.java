@@ -58,11 +58,7 @@ public final class FeedSync {
         for (String f : feeds) {
             if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("feeds.categories: unknown feed '" + f + "' (patient, encounter)");
         }
-        String start = s.get("feeds.start", "beginning");
-        if (!start.equals("beginning") && !start.equals("recent")) throw new ConfigException("feeds.start must be 'beginning' or 'recent', got '" + start + "'");
-        FeedPoll.Limits limits = new FeedPoll.Limits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
-                Duration.ofSeconds(s.getLong("feeds.retry.baseSeconds", 60)), Duration.ofSeconds(s.getLong("feeds.retry.maxSeconds", 86_400)),
-                start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
+        FeedPoll.Limits limits = limits(s, "feeds.start");
         EntryApplier applier = new EntryApplier(OpenMrsClient.fromSettings(http, s), CommCareClient.fromSettings(http, s), mapping,
                 store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")),
                 list(s.get("feeds.echo.createdPatientNamespaces", "form->patient")));
@@ -70,7 +66,28 @@ public final class FeedSync {
                 positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)));
     }
 
-    MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
+    /**
+     * The same poll of the OpenMRS feeds for another target (CHT): this mediator's {@code feeds.*} limits, the
+     * target's own categories and start key, its own markers and ledger keys ({@link FeedTarget#statePrefix}).
+     */
+    public static FeedSync forTarget(Settings s, org.chis.common.http.RecordingHttpClient http, StateStore store, FeedTarget target,
+                                     List<String> categories, String startKey) {
+        for (String f : categories) {
+            if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("unknown feed '" + f + "' (patient, encounter)");
+        }
+        return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), target, store, categories, limits(s, startKey), Clock.systemUTC(),
+                positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)));
+    }
+
+    private static FeedPoll.Limits limits(Settings s, String startKey) {
+        String start = s.get(startKey, "beginning");
+        if (!start.equals("beginning") && !start.equals("recent")) throw new ConfigException(startKey + " must be 'beginning' or 'recent', got '" + start + "'");
+        return new FeedPoll.Limits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
+                Duration.ofSeconds(s.getLong("feeds.retry.baseSeconds", 60)), Duration.ofSeconds(s.getLong("feeds.retry.maxSeconds", 86_400)),
+                start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
+    }
+
+    public MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
         FeedPoll.Report r;
         try {
             r = poll.run(tx);
@@ -92,7 +109,7 @@ public final class FeedSync {
         return MediatorResponse.completed(body);
     }
 
-    private static List<String> list(String csv) {
+    public static List<String> list(String csv) {
         return Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
     }
 

@@ -22,7 +22,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
                    List<Observation> observations, Map<String, String> writeBack) {
 
     enum Source {
-        COMMCARE("commcare"), OPENSRP("opensrp");
+        COMMCARE("commcare"), OPENSRP("opensrp"), CHT("cht");
 
         final String label;
 
@@ -173,7 +173,8 @@ record FormMapping(String file, Source source, String formType, String name, boo
             if (dt != DataType.DATE && dt != DataType.DATETIME) e.problem("datetimeType", "must be date or datetime");
             ValueSource when = source(e.at("datetime"), false, false);
             if (when == null) {
-                when = ValueSource.path(source == Source.OPENSRP ? "event/eventDate" : "metadata/timeEnd", Map.of(), true, null);
+                // CHT: the outbound mapping's "reported_date" (doc.reported_date, ms since 1970, read as UTC)
+                when = ValueSource.path(source == Source.OPENSRP ? "event/eventDate" : source == Source.CHT ? "reported_date" : "metadata/timeEnd", Map.of(), true, null);
             }
             encounter = new EncounterFields(uuid(e, "encounterType", true), when, dt, zone,
                     source(e.at("location"), true, true),
@@ -207,7 +208,7 @@ record FormMapping(String file, Source source, String formType, String name, boo
             if (!WRITE_BACK_VALUES.contains(t)) target.problem("'" + t + "' is not one of " + WRITE_BACK_VALUES);
             writeBack.put(property, t);
         });
-        if (!writeBack.isEmpty() && source == Source.OPENSRP) wb.problem("write-back goes to a CommCare case: only for source commcare");
+        if (!writeBack.isEmpty() && source != null && source != Source.COMMCARE) wb.problem("write-back goes to a CommCare case: only for source commcare");
 
         if (!doc.clean()) return null;
         return new FormMapping(doc.file(), source, formType, name == null ? formType : name, createPatient, caseId,

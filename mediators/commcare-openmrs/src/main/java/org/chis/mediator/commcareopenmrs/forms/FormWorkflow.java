@@ -57,6 +57,8 @@ final class FormWorkflow {
     static final String KIND_VISIT = "openmrs-visit";
     static final String KIND_ENCOUNTER = "openmrs-encounter";
     static final String KIND_OBS = "openmrs-obs";
+    /** An identifier added to a matched patient; the id is "patient uuid/identifier type uuid/identifier". */
+    static final String KIND_IDENTIFIER = "openmrs-patient-identifier";
     /**
      * Case property with the time (encounter datetime, UTC) of the form whose visit/encounter ids the case holds:
      * a form older than that does not overwrite them.
@@ -118,7 +120,11 @@ final class FormWorkflow {
                 .register(KIND_PATIENT, (tx, ref) -> openmrs.purge(tx, "patient", ref.id()))
                 .register(KIND_VISIT, (tx, ref) -> openmrs.purge(tx, "visit", ref.id()))
                 .register(KIND_ENCOUNTER, (tx, ref) -> openmrs.purge(tx, "encounter", ref.id()))
-                .register(KIND_OBS, (tx, ref) -> openmrs.purge(tx, "obs", ref.id()));
+                .register(KIND_OBS, (tx, ref) -> openmrs.purge(tx, "obs", ref.id()))
+                .register(KIND_IDENTIFIER, (tx, ref) -> {
+                    String[] parts = ref.id().split("/", 3);
+                    openmrs.purgeIdentifier(tx, parts[0], parts[1], parts[2]);
+                });
     }
 
     Saga saga() { return saga; }
@@ -126,7 +132,7 @@ final class FormWorkflow {
     /** Mapping and values, or a 4xx naming what is wrong. */
     Prepared prepare(Submission s) {
         FormMapping m = mappings.find(s.source(), s.formType()).orElseThrow(() -> new BadInputException(422,
-                "no mapping for " + (s.source() == FormMapping.Source.COMMCARE ? "form xmlns '" : "OpenSRP eventType '") + s.formType()
+                "no mapping for " + switch (s.source()) { case COMMCARE -> "form xmlns '"; case OPENSRP -> "OpenSRP eventType '"; case CHT -> "CHT form '"; } + s.formType()
                         + "' (mapped: " + mappings.formTypes(s.source()) + "); add a file to forms.mappingsDir"));
         return new Prepared(s, m, FormValues.read(m, s));
     }
@@ -253,9 +259,19 @@ final class FormWorkflow {
         store.idMap().put(Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
         if (createPatient) store.idMap().put(Forms.FORM_TO_PATIENT, src + ":" + s.key(), patientUuid);
 
+        // a matched patient lacking a matchOn identifier type of the form gets it, so the next form with that id
+        // finds the patient by identifier instead of by name (a conflicting value was ruled out by the finder)
+        List<NewPatient.Identifier> missingIds = createPatient ? List.of() : PatientFinder.missingTypes(found.patient(), v.matchIdentifiers());
         OffsetDateTime when = v.encounterDatetime();
         List<String> obsUuids = new ArrayList<>();
         SagaOutcome outcome = saga.run(tx, s.ledgerKey(), run -> {
+            for (NewPatient.Identifier id : missingIds) {
+                run.create("add identifier " + id.identifierType(), KIND_IDENTIFIER, patientUuid + "/" + id.identifierType() + "/" + id.identifier(),
+                        () -> {
+                            openmrs.addIdentifier(tx, patientUuid, id);
+                            return null; // undone by type and value, whatever uuid OpenMRS gave it
+                        });
+            }
             if (createPatient) {
                 run.create("create patient", KIND_PATIENT, patientUuid, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, new NewPatient(
                         patientUuid, v.name(), v.gender(), v.birthdate(), m.patient().birthdateEstimated(), v.identifiers(), v.attributes(), null))));
@@ -296,6 +312,10 @@ final class FormWorkflow {
         }
         body.put("visit", visitUuid).put("encounter", encounterUuid).put("observations", obsUuids.size());
         if (reusedVisit != null) body.put("visitReused", true);
+        if (!missingIds.isEmpty()) {
+            var added = body.with("patient").putArray("identifiersAdded");
+            missingIds.forEach(id -> added.add(id.identifier()));
+        }
         if (!m.writeBack().isEmpty() && v.caseId() != null) body.put("caseWrittenBack", v.caseId());
         tx.property("encounter", encounterUuid).property("observations", obsUuids.size());
         return new Result(MediatorStatus.SUCCESSFUL, 201, body);

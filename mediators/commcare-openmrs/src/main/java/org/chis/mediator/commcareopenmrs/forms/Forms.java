@@ -55,8 +55,15 @@ public final class Forms {
     }
 
     static String patientNamespace(FormMapping.Source source) {
-        return source == FormMapping.Source.COMMCARE ? CASE_TO_PATIENT : OPENSRP_CLIENT_TO_PATIENT;
+        return switch (source) {
+            case COMMCARE -> CASE_TO_PATIENT;
+            case OPENSRP -> OPENSRP_CLIENT_TO_PATIENT;
+            case CHT -> SourceIntake.CHT_PERSON_TO_PATIENT;
+        };
     }
+
+    /** The workflow for sources whose endpoints live in their own package (CHT). */
+    public SourceIntake intake() { return new SourceIntake(workflow); }
 
     /**
      * Loads the mappings ({@code forms.mappingsDir}, default {@code forms}; start-up fails on any mistake), undoes

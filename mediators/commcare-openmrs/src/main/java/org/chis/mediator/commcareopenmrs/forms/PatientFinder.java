@@ -130,6 +130,19 @@ final class PatientFinder {
         return null;
     }
 
+    /** The form's matchOn identifiers whose type the patient holds no (not voided) identifier of. */
+    static List<NewPatient.Identifier> missingTypes(JsonNode patient, List<NewPatient.Identifier> formIds) {
+        List<NewPatient.Identifier> missing = new ArrayList<>();
+        for (NewPatient.Identifier id : formIds) {
+            boolean held = false;
+            for (JsonNode i : patient.path("identifiers")) {
+                if (!i.path("voided").asBoolean(false) && id.identifierType().equals(typeOf(i))) held = true;
+            }
+            if (!held && missing.stream().noneMatch(m -> m.identifierType().equals(id.identifierType()))) missing.add(id);
+        }
+        return missing;
+    }
+
     private static String typeOf(JsonNode identifier) {
         JsonNode t = identifier.path("identifierType");
         return t.isObject() ? t.path("uuid").asText() : t.asText();

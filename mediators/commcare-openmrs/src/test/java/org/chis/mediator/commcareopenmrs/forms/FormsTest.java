@@ -178,13 +178,85 @@ class FormsTest {
         assertThat(r.body().path("patient").path("uuid").asText()).isEqualTo(one);
         assertThat(r.property("matchedBy")).startsWith("matcher");
 
+        // the matched patient now holds the form's national id, so a form with another one rules it out
         f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-2");
+        f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-3");
         int encounters = f.encounters().size();
         FormsFixture.Reply ambiguous = f.form(FormsFixture.registration(id(), id(), nid()));
         assertThat(ambiguous.http()).isEqualTo(409);
         assertThat(ambiguous.status()).isEqualTo("Failed");
         assertThat(ambiguous.body().path("error").asText()).contains("2 OpenMRS patients match").contains("not guessing");
-        assertThat(f.openmrs.patients()).hasSize(2);
+        assertThat(f.openmrs.patients()).hasSize(3);
+        assertThat(f.encounters()).hasSize(encounters);
+    }
+
+    static List<String> identifiersOfType(JsonNode patient, String type) {
+        List<String> out = new ArrayList<>();
+        patient.path("identifiers").forEach(i -> {
+            if (i.path("identifierType").path("uuid").asText().equals(type) && !i.path("voided").asBoolean(false)) out.add(i.path("identifier").asText());
+        });
+        return out;
+    }
+
+    /** Issue 12: a patient found by the matcher gets the form's national id, so the next form finds it by identifier. */
+    @Test
+    void a_patient_matched_by_name_gets_the_forms_identifier_and_the_next_form_matches_by_it() throws Exception {
+        String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-7");
+        String nid = nid();
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid));
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
+        assertThat(r.property("matchedBy")).startsWith("matcher");
+        assertThat(r.orchestrationNames()).contains("OpenMRS: create patient identifier");
+        assertThat(r.body().path("patient").path("identifiersAdded").toString()).contains(nid);
+        JsonNode patient = f.openmrs.patients().stream().filter(p -> p.path("uuid").asText().equals(one)).findFirst().orElseThrow();
+        assertThat(identifiersOfType(patient, OpenMrsSimulator.ID_TYPE_NATIONAL_ID)).containsExactly(nid);
+
+        // a later form with that id and a name the matcher would not take (another given name) is the same patient
+        ObjectNode later = FormsFixture.registration(id(), id(), nid);
+        ((ObjectNode) later.get("form")).put("first_name", "Zawadi");
+        FormsFixture.Reply again = f.form(later);
+        // same visit content as the first form: OpenMRS already holds it, so Completed; found by the id either way
+        assertThat(again.http()).as(again.envelope().toString()).isIn(200, 201);
+        assertThat(again.property("matchedBy")).isEqualTo("identifier " + nid);
+        assertThat(again.body().path("patient").path("uuid").asText()).isEqualTo(one);
+        assertThat(again.orchestrationNames()).doesNotContain("OpenMRS: create patient identifier");
+        assertThat(f.openmrs.patients()).hasSize(1);
+    }
+
+    /** The added identifier is a saga step: a later failure purges it with the rest. */
+    @Test
+    void an_identifier_added_to_a_matched_patient_is_purged_when_the_form_rolls_back() throws Exception {
+        String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-8");
+        f.openmrs.wireMock().stubFor(post(urlPathEqualTo("/openmrs/ws/rest/v1/encounter")).atPriority(1)
+                .willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
+        assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Failed");
+        assertThat(r.property("rollback")).isEqualTo("complete");
+        assertThat(r.orchestrationNames()).contains("rollback: add identifier " + OpenMrsSimulator.ID_TYPE_NATIONAL_ID);
+        JsonNode patient = f.openmrs.patients().stream().filter(p -> p.path("uuid").asText().equals(one)).findFirst().orElseThrow();
+        assertThat(identifiersOfType(patient, OpenMrsSimulator.ID_TYPE_NATIONAL_ID)).isEmpty();
+        assertThat(identifiersOfType(patient, OpenMrsSimulator.ID_TYPE_OPENMRS_ID)).containsExactly("100-8");
+    }
+
+    /**
+     * OpenMRS (PatientIdentifierValidator) refuses a new patient whose identifier another patient holds; on MySQL the
+     * comparison ignores letter case, so an id in other case is not found by our exact identifier match but is refused
+     * on create: 422 with OpenMRS's text, rolled back, no second patient.
+     */
+    @Test
+    void a_new_patient_whose_identifier_another_patient_holds_is_422_and_not_created() throws Exception {
+        String nid = "NID-CASE-" + UUID.randomUUID().toString().substring(0, 4).toUpperCase();
+        assertThat(f.form(FormsFixture.registration(id(), id(), nid)).http()).isEqualTo(201);
+        ObjectNode other = FormsFixture.registration(id(), id(), nid.toLowerCase());
+        ((ObjectNode) other.get("form")).put("first_name", "Zawadi").put("last_name", "Otieno");
+        int encounters = f.encounters().size();
+        FormsFixture.Reply r = f.form(other);
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(422);
+        assertThat(r.status()).isEqualTo("Failed");
+        assertThat(r.body().path("error").asText()).contains("400")
+                .contains("Identifier " + nid.toLowerCase() + " already in use by another patient");
+        assertThat(f.openmrs.patients()).hasSize(1);
         assertThat(f.encounters()).hasSize(encounters);
     }
 
