@@ -31,7 +31,9 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.mediator.smscodecard.Main;
 import org.chis.mediator.smscodecard.card.CheckDigit;
 import org.chis.mediator.smscodecard.card.CodeCards;
+import org.chis.mediator.smscodecard.parse.CommandWords;
 import org.chis.mediator.smscodecard.parse.MessageParser;
+import org.chis.mediator.smscodecard.reply.ReplyTexts;
 import org.chis.mediator.smscodecard.parse.Parsed;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
@@ -60,7 +62,7 @@ public final class SmsParseBenchmark implements Benchmark {
     @Override
     public void run(BenchTable table) throws Exception {
         Path config = Path.of(System.getProperty("sms.configDir", "mediator-configs/sms-codecard")).toAbsolutePath();
-        parse(table, CodeCards.load(config.resolve("cards")));
+        parse(table, CodeCards.load(config.resolve("cards")), ReplyTexts.load(config.resolve("replies")).commandWords());
         webhook(table, config);
         table.chart(chart(table.rows()));
         Map<String, Object> one = table.rows().get(0);
@@ -101,8 +103,8 @@ public final class SmsParseBenchmark implements Benchmark {
 
     private static double number(Object v) { return v instanceof Number n ? n.doubleValue() : Double.parseDouble(v.toString().replace(',', '.')); }
 
-    private static void parse(BenchTable table, CodeCards cards) throws InterruptedException {
-        MessageParser parser = new MessageParser(cards);
+    private static void parse(BenchTable table, CodeCards cards, CommandWords words) throws InterruptedException {
+        MessageParser parser = new MessageParser(cards, words);
         LocalDate today = LocalDate.of(2026, 6, 15);
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         // JIT first: the 1-thread row must not pay for the compilation the 2-thread row then enjoys

@@ -7,15 +7,14 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.LongSupplier;
 import org.chis.bench.Upstream;
 import org.chis.bench.overhead.PassThroughMediator;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
 import org.chis.simulators.fhir.FhirSimulator;
@@ -64,15 +63,8 @@ class BadInputFaultTest {
         CommCareSimulator commcare = new CommCareSimulator(0);
         closing.add(dhis2);
         closing.add(commcare);
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "fault-inbound-pw");
-        s.put("mediator.maxBodyBytes", String.valueOf(MAX_BODY));
-        s.put("core.register", "false");
-        s.put("db.url", "jdbc:h2:mem:faults-dhis2-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        Map<String, String> s = MediatorTestSettings.standalone(MediatorTestSettings.memoryDb("faults-dhis2"))
+                .inbound("openhim-core", "fault-inbound-pw").set("mediator.maxBodyBytes", String.valueOf(MAX_BODY)).map();
         s.put("dhis2.url", dhis2.baseUrl());
         s.put("dhis2.user", Dhis2Simulator.USER);
         s.put("dhis2.password", Dhis2Simulator.PASSWORD);
@@ -93,15 +85,8 @@ class BadInputFaultTest {
         closing.add(openmrs);
         closing.add(rapidpro);
         closing.add(opensrp::stop);
-        Map<String, String> sms = new HashMap<>();
-        sms.put("mediator.port", "0");
-        sms.put("mediator.host", "localhost");
-        sms.put("mediator.bind", "127.0.0.1");
-        sms.put("mediator.inbound.username", "openhim-core");
-        sms.put("mediator.inbound.password", "fault-inbound-pw");
-        sms.put("mediator.maxBodyBytes", String.valueOf(MAX_BODY));
-        sms.put("core.register", "false");
-        sms.put("db.url", "jdbc:h2:mem:faults-sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        Map<String, String> sms = MediatorTestSettings.standalone(MediatorTestSettings.memoryDb("faults-sms"))
+                .inbound("openhim-core", "fault-inbound-pw").set("mediator.maxBodyBytes", String.valueOf(MAX_BODY)).map();
         sms.put("openmrs.url", openmrs.baseUrl());
         sms.put("openmrs.user", OpenMrsSimulator.USER);
         sms.put("openmrs.password", OpenMrsSimulator.PASSWORD);
@@ -154,15 +139,8 @@ class BadInputFaultTest {
 
     /** The settings commcare-openmrs and referral share: inbound auth, body limit, in-memory H2, OpenMRS and CommCare. */
     static Map<String, String> mediatorSettings(String db, OpenMrsSimulator openmrs, CommCareSimulator hq) {
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "fault-inbound-pw");
-        s.put("mediator.maxBodyBytes", String.valueOf(MAX_BODY));
-        s.put("core.register", "false");
-        s.put("db.url", "jdbc:h2:mem:" + db + "-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        Map<String, String> s = MediatorTestSettings.standalone(MediatorTestSettings.memoryDb(db))
+                .inbound("openhim-core", "fault-inbound-pw").set("mediator.maxBodyBytes", String.valueOf(MAX_BODY)).map();
         s.put("openmrs.url", openmrs.baseUrl());
         s.put("openmrs.user", OpenMrsSimulator.USER);
         s.put("openmrs.password", OpenMrsSimulator.PASSWORD);

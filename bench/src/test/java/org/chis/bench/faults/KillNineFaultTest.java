@@ -28,6 +28,7 @@ import org.chis.common.json.Json;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.SagaJournal;
 import org.chis.common.store.StateStore;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.commcare.SubmittedForm;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -71,15 +72,8 @@ class KillNineFaultTest {
             openmrs.registerPatient("Test", "Patient" + id, "F", LocalDate.of(1998, 3, 4), id);
             patients.add(id);
         }
-        Map<String, String> s = new LinkedHashMap<>();
+        Map<String, String> s = MediatorTestSettings.standalone("jdbc:h2:file:" + dir.resolve("sms-state")).map();
         s.put("configDir", Path.of("../mediator-configs/sms-codecard").toAbsolutePath().normalize().toString());
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("mediator.inbound.password", "");
-        s.put("core.register", "false");
-        s.put("db.url", "jdbc:h2:file:" + dir.resolve("sms-state"));
         s.put("openmrs.url", openmrs.baseUrl());
         s.put("openmrs.user", OpenMrsSimulator.USER);
         s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
@@ -461,15 +455,8 @@ class KillNineFaultTest {
 
     /** Settings of the commcare-openmrs child: simulators, an H2 file in {@code dir}, no core, short leases. */
     static List<String> commcareOpenmrsArgs(Path dir, OpenMrsSimulator openmrs, CommCareSimulator hq) {
-        Map<String, String> s = new LinkedHashMap<>();
+        Map<String, String> s = MediatorTestSettings.standalone("jdbc:h2:file:" + dir.resolve("state")).map();
         s.put("configDir", Path.of("../mediator-configs/commcare-openmrs").toAbsolutePath().normalize().toString());
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("mediator.inbound.password", "");
-        s.put("core.register", "false");
-        s.put("db.url", "jdbc:h2:file:" + dir.resolve("state"));
         s.put("openmrs.url", openmrs.baseUrl());
         s.put("openmrs.user", OpenMrsSimulator.USER);
         s.put("openmrs.password", OpenMrsSimulator.PASSWORD);

@@ -2,6 +2,7 @@ package org.chis.common.config;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A mediator's settings: {@code mediator.properties}, every key overridable by an environment variable
@@ -64,7 +66,7 @@ public final class Settings {
             try (InputStream in = Settings.class.getResourceAsStream("/mediator.properties")) {
                 if (in == null) throw new ConfigException("no mediator.properties for " + mediator
                         + ": pass --conf FILE or set CHIS_CONFIG_DIR");
-                props.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+                props.load(new InputStreamReader(in, StandardCharsets.UTF_8));
             } catch (IOException e) {
                 throw new ConfigException("classpath mediator.properties: " + e.getMessage(), e);
             }
@@ -119,7 +121,7 @@ public final class Settings {
 
     public Duration getMillis(String key, long fallbackMillis) { return Duration.ofMillis(getLong(key, fallbackMillis)); }
 
-    private static <T> T parse(String key, String v, java.util.function.Function<String, T> f) {
+    private static <T> T parse(String key, String v, Function<String, T> f) {
         try {
             return f.apply(v);
         } catch (NumberFormatException e) {
@@ -154,7 +156,7 @@ public final class Settings {
      * A value derived from {@code keys} (which must name every setting {@code derive} reads) that is derived again
      * when one of them changes: how clients read connection settings so that console edits apply to the next call.
      */
-    public <T> DerivedSetting<T> derived(java.util.function.Function<Settings, T> derive, String... keys) {
+    public <T> DerivedSetting<T> derived(Function<Settings, T> derive, String... keys) {
         return new DerivedSetting<>(this, derive, keys);
     }
 

@@ -3,12 +3,16 @@ package org.chis.simulators.commcare;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.chis.common.json.Json;
@@ -25,7 +29,7 @@ final class CaseStore {
     static final String CASE_API_XMLNS = "http://commcarehq.org/case_api";
     static final String META_XMLNS = "http://openrosa.org/jr/xforms";
     private static final Pattern XML_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]*");
-    private static final java.util.Set<String> RESERVED = java.util.Set.of("case_id", "case_type", "case_name", "owner_id",
+    private static final Set<String> RESERVED = Set.of("case_id", "case_type", "case_name", "owner_id",
             "external_id", "date_opened", "closed", "date_closed", "user_id", "modified_on", "server_modified_on");
 
     /** HQ's answer to a rejected submission (422 processing_failure / 500 submit_error). */
@@ -333,10 +337,10 @@ final class CaseStore {
     private static Instant instant(String s, Instant fallback) {
         if (s == null || s.isBlank()) return fallback;
         try {
-            return java.time.OffsetDateTime.parse(s.trim()).toInstant();
+            return OffsetDateTime.parse(s.trim()).toInstant();
         } catch (DateTimeParseException e) {
             try {
-                return java.time.LocalDate.parse(s.trim()).atStartOfDay().toInstant(java.time.ZoneOffset.UTC);
+                return LocalDate.parse(s.trim()).atStartOfDay().toInstant(ZoneOffset.UTC);
             } catch (DateTimeParseException e2) {
                 return fallback;
             }

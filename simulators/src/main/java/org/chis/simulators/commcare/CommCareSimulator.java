@@ -22,6 +22,10 @@ import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -536,9 +540,9 @@ public final class CommCareSimulator implements AutoCloseable {
         String op = name.substring(dot + 1);
         Instant bound;
         try {
-            bound = value.length() == 10 ? java.time.LocalDate.parse(value).atStartOfDay().toInstant(java.time.ZoneOffset.UTC)
-                    : java.time.OffsetDateTime.parse(value.endsWith("Z") || value.matches(".*[+-]\\d\\d:?\\d\\d$") ? value : value + "Z").toInstant();
-        } catch (java.time.format.DateTimeParseException e) {
+            bound = value.length() == 10 ? LocalDate.parse(value).atStartOfDay().toInstant(ZoneOffset.UTC)
+                    : OffsetDateTime.parse(value.endsWith("Z") || value.matches(".*[+-]\\d\\d:?\\d\\d$") ? value : value + "Z").toInstant();
+        } catch (DateTimeParseException e) {
             throw new CaseStore.ApiError(400, "Cannot parse datetime '" + value + "'");
         }
         return c -> {

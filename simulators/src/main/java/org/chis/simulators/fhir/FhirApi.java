@@ -13,11 +13,16 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -93,7 +98,7 @@ final class FhirApi implements ResponseDefinitionTransformerV2 {
         if (seg.size() == 1 && seg.get(0).equals("metadata") && method.equals("GET")) return json(200, capability(), null);
         String type = seg.get(0);
         if (!TYPES.contains(type)) {
-            throw outcome(404, "not-supported", "HAPI-0302: Unknown resource type '" + type + "' - Server knows how to handle: " + new java.util.TreeSet<>(TYPES));
+            throw outcome(404, "not-supported", "HAPI-0302: Unknown resource type '" + type + "' - Server knows how to handle: " + new TreeSet<>(TYPES));
         }
         if (seg.size() == 1) {
             return switch (method) {
@@ -336,8 +341,8 @@ final class FhirApi implements ResponseDefinitionTransformerV2 {
         h.add(new HttpHeader("ETag", "W/\"" + vid + "\""));
         h.add(new HttpHeader("Location", location));
         h.add(new HttpHeader("Content-Location", location));
-        h.add(new HttpHeader("Last-Modified", java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
-                java.time.ZonedDateTime.ofInstant(java.time.OffsetDateTime.parse(stored.path("meta").path("lastUpdated").asText()).toInstant(), java.time.ZoneOffset.UTC))));
+        h.add(new HttpHeader("Last-Modified", DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                ZonedDateTime.ofInstant(OffsetDateTime.parse(stored.path("meta").path("lastUpdated").asText()).toInstant(), ZoneOffset.UTC))));
         return ResponseDefinitionBuilder.responseDefinition().withStatus(status).withHeaders(new HttpHeaders(h))
                 .withBody(body == null ? "" : Json.write(body)).build();
     }
@@ -379,7 +384,7 @@ final class FhirApi implements ResponseDefinitionTransformerV2 {
         c.putArray("format").add("application/fhir+json").add("json");
         ObjectNode rest = c.putArray("rest").addObject().put("mode", "server");
         ArrayNode res = rest.putArray("resource");
-        for (String t : new java.util.TreeSet<>(TYPES)) {
+        for (String t : new TreeSet<>(TYPES)) {
             ObjectNode r = res.addObject().put("type", t).put("versioning", "versioned").put("readHistory", true)
                     .put("updateCreate", true).put("conditionalCreate", true);
             ArrayNode ops = r.putArray("interaction");

@@ -1,6 +1,7 @@
 package org.chis.simulators.opensrp;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +24,7 @@ final class EventStore {
         if (existing == null && event.hasNonNull("formSubmissionId")) existing = byFormSubmissionId(event.get("formSubmissionId").asText()).orElse(null);
         ObjectNode stored = event.deepCopy();
         if (existing != null) {
-            stored.put("id", existing.get("id").asText()).put("dateEdited", java.time.Instant.now().toString());
+            stored.put("id", existing.get("id").asText()).put("dateEdited", Instant.now().toString());
             stored.set("dateCreated", existing.get("dateCreated"));
         } else if (!stored.hasNonNull("id")) {
             stored.put("id", UUID.randomUUID().toString());

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.util.Optional;
 import org.chis.common.json.Json;
 
 /**
@@ -81,7 +82,7 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
 
     private ResponseDefinition findById(Request req) {
         var id = req.queryParameter("id");
-        var found = id.isPresent() ? events.byId(id.firstValue()) : java.util.Optional.<ObjectNode>empty();
+        var found = id.isPresent() ? events.byId(id.firstValue()) : Optional.<ObjectNode>empty();
         return new ResponseDefinitionBuilder().withStatus(200).withHeader("Content-Type", "application/json;charset=UTF-8")
                 .withBody(found.map(Json::write).orElse("")).build();
     }

@@ -3,6 +3,7 @@ package org.chis.simulators.opensrp;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ final class TaskStore {
                 .filter(t -> t.path("serverVersion").asLong() >= fromServerVersion)
                 .filter(t -> owner != null ? owner.equals(t.path("owner").asText(null))
                         : plans.contains(t.path("planIdentifier").asText("")) && groups.contains(t.path("groupIdentifier").asText("")))
-                .sorted(java.util.Comparator.comparingLong(t -> t.path("serverVersion").asLong()))
+                .sorted(Comparator.comparingLong(t -> t.path("serverVersion").asLong()))
                 .forEach(t -> out.add(t.deepCopy()));
         return out;
     }

@@ -3,7 +3,10 @@ package org.chis.common.systems.commcare;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -72,10 +75,10 @@ public record CommCareCase(String domain, String caseId, String caseType, String
             return OffsetDateTime.parse(t).toInstant();
         } catch (DateTimeParseException e) {
             try {
-                return java.time.LocalDateTime.parse(t).toInstant(java.time.ZoneOffset.UTC);
+                return LocalDateTime.parse(t).toInstant(ZoneOffset.UTC);
             } catch (DateTimeParseException e2) {
                 try {
-                    return java.time.LocalDate.parse(t).atStartOfDay().toInstant(java.time.ZoneOffset.UTC);
+                    return LocalDate.parse(t).atStartOfDay().toInstant(ZoneOffset.UTC);
                 } catch (DateTimeParseException e3) {
                     return null;
                 }

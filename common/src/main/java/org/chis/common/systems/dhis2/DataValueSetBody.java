@@ -1,6 +1,7 @@
 package org.chis.common.systems.dhis2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class DataValueSetBody extends RequestBody {
 
     private synchronized byte[] bytes() throws IOException {
         if (bytes == null) {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(64 + values.size() * 96);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(64 + values.size() * 96);
             write(out);
             bytes = out.toByteArray();
         }

@@ -1,6 +1,7 @@
 package org.chis.common.systems.dhis2;
 
 import java.time.DateTimeException;
+import java.time.DayOfWeek;
 import java.time.LocalDate;
 import java.time.temporal.IsoFields;
 import java.util.regex.Matcher;
@@ -40,7 +41,7 @@ public record Period(PeriodType type, LocalDate start, LocalDate end) {
                 LocalDate anyDay = LocalDate.of(year, 6, 1);
                 long weeks = anyDay.range(IsoFields.WEEK_OF_WEEK_BASED_YEAR).getMaximum();
                 if (week < 1 || week > weeks) throw new IllegalArgumentException("period '" + s + "': " + year + " has " + weeks + " ISO weeks");
-                LocalDate monday = anyDay.with(IsoFields.WEEK_OF_WEEK_BASED_YEAR, week).with(java.time.DayOfWeek.MONDAY);
+                LocalDate monday = anyDay.with(IsoFields.WEEK_OF_WEEK_BASED_YEAR, week).with(DayOfWeek.MONDAY);
                 return PeriodType.WEEKLY.periodOf(monday);
             }
             if ((m = QUARTERLY.matcher(s)).matches()) {

@@ -3,6 +3,7 @@ package org.chis.common.systems.fhir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 
 /** A FHIR resource as the server returned it (JSON), with the bits every caller needs: type, id, version. */
@@ -26,7 +27,7 @@ public record FhirResource(ObjectNode json) {
         String v = json.path("meta").path("lastUpdated").asText(null);
         if (v == null) return null;
         try {
-            return java.time.OffsetDateTime.parse(v).toInstant();
+            return OffsetDateTime.parse(v).toInstant();
         } catch (DateTimeParseException e) {
             return null;
         }

@@ -3,6 +3,7 @@ package org.chis.common.systems.openmrs;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -47,7 +48,7 @@ public final class OpenMrsDates {
         try {
             var parsed = LENIENT.parse(t);
             LocalDateTime local = LocalDateTime.of(LocalDate.from(parsed),
-                    parsed.isSupported(ChronoField.NANO_OF_DAY) ? java.time.LocalTime.ofNanoOfDay(parsed.getLong(ChronoField.NANO_OF_DAY)) : java.time.LocalTime.MIDNIGHT);
+                    parsed.isSupported(ChronoField.NANO_OF_DAY) ? LocalTime.ofNanoOfDay(parsed.getLong(ChronoField.NANO_OF_DAY)) : LocalTime.MIDNIGHT);
             if (parsed.isSupported(ChronoField.OFFSET_SECONDS)) {
                 return local.atOffset(ZoneOffset.ofTotalSeconds(parsed.get(ChronoField.OFFSET_SECONDS)));
             }

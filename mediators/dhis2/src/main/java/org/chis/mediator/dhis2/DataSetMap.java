@@ -1,17 +1,13 @@
 package org.chis.mediator.dhis2;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import org.chis.common.config.ConfigException;
-import org.chis.common.json.Json;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.systems.dhis2.DataValue;
 import org.chis.common.systems.dhis2.Dhis2Uid;
 import org.chis.common.systems.dhis2.Period;
@@ -34,46 +30,51 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
         public RowProblem(String message) { super(message, null, false, false); }
     }
 
-    public static DataSetMap load(Path file) {
-        JsonNode j;
-        try {
-            j = Json.parse(Files.readString(file));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new ConfigException("data set map " + file + ": " + e.getMessage());
+    /** The map at {@code j}, or null when its file has problems (all recorded with the reader). */
+    static DataSetMap read(Node j) {
+        if (!j.requireObject("a data set map must be a JSON object")) return null;
+        String report = j.string("report");
+        String dataSet = uid(j, "dataSet", true);
+        PeriodType type = null;
+        String periodType = j.string("periodType");
+        if (periodType != null) {
+            try {
+                type = PeriodType.parse(periodType);
+            } catch (IllegalArgumentException e) {
+                j.problem("periodType", e.getMessage());
+            }
         }
-        return fromJson(j, file.toString());
-    }
-
-    public static DataSetMap fromJson(JsonNode j, String where) {
-        String report = required(j, "report", where);
-        String dataSet = required(j, "dataSet", where);
-        uid(dataSet, "dataSet", where);
-        PeriodType type;
-        try {
-            type = PeriodType.parse(required(j, "periodType", where));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(where + ": " + e.getMessage());
-        }
-        String aoc = j.path("attributeOptionCombo").asText(null);
-        if (aoc != null) uid(aoc, "attributeOptionCombo", where);
+        String aoc = uid(j, "attributeOptionCombo", false);
         Map<String, String> orgUnits = new LinkedHashMap<>();
-        j.path("orgUnits").fields().forEachRemaining(e -> {
-            uid(e.getValue().asText(), "orgUnits." + e.getKey(), where);
-            orgUnits.put(e.getKey(), e.getValue().asText());
+        Node ous = j.at("orgUnits");
+        j.members("orgUnits").keySet().forEach(location -> {
+            String ou = uid(ous, location, true);
+            if (ou != null) orgUnits.put(location, ou);
         });
         Map<String, Column> columns = new LinkedHashMap<>();
-        j.path("dataValues").fields().forEachRemaining(e -> {
-            JsonNode c = e.getValue();
-            String de = c.isTextual() ? c.asText() : c.path("dataElement").asText(null);
-            if (de == null) throw new ConfigException(where + ": dataValues." + e.getKey() + " needs a dataElement");
-            uid(de, "dataValues." + e.getKey() + ".dataElement", where);
-            String coc = c.path("categoryOptionCombo").asText(null);
-            if (coc != null) uid(coc, "dataValues." + e.getKey() + ".categoryOptionCombo", where);
-            columns.put(e.getKey(), new Column(de, coc));
+        Node dvs = j.at("dataValues");
+        j.members("dataValues").forEach((column, c) -> {
+            String de;
+            String coc = null;
+            if (c.json().isTextual()) {
+                de = uid(dvs, column, true);
+            } else {
+                de = uid(c, "dataElement", true);
+                coc = uid(c, "categoryOptionCombo", false);
+            }
+            columns.put(column, new Column(de, coc));
         });
-        if (columns.isEmpty()) throw new ConfigException(where + ": dataValues is empty: map at least one column to a data element");
-        return new DataSetMap(report, dataSet, type, aoc, j.path("orgUnitColumn").asText("location"),
-                j.path("periodColumn").asText(null), j.path("dateColumn").asText(null), Map.copyOf(orgUnits), columns);
+        if (columns.isEmpty()) j.problem("dataValues", "is empty: map at least one column to a data element");
+        String orgUnitColumn = j.string("orgUnitColumn", "location");
+        String periodColumn = j.string("periodColumn", null);
+        String dateColumn = j.string("dateColumn", null);
+        if (!j.clean()) return null;
+        return new DataSetMap(report, dataSet, type, aoc, orgUnitColumn, periodColumn, dateColumn, Map.copyOf(orgUnits), columns);
+    }
+
+    /** A DHIS2 UID field (11 characters, a letter first). */
+    static String uid(Node n, String field, boolean required) {
+        return n.checked(field, required, Dhis2Uid::isValid, "a DHIS2 UID (11 characters, a letter first)");
     }
 
     /**
@@ -90,8 +91,8 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
                 throw new RowProblem("row " + rowNumber + ": " + e.getMessage());
             }
             if (p.type() != periodType) {
-                throw new RowProblem("row " + rowNumber + ": period '" + id + "' is " + p.type().name().toLowerCase() + ", data set " + dataSet
-                        + " reports " + periodType.name().toLowerCase());
+                throw new RowProblem("row " + rowNumber + ": period '" + id + "' is " + p.type().name().toLowerCase(Locale.ROOT) + ", data set " + dataSet
+                        + " reports " + periodType.name().toLowerCase(Locale.ROOT));
             }
             return p;
         }
@@ -134,8 +135,8 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
         if (period != null) {
             Period p = Period.parse(period);
             if (p.type() != periodType) {
-                throw new IllegalArgumentException("period '" + period + "' is " + p.type().name().toLowerCase() + ", report " + report
-                        + " is " + periodType.name().toLowerCase());
+                throw new IllegalArgumentException("period '" + period + "' is " + p.type().name().toLowerCase(Locale.ROOT) + ", report " + report
+                        + " is " + periodType.name().toLowerCase(Locale.ROOT));
             }
             return p;
         }
@@ -150,14 +151,4 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
     }
 
     private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.trim(); }
-
-    private static String required(JsonNode j, String field, String where) {
-        String v = j.path(field).asText(null);
-        if (v == null || v.isBlank()) throw new ConfigException(where + ": '" + field + "' is missing");
-        return v;
-    }
-
-    private static void uid(String v, String field, String where) {
-        if (!Dhis2Uid.isValid(v)) throw new ConfigException(where + ": " + field + " '" + v + "' is not a DHIS2 UID (11 characters, a letter first)");
-    }
 }

@@ -1,15 +1,19 @@
 package org.chis.mediator.dhis2;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.openhim.BadInputException;
 
-/** Every data set map of a folder ({@code *.json}), by report name. Loaded at start-up: a broken file stops the start. */
+/** Every data set map of a folder ({@code *.json}), by report name. Loaded at start-up: broken files stop the start, every problem listed. */
 public final class DataSetMaps {
     private final Map<String, DataSetMap> byReport;
 
@@ -18,14 +22,17 @@ public final class DataSetMaps {
     public static DataSetMaps load(Path dir) {
         Map<String, DataSetMap> maps = new TreeMap<>();
         if (!Files.isDirectory(dir)) return new DataSetMaps(maps);
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                DataSetMap m = DataSetMap.load(f);
-                if (maps.put(m.report(), m) != null) throw new ConfigException("two data set maps for report '" + m.report() + "' in " + dir);
-            }
-        } catch (IOException e) {
-            throw new ConfigException("data set maps in " + dir + ": " + e.getMessage());
+        List<ConfigProblem> problems = new ArrayList<>();
+        Map<String, String> fileOf = new HashMap<>();
+        for (Path f : JsonConfigReader.jsonFiles(dir, problems)) {
+            Node root = JsonConfigReader.read(f, problems);
+            DataSetMap m = root == null ? null : DataSetMap.read(root);
+            if (m == null) continue;
+            String earlier = fileOf.putIfAbsent(m.report(), root.file());
+            if (earlier != null) root.problem("report", "'" + m.report() + "' is already mapped by " + earlier + " (one map per report)");
+            else maps.put(m.report(), m);
         }
+        ConfigException.throwIfAny("data set maps in " + dir, problems);
         return new DataSetMaps(maps);
     }
 

@@ -1,16 +1,14 @@
 package org.chis.mediator.dhis2;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.chis.common.config.ConfigException;
-import org.chis.common.json.Json;
-import org.chis.common.systems.dhis2.Dhis2Uid;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 
 /**
  * Which DHIS2 tracked entities are imported into CommCare and how ({@code mediator-configs/dhis2/import.json}):
@@ -37,41 +35,34 @@ public record ImportMapping(String trackedEntityType, String program, String org
         }
     }
 
+    /** Reads and checks {@code import.json}; every problem (file, JSON path, what is wrong) in one {@link ConfigException}. */
     public static ImportMapping load(Path file) {
-        try {
-            return fromJson(Json.parse(Files.readString(file)), file.toString());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new ConfigException("import mapping " + file + ": " + e.getMessage());
-        }
+        List<ConfigProblem> problems = new ArrayList<>();
+        Node root = JsonConfigReader.read(file, file.toString(), problems);
+        ImportMapping m = root == null ? null : read(root);
+        ConfigException.throwIfAny("the import mapping " + file, problems);
+        return m;
     }
 
-    public static ImportMapping fromJson(JsonNode j, String where) {
-        String tet = j.path("trackedEntityType").asText(null);
-        if (!Dhis2Uid.isValid(tet)) throw new ConfigException(where + ": trackedEntityType must be a DHIS2 UID");
-        String program = j.path("program").asText(null);
-        if (program != null && !Dhis2Uid.isValid(program)) throw new ConfigException(where + ": program must be a DHIS2 UID");
-        String orgUnit = j.path("orgUnit").asText(null);
-        if (orgUnit != null && !Dhis2Uid.isValid(orgUnit)) throw new ConfigException(where + ": orgUnit must be a DHIS2 UID");
-        String caseType = j.path("caseType").asText("dhis2_person");
-        String owner = j.path("ownerId").asText(null);
-        if (owner == null || owner.isBlank()) throw new ConfigException(where + ": ownerId (the CommCare user or location owning new cases) is missing");
-        List<String> name = new ArrayList<>();
-        j.path("caseName").forEach(n -> name.add(n.asText()));
-        Map<String, String> props = new LinkedHashMap<>();
-        j.path("properties").fields().forEachRemaining(e -> props.put(e.getKey(), e.getValue().asText()));
+    static ImportMapping read(Node j) {
+        if (!j.requireObject("the import mapping must be a JSON object")) return null;
+        String tet = DataSetMap.uid(j, "trackedEntityType", true);
+        String program = DataSetMap.uid(j, "program", false);
+        String orgUnit = DataSetMap.uid(j, "orgUnit", false);
+        String caseType = j.string("caseType", "dhis2_person");
+        String owner = j.string("ownerId", null);
+        if (owner == null) j.problem("ownerId", "is required (the CommCare user or location owning new cases)");
+        List<String> name = j.strings("caseName");
+        Map<String, String> props = j.stringMap("properties");
         Events events = null;
-        JsonNode ev = j.path("events");
-        if (ev.isObject()) {
-            String evProgram = ev.path("program").asText(null);
-            if (!Dhis2Uid.isValid(evProgram)) throw new ConfigException(where + ": events.program must be a DHIS2 UID");
-            String stage = ev.path("programStage").asText(null);
-            if (stage != null && !Dhis2Uid.isValid(stage)) throw new ConfigException(where + ": events.programStage must be a DHIS2 UID");
-            Map<String, String> dvs = new LinkedHashMap<>();
-            ev.path("dataValues").fields().forEachRemaining(e -> dvs.put(e.getKey(), e.getValue().asText()));
-            events = new Events(evProgram, stage, dvs);
+        Node ev = j.object("events", false);
+        if (ev != null) {
+            String evProgram = DataSetMap.uid(ev, "program", true);
+            String stage = DataSetMap.uid(ev, "programStage", false);
+            events = new Events(evProgram, stage, ev.stringMap("dataValues"));
         }
-        return new ImportMapping(tet, program, orgUnit, j.path("ouMode").asText(orgUnit == null ? "ALL" : "DESCENDANTS"), caseType, owner,
-                List.copyOf(name), props, events);
+        String ouMode = j.string("ouMode", orgUnit == null ? "ALL" : "DESCENDANTS");
+        return j.clean() ? new ImportMapping(tet, program, orgUnit, ouMode, caseType, owner, name, props, events) : null;
     }
 
     /** The export filters (without paging). */

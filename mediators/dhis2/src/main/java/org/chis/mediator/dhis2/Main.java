@@ -1,12 +1,8 @@
 package org.chis.mediator.dhis2;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
-import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
@@ -57,16 +53,7 @@ public final class Main {
         return app.start();
     }
 
-    static List<TrackerMapping> trackerMappings(Path dir) {
-        List<TrackerMapping> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) return out;
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) out.add(TrackerMapping.load(f));
-        } catch (IOException e) {
-            throw new ConfigException("tracker mappings in " + dir + ": " + e.getMessage());
-        }
-        return out;
-    }
+    static List<TrackerMapping> trackerMappings(Path dir) { return TrackerMapping.loadAll(dir); }
 
     public static void main(String[] args) {
         MediatorApp app = start(args);

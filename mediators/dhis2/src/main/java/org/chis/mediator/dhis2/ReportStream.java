@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.chis.common.json.Json;
@@ -64,7 +65,7 @@ final class ReportStream {
             // Jackson's guards (nesting depth, number/string length) protect the heap: such a body is bad input
             throw new BadInputException("report exceeds a JSON limit: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("reading the report: " + e.getMessage(), e);
+            throw new UncheckedIOException("reading the report: " + e.getMessage(), e);
         }
     }
 

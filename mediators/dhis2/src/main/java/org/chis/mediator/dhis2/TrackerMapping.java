@@ -3,14 +3,18 @@ package org.chis.mediator.dhis2;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.systems.dhis2.Dhis2Uid;
@@ -41,35 +45,60 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
         }
     }
 
-    public static TrackerMapping load(Path file) {
-        try {
-            return fromJson(Json.parse(Files.readString(file)), file.toString());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new ConfigException("tracker mapping " + file + ": " + e.getMessage());
+    /** Every tracker mapping of {@code dir} ({@code *.json}); none when the folder does not exist. Problems of all files in one exception. */
+    public static List<TrackerMapping> loadAll(Path dir) {
+        List<TrackerMapping> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (Path f : JsonConfigReader.jsonFiles(dir, problems)) {
+            Node root = JsonConfigReader.read(f, problems);
+            TrackerMapping m = root == null ? null : read(root);
+            if (m != null) out.add(m);
         }
+        ConfigException.throwIfAny("tracker mappings in " + dir, problems);
+        return out;
     }
 
-    public static TrackerMapping fromJson(JsonNode j, String where) {
-        String xmlns = text(j, "xmlns", where, true);
-        String tet = uid(j, "trackedEntityType", where, true);
-        String program = uid(j, "program", where, true);
-        String stage = uid(j, "programStage", where, true);
-        String orgUnit = uid(j, "orgUnit", where, false);
-        String orgUnitFrom = text(j, "orgUnitFrom", where, false);
-        if (orgUnit == null && orgUnitFrom == null) throw new ConfigException(where + ": give 'orgUnit' (a UID) or 'orgUnitFrom' (a path) with 'orgUnits'");
-        Map<String, String> orgUnits = uidMap(j.path("orgUnits"), "orgUnits", where, false);
-        Map<String, String> attributes = uidMap(j.path("attributes"), "attributes", where, true);
-        Map<String, String> dataValues = uidMap(j.path("dataValues"), "dataValues", where, true);
+    /** The mapping at {@code j}, or null when its file has problems (all recorded with the reader). */
+    static TrackerMapping read(Node j) {
+        if (!j.requireObject("a tracker mapping must be a JSON object")) return null;
+        String xmlns = j.string("xmlns");
+        String tet = DataSetMap.uid(j, "trackedEntityType", true);
+        String program = DataSetMap.uid(j, "program", true);
+        String stage = DataSetMap.uid(j, "programStage", true);
+        String orgUnit = DataSetMap.uid(j, "orgUnit", false);
+        String orgUnitFrom = pointer(j, "orgUnitFrom", null);
+        if (!j.has("orgUnit") && !j.has("orgUnitFrom")) j.problem("give 'orgUnit' (a UID) or 'orgUnitFrom' (a path) with 'orgUnits'");
+        Map<String, String> orgUnits = new LinkedHashMap<>();
+        Node ous = j.at("orgUnits");
+        j.members("orgUnits").keySet().forEach(location -> orgUnits.put(location, DataSetMap.uid(ous, location, true)));
+        Map<String, String> attributes = pointersByUid(j, "attributes");
+        Map<String, String> dataValues = pointersByUid(j, "dataValues");
         Map<String, Map<String, String>> valueMaps = new LinkedHashMap<>();
-        j.path("valueMaps").fields().forEachRemaining(e -> {
-            Map<String, String> m = new LinkedHashMap<>();
-            e.getValue().fields().forEachRemaining(v -> m.put(v.getKey(), v.getValue().asText()));
-            valueMaps.put(e.getKey(), m);
+        Node maps = j.at("valueMaps");
+        j.members("valueMaps").keySet().forEach(uid -> valueMaps.put(uid, maps.stringMap(uid)));
+        String occurredAt = pointer(j, "occurredAt", "/form/meta/timeEnd");
+        TrackerMapping m = new TrackerMapping(j.string("name", xmlns), xmlns, tet, program, stage, orgUnit, orgUnitFrom, orgUnits,
+                pointer(j, "enrolledAt", occurredAt), occurredAt, pointer(j, "caseId", "/form/case/@case_id"),
+                pointer(j, "formId", "/form/meta/instanceID"), pointer(j, "formTime", "/form/meta/timeEnd"), attributes, dataValues, valueMaps);
+        return j.clean() ? m : null;
+    }
+
+    /** A JSON pointer into the forwarded form ({@code /form/child/weight}). */
+    private static String pointer(Node n, String field, String fallback) {
+        String p = n.checked(field, false, v -> v.startsWith("/"), "a JSON pointer (it starts with /)");
+        return p == null ? fallback : p;
+    }
+
+    /** {@code {"<DHIS2 UID>": "<JSON pointer>"}}: the keys must be UIDs, the values pointers. */
+    private static Map<String, String> pointersByUid(Node j, String field) {
+        Map<String, String> m = new LinkedHashMap<>();
+        Node o = j.at(field);
+        j.members(field).keySet().forEach(uid -> {
+            if (!Dhis2Uid.isValid(uid)) o.problem(uid, "'" + uid + "' is not a DHIS2 UID (11 characters, a letter first)");
+            m.put(uid, pointer(o, uid, null));
         });
-        String occurredAt = j.path("occurredAt").asText("/form/meta/timeEnd");
-        return new TrackerMapping(j.path("name").asText(xmlns), xmlns, tet, program, stage, orgUnit, orgUnitFrom, orgUnits,
-                j.path("enrolledAt").asText(occurredAt), occurredAt, j.path("caseId").asText("/form/case/@case_id"),
-                j.path("formId").asText("/form/meta/instanceID"), j.path("formTime").asText("/form/meta/timeEnd"), attributes, dataValues, valueMaps);
+        return m;
     }
 
     /** Builds the nested bundle; a value the mapping needs but the form lacks is the sender's mistake (400). */
@@ -152,27 +181,5 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
         String v = value(form, pointer);
         if (v == null) throw new BadInputException(name + ": " + what + " is missing (" + pointer + ")");
         return v;
-    }
-
-    private static String text(JsonNode j, String field, String where, boolean required) {
-        String v = j.path(field).asText(null);
-        if (required && (v == null || v.isBlank())) throw new ConfigException(where + ": '" + field + "' is missing");
-        return v;
-    }
-
-    private static String uid(JsonNode j, String field, String where, boolean required) {
-        String v = text(j, field, where, required);
-        if (v != null && !Dhis2Uid.isValid(v)) throw new ConfigException(where + ": " + field + " '" + v + "' is not a DHIS2 UID");
-        return v;
-    }
-
-    private static Map<String, String> uidMap(JsonNode n, String field, String where, boolean keysAreUids) {
-        Map<String, String> m = new LinkedHashMap<>();
-        n.fields().forEachRemaining(e -> {
-            String uid = keysAreUids ? e.getKey() : e.getValue().asText();
-            if (!Dhis2Uid.isValid(uid)) throw new ConfigException(where + ": " + field + " has '" + uid + "', not a DHIS2 UID");
-            m.put(e.getKey(), e.getValue().asText());
-        });
-        return m;
     }
 }

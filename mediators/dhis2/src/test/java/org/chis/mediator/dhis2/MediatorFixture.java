@@ -8,13 +8,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
 
@@ -44,26 +44,15 @@ final class MediatorFixture implements AutoCloseable {
     }
 
     Settings settings(Map<String, String> extra) {
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("core.register", "false");
-        s.put("db.url", dbUrl);
-        s.put("dhis2.url", dhis2.baseUrl());
-        s.put("dhis2.user", Dhis2Simulator.USER);
-        s.put("dhis2.password", Dhis2Simulator.PASSWORD);
-        s.put("commcare.url", commcare.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        s.put("aggregate.mapsDir", "datasets");
-        s.put("tracker.mappingsDir", "tracker");
-        s.put("import.mapping", "import.json");
-        s.put("http.readTimeoutMs", "10000");
-        s.putAll(extra);
-        return Settings.of(s, CONFIG);
+        return MediatorTestSettings.standalone(dbUrl)
+                .upstream("dhis2", dhis2.baseUrl(), Dhis2Simulator.USER, Dhis2Simulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .set("aggregate.mapsDir", "datasets")
+                .set("tracker.mappingsDir", "tracker")
+                .set("import.mapping", "import.json")
+                .set("http.readTimeoutMs", "10000")
+                .setAll(extra)
+                .in(CONFIG);
     }
 
     /** One answer of the mediator: HTTP status and the OpenHIM envelope. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.function.Supplier;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
@@ -124,7 +125,7 @@ final class CommunityPush {
     /** The business statuses OpenSRP's referral apps colour and filter by (Referred, In-Progress, Complete, Expired); others as they are. */
     static String openSrpBusinessStatus(String business) {
         if (business == null) return null;
-        return switch (business.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (business.toLowerCase(Locale.ROOT)) {
             case "referred" -> "Referred";
             case "in-progress" -> "In-Progress";
             case "complete" -> "Complete";

@@ -2,6 +2,7 @@ package org.chis.mediator.referral;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.chis.common.config.ConfigException;
@@ -30,7 +31,7 @@ record FieldPath(String text, List<String> segments, String constant) {
 
     /** The node found, or a missing node. */
     JsonNode find(JsonNode doc) {
-        if (constant != null) return com.fasterxml.jackson.databind.node.TextNode.valueOf(constant);
+        if (constant != null) return TextNode.valueOf(constant);
         JsonNode n = doc;
         for (String s : segments) {
             if (n == null || n.isMissingNode() || n.isNull()) return MissingNode.getInstance();

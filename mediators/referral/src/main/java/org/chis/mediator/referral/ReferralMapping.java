@@ -1,23 +1,23 @@
 package org.chis.mediator.referral;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.chis.common.config.ConfigException;
-import org.chis.common.json.Json;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.openhim.BadInputException;
 
 /**
@@ -29,6 +29,7 @@ final class ReferralMapping {
     static final Set<String> FIELDS = Set.of("referralId", "communityId", "patientIdentifier", "givenName", "familyName", "name",
             "gender", "birthDate", "phone", "reason", "dangerSigns", "urgency", "facility", "requester", "requesterName",
             "authoredOn", "focus", "taskStatus");
+    private static final Pattern SOURCE_NAME = Pattern.compile("[a-z0-9-]{1,50}");
     private static final List<String> REQUIRED = List.of("referralId", "patientIdentifier", "reason", "facility", "requester");
 
     private final String source;
@@ -42,41 +43,44 @@ final class ReferralMapping {
         this.detect = detect;
     }
 
-    static ReferralMapping load(Path file) {
-        JsonNode j;
-        try {
-            j = Json.parse(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new ConfigException("referral mapping " + file + ": " + e.getMessage());
+    /** The mapping at {@code j}, or null when its file has problems (all recorded with the reader). */
+    static ReferralMapping read(Node j) {
+        if (!j.requireObject("a referral mapping must be a JSON object")) return null;
+        String source = j.matching("source", true, SOURCE_NAME, "a short lower-case name (a-z, 0-9, -; at most 50)");
+        ReferralMapping m = new ReferralMapping(source, j.has("detect") ? path(j.at("detect")) : null);
+        Node fieldNodes = j.at("fields");
+        j.members("fields").forEach((field, value) -> {
+            if (!FIELDS.contains(field)) value.problem("unknown field '" + field + "' (known: " + new TreeSet<>(FIELDS) + ")");
+            List<FieldPath> paths = new ArrayList<>();
+            List<Node> alternatives = value.json().isArray() ? fieldNodes.list(field) : List.of(value);
+            for (Node p : alternatives) {
+                FieldPath fp = path(p);
+                if (fp != null) paths.add(fp);
+            }
+            m.fields.put(field, paths);
+        });
+        for (String r : REQUIRED) if (!m.fields.containsKey(r)) fieldNodes.problem(r, "is required");
+        if (!m.fields.containsKey("name") && !(m.fields.containsKey("givenName") && m.fields.containsKey("familyName"))) {
+            fieldNodes.problem("map either 'name' or both 'givenName' and 'familyName'");
         }
-        return of(j, file.toString());
+        Node valueTables = j.at("values");
+        j.members("values").forEach((field, table) -> {
+            Map<String, String> lower = new LinkedHashMap<>();
+            valueTables.stringMap(field).forEach((k, v) -> lower.put(k.toLowerCase(Locale.ROOT), v));
+            m.values.put(field, lower);
+        });
+        m.listSeparators.putAll(j.stringMap("lists"));
+        return j.clean() ? m : null;
     }
 
-    static ReferralMapping of(JsonNode j, String where) {
-        String source = j.path("source").asText(null);
-        if (source == null || !source.matches("[a-z0-9-]{1,50}")) throw new ConfigException(where + ": \"source\" must be a short lower-case name");
+    private static FieldPath path(Node n) {
+        String text = n.asString();
+        if (text == null) return null;
         try {
-            ReferralMapping m = new ReferralMapping(source, j.hasNonNull("detect") ? FieldPath.parse(j.get("detect").asText()) : null);
-            j.path("fields").fields().forEachRemaining(e -> {
-                if (!FIELDS.contains(e.getKey())) throw new ConfigException("unknown field '" + e.getKey() + "' (known: " + FIELDS + ")");
-                List<FieldPath> paths = new ArrayList<>();
-                if (e.getValue().isArray()) e.getValue().forEach(p -> paths.add(FieldPath.parse(p.asText())));
-                else paths.add(FieldPath.parse(e.getValue().asText()));
-                m.fields.put(e.getKey(), paths);
-            });
-            for (String r : REQUIRED) if (!m.fields.containsKey(r)) throw new ConfigException("field '" + r + "' is required");
-            if (!m.fields.containsKey("name") && !(m.fields.containsKey("givenName") && m.fields.containsKey("familyName"))) {
-                throw new ConfigException("map either 'name' or both 'givenName' and 'familyName'");
-            }
-            j.path("values").fields().forEachRemaining(e -> {
-                Map<String, String> table = new LinkedHashMap<>();
-                e.getValue().fields().forEachRemaining(v -> table.put(v.getKey().toLowerCase(Locale.ROOT), v.getValue().asText()));
-                m.values.put(e.getKey(), table);
-            });
-            j.path("lists").fields().forEachRemaining(e -> m.listSeparators.put(e.getKey(), e.getValue().asText(" ")));
-            return m;
+            return FieldPath.parse(text);
         } catch (ConfigException e) {
-            throw new ConfigException(where + ": " + e.getMessage());
+            n.problem(e.getMessage());
+            return null;
         }
     }
 
@@ -107,7 +111,7 @@ final class ReferralMapping {
                 family = family == null ? parts[0] : family;
             } else {
                 family = family == null ? parts[parts.length - 1] : family;
-                given = given == null ? String.join(" ", java.util.Arrays.copyOf(parts, parts.length - 1)) : given;
+                given = given == null ? String.join(" ", Arrays.copyOf(parts, parts.length - 1)) : given;
             }
         }
         if (given == null || family == null) problems.add("the patient's name (" + paths("givenName") + paths("familyName") + paths("name") + ")");
@@ -162,7 +166,7 @@ final class ReferralMapping {
         List<String> out = new ArrayList<>();
         if (n == null) return out;
         if (n.isArray()) n.forEach(v -> out.add(v.asText()));
-        else for (String s : n.asText().split(java.util.regex.Pattern.quote(listSeparators.getOrDefault(field, " ")))) if (!s.isBlank()) out.add(s.trim());
+        else for (String s : n.asText().split(Pattern.quote(listSeparators.getOrDefault(field, " ")))) if (!s.isBlank()) out.add(s.trim());
         List<String> coded = new ArrayList<>();
         for (String s : out) coded.add(coded(field, s));
         return coded;
@@ -182,7 +186,7 @@ final class ReferralMapping {
             if (v.matches("\\d{10,}")) return Instant.ofEpochMilli(Long.parseLong(v));
             if (v.length() == 10) return LocalDate.parse(v).atStartOfDay().toInstant(ZoneOffset.UTC);
             if (v.endsWith("Z") || v.matches(".*[+-]\\d\\d:?\\d\\d$")) return OffsetDateTime.parse(v).toInstant();
-            return java.time.LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
+            return LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
         } catch (DateTimeParseException | NumberFormatException e) {
             problems.add("authoredOn '" + v + "' (ISO date-time or epoch milliseconds)");
             return null;

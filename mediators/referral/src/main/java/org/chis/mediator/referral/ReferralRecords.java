@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.chis.common.store.StateStore;
@@ -19,7 +20,7 @@ final class ReferralRecords {
     record Transition(String from, String to, String businessStatus, String actor, String via, String taskVersion, String note, Instant at) {}
 
     /** SQL list of the statuses that expire (TaskStatus.awaitingFacility), e.g. 'requested', 'ready'. */
-    private static final String AWAITING_FACILITY = String.join(", ", java.util.Arrays.stream(TaskStatus.values())
+    private static final String AWAITING_FACILITY = String.join(", ", Arrays.stream(TaskStatus.values())
             .filter(TaskStatus::awaitingFacility).map(s -> "'" + s.code() + "'").toList());
 
     private final StateStore store;

@@ -3,6 +3,8 @@ package org.chis.mediator.referral;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import org.chis.common.json.Json;
 
@@ -140,8 +142,8 @@ final class ReferralResources {
     private static Instant parseInstant(String s) {
         if (s == null) return null;
         try {
-            return java.time.OffsetDateTime.parse(s).toInstant();
-        } catch (java.time.format.DateTimeParseException e) {
+            return OffsetDateTime.parse(s).toInstant();
+        } catch (DateTimeParseException e) {
             return null;
         }
     }

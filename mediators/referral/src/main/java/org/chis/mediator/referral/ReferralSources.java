@@ -1,31 +1,34 @@
 package org.chis.mediator.referral;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.openhim.BadInputException;
 
-/** Every source's mapping, read once at start from {@code referral.sourcesDir}; a broken file stops the start. */
+/** Every source's mapping, read once at start from {@code referral.sourcesDir}; a broken file stops the start, listing every problem of every file. */
 final class ReferralSources {
     private final Map<String, ReferralMapping> bySource = new LinkedHashMap<>();
 
     static ReferralSources load(Path dir) {
         ReferralSources s = new ReferralSources();
         if (!Files.isDirectory(dir)) throw new ConfigException("referral.sourcesDir " + dir + " is not a folder");
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                ReferralMapping m = ReferralMapping.load(f);
-                if (s.bySource.putIfAbsent(m.source(), m) != null) throw new ConfigException(f + ": source '" + m.source() + "' is mapped twice");
-            }
-        } catch (IOException e) {
-            throw new ConfigException("referral mappings in " + dir + ": " + e.getMessage());
+        List<ConfigProblem> problems = new ArrayList<>();
+        List<Path> files = JsonConfigReader.jsonFiles(dir, problems);
+        for (Path f : files) {
+            Node root = JsonConfigReader.read(f, problems);
+            ReferralMapping m = root == null ? null : ReferralMapping.read(root);
+            if (m != null && s.bySource.putIfAbsent(m.source(), m) != null) root.problem("source", "'" + m.source() + "' is mapped twice");
         }
-        if (s.bySource.isEmpty()) throw new ConfigException("no referral mapping (*.json) in " + dir);
+        if (files.isEmpty() && problems.isEmpty()) problems.add(new ConfigProblem(dir.toString(), null, "no referral mapping (*.json)"));
+        ConfigException.throwIfAny("referral mappings in " + dir, problems);
         return s;
     }
 

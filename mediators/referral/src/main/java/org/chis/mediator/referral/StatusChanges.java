@@ -2,6 +2,7 @@ package org.chis.mediator.referral;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
+import java.util.List;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.systems.fhir.FhirClient;
@@ -56,7 +57,7 @@ final class StatusChanges {
         }
         if (!current.canMoveTo(to)) throw new BadInputException(409, "referral " + r.referralId() + ": " + current.refusal(to));
         ObjectNode moved = ReferralResources.moved(task.json(), to, business, reason, clock.instant());
-        java.util.List<String> invalid = FhirValidation.check(moved);
+        List<String> invalid = FhirValidation.check(moved);
         if (!invalid.isEmpty()) {
             // e.g. a business status or reason the caller sent that makes the Task invalid; nothing is written
             throw new BadInputException(422, "the moved Task would not be valid FHIR R4 (nothing was sent): " + String.join("; ", invalid));

@@ -14,13 +14,13 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -77,25 +77,13 @@ final class ReferralFixture implements AutoCloseable {
     }
 
     Settings settings(Map<String, String> extra, String dbUrl) {
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("core.register", "false");
-        s.put("db.url", dbUrl);
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("fhir.url", fhir.baseUrl());
-        s.put("commcare.url", commcare.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        s.put("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID);
-        s.put("opensrp.url", opensrp.baseUrl());
-        s.put("opensrp.user", OpenSrpSimulator.USER);
-        s.put("opensrp.password", OpenSrpSimulator.PASSWORD);
+        Map<String, String> s = MediatorTestSettings.standalone(dbUrl)
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .set("fhir.url", fhir.baseUrl())
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .set("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID)
+                .upstream("opensrp", opensrp.baseUrl(), OpenSrpSimulator.USER, OpenSrpSimulator.PASSWORD)
+                .map();
         s.put("cht.url", "http://127.0.0.1:" + community.port() + "/cht");
         s.put("referral.sourcesDir", "sources");
         s.put("referral.outputs", "emr,fhir");

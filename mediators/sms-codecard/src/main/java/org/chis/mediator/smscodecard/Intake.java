@@ -24,10 +24,10 @@ import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.parse.Parsed;
 import org.chis.mediator.smscodecard.parse.Problem;
 import org.chis.mediator.smscodecard.parse.Ranges;
+import org.chis.mediator.smscodecard.parse.ReplyKind;
 import org.chis.mediator.smscodecard.parse.Value;
 import org.chis.mediator.smscodecard.reply.Reference;
 import org.chis.mediator.smscodecard.reply.Replies;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

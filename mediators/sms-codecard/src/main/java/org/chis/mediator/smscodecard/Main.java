@@ -22,6 +22,7 @@ import org.chis.common.work.Recovery;
 import org.chis.mediator.smscodecard.card.CodeCards;
 import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.reply.Replies;
+import org.chis.mediator.smscodecard.reply.ReplyTexts;
 
 /**
  * Starts the sms-codecard mediator: loads and checks the code cards and the registered senders (a broken card
@@ -54,9 +55,10 @@ public final class Main {
             String exampleCard = s.get("sms.exampleKeyword", cards.all().get(0).keyword());
             Clock clock = clock(s);
             ZoneId zone = ZoneId.of(s.get("sms.timezone", "UTC"));
-            Replies replies = new Replies(s.get("sms.defaultLanguage", "eng"), cards.current(exampleCard, java.time.LocalDate.now(clock)))
+            Replies replies = new Replies(ReplyTexts.load(s.file("sms.repliesDir", "replies")), s.get("sms.defaultLanguage", "eng"),
+                    cards.current(exampleCard, java.time.LocalDate.now(clock)))
                     .withExamplesOf(cards.all().stream().sorted(java.util.Comparator.comparing(org.chis.mediator.smscodecard.card.CodeCard::version).reversed()).toList());
-            Intake intake = new Intake(new MessageParser(cards), senders, openmrs, forwarding, warehouse, replies, clock, zone,
+            Intake intake = new Intake(new MessageParser(cards, replies.commandWords()), senders, openmrs, forwarding, warehouse, replies, clock, zone,
                     s.getInt("sms.maxAttempts", 3),
                     recovery.idempotent(Intake.LEDGER_KIND, Intake.LEASE).retryAfter(Duration.ofSeconds(retryAfterSeconds)));
             ExecutorService workers = Executors.newFixedThreadPool(s.getInt("sms.workers", 16), r -> daemon(r, "sms-worker"));

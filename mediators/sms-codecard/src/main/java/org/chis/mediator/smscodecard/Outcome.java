@@ -3,7 +3,7 @@ package org.chis.mediator.smscodecard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.chis.common.json.Json;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
+import org.chis.mediator.smscodecard.parse.ReplyKind;
 
 /**
  * How one message ended. {@code kind} null = a temporary fault (nothing kept, 503 + Retry-After, no reply yet).

@@ -1,9 +1,5 @@
 package org.chis.mediator.smscodecard;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +8,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.chis.common.config.ConfigException;
-import org.chis.common.json.Json;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 
 /**
  * The phones allowed to report, from {@code senders.json} ({@code {"senders":[{phone, name, language, provider,
@@ -24,29 +22,20 @@ public final class Senders {
     private Senders(Map<String, Sender> byPhone) { this.byPhone = Map.copyOf(byPhone); }
 
     public static Senders load(Path file) {
-        JsonNode root;
-        try {
-            root = Json.parse(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read the registered senders (" + e.getMessage() + ")", e);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": " + e.getMessage(), e);
-        }
-        List<String> problems = new ArrayList<>();
+        List<ConfigProblem> problems = new ArrayList<>();
+        Node root = JsonConfigReader.read(file, problems);
         Map<String, Sender> map = new HashMap<>();
-        int i = 0;
-        for (JsonNode s : root.path("senders")) {
-            String at = file.getFileName() + ": senders[" + i++ + "]";
-            String phone = normalise(s.path("phone").asText(""));
-            if (phone == null || phone.length() < 8 || !phone.startsWith("+")) problems.add(at + ": phone must be E.164 (+255712000001)");
+        for (Node s : root == null ? List.<Node>of() : root.list("senders")) {
+            String phone = normalise(s.string("phone"));
+            if (phone != null && (phone.length() < 8 || !phone.startsWith("+"))) s.problem("phone", "must be E.164 (+255712000001)");
             List<String> commands = new ArrayList<>();
-            s.path("commands").forEach(c -> commands.add(c.asText().toUpperCase(Locale.ROOT)));
+            s.strings("commands").forEach(c -> commands.add(c.toUpperCase(Locale.ROOT)));
             if (commands.isEmpty()) commands.add("*");
-            Sender sender = new Sender(phone, s.path("name").asText(null), s.path("language").asText(null),
-                    s.path("provider").asText(null), s.path("location").asText(null), List.copyOf(commands), s.path("active").asBoolean(true));
-            if (phone != null && map.put(phone, sender) != null) problems.add(at + ": phone " + phone + " listed twice");
+            Sender sender = new Sender(phone, s.string("name", null), s.string("language", null),
+                    s.string("provider", null), s.string("location", null), List.copyOf(commands), s.bool("active", true));
+            if (phone != null && map.put(phone, sender) != null) s.problem("phone", phone + " is listed twice");
         }
-        if (!problems.isEmpty()) throw new ConfigException("registered senders are not valid:\n  - " + String.join("\n  - ", problems));
+        ConfigException.throwIfAny("registered senders are not valid", problems);
         return new Senders(map);
     }
 

@@ -21,7 +21,7 @@ import org.chis.common.systems.rapidpro.NewBroadcast;
 import org.chis.common.systems.rapidpro.RapidProClient;
 import org.chis.common.systems.rapidpro.RapidProException;
 import org.chis.common.work.Idempotent;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
+import org.chis.mediator.smscodecard.parse.ReplyKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -16,6 +16,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.store.StateStore;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.opensrp.OpenSrpSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
@@ -75,28 +76,17 @@ final class SmsFixture implements AutoCloseable {
     }
 
     Settings settings(Map<String, String> extra) {
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("mediator.inbound.password", "");
-        s.put("core.register", "false");
-        s.put("db.url", dbUrl);
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("rapidpro.url", rapidpro.baseUrl());
-        s.put("rapidpro.token", rapidpro.token());
-        s.put("opensrp.url", opensrpEvents.baseUrl());
-        s.put("opensrp.user", OpenSrpSimulator.USER);
-        s.put("opensrp.password", OpenSrpSimulator.PASSWORD);
-        s.put("sms.clock.fixed", NOW);
-        s.put("sms.timezone", "UTC");
-        s.put("sms.workers", "4");
-        s.put("http.readTimeoutMs", "5000");
-        s.putAll(extra);
-        return Settings.of(s, CONFIG);
+        return MediatorTestSettings.standalone(dbUrl)
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .set("rapidpro.url", rapidpro.baseUrl())
+                .set("rapidpro.token", rapidpro.token())
+                .upstream("opensrp", opensrpEvents.baseUrl(), OpenSrpSimulator.USER, OpenSrpSimulator.PASSWORD)
+                .set("sms.clock.fixed", NOW)
+                .set("sms.timezone", "UTC")
+                .set("sms.workers", "4")
+                .set("http.readTimeoutMs", "5000")
+                .setAll(extra)
+                .in(CONFIG);
     }
 
     /** The mediator's answer: HTTP status and the OpenHIM envelope. */

@@ -9,14 +9,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
 import org.chis.common.json.Json;
 import org.chis.common.work.Idempotent;
 import org.chis.common.work.Recovery;
-import org.chis.mediator.smscodecard.card.CardException;
 import org.chis.mediator.smscodecard.card.CodeCards;
+import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.reply.Gsm7;
 import org.chis.mediator.smscodecard.reply.Reference;
-import org.chis.mediator.smscodecard.reply.Replies;
+import org.chis.mediator.smscodecard.reply.ReplyTexts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,7 +136,7 @@ class WebhookTest {
         // the room notes them) and the saga RUNNING with the encounter POST under way
         String msg = SmsFixture.uuid(61);
         String db = "jdbc:h2:mem:sms-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
-        var parsed = new org.chis.mediator.smscodecard.parse.MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")))
+        var parsed = new MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")), ReplyTexts.load(SmsFixture.CONFIG.resolve("replies")).commandWords())
                 .parse(VALID, java.time.LocalDate.of(2026, 6, 15));
         String reportKey = "sms-report:" + Report.duplicateKey(parsed) + "#0";
         try (var crashed = org.chis.common.store.StateStore.open(db, "", "", null, "sms-codecard")) {
@@ -273,7 +275,7 @@ class WebhookTest {
 
     @Test
     void everyReplyTextIsGsm7() {
-        for (String t : Replies.templates()) assertThat(Gsm7.isGsm7(t)).as(t).isTrue();
+        for (String t : ReplyTexts.load(SmsFixture.CONFIG.resolve("replies")).templates()) assertThat(Gsm7.isGsm7(t)).as(t).isTrue();
         assertThat(Gsm7.fold("«ça» — 🤒 ê")).isEqualTo("\"ca\" - ? e");
         assertThat(Gsm7.septets("[x]")).isEqualTo(5);
     }
@@ -286,13 +288,13 @@ class WebhookTest {
                            {"name":"lmp","type":"date","label":"L1","range":{"min":1}},
                            {"name":"visit","type":"code","bare":true,"position":2,"codes":[]}]}""");
         Files.writeString(dir.resolve("broken.json"), "{\"keyword\": ");
-        assertThatThrownBy(() -> CodeCards.load(dir)).isInstanceOf(CardException.class).satisfies(e -> {
-            List<String> p = ((CardException) e).problems();
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field id: type must be one of"));
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field lmp: label 'L1' must be letters only"));
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field lmp: range.min/max apply to integer fields only"));
-            assertThat(p).anyMatch(s -> s.startsWith("bad.json: field visit: a code field needs codes"));
-            assertThat(p).anyMatch(s -> s.startsWith("broken.json: malformed JSON"));
+        assertThatThrownBy(() -> CodeCards.load(dir)).isInstanceOf(ConfigException.class).satisfies(e -> {
+            List<String> p = ((ConfigException) e).problems().stream().map(ConfigProblem::toString).toList();
+            assertThat(p).contains("bad.json: $.fields[0].type: 'identifier' is not one of id, date, integer, code, yesno, text");
+            assertThat(p).contains("bad.json: $.fields[1].label: 'L1' must be letters only (a value follows it)");
+            assertThat(p).contains("bad.json: $.fields[1].range: min/max apply to integer fields only");
+            assertThat(p).contains("bad.json: $.fields[2].codes: a code field needs codes");
+            assertThat(p).anyMatch(s -> s.startsWith("broken.json: not readable JSON: malformed JSON"));
         });
     }
 

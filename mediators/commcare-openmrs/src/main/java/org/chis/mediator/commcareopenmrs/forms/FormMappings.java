@@ -1,8 +1,5 @@
 package org.chis.mediator.commcareopenmrs.forms;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,9 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.chis.common.config.ConfigException;
-import org.chis.common.json.Json;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 
 /**
  * Every form mapping of the folder {@code forms.mappingsDir}, by source and form type. Loaded once at start-up;
@@ -25,31 +23,18 @@ final class FormMappings {
 
     static FormMappings load(Path dir) {
         if (!Files.isDirectory(dir)) throw new ConfigException("forms.mappingsDir: " + dir + " is not a folder");
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
-        } catch (IOException e) {
-            throw new ConfigException("forms.mappingsDir: cannot list " + dir + ": " + e.getMessage(), e);
-        }
-        List<String> errors = new ArrayList<>();
+        List<ConfigProblem> problems = new ArrayList<>();
+        List<Path> files = JsonConfigReader.jsonFiles(dir, problems);
         Map<String, FormMapping> byType = new LinkedHashMap<>();
         for (Path f : files) {
-            JsonNode doc;
-            try {
-                doc = Json.parse(Files.readString(f, StandardCharsets.UTF_8));
-            } catch (IOException | IllegalArgumentException e) {
-                errors.add(f.getFileName() + ": not readable JSON: " + e.getMessage());
-                continue;
-            }
-            FormMapping m = FormMapping.read(f, doc, errors);
+            Node doc = JsonConfigReader.read(f, problems);
+            FormMapping m = doc == null ? null : FormMapping.read(doc);
             if (m == null) continue;
             FormMapping earlier = byType.putIfAbsent(key(m.source(), m.formType()), m);
-            if (earlier != null) errors.add(f.getFileName() + ": $.formType: '" + m.formType() + "' is already mapped by " + earlier.file());
+            if (earlier != null) doc.problem("formType", "'" + m.formType() + "' is already mapped by " + earlier.file());
         }
-        if (files.isEmpty()) errors.add(dir + ": no *.json form mappings");
-        if (!errors.isEmpty()) {
-            throw new ConfigException("form mappings in " + dir + " have " + errors.size() + " problem(s):\n  " + String.join("\n  ", errors));
-        }
+        if (files.isEmpty() && problems.isEmpty()) problems.add(new ConfigProblem(dir.toString(), null, "no *.json form mappings"));
+        ConfigException.throwIfAny("form mappings in " + dir, problems);
         return new FormMappings(Map.copyOf(byType));
     }
 

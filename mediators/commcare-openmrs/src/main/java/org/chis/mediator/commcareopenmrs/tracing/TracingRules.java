@@ -1,9 +1,6 @@
 package org.chis.mediator.commcareopenmrs.tracing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,7 +12,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.chis.common.config.ConfigException;
-import org.chis.common.json.Json;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 
 /**
@@ -68,72 +67,62 @@ public record TracingRules(String candidateCaseType, String patientProperty, Str
     /** One missed appointment: the rule, the encounter it is counted from, and when the patient was due. */
     public record Missed(Rule rule, String anchorEncounter, OffsetDateTime anchorTime, Instant due) {}
 
+    /** Reads and checks {@code tracing.json}; every problem (file, JSON path, what is wrong) in one {@link ConfigException}. */
     public static TracingRules load(Path file) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read the tracing rules (" + e.getMessage() + ")", e);
-        }
-        try {
-            return parse(Json.parse(text), file.getFileName().toString());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
+        List<ConfigProblem> problems = new ArrayList<>();
+        Node root = JsonConfigReader.read(file, problems);
+        TracingRules rules = root == null ? null : read(root);
+        ConfigException.throwIfAny("the tracing rules " + file, problems);
+        return rules;
     }
 
-    public static TracingRules parse(JsonNode root, String where) {
-        List<String> problems = new ArrayList<>();
-        if (!root.isObject()) throw new ConfigException(where + ": $ must be a JSON object");
-        JsonNode c = root.path("candidates");
-        String caseType = name(c, "caseType", "patient", "$.candidates", problems);
-        String patientProperty = name(c, "patientProperty", "openmrs_uuid", "$.candidates", problems);
-        JsonNode t = root.path("task");
-        String taskType = name(t, "caseType", "trace", "$.task", problems);
-        String xmlns = t.path("xmlns").asText("http://chis.org/xforms/trace-task");
-        if (xmlns.isBlank()) problems.add("$.task.xmlns: must not be empty");
-        String parentIndex = name(t, "parentIndex", "parent", "$.task", problems);
-        String chtForm = t.path("chtForm").asText("TRACE");
-        String chtFrom = t.path("chtFrom").asText("openmrs");
-        if (chtForm.isBlank()) problems.add("$.task.chtForm: must not be empty");
+    /** A document already parsed, its problems reported against {@code where} (a file name). */
+    public static TracingRules parse(JsonNode doc, String where) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        TracingRules rules = read(JsonConfigReader.of(doc, where, problems));
+        ConfigException.throwIfAny("the tracing rules " + where, problems);
+        return rules;
+    }
+
+    private static TracingRules read(Node root) {
+        if (!root.requireObject("must be a JSON object")) return null;
+        Node c = root.at("candidates");
+        String caseType = name(c, "caseType", "patient");
+        String patientProperty = name(c, "patientProperty", "openmrs_uuid");
+        Node t = root.at("task");
+        String taskType = name(t, "caseType", "trace");
+        String xmlns = t.string("xmlns", "http://chis.org/xforms/trace-task");
+        String parentIndex = name(t, "parentIndex", "parent");
+        String chtForm = t.string("chtForm", "TRACE");
+        String chtFrom = t.string("chtFrom", "openmrs");
+        for (String given : List.of("xmlns", "chtForm")) {
+            if (t.json().path(given).isTextual() && t.json().path(given).asText().isBlank()) t.problem(given, "must not be empty");
+        }
         List<Rule> rules = new ArrayList<>();
-        JsonNode list = root.path("rules");
-        if (!list.isArray() || list.isEmpty()) problems.add("$.rules: at least one rule is required");
+        List<Node> list = root.list("rules");
+        if (list.isEmpty()) root.problem("rules", "at least one rule is required");
         Set<String> names = new HashSet<>();
-        for (int i = 0; i < list.size(); i++) {
-            JsonNode r = list.get(i);
-            String at = "$.rules[" + i + "]";
-            String name = r.path("name").asText("");
-            if (!RULE_NAME.matcher(name).matches()) problems.add(at + ".name: required, lower case letters, digits, - and _ (it is part of the task id)");
-            else if (!names.add(name)) problems.add(at + ".name: '" + name + "' is used twice");
-            Set<String> after = uuids(r.path("after"), at + ".after", problems);
-            Set<String> expect = r.has("expect") ? uuids(r.path("expect"), at + ".expect", problems) : after;
-            JsonNode days = r.path("days");
-            if (!days.isInt() || days.asInt() < 1) problems.add(at + ".days: required, a whole number of days >= 1");
-            rules.add(new Rule(name, r.path("label").asText(name), after, expect, days.asInt()));
+        for (Node r : list) {
+            String name = r.matching("name", true, RULE_NAME, "a rule name: lower case letters, digits, - and _ (it is part of the task id)");
+            if (name != null && !names.add(name)) r.problem("name", "'" + name + "' is used twice");
+            Set<String> after = uuids(r, "after");
+            Set<String> expect = r.has("expect") ? uuids(r, "expect") : after;
+            Integer days = r.integer("days");
+            if (days != null && days < 1) r.problem("days", "must be a whole number of days >= 1");
+            rules.add(new Rule(name, r.string("label", name), after, expect, days == null ? 0 : days));
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigException(where + ": " + String.join("; " + where + ": ", problems));
-        }
+        if (!root.clean()) return null;
         return new TracingRules(caseType, patientProperty, taskType, xmlns, parentIndex, chtForm, chtFrom, List.copyOf(rules));
     }
 
-    private static String name(JsonNode n, String field, String fallback, String path, List<String> problems) {
-        String v = n.path(field).asText(fallback);
-        if (!XML_NAME.matcher(v).matches()) problems.add(path + "." + field + ": '" + v + "' is not an XML name");
-        return v;
+    private static String name(Node n, String field, String fallback) {
+        String v = n.matching(field, false, XML_NAME, "an XML name");
+        return v == null ? fallback : v;
     }
 
-    private static Set<String> uuids(JsonNode n, String path, List<String> problems) {
-        Set<String> out = new HashSet<>();
-        if (!n.isArray() || n.isEmpty()) {
-            problems.add(path + ": required, a list of encounter type uuids");
-            return out;
-        }
-        n.forEach(u -> {
-            if (!u.isTextual() || u.asText().isBlank()) problems.add(path + ": '" + u + "' is not an encounter type uuid");
-            else out.add(u.asText());
-        });
-        return Set.copyOf(out);
+    private static Set<String> uuids(Node r, String field) {
+        List<String> list = r.strings(field);
+        if (list.isEmpty()) r.problem(field, "required, a list of encounter type uuids");
+        return Set.copyOf(list);
     }
 }

@@ -7,9 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,7 +94,7 @@ class FormMappingsTest {
                  "form": {"@xmlns": "urn:zones", "case_id": "c1", "nid": "N1", "seen": "2017-05-25T20:00:00",
                           "meta": {"timeStart": "2017-05-25T20:58:02.000Z", "timeEnd": "2017-05-25T21:06:27.012Z"}}}""");
         for (String datetime : List.of("\"metadata/timeEnd\"", "\"form/meta/timeEnd\"", "{\"path\": \"metadata/timeEnd\", \"timeZone\": \"UTC\"}")) {
-            var errors = new java.util.ArrayList<String>();
+            var errors = new ArrayList<ConfigProblem>();
             FormMapping m = FormMapping.read(Path.of("zones.json"), org.chis.common.json.Json.parse(mapping.formatted(datetime)), errors);
             assertThat(errors).isEmpty();
             FormValues v = FormValues.read(m, Submission.commCare(doc));
@@ -102,14 +104,14 @@ class FormMappingsTest {
             assertThat(v.observations()).extracting(o -> o.value().asText())
                     .containsExactly("2017-05-25T23:00:00.000+0300", "2017-05-25T23:58:02.000+0300");
         }
-        var errors = new java.util.ArrayList<String>();
+        var errors = new ArrayList<ConfigProblem>();
         FormMapping.read(Path.of("zones.json"), org.chis.common.json.Json.parse(mapping.formatted("{\"path\": \"form/x\", \"timeZone\": \"Mars/Base\"}")), errors);
         assertThat(errors).singleElement().asString().contains("$.encounter.datetime.timeZone").contains("'Mars/Base' is not a time zone id");
     }
 
     @Test
     void dates_datetimes_and_zones_are_converted_as_mapped() {
-        var errors = new java.util.ArrayList<String>();
+        var errors = new ArrayList<ConfigProblem>();
         FormMapping m = FormMapping.read(Path.of("dates.json"), org.chis.common.json.Json.parse("""
                 {"source": "commcare", "formType": "urn:dates", "caseId": "form/case_id",
                  "patient": {"identifiers": [{"identifierType": "a5d38e09-efcb-4d91-a526-50ce1ba5011a", "value": "form/nid"}]},

@@ -15,13 +15,13 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -51,23 +51,12 @@ final class FormsFixture implements AutoCloseable {
     }
 
     static Settings settings(OpenMrsSimulator openmrs, CommCareSimulator commcare, Map<String, String> extra, String dbUrl) {
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("core.register", "false");
-        s.put("db.url", dbUrl);
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("commcare.url", commcare.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        s.put("http.readTimeoutMs", "10000");
-        s.putAll(extra);
-        return Settings.of(s, CONFIG);
+        return MediatorTestSettings.standalone(dbUrl)
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .set("http.readTimeoutMs", "10000")
+                .setAll(extra)
+                .in(CONFIG);
     }
 
     /** One answer of the mediator: HTTP status and the OpenHIM envelope. */

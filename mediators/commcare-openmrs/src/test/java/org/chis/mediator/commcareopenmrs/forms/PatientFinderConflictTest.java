@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import okhttp3.OkHttpClient;
+import org.chis.common.config.ConfigProblem;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.TransactionContext;
@@ -59,7 +60,7 @@ class PatientFinderConflictTest {
                      {"field": "birthdate", "value": "form/dob", "weight": 1.0, "match": "days_diff", "param": 0}]},
                  "encounter": {"encounterType": "%s", "location": "%s"}}
                 """.formatted(NATIONAL, OLD, onIdentifierConflict, OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION, OpenMrsSimulator.LOCATION_CLINIC));
-        List<String> errors = new ArrayList<>();
+        List<ConfigProblem> errors = new ArrayList<>();
         FormMapping m = FormMapping.read(Path.of("twins.json"), doc, errors);
         assertThat(errors).isEmpty();
         return m;

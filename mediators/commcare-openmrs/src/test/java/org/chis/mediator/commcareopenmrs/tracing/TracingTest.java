@@ -247,7 +247,9 @@ class TracingTest {
     void a_bad_rule_file_names_every_mistake() {
         JsonNode bad = Json.parse("{\"rules\":[{\"name\":\"Missed Visit\",\"after\":[],\"days\":0},{\"name\":\"ok\",\"after\":[\"x\"],\"days\":30}]}");
         assertThatThrownBy(() -> TracingRules.parse(bad, "tracing.json")).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("$.rules[0].name").hasMessageContaining("$.rules[0].after").hasMessageContaining("$.rules[0].days");
+                .hasMessageContaining("tracing.json: $.rules[0].name: 'Missed Visit' is not a rule name: lower case letters")
+                .hasMessageContaining("tracing.json: $.rules[0].after: required, a list of encounter type uuids")
+                .hasMessageContaining("tracing.json: $.rules[0].days: must be a whole number of days >= 1");
         assertThat(TracingRules.load(CONFIG.resolve("tracing.json")).rules()).isNotEmpty();
     }
 

@@ -1,13 +1,9 @@
 package org.chis.mediator.smscodecard.card;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,216 +11,180 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.json.Json;
 
 /**
- * Reads one code card file and checks it, collecting every problem (file, field, what is wrong) instead of
- * stopping at the first: an operator fixing a card wants the whole list at once.
+ * Reads one code card file and checks it with the suite's {@link org.chis.common.config.JsonConfigReader}: every
+ * problem (file, JSON path, what is wrong) is collected, an operator fixing a card wants the whole list at once.
  */
 final class CardReader {
     private static final Pattern WORD = Pattern.compile("[A-Z][A-Z0-9]*");
     private static final Pattern LABEL = Pattern.compile("[A-Z]+");
+    private static final Pattern LANGUAGE = Pattern.compile("[a-z]{3}");
 
-    private final String file;
-    private final List<String> problems;
+    private CardReader() {}
 
-    private CardReader(String file, List<String> problems) {
-        this.file = file;
-        this.problems = problems;
-    }
-
-    /** The card in {@code path}, or null when it has problems (added to {@code problems}). */
-    static CodeCard read(Path path, List<String> problems) {
-        String name = path.getFileName().toString();
-        JsonNode root;
-        try {
-            root = Json.parse(Files.readString(path, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            problems.add(name + ": cannot read (" + e.getMessage() + ")");
-            return null;
-        } catch (IllegalArgumentException e) {
-            problems.add(name + ": " + e.getMessage());
-            return null;
-        }
-        int before = problems.size();
-        CodeCard card = new CardReader(name, problems).card(root);
-        return problems.size() == before ? card : null;
-    }
-
-    private void problem(String where, String what) { problems.add(file + ": " + where + ": " + what); }
-
-    private CodeCard card(JsonNode root) {
-        if (!root.isObject()) {
-            problems.add(file + ": a code card must be a JSON object");
-            return null;
-        }
-        String keyword = upper(root.path("keyword").asText(""));
-        if (!WORD.matcher(keyword).matches()) problem("keyword", "required, letters and digits starting with a letter (got '" + keyword + "')");
-        int version = root.path("version").asInt(0);
-        if (!root.path("version").isInt() || version < 1) problem("version", "required, a whole number >= 1");
-        LocalDate validFrom = null;
-        if (root.hasNonNull("validFrom")) {
-            try {
-                validFrom = LocalDate.parse(root.path("validFrom").asText());
-            } catch (DateTimeParseException e) {
-                problem("validFrom", "must be a date YYYY-MM-DD (got '" + root.path("validFrom").asText() + "')");
-            }
-        }
+    /** The card at {@code root}, or null when its file has problems (recorded with the reader). */
+    static CodeCard read(Node root) {
+        if (!root.requireObject("a code card must be a JSON object")) return null;
+        String keyword = word(root, "keyword");
+        Integer version = root.integer("version");
+        if (version != null && version < 1) root.problem("version", "must be a whole number >= 1");
+        LocalDate validFrom = root.date("validFrom", null);
         Map<String, List<String>> aliases = new LinkedHashMap<>();
-        root.path("aliases").fields().forEachRemaining(e -> {
+        Node aliasLists = root.at("aliases");
+        for (String language : root.members("aliases").keySet()) {
+            if (!LANGUAGE.matcher(language).matches()) aliasLists.problem(language, "languages are ISO-639-3 codes (eng, swa, fra)");
             List<String> words = new ArrayList<>();
-            e.getValue().forEach(w -> {
-                String u = upper(w.asText());
-                if (!WORD.matcher(u).matches()) problem("aliases." + e.getKey(), "'" + w.asText() + "' is not a keyword (letters and digits)");
+            for (Node w : aliasLists.list(language)) {
+                String u = upper(w.asString());
+                if (!u.isEmpty() && !WORD.matcher(u).matches()) w.problem("'" + w.json().asText() + "' is not a keyword (letters and digits)");
                 words.add(u);
-            });
-            if (e.getKey().length() != 3) problem("aliases." + e.getKey(), "languages are ISO-639-3 codes (eng, swa, fra)");
-            aliases.put(e.getKey(), List.copyOf(words));
-        });
-        DateOrder order = DateOrder.DMY;
-        if (root.hasNonNull("dateOrder")) {
-            try {
-                order = DateOrder.valueOf(upper(root.path("dateOrder").asText()));
-            } catch (IllegalArgumentException e) {
-                problem("dateOrder", "must be DMY, MDY or YMD (got '" + root.path("dateOrder").asText() + "')");
             }
+            aliases.put(language, List.copyOf(words));
         }
+        DateOrder order = root.enumOf("dateOrder", DateOrder.class, DateOrder.DMY);
+
         List<CardField> fields = new ArrayList<>();
         Set<String> names = new HashSet<>();
         Set<Integer> positions = new HashSet<>();
         Map<String, String> labelOwner = new LinkedHashMap<>();
-        JsonNode fs = root.path("fields");
-        if (!fs.isArray() || fs.isEmpty()) problem("fields", "required, a non-empty list");
-        int i = 0;
-        for (JsonNode f : fs) {
-            CardField field = field(f, "fields[" + i++ + "]");
+        List<Node> fieldNodes = root.list("fields");
+        if (fieldNodes.isEmpty()) root.problem("fields", "required, a non-empty list");
+        Map<CardField, Node> nodeOf = new LinkedHashMap<>();
+        for (Node f : fieldNodes) {
+            CardField field = field(f);
             if (field == null) continue;
-            if (!names.add(field.name())) problem("field " + field.name(), "name used twice");
-            if (field.position() != null && !positions.add(field.position())) problem("field " + field.name(), "position " + field.position() + " used twice");
+            nodeOf.put(field, f);
+            if (!names.add(field.name())) f.problem("name", "'" + field.name() + "' is used twice");
+            if (field.position() != null && !positions.add(field.position())) f.problem("position", field.position() + " is used twice");
             for (String l : field.labels()) {
                 String other = labelOwner.putIfAbsent(l, field.name());
-                if (other != null && !other.equals(field.name())) problem("field " + field.name(), "label " + l + " is also field " + other + "'s label");
+                if (other != null && !other.equals(field.name())) f.problem("label", l + " is also field " + other + "'s label");
             }
             fields.add(field);
         }
         // a bare code must not read as a label, or "ANC1" could be a label A... plus value
         for (CardField f : fields) {
             for (String code : f.codes().keySet()) {
-                if (labelOwner.containsKey(code)) problem("field " + f.name(), "code " + code + " is also a label of field " + labelOwner.get(code));
+                if (labelOwner.containsKey(code)) nodeOf.get(f).problem("codes", "code " + code + " is also a label of field " + labelOwner.get(code));
             }
         }
-        List<CardField> positional = fields.stream().filter(f -> f.position() != null).sorted(java.util.Comparator.comparing(CardField::position)).toList();
-        for (int p = 0; p < positional.size(); p++) {
+        List<CardField> positional = fields.stream().filter(f -> f.position() != null).sorted(Comparator.comparing(CardField::position)).toList();
+        for (int p = 0; p < positional.size() - 1; p++) {
             CardField f = positional.get(p);
-            if (f.type() == FieldType.TEXT && p != positional.size() - 1) problem("field " + f.name(), "a text field takes the rest of the message: it must be the last position");
+            if (f.type() == FieldType.TEXT) nodeOf.get(f).problem("position", "a text field takes the rest of the message: it must be the last position");
         }
+
         List<DerivedField> derived = new ArrayList<>();
-        int d = 0;
-        for (JsonNode n : root.path("derived")) {
-            String where = "derived[" + d++ + "]";
-            String name = n.path("name").asText("");
-            String from = n.path("from").asText("");
+        for (Node n : root.list("derived")) {
+            String name = n.string("name");
+            String from = n.string("from");
             CardField source = fields.stream().filter(f -> f.name().equals(from)).findFirst().orElse(null);
-            if (name.isEmpty()) problem(where, "name is required");
-            if (source == null || source.type() != FieldType.DATE) problem(where + " " + name, "from must name a date field (got '" + from + "')");
-            if (!n.path("addDays").isInt()) problem(where + " " + name, "addDays must be a whole number");
-            names.add(name);
-            derived.add(new DerivedField(name, upper(n.path("label").asText(name)), from, n.path("addDays").asInt(), target(n.path("target"), where + " " + name)));
+            if (from != null && (source == null || source.type() != FieldType.DATE)) n.problem("from", "must name a date field (got '" + from + "')");
+            Integer addDays = n.integer("addDays");
+            if (name != null) names.add(name);
+            derived.add(new DerivedField(name, upper(n.string("label", name)), from, addDays == null ? 0 : addDays, target(n.at("target"))));
         }
-        String patientField = root.path("patientField").asText(null);
+        String patientField = root.string("patientField", null);
         if (patientField != null) {
             CardField pf = fields.stream().filter(f -> f.name().equals(patientField)).findFirst().orElse(null);
-            if (pf == null || pf.type() != FieldType.ID) problem("patientField", "must name an id field (got '" + patientField + "')");
+            if (pf == null || pf.type() != FieldType.ID) root.problem("patientField", "must name an id field (got '" + patientField + "')");
         }
-        List<String> duplicateKey = strings(root.path("duplicateKey"));
-        for (String k : duplicateKey) if (!names.contains(k)) problem("duplicateKey", "no field named '" + k + "'");
-        List<String> confirm = strings(root.path("confirm"));
-        for (String k : confirm) if (!names.contains(k)) problem("confirm", "no field named '" + k + "'");
-        Map<String, String> examples = new LinkedHashMap<>();
-        root.path("examples").fields().forEachRemaining(e -> examples.put(e.getKey(), e.getValue().asText()));
-        if (examples.isEmpty()) problem("examples", "required: at least the English example (eng) replies show");
-        JsonNode openmrs = root.path("openmrs");
-        JsonNode opensrp = root.path("opensrp");
-        String encounterType = openmrs.path("encounterType").asText(null);
+        List<String> duplicateKey = fieldNames(root, "duplicateKey", names);
+        List<String> confirm = fieldNames(root, "confirm", names);
+        Map<String, String> examples = root.stringMap("examples");
+        if (examples.isEmpty()) root.problem("examples", "required: at least the English example (eng) replies show");
+        Node openmrs = root.at("openmrs");
+        Node opensrp = root.at("opensrp");
+        String encounterType = openmrs.string("encounterType", null);
         if (encounterType == null && fields.stream().anyMatch(f -> f.target().openmrsConcept() != null)) {
-            problem("openmrs.encounterType", "required when a field has an OpenMRS concept");
+            openmrs.problem("encounterType", "required when a field has an OpenMRS concept");
         }
-        return new CodeCard(keyword, version, validFrom, root.path("title").asText(keyword), Map.copyOf(aliases), order,
+        return new CodeCard(keyword, version == null ? 0 : version, validFrom, root.string("title", keyword), Map.copyOf(aliases), order,
                 Map.copyOf(examples), List.copyOf(fields), List.copyOf(derived), patientField, duplicateKey, confirm,
-                encounterType, openmrs.path("form").asText(null), opensrp.path("eventType").asText(null),
-                opensrp.path("entityType").asText(null), file);
+                encounterType, openmrs.string("form", null), opensrp.string("eventType", null),
+                opensrp.string("entityType", null), root.file());
     }
 
-    private CardField field(JsonNode f, String where) {
-        String name = f.path("name").asText("");
-        if (name.isEmpty()) {
-            problem(where, "name is required");
-            return null;
-        }
-        String at = "field " + name;
-        FieldType type = FieldType.parse(f.path("type").asText(""));
-        if (type == null) {
-            problem(at, "type must be one of id, date, integer, code, yesno, text (got '" + f.path("type").asText("") + "')");
-            return null;
-        }
-        String label = upper(f.path("label").asText(""));
+    private static CardField field(Node f) {
+        String name = f.string("name");
+        Map<String, FieldType> types = new LinkedHashMap<>();
+        for (FieldType t : FieldType.values()) types.put(t.jsonName(), t);
+        FieldType type = f.choice("type", types, null);
+        if (name == null || type == null) return null;
+        String label = upper(f.string("label", ""));
         List<String> labels = new ArrayList<>();
         if (!label.isEmpty()) labels.add(label);
         Map<String, String> byLanguage = new LinkedHashMap<>();
-        f.path("labels").fields().forEachRemaining(e -> e.getValue().forEach(l -> {
-            String u = upper(l.asText());
-            byLanguage.putIfAbsent(e.getKey(), u);
-            if (!labels.contains(u)) labels.add(u);
-        }));
-        for (String l : labels) if (!LABEL.matcher(l).matches()) problem(at, "label '" + l + "' must be letters only (a value follows it)");
-        Integer position = f.hasNonNull("position") ? f.path("position").asInt() : null;
-        if (position != null && position < 1) problem(at, "position must be >= 1");
-        boolean bare = f.path("bare").asBoolean(false);
-        if (bare && type != FieldType.CODE) problem(at, "only code fields may be bare");
-        if (position == null && labels.isEmpty() && !bare) problem(at, "needs a position, a label or bare codes: otherwise it cannot be written");
-        CheckDigit check = CheckDigit.parse(f.path("checkDigit").asText(null));
-        if (check == null) problem(at, "checkDigit must be none, luhn, luhn-mod30 or verhoeff (got '" + f.path("checkDigit").asText() + "')");
-        if (check != null && check != CheckDigit.NONE && type != FieldType.ID) problem(at, "only id fields have a check digit");
+        f.members("labels").forEach((language, list) -> {
+            for (String l : f.at("labels").strings(language)) {
+                String u = upper(l);
+                byLanguage.putIfAbsent(language, u);
+                if (!labels.contains(u)) labels.add(u);
+            }
+        });
+        for (String l : labels) if (!LABEL.matcher(l).matches()) f.problem("label", "'" + l + "' must be letters only (a value follows it)");
+        Integer position = f.optionalInteger("position");
+        if (position != null && position < 1) f.problem("position", "must be >= 1");
+        boolean bare = f.bool("bare", false);
+        if (bare && type != FieldType.CODE) f.problem("bare", "only code fields may be bare");
+        if (position == null && labels.isEmpty() && !bare) f.problem("needs a position, a label or bare codes: otherwise it cannot be written");
+        Map<String, CheckDigit> schemes = new LinkedHashMap<>();
+        for (CheckDigit c : CheckDigit.values()) schemes.put(c.jsonName(), c);
+        CheckDigit check = f.choice("checkDigit", schemes, CheckDigit.NONE);
+        if (check != CheckDigit.NONE && type != FieldType.ID) f.problem("checkDigit", "only id fields have a check digit");
         Map<String, CodeOption> codes = new LinkedHashMap<>();
-        for (JsonNode c : f.path("codes")) {
-            String code = upper(c.path("code").asText(""));
-            if (!WORD.matcher(code).matches() && !code.matches("[0-9]+")) problem(at, "code '" + code + "' must be letters/digits");
-            List<String> aliases = strings(c.path("aliases")).stream().map(CardReader::upper).toList();
-            Object value = c.has("openmrsValue") ? Json.convert(c.path("openmrsValue"), Object.class) : null;
-            if (codes.put(code, new CodeOption(code, aliases, c.path("openmrsAnswer").asText(null), value,
-                    c.path("fhir").asText(null), c.path("dhis2Value").asText(null))) != null) problem(at, "code " + code + " listed twice");
+        for (Node c : f.list("codes")) {
+            String code = upper(c.string("code"));
+            if (!WORD.matcher(code).matches() && !code.matches("[0-9]+")) c.problem("code", "'" + code + "' must be letters/digits");
+            List<String> aliases = c.strings("aliases").stream().map(CardReader::upper).toList();
+            Object value = c.has("openmrsValue") ? Json.convert(c.json().get("openmrsValue"), Object.class) : null;
+            if (codes.put(code, new CodeOption(code, aliases, c.string("openmrsAnswer", null), value,
+                    c.string("fhir", null), c.string("dhis2Value", null))) != null) c.problem("code", code + " is listed twice");
         }
-        if (type == FieldType.CODE && codes.isEmpty()) problem(at, "a code field needs codes");
-        if (type != FieldType.CODE && !codes.isEmpty()) problem(at, "only code fields have codes");
-        JsonNode r = f.path("range");
-        Integer min = r.hasNonNull("min") ? r.path("min").asInt() : null;
-        Integer max = r.hasNonNull("max") ? r.path("max").asInt() : null;
-        if (min != null && max != null && min > max) problem(at, "range.min " + min + " is above range.max " + max);
-        FieldRange range = new FieldRange(min, max, r.path("notFuture").asBoolean(false),
-                r.hasNonNull("maxDaysAgo") ? r.path("maxDaysAgo").asInt() : null, r.hasNonNull("minDaysAgo") ? r.path("minDaysAgo").asInt() : null);
-        if ((range.notFuture() || range.maxDaysAgo() != null) && type != FieldType.DATE) problem(at, "notFuture/maxDaysAgo apply to date fields only");
-        if ((min != null || max != null) && type != FieldType.INTEGER) problem(at, "range.min/max apply to integer fields only");
-        int minLength = f.path("minLength").asInt(1);
-        int maxLength = f.path("maxLength").asInt(type == FieldType.TEXT ? 160 : 20);
-        if (minLength > maxLength) problem(at, "minLength " + minLength + " is above maxLength " + maxLength);
+        if (type == FieldType.CODE && codes.isEmpty()) f.problem("codes", "a code field needs codes");
+        if (type != FieldType.CODE && !codes.isEmpty()) f.problem("codes", "only code fields have codes");
+        Node r = f.at("range");
+        Integer min = r.optionalInteger("min");
+        Integer max = r.optionalInteger("max");
+        if (min != null && max != null && min > max) r.problem("min", min + " is above range.max " + max);
+        FieldRange range = new FieldRange(min, max, r.bool("notFuture", false), r.optionalInteger("maxDaysAgo"), r.optionalInteger("minDaysAgo"));
+        if ((range.notFuture() || range.maxDaysAgo() != null) && type != FieldType.DATE) r.problem("notFuture/maxDaysAgo apply to date fields only");
+        if ((min != null || max != null) && type != FieldType.INTEGER) r.problem("min/max apply to integer fields only");
+        int minLength = f.integer("minLength", 1);
+        int maxLength = f.integer("maxLength", type == FieldType.TEXT ? 160 : 20);
+        if (minLength > maxLength) f.problem("minLength", minLength + " is above maxLength " + maxLength);
         return new CardField(name, type, label.isEmpty() ? upper(name) : label, List.copyOf(labels), position,
-                f.path("required").asBoolean(false), bare, minLength, maxLength, check == null ? CheckDigit.NONE : check,
-                java.util.Collections.unmodifiableMap(codes),
-                range, target(f.path("target"), at), f.path("openmrsYes").asText("1065AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-                f.path("openmrsNo").asText("1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Map.copyOf(byLanguage));
+                f.bool("required", false), bare, minLength, maxLength, check, Collections.unmodifiableMap(codes),
+                range, target(f.at("target")), f.string("openmrsYes", "1065AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                f.string("openmrsNo", "1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Map.copyOf(byLanguage));
     }
 
-    private Target target(JsonNode t, String at) {
-        if (t.isMissingNode() || t.isNull()) return Target.NONE;
-        String fhir = t.path("fhir").asText(null);
-        if (fhir != null && !fhir.contains("|")) problem(at, "target.fhir must be system|code (got '" + fhir + "')");
-        return new Target(t.path("openmrsConcept").asText(null), fhir, t.path("dhis2DataElement").asText(null),
-                t.path("dhis2CategoryOptionCombo").asText(null));
+    private static Target target(Node t) {
+        if (t.isMissing()) return Target.NONE;
+        String fhir = t.string("fhir", null);
+        if (fhir != null && !fhir.contains("|")) t.problem("fhir", "must be system|code (got '" + fhir + "')");
+        return new Target(t.string("openmrsConcept", null), fhir, t.string("dhis2DataElement", null), t.string("dhis2CategoryOptionCombo", null));
     }
 
-    private static List<String> strings(JsonNode n) {
+    private static String word(Node n, String field) {
+        String w = upper(n.string(field));
+        if (w.isEmpty()) return w;
+        if (!WORD.matcher(w).matches()) n.problem(field, "'" + w + "' must be letters and digits starting with a letter");
+        return w;
+    }
+
+    private static List<String> fieldNames(Node root, String field, Set<String> names) {
+        List<Node> items = root.list(field);
         List<String> out = new ArrayList<>();
-        n.forEach(x -> out.add(x.asText()));
+        for (Node n : items) {
+            String name = n.asString();
+            if (name == null) continue;
+            if (!names.contains(name)) n.problem("no field named '" + name + "'");
+            out.add(name);
+        }
         return List.copyOf(out);
     }
 

@@ -1,7 +1,5 @@
 package org.chis.mediator.smscodecard.card;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -9,7 +7,11 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.Set;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
+import org.chis.common.config.JsonConfigReader;
+import org.chis.common.config.JsonConfigReader.Node;
 
 /**
  * Every code card in force: the {@code *.json} files of one folder, checked together at start-up (each file,
@@ -17,6 +19,8 @@ import java.util.stream.Stream;
  * versions; a message is read with the newest one valid on its day.
  */
 public final class CodeCards {
+    private static final String CARDS = "code cards are not valid";
+
     private final Map<String, List<CodeCard>> byWord;
     private final List<CodeCard> all;
 
@@ -34,57 +38,40 @@ public final class CodeCards {
         this.byWord = Map.copyOf(words);
     }
 
-    /** Loads and checks every card in {@code folder}; throws a {@link CardException} listing every problem. */
+    /** Loads and checks every card in {@code folder}; throws a {@link ConfigException} listing every problem. */
     public static CodeCards load(Path folder) {
-        List<String> problems = new ArrayList<>();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(folder)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
-        } catch (IOException e) {
-            throw new CardException(List.of(folder + ": cannot list code cards (" + e.getMessage() + ")"));
-        }
-        if (files.isEmpty()) throw new CardException(List.of(folder + ": no code cards (*.json)"));
+        List<ConfigProblem> problems = new ArrayList<>();
+        List<Path> files = JsonConfigReader.jsonFiles(folder, problems);
+        if (files.isEmpty() && problems.isEmpty()) problems.add(new ConfigProblem(folder.toString(), null, "no code cards (*.json)"));
         List<CodeCard> cards = new ArrayList<>();
         for (Path f : files) {
-            CodeCard c = CardReader.read(f, problems);
-            if (c != null) cards.add(c);
+            Node root = JsonConfigReader.read(f, problems);
+            CodeCard c = root == null ? null : CardReader.read(root);
+            if (c != null && root.clean()) cards.add(c);
         }
         return of(cards, problems);
     }
 
     /** Cards built in code (tests, benchmarks), checked like files. */
-    public static CodeCards of(List<CodeCard> cards, List<String> earlierProblems) {
-        List<String> problems = new ArrayList<>(earlierProblems);
+    public static CodeCards of(List<CodeCard> cards, List<ConfigProblem> earlierProblems) {
+        List<ConfigProblem> problems = new ArrayList<>(earlierProblems);
         Map<String, CodeCard> versions = new HashMap<>();
         Map<String, String> wordOwner = new HashMap<>();
         for (CodeCard c : cards) {
             CodeCard other = versions.putIfAbsent(c.keyword() + "#" + c.version(), c);
-            if (other != null) problems.add(c.source() + ": version: " + c.keyword() + " version " + c.version() + " is also in " + other.source());
+            if (other != null) problems.add(new ConfigProblem(c.source(), "$.version", c.keyword() + " version " + c.version() + " is also in " + other.source()));
             List<String> words = new ArrayList<>(List.of(c.keyword()));
             c.aliases().values().forEach(words::addAll);
             for (String w : words) {
                 String owner = wordOwner.putIfAbsent(w, c.keyword());
                 if (owner != null && !owner.equals(c.keyword())) {
-                    problems.add(c.source() + ": aliases: " + w + " already means " + owner);
+                    problems.add(new ConfigProblem(c.source(), "$.aliases", w + " already means " + owner));
                 }
             }
         }
-        if (!problems.isEmpty()) throw new CardException(problems);
-        CodeCards set = new CodeCards(cards);
-        // every example must read cleanly with its own card: a card whose example fails is a broken card
-        for (CodeCard c : cards) {
-            c.examples().forEach((lang, example) -> {
-                String problem = set.exampleProblem(c, example);
-                if (problem != null) problems.add(c.source() + ": examples." + lang + ": '" + example + "' " + problem);
-            });
-        }
-        if (!problems.isEmpty()) throw new CardException(problems);
-        return set;
-    }
-
-    private String exampleProblem(CodeCard card, String example) {
-        var result = new org.chis.mediator.smscodecard.parse.MessageParser(this).parseWith(card, example);
-        return result.problem() == null ? null : "does not read: " + result.problem().describe();
+        ConfigException.throwIfAny(CARDS, problems);
+        // the cards' examples are read with the message parser when it is made (a card alone cannot parse)
+        return new CodeCards(cards);
     }
 
     /** The versions of the command this word names (keyword or alias), newest first; empty when unknown. */
@@ -99,7 +86,7 @@ public final class CodeCards {
     }
 
     /** Every known command word (keywords and aliases), for suggestions. */
-    public java.util.Set<String> words() { return byWord.keySet(); }
+    public Set<String> words() { return byWord.keySet(); }
 
     public List<CodeCard> all() { return all; }
 }

@@ -3,19 +3,22 @@ package org.chis.mediator.smscodecard.parse;
 import java.text.Normalizer;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.chis.common.config.ConfigException;
+import org.chis.common.config.ConfigProblem;
 import org.chis.mediator.smscodecard.card.CardField;
 import org.chis.mediator.smscodecard.card.CodeCard;
 import org.chis.mediator.smscodecard.card.CodeCards;
 import org.chis.mediator.smscodecard.card.CodeOption;
 import org.chis.mediator.smscodecard.card.FieldType;
 import org.chis.mediator.smscodecard.parse.Problem.Hint;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
 
 /**
  * Syntax only: turns an SMS into the fields of a card (or an UNDO), no lookups. Separators
@@ -24,16 +27,34 @@ import org.chis.mediator.smscodecard.reply.ReplyKind;
  * it runs for every message and in the parse benchmark.
  */
 public final class MessageParser {
-    /** Command words that retract a report, in the languages the suite speaks. */
-    public static final Set<String> UNDO_WORDS = Set.of("UNDO", "FUTA", "ANNULER");
-    private static final Set<String> YES = Set.of("Y", "YES", "1", "NDIYO", "N1", "OUI", "O");
-    private static final Set<String> NO = Set.of("N", "NO", "0", "HAPANA", "H", "NON");
-
     private final CodeCards cards;
+    private final Set<String> undoWords;
+    private final Set<String> yes;
+    private final Set<String> no;
 
-    public MessageParser(CodeCards cards) {
+    /**
+     * A parser of these cards and command words. Checked once, at start-up: every card's examples must read cleanly
+     * with the card itself (a card whose example fails is a broken card), and no command word may also be a card's
+     * command or mean both yes and no; a {@link ConfigException} lists every such problem.
+     */
+    public MessageParser(CodeCards cards, CommandWords words) {
         this.cards = cards;
+        this.undoWords = words.undo();
+        this.yes = words.yes();
+        this.no = words.no();
         for (CodeCard c : cards.all()) indexes.put(c, CardIndex.of(c)); // read-only afterwards: safe to share
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (CodeCard c : cards.all()) {
+            c.examples().forEach((lang, example) -> {
+                Problem p = parseWith(c, example).problem();
+                if (p != null) problems.add(new ConfigProblem(c.source(), "$.examples." + lang, "'" + example + "' does not read: " + p.describe()));
+            });
+        }
+        for (String w : undoWords) {
+            if (!cards.versions(w).isEmpty()) problems.add(new ConfigProblem(null, null, "the undo word " + w + " is also a code card command"));
+        }
+        for (String w : yes) if (no.contains(w)) problems.add(new ConfigProblem(null, null, "the answer word " + w + " means both yes and no"));
+        ConfigException.throwIfAny("code cards and command words do not fit together", problems);
     }
 
     /** Reads {@code text} with the card its first word names (the version valid on {@code day}). */
@@ -41,7 +62,7 @@ public final class MessageParser {
         Tokens t = Tokens.of(text);
         if (t.size() == 0) return Parsed.problem(Problem.of(ReplyKind.EMPTY, null, null, null, Hint.NONE));
         String word = t.upper(0);
-        if (UNDO_WORDS.contains(word)) {
+        if (undoWords.contains(word)) {
             if (t.size() < 2) return Parsed.problem(new Problem(ReplyKind.UNDO_NOT_FOUND, null, null, null, null, Hint.NONE, null));
             return Parsed.undo(t.upper(1));
         }
@@ -80,7 +101,7 @@ public final class MessageParser {
     }
 
     // by identity: a card is a record, and its deep hashCode would cost more than the lookup saves
-    private final Map<CodeCard, CardIndex> indexes = new java.util.IdentityHashMap<>();
+    private final Map<CodeCard, CardIndex> indexes = new IdentityHashMap<>();
 
     private Parsed fields(CodeCard card, Tokens t) {
         Map<String, Value> values = new LinkedHashMap<>();
@@ -212,8 +233,8 @@ public final class MessageParser {
                 v = o;
             }
             case YESNO -> {
-                if (YES.contains(upper)) v = Boolean.TRUE;
-                else if (NO.contains(upper)) v = Boolean.FALSE;
+                if (yes.contains(upper)) v = Boolean.TRUE;
+                else if (no.contains(upper)) v = Boolean.FALSE;
                 else return Problem.of(ReplyKind.BAD_FORMAT, card, f, clip(written), Hint.YESNO);
             }
             case TEXT -> {
@@ -306,8 +327,8 @@ public final class MessageParser {
                 int s = i;
                 while (i < n && !separator(text.charAt(i))) i++;
                 if (size == starts.length) {
-                    starts = java.util.Arrays.copyOf(starts, size * 2);
-                    ends = java.util.Arrays.copyOf(ends, size * 2);
+                    starts = Arrays.copyOf(starts, size * 2);
+                    ends = Arrays.copyOf(ends, size * 2);
                 }
                 starts[size] = s;
                 ends[size++] = i;

@@ -1,8 +1,8 @@
 package org.chis.mediator.smscodecard.parse;
 
+import java.util.Locale;
 import org.chis.mediator.smscodecard.card.CardField;
 import org.chis.mediator.smscodecard.card.CodeCard;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
 
 /**
  * Why a message cannot become a record, with what the reply needs to tell the worker how to fix it.
@@ -26,6 +26,6 @@ public record Problem(ReplyKind kind, CodeCard card, CardField field, String lab
     /** For logs and card checks. */
     public String describe() {
         return kind.jsonName() + (label == null ? "" : " " + label) + (token == null ? "" : " '" + token + "'")
-                + (hint == Hint.NONE ? "" : " (" + hint.name().toLowerCase(java.util.Locale.ROOT) + (extra == null ? "" : " " + extra) + ")");
+                + (hint == Hint.NONE ? "" : " (" + hint.name().toLowerCase(Locale.ROOT) + (extra == null ? "" : " " + extra) + ")");
     }
 }

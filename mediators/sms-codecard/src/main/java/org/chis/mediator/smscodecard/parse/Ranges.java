@@ -5,7 +5,6 @@ import java.time.temporal.ChronoUnit;
 import org.chis.mediator.smscodecard.card.CardField;
 import org.chis.mediator.smscodecard.card.FieldRange;
 import org.chis.mediator.smscodecard.parse.Problem.Hint;
-import org.chis.mediator.smscodecard.reply.ReplyKind;
 
 /** The semantic limits of a card's fields, checked after the sender and the patient (the order replies follow). */
 public final class Ranges {

@@ -1,4 +1,4 @@
-package org.chis.mediator.smscodecard.reply;
+package org.chis.mediator.smscodecard.parse;
 
 import java.util.Locale;
 

@@ -1,0 +1,74 @@
+package org.chis.common.testing;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.chis.common.config.Settings;
+
+/**
+ * The settings a test starts a mediator with, built once here instead of copied into every fixture: a stand-alone
+ * mediator (free port on 127.0.0.1, no registration with core, no inbound Basic credentials) on its own state
+ * database, plus the upstreams a test points at simulators.
+ *
+ * <pre>
+ * Settings s = MediatorTestSettings.standalone(MediatorTestSettings.memoryDb("sms"))
+ *         .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+ *         .set("sms.workers", "4")
+ *         .setAll(extra)
+ *         .in(CONFIG);
+ * </pre>
+ */
+public final class MediatorTestSettings {
+    private final Map<String, String> values = new HashMap<>();
+
+    private MediatorTestSettings() {}
+
+    /** A mediator reachable only on 127.0.0.1 at a free port, not registering with core, open to any caller, state in {@code dbUrl}. */
+    public static MediatorTestSettings standalone(String dbUrl) {
+        return new MediatorTestSettings()
+                .set("mediator.port", "0")
+                .set("mediator.host", "localhost")
+                .set("mediator.bind", "127.0.0.1")
+                .inbound("", "")
+                .set("core.register", "false")
+                .set("db.url", dbUrl);
+    }
+
+    /** An in-memory H2 database of its own (kept while the JVM runs), named {@code name-<uuid>}. */
+    public static String memoryDb(String name) {
+        return "jdbc:h2:mem:" + name + "-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+    }
+
+    public MediatorTestSettings set(String key, String value) {
+        values.put(key, value);
+        return this;
+    }
+
+    /** The test's own keys, applied last: they override anything set before. */
+    public MediatorTestSettings setAll(Map<String, String> more) {
+        values.putAll(more);
+        return this;
+    }
+
+    /** The Basic credentials core's routes must send (empty user: no check). */
+    public MediatorTestSettings inbound(String user, String password) {
+        return set("mediator.inbound.username", user).set("mediator.inbound.password", password);
+    }
+
+    /** {@code <system>.url}, {@code .user}, {@code .password} (openmrs, dhis2, opensrp ...). */
+    public MediatorTestSettings upstream(String system, String url, String user, String password) {
+        return set(system + ".url", url).set(system + ".user", user).set(system + ".password", password);
+    }
+
+    /** CommCare HQ: its URL, project space and API key user. */
+    public MediatorTestSettings commCare(String url, String domain, String user, String apiKey) {
+        return set("commcare.url", url).set("commcare.domain", domain).set("commcare.user", user).set("commcare.apiKey", apiKey);
+    }
+
+    /** A copy of the keys as they stand. */
+    public Map<String, String> map() { return new HashMap<>(values); }
+
+    /** The settings, with relative files (mapping folders, code cards) resolved against {@code configDir}. */
+    public Settings in(Path configDir) { return Settings.of(map(), configDir); }
+}
