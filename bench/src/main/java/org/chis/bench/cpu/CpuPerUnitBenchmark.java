@@ -52,7 +52,8 @@ import org.chis.simulators.rapidpro.RapidProSimulator;
  * (intake, in-progress, completed). Simulators run in this JVM. OpenHIM core is not in the path (the mediators are
  * called directly), so core's CPU per transaction is not measured here.
  * Properties: {@code bench.cpu.units} ("forms-h2,forms-pg,feed,sms,referral"), {@code bench.cpu.n} (300),
- * {@code bench.cpu.warmup} (300), {@code bench.cpu.concurrency} (1), {@code bench.cpu.latency} (5 ms).
+ * {@code bench.cpu.warmup} (300), {@code bench.cpu.concurrency} (1), {@code bench.cpu.latency} (5 ms),
+ * {@code bench.cpu.h2Options} (appended to the H2 URLs, for A/B runs of H2 settings).
  */
 public final class CpuPerUnitBenchmark implements Benchmark {
     /** Issue 14's goals, mediator CPU ms per unit. */
@@ -83,7 +84,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             Measured m;
             try {
                 m = switch (unit) {
-                    case "forms-h2" -> forms(dir, "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE", List.of());
+                    case "forms-h2" -> forms(dir, h2(dir), List.of());
                     case "forms-pg" -> formsPostgres(dir);
                     case "feed" -> feed(dir);
                     case "sms" -> sms(dir);
@@ -216,7 +217,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     private Measured feed(Path dir) throws Exception {
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator hq = new CommCareSimulator(0)) {
             hq.keepFormXml(false);
-            List<String> args = List.of("db.url=jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE",
+            List<String> args = List.of("db.url=" + h2(dir),
                     "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
                     "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN, "commcare.user=" + CommCareSimulator.USER,
                     "commcare.apiKey=" + CommCareSimulator.API_KEY, "feeds.batchSize=100", "feeds.parallelism=16");
@@ -280,7 +281,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                     ids.add(id);
                 }
                 openmrs.latency(latency);
-                List<String> args = List.of("db.url=jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE",
+                List<String> args = List.of("db.url=" + h2(dir),
                         "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
                         "rapidpro.url=" + rapidpro.baseUrl(), "rapidpro.token=" + rapidpro.token(),
                         "opensrp.url=http://127.0.0.1:" + opensrp.port() + "/opensrp", "sms.clock.fixed=2026-06-15T09:00:00Z", "sms.timezone=UTC");
@@ -314,7 +315,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             openmrs.latency(latency);
             fhir.latency(latency);
             hq.latency(latency);
-            List<String> args = List.of("db.url=jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE", "db.poolSize=20",
+            List<String> args = List.of("db.url=" + h2(dir), "db.poolSize=20",
                     "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
                     "fhir.url=" + fhir.baseUrl(), "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN,
                     "commcare.user=" + CommCareSimulator.USER, "commcare.apiKey=" + CommCareSimulator.API_KEY,
@@ -340,6 +341,11 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 });
             }
         }
+    }
+
+    /** The H2 file URL; {@code bench.cpu.h2Options} (e.g. ";RETENTION_TIME=0") is appended, for A/B runs of H2 settings. */
+    private static String h2(Path dir) {
+        return "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE" + System.getProperty("bench.cpu.h2Options", "");
     }
 
     private static ChildJvm launch(String mediator, Path dir, List<String> settings) throws Exception {
