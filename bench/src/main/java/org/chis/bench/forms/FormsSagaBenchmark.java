@@ -198,7 +198,7 @@ public final class FormsSagaBenchmark implements Benchmark {
         return sorted.get(sorted.size() / 2);
     }
 
-    static ObjectNode form(JsonNode template, long n) {
+    public static ObjectNode form(JsonNode template, long n) {
         ObjectNode f = template.deepCopy();
         String id = java.util.UUID.randomUUID().toString();
         f.put("id", id);
@@ -212,7 +212,7 @@ public final class FormsSagaBenchmark implements Benchmark {
         return f;
     }
 
-    static JsonNode demoForm() throws IOException {
+    public static JsonNode demoForm() throws IOException {
         // the demo form the mediator's tests and ./suite up use (read from the source tree: bench runs from the repo root)
         Path p = Path.of("mediators/commcare-openmrs/src/test/resources/demo/registration-form.json");
         try (InputStream in = Files.newInputStream(p)) {

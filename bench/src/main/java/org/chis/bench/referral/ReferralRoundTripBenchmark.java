@@ -141,7 +141,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
     }
 
     /** Referral in, in-progress, completed: 201, 200, 200 or the first other status (>= 400). */
-    private static int roundTrip(HttpClient http, String base, String id, String caseId, String clientId) throws Exception {
+    public static int roundTrip(HttpClient http, String base, String id, String caseId, String clientId) throws Exception {
         int s1 = send(http, "POST", base + "/referrals", form(id, caseId, clientId));
         if (s1 != 201) return Math.max(400, s1);
         int s2 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"in-progress\"}");

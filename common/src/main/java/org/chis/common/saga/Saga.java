@@ -3,7 +3,9 @@ package org.chis.common.saga;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.store.Ledger;
@@ -53,22 +55,23 @@ public final class Saga {
             return SagaOutcome.failed(new IllegalStateException("saga '" + sagaKey
                     + "': what an earlier run created could not all be undone; not running again until it is"), List.of(), false);
         }
-        try {
-            journal.begin(sagaKey);
-        } catch (RuntimeException e) {
-            // nothing ran, nothing to undo (and a concurrent run of the key must not be touched)
-            return SagaOutcome.failed(e, List.of(), true);
-        }
-        Run run = new Run(tx, sagaKey);
+        // the journal is written in as few commits as crash safety allows: the start and every step row wait for the
+        // next create (whose planned id must be durable before its call) or for the end
+        SagaJournal.Batch batch = journal.batch(sagaKey);
+        batch.begin();
+        Run run = new Run(tx, sagaKey, batch);
         try {
             body.run(run);
             // inside the try: a saga we cannot mark COMPLETED would be undone by recovery later, so undo it now
-            journal.finish(sagaKey, State.COMPLETED, null);
+            batch.finish(State.COMPLETED, null);
             return SagaOutcome.success(run.created());
         } catch (Exception failure) {
+            // a run of the key still RUNNING refused the start: nothing of ours was written, and theirs is not ours to undo
+            if (batch.refused()) return SagaOutcome.failed(failure, List.of(), true);
             log.warn("saga {} failed: {}; rolling back {} step(s)", sagaKey, failure.getMessage(), run.toUndo.size());
+            flushQuietly(sagaKey, batch);
             boolean complete = compensation.undo(tx, sagaKey, run.toUndoReversed());
-            finishQuietly(sagaKey, complete ? State.ROLLED_BACK : State.ROLLBACK_INCOMPLETE, failure);
+            finishQuietly(sagaKey, batch, complete ? State.ROLLED_BACK : State.ROLLBACK_INCOMPLETE, failure);
             tx.property("rollback", complete ? "complete" : "incomplete");
             return SagaOutcome.failed(failure, run.created(), complete);
         }
@@ -98,9 +101,18 @@ public final class Saga {
         return recovery.undoLeftovers(tx, sagaKey);
     }
 
-    private void finishQuietly(String sagaKey, State state, Exception failure) {
+    /** The undo marks update the run's step rows, so those must be written first. */
+    private void flushQuietly(String sagaKey, SagaJournal.Batch batch) {
         try {
-            journal.finish(sagaKey, state, failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage());
+            batch.flush();
+        } catch (RuntimeException e) {
+            log.warn("saga {}: could not journal its steps before rolling back: {}", sagaKey, e.getMessage());
+        }
+    }
+
+    private void finishQuietly(String sagaKey, SagaJournal.Batch batch, State state, Exception failure) {
+        try {
+            batch.finish(state, failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage());
         } catch (RuntimeException e) {
             // stays RUNNING: recovery will run the (idempotent) compensations again
             log.warn("saga {}: could not journal its end ({}): {}", sagaKey, state, e.getMessage());
@@ -110,32 +122,50 @@ public final class Saga {
     private final class Run implements SagaRun {
         private final TransactionContext tx;
         private final String sagaKey;
+        private final SagaJournal.Batch batch;
         private final AtomicInteger seq = new AtomicInteger();
         private final List<ResourceRef> created = Collections.synchronizedList(new ArrayList<>());
         private final List<Compensation.Target> toUndo = Collections.synchronizedList(new ArrayList<>());
+        private final Map<ResourceRef, Integer> intended = new ConcurrentHashMap<>();
 
-        Run(TransactionContext tx, String sagaKey) {
+        Run(TransactionContext tx, String sagaKey, SagaJournal.Batch batch) {
             this.tx = tx;
             this.sagaKey = sagaKey;
+            this.batch = batch;
         }
 
         @Override
         public <T> T step(String name, StepAction<T> action) throws Exception {
             int n = seq.incrementAndGet();
-            journal.planStep(sagaKey, n, name, null, null);
+            // creates nothing to undo: its rows are for the record and go with the next write
+            batch.plan(n, name, null, null);
             T result = action.run();
-            journal.markStepDone(sagaKey, n, null, null);
+            batch.done(n, null, null);
             return result;
+        }
+
+        @Override
+        public void intend(String name, String kind, String plannedId) {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(plannedId, "plannedId");
+            requireCompensator(name, kind);
+            ResourceRef ref = new ResourceRef(kind, plannedId);
+            if (intended.containsKey(ref)) return;
+            int n = seq.incrementAndGet();
+            batch.plan(n, name, kind, plannedId);
+            intended.put(ref, n);
         }
 
         @Override
         public ResourceRef create(String name, String kind, String plannedId, CreateAction action) throws Exception {
             Objects.requireNonNull(kind, "kind");
             // refuse before creating: something we could not undo must not be created inside a saga
-            if (compensators.find(kind).isEmpty()) throw new IllegalStateException("step '" + name
-                    + "': no compensator registered for kind '" + kind + "'");
-            int n = seq.incrementAndGet();
-            journal.planStep(sagaKey, n, name, kind, plannedId);
+            requireCompensator(name, kind);
+            Integer intent = plannedId == null ? null : intended.remove(new ResourceRef(kind, plannedId));
+            int n = intent != null ? intent : seq.incrementAndGet();
+            if (intent == null) batch.plan(n, name, kind, plannedId);
+            // durable before the call, so a crash or timeout mid-call leaves it to undo (an intent may be written already)
+            if (!batch.written(n)) batch.flush();
             // the call may create it and still fail (timeout): a planned id is worth undoing either way
             Compensation.Target planned = plannedId == null ? null : new Compensation.Target(n, name, new ResourceRef(kind, plannedId));
             if (planned != null) toUndo.add(planned);
@@ -146,16 +176,24 @@ public final class Saga {
             if (planned != null) toUndo.remove(planned);
             toUndo.add(new Compensation.Target(n, name, ref));
             created.add(ref);
-            journal.markStepDone(sagaKey, n, kind, id);
+            batch.done(n, kind, id);
+            // an id the server chose is only in memory until written; the planned one is in the journal already
+            if (!id.equals(plannedId)) batch.flush();
             return ref;
+        }
+
+        private void requireCompensator(String name, String kind) {
+            if (compensators.find(kind).isEmpty()) throw new IllegalStateException("step '" + name
+                    + "': no compensator registered for kind '" + kind + "'");
         }
 
         @Override
         public void compensateWith(String name, ResourceRef ref) {
             int n = seq.incrementAndGet();
-            journal.planStep(sagaKey, n, name, ref.kind(), ref.id());
+            batch.plan(n, name, ref.kind(), ref.id());
+            batch.done(n, ref.kind(), ref.id());
+            batch.flush();
             toUndo.add(new Compensation.Target(n, name, ref));
-            journal.markStepDone(sagaKey, n, ref.kind(), ref.id());
         }
 
         @Override

@@ -15,6 +15,15 @@ public interface SagaRun {
      */
     ResourceRef create(String name, String kind, String plannedId, CreateAction action) throws Exception;
 
+    /**
+     * Journals a create this run is going to make (its planned id known in advance, e.g. a {@code StableUuid}) without
+     * a write of its own: intents wait for the next write, so a body that intends all its creates first has them
+     * journaled in one commit before its first call, and each later {@link #create} of the same kind and id needs no
+     * write before its call. After a crash, recovery undoes every intended resource whether or not it was made
+     * (compensators take "not there" as undone); a rollback in this run undoes only the creates that were tried.
+     */
+    void intend(String name, String kind, String plannedId);
+
     /** Registers an undo for something done outside {@link #create} (e.g. an update restorable by a special kind). */
     void compensateWith(String name, ResourceRef ref);
 

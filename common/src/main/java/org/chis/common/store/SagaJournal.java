@@ -1,11 +1,17 @@
 package org.chis.common.store;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The durable record of multi-step writes (sagas): each step is written before its upstream call, so after
@@ -38,15 +44,101 @@ public final class SagaJournal {
      */
     public void begin(String sagaKey) {
         store.inTransaction(c -> {
-            Instant now = clock.instant();
-            if (Sql.tryInsert(c, "INSERT INTO saga_journal (saga_key, state, started_at, updated_at) VALUES (?, ?, ?, ?)",
-                    sagaKey, State.RUNNING, now, now)) return null;
-            int reset = Sql.update(c, "UPDATE saga_journal SET state = ?, started_at = ?, updated_at = ?, error = NULL"
-                    + " WHERE saga_key = ? AND state <> ?", State.RUNNING, now, now, sagaKey, State.RUNNING);
-            if (reset == 0) throw new IllegalStateException("saga '" + sagaKey + "' is still running");
-            Sql.update(c, "DELETE FROM saga_step WHERE saga_key = ?", sagaKey);
+            begin(c, sagaKey);
             return null;
         });
+    }
+
+    private void begin(Connection c, String sagaKey) throws SQLException {
+        Instant now = clock.instant();
+        if (Sql.tryInsert(c, "INSERT INTO saga_journal (saga_key, state, started_at, updated_at) VALUES (?, ?, ?, ?)",
+                sagaKey, State.RUNNING, now, now)) return;
+        int reset = Sql.update(c, "UPDATE saga_journal SET state = ?, started_at = ?, updated_at = ?, error = NULL"
+                + " WHERE saga_key = ? AND state <> ?", State.RUNNING, now, now, sagaKey, State.RUNNING);
+        if (reset == 0) throw new IllegalStateException("saga '" + sagaKey + "' is still running");
+        Sql.update(c, "DELETE FROM saga_step WHERE saga_key = ?", sagaKey);
+    }
+
+    /**
+     * The journal writes of one run of {@code sagaKey}, gathered and written together: each commit of a file
+     * database costs far more than the rows in it (H2 writes a chunk of B-tree pages per commit, measured at most of
+     * a form's CPU with one commit per step). The caller decides when the journal must be durable, i.e. before an
+     * upstream call that may create something ({@link Batch#flush}); rows of steps that create nothing, and "done"
+     * marks of steps whose id was journaled before their call, wait for the next flush or {@link Batch#finish}.
+     */
+    public Batch batch(String sagaKey) { return new Batch(sagaKey); }
+
+    /** See {@link #batch}. Thread-safe: a saga's steps may run in parallel. */
+    public final class Batch {
+        private final String sagaKey;
+        private final Map<Integer, Step> pending = new LinkedHashMap<>();
+        private final Set<Integer> written = new HashSet<>();
+        private boolean beginPending;
+        private boolean begun;
+        private boolean refused;
+
+        private Batch(String sagaKey) { this.sagaKey = sagaKey; }
+
+        /** Starts (or restarts) the saga at the next flush; the flush throws IllegalStateException if it is still RUNNING. */
+        public synchronized void begin() { beginPending = true; }
+
+        public synchronized void plan(int seq, String name, String resourceKind, String resourceId) {
+            pending.put(seq, new Step(sagaKey, seq, clip(name), resourceKind, resourceId, StepState.PLANNED, null));
+        }
+
+        public synchronized void done(int seq, String resourceKind, String resourceId) {
+            Step planned = pending.get(seq);
+            String name = planned != null ? planned.name() : null;
+            pending.put(seq, new Step(sagaKey, seq, name, resourceKind, resourceId, StepState.DONE, null));
+        }
+
+        /** True once step {@code seq}'s row is in the database (a later change of it may still be pending). */
+        public synchronized boolean written(int seq) { return written.contains(seq); }
+
+        /** True once the saga's start is in the database. */
+        public synchronized boolean begun() { return begun; }
+
+        /** True when the start was refused because a run of the key is still RUNNING (nothing of this run was written). */
+        public synchronized boolean refused() { return refused; }
+
+        /** Writes what is pending in one transaction. */
+        public synchronized void flush() { write(null, null); }
+
+        /** Writes what is pending and the saga's end in one transaction. */
+        public synchronized void finish(State state, String error) {
+            if (state == State.RUNNING) throw new IllegalArgumentException("finish needs a final state, not RUNNING");
+            write(state, error);
+        }
+
+        private void write(State end, String error) {
+            if (!beginPending && pending.isEmpty() && end == null) return;
+            List<Integer> inserted = new ArrayList<>();
+            try {
+                store.inTransaction(c -> {
+                    if (beginPending) SagaJournal.this.begin(c, sagaKey);
+                    for (Step st : pending.values()) {
+                        if (written.contains(st.seq())) {
+                            Sql.update(c, "UPDATE saga_step SET state = ?, resource_kind = ?, resource_id = ? WHERE saga_key = ? AND seq = ?",
+                                    st.state(), st.resourceKind(), st.resourceId(), sagaKey, st.seq());
+                        } else {
+                            Sql.update(c, "INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state) VALUES (?, ?, ?, ?, ?, ?)",
+                                    sagaKey, st.seq(), st.name(), st.resourceKind(), st.resourceId(), st.state());
+                            inserted.add(st.seq());
+                        }
+                    }
+                    if (end != null) Sql.update(c, "UPDATE saga_journal SET state = ?, error = ?, updated_at = ? WHERE saga_key = ?",
+                            end, error, clock.instant(), sagaKey);
+                    return null;
+                });
+            } catch (IllegalStateException stillRunning) {
+                if (beginPending) refused = true;
+                throw stillRunning;
+            }
+            if (beginPending) begun = true;
+            beginPending = false;
+            for (int seq : inserted) written.add(seq);
+            pending.clear();
+        }
     }
 
     /** Journals a step before it runs; {@code resourceId} is known in advance when we choose it (a client uuid). */

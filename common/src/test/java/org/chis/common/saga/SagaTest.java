@@ -2,6 +2,7 @@ package org.chis.common.saga;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -136,10 +137,10 @@ class SagaTest {
             assertThat(outcome.failure()).isInstanceOf(IllegalArgumentException.class);
             assertThat(compensator.undone).containsExactly(new ResourceRef("encounter", "enc-1"), new ResourceRef("restore-patient", "patient-1@v3"));
             assertThat(store.sagaJournal().steps("form-1")).extracting(SagaJournal.Step::name, SagaJournal.Step::state).containsExactly(
-                    org.assertj.core.groups.Tuple.tuple("find patient", StepState.DONE),
-                    org.assertj.core.groups.Tuple.tuple("update patient", StepState.DONE),
-                    org.assertj.core.groups.Tuple.tuple("restore patient", StepState.UNDONE),
-                    org.assertj.core.groups.Tuple.tuple("create encounter", StepState.UNDONE));
+                    tuple("find patient", StepState.DONE),
+                    tuple("update patient", StepState.DONE),
+                    tuple("restore patient", StepState.UNDONE),
+                    tuple("create encounter", StepState.UNDONE));
         }
     }
 
@@ -358,6 +359,52 @@ class SagaTest {
             assertThat(rerun.succeeded()).isTrue();
             assertThat(compensator.undone).extracting(ResourceRef::id).containsExactly("encounter-1");
             assertThat(store.sagaJournal().steps("form-1")).hasSize(4).extracting(SagaJournal.Step::state).containsOnly(StepState.DONE);
+        }
+    }
+
+    /**
+     * Issue 14: a body that intends its creates first has them all journaled (PLANNED, with their ids) before its first
+     * upstream call, in one write; steps that create nothing wait for the end. A failure undoes only what was tried,
+     * while recovery after a crash would undo every intended id (compensators take "not there" as undone).
+     */
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void intendedCreatesAreJournaledTogetherBeforeTheFirstCall(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            TransactionContext tx = new TransactionContext("tx-1");
+            SagaJournal journal = store.sagaJournal();
+            List<List<SagaJournal.Step>> seenAtCall = new ArrayList<>();
+            SagaOutcome outcome = new Saga(store, compensators).run(tx, "form-1", run -> {
+                run.intend("create encounter", "encounter", "e-1");
+                run.intend("create obs", "obs", "o-1");
+                run.intend("create obs", "obs", "o-2");
+                run.step("read case", () -> "case");
+                run.create("create encounter", "encounter", "e-1", () -> {
+                    seenAtCall.add(journal.steps("form-1"));
+                    return "e-1";
+                });
+                run.create("create obs", "obs", "o-1", () -> {
+                    seenAtCall.add(journal.steps("form-1"));
+                    return "o-1";
+                });
+                run.create("create obs", "obs", "o-2", () -> {
+                    throw new IllegalStateException("OpenMRS 500");
+                });
+            });
+
+            // at the first call: the saga RUNNING with its three intents, and the read step (nothing to undo) with them
+            assertThat(seenAtCall.get(0)).extracting(SagaJournal.Step::resourceId).containsExactly("e-1", "o-1", "o-2", null);
+            assertThat(seenAtCall.get(0)).extracting(SagaJournal.Step::state)
+                    .containsExactly(StepState.PLANNED, StepState.PLANNED, StepState.PLANNED, StepState.DONE);
+            // the second create needed no write before its call: the first one's "done" is not written yet either
+            assertThat(seenAtCall.get(1)).extracting(SagaJournal.Step::state)
+                    .containsExactly(StepState.PLANNED, StepState.PLANNED, StepState.PLANNED, StepState.DONE);
+            assertThat(outcome.succeeded()).isFalse();
+            assertThat(compensator.undone).extracting(ResourceRef::id).containsExactly("o-2", "o-1", "e-1");
+            assertThat(journal.find("form-1").orElseThrow().state()).isEqualTo(State.ROLLED_BACK);
+            assertThat(journal.steps("form-1")).extracting(SagaJournal.Step::resourceId, SagaJournal.Step::state).containsExactly(
+                    tuple("e-1", StepState.UNDONE), tuple("o-1", StepState.UNDONE),
+                    tuple("o-2", StepState.UNDONE), tuple(null, StepState.DONE));
         }
     }
 }

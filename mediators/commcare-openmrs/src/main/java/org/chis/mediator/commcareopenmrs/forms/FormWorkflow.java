@@ -213,15 +213,26 @@ final class FormWorkflow {
         String visitUuid = ownVisit ? StableUuid.of(src, s.key(), "visit") : reusedVisit;
 
         // recorded before writing: the OpenMRS feeds may show our encounter before this transaction ends (echo)
-        store.idMap().put(Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
-        if (createPatient) store.idMap().put(Forms.FORM_TO_PATIENT, src + ":" + s.key(), patientUuid);
+        store.inTransaction(c -> {
+            store.idMap().put(c, Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
+            if (createPatient) store.idMap().put(c, Forms.FORM_TO_PATIENT, src + ":" + s.key(), patientUuid);
+            return null;
+        });
 
         // a matched patient lacking a matchOn identifier type of the form gets it, so the next form with that id
         // finds the patient by identifier instead of by name (a conflicting value was ruled out by the finder)
         List<NewPatient.Identifier> missingIds = createPatient ? List.of() : PatientFinder.missingTypes(found.patient(), v.matchIdentifiers());
         OffsetDateTime when = v.encounterDatetime();
         List<String> obsUuids = new ArrayList<>();
+        for (int i = 0; i < v.observations().size(); i++) {
+            obsUuids.add(StableUuid.of(src, s.key(), "obs", String.valueOf(i), v.observations().get(i).concept()));
+        }
         SagaOutcome outcome = saga.run(tx, held.claim(), run -> {
+            // every id is derived (StableUuid): the journal gets all the creates in one commit before the first call
+            if (createPatient) run.intend("create patient", KIND_PATIENT, patientUuid);
+            if (ownVisit) run.intend("start visit", KIND_VISIT, visitUuid);
+            run.intend("create encounter", KIND_ENCOUNTER, encounterUuid);
+            for (int i = 0; i < obsUuids.size(); i++) run.intend("create obs " + v.observations().get(i).concept(), KIND_OBS, obsUuids.get(i));
             for (NewPatient.Identifier id : missingIds) {
                 run.create("add identifier " + id.identifierType(), KIND_IDENTIFIER, patientUuid + "/" + id.identifierType() + "/" + id.identifier(),
                         () -> {
@@ -243,8 +254,7 @@ final class FormWorkflow {
                     encounterUuid, patientUuid, m.encounter().encounterType(), when, visitUuid, v.location(), m.encounter().form(), providers, List.of()))));
             for (int i = 0; i < v.observations().size(); i++) {
                 FormValues.ObsValue o = v.observations().get(i);
-                String obsUuid = StableUuid.of(src, s.key(), "obs", String.valueOf(i), o.concept());
-                obsUuids.add(obsUuid);
+                String obsUuid = obsUuids.get(i);
                 run.create("create obs " + o.concept(), KIND_OBS, obsUuid, () -> OpenMrsClient.uuidOf(openmrs.createObs(tx,
                         new NewObs(obsUuid, o.concept(), o.value(), when, patientUuid, encounterUuid, v.location(), List.of()))));
             }

@@ -1,0 +1,364 @@
+package org.chis.bench.cpu;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.chis.bench.BenchTable;
+import org.chis.bench.Benchmark;
+import org.chis.bench.Chart;
+import org.chis.bench.ChildJvm;
+import org.chis.bench.LoadDriver;
+import org.chis.bench.forms.FormsSagaBenchmark;
+import org.chis.bench.referral.ReferralRoundTripBenchmark;
+import org.chis.common.json.Json;
+import org.chis.common.testing.PostgresServer;
+import org.chis.simulators.commcare.CommCareSimulator;
+import org.chis.simulators.fhir.FhirSimulator;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.chis.simulators.rapidpro.RapidProSimulator;
+
+/**
+ * {@code cpu-per-unit}: the CPU time a mediator process spends per unit of work, from /proc/&lt;pid&gt;/stat
+ * (utime + stime) of the mediator's own JVM over N units after a warm-up of W units. CPU time, unlike wall-clock
+ * throughput, barely moves with other people's load on a shared machine, so it is what code changes are compared on.
+ * Units: a new-patient registration form (commcare-openmrs, 13 upstream calls; H2 file and PostgreSQL state), an
+ * OpenMRS feed entry caught up into CommCare, an accepted SMS report (sms-codecard) and a referral round trip
+ * (intake, in-progress, completed). Simulators run in this JVM. OpenHIM core is not in the path (the mediators are
+ * called directly), so core's CPU per transaction is not measured here.
+ * Properties: {@code bench.cpu.units} ("forms-h2,forms-pg,feed,sms,referral"), {@code bench.cpu.n} (300),
+ * {@code bench.cpu.warmup} (300), {@code bench.cpu.concurrency} (1), {@code bench.cpu.latency} (5 ms),
+ * {@code bench.cpu.h2Options} (appended to the H2 URLs, for A/B runs of H2 settings).
+ */
+public final class CpuPerUnitBenchmark implements Benchmark {
+    /** Issue 14's goals, mediator CPU ms per unit. */
+    private static final Map<String, Double> GOAL = Map.of("forms-h2", 3.0, "forms-pg", 3.0, "feed", 1.0, "sms", 1.0, "referral", 4.0);
+
+    private final int n = Integer.getInteger("bench.cpu.n", 300);
+    private final int warmup = Integer.getInteger("bench.cpu.warmup", 300);
+    private final int concurrency = Integer.getInteger("bench.cpu.concurrency", 1);
+    private final int latency = Integer.getInteger("bench.cpu.latency", 5);
+
+    @Override
+    public String name() { return "cpu-per-unit"; }
+
+    @Override
+    public String description() { return "mediator CPU ms per form (H2, PostgreSQL), feed entry, SMS and referral round trip, from /proc/<pid>/stat"; }
+
+    @Override
+    public void run(BenchTable table) throws Exception {
+        List<String> units = Arrays.stream(System.getProperty("bench.cpu.units", "forms-h2,forms-pg,feed,sms,referral").split(","))
+                .map(String::trim).filter(u -> !u.isEmpty()).toList();
+        List<String> labels = new ArrayList<>();
+        List<Double> mediatorMs = new ArrayList<>();
+        List<Double> goals = new ArrayList<>();
+        List<String> headline = new ArrayList<>();
+        boolean allMet = true;
+        for (String unit : units) {
+            Path dir = Files.createTempDirectory("cpu-bench-" + unit);
+            Measured m;
+            try {
+                m = switch (unit) {
+                    case "forms-h2" -> forms(dir, h2(dir), List.of());
+                    case "forms-pg" -> formsPostgres(dir);
+                    case "feed" -> feed(dir);
+                    case "sms" -> sms(dir);
+                    case "referral" -> referral(dir);
+                    default -> throw new IllegalArgumentException("unknown unit " + unit + " (forms-h2, forms-pg, feed, sms, referral)");
+                };
+            } finally {
+                deleteQuietly(dir);
+            }
+            double perUnit = m.mediatorMs / m.units;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("unit", m.label);
+            row.put("mediator", m.mediator);
+            row.put("state", m.state);
+            row.put("units", m.units);
+            row.put("warm-up units", m.warmup);
+            row.put("concurrency", concurrency);
+            row.put("upstream latency ms", latency);
+            row.put("upstream calls/unit", m.calls);
+            row.put("mediator CPU ms/unit", String.format(Locale.ROOT, "%.2f", perUnit));
+            row.put("goal ms", GOAL.get(unit));
+            row.put("bench JVM CPU ms/unit (simulators + driver)", String.format(Locale.ROOT, "%.2f", m.driverMs / m.units));
+            row.put("units/s (wall)", String.format(Locale.ROOT, "%.1f", m.units / m.seconds));
+            row.put("errors", m.errors);
+            table.add(row);
+            labels.add(unit);
+            mediatorMs.add(perUnit);
+            goals.add(GOAL.get(unit));
+            boolean met = perUnit <= GOAL.get(unit) && m.errors == 0;
+            allMet &= met;
+            headline.add(String.format(Locale.ROOT, "%s %.2f ms", unit, perUnit));
+        }
+        table.chart(new Chart("mediator CPU per unit of work", "unit", "CPU ms", labels).series("mediator", mediatorMs).series("goal", goals));
+        table.target(String.join("; ", headline), "mediator CPU per form <= 3 ms (H2, PostgreSQL), per feed entry <= 1 ms, per SMS <= 1 ms, per referral round trip <= 4 ms", allMet);
+        table.note("Mediator CPU = utime + stime of the mediator's own JVM (/proc/<pid>/stat, 10 ms ticks) over the measured units, divided by "
+                + "their number; GC, JIT and every thread of the mediator included. Each mediator runs in a child JVM (-Xmx256m, ParallelGC), "
+                + "warmed up with the given number of units first. Simulators (WireMock) and the driver run in the bench JVM.");
+        table.note("OpenHIM core is not in the path: the driver calls the mediators directly (as core's router would), so core's CPU per "
+                + "transaction is not measured by this scenario (issue 14 reported core 4.0.5 at 20-25 ms per form on ./suite up).");
+        table.note("forms: a new person's registration form each time (find by identifier, matcher search, create patient, start visit, "
+                + "encounter, 5 obs, end visit, case lookup, case write-back = 13 calls). feed: N/2 new patients + one encounter each, "
+                + "polled until caught up (feeds.parallelism 16). sms: an accepted ANC report (patient lookup, encounter, OpenSRP event). "
+                + "referral: intake (OpenMRS + FHIR Patient, ServiceRequest, Task), in-progress, completed (CommCare status forms).");
+        table.note("PostgreSQL: a throwaway local server (common's PostgresServer, fsync off), a fresh schema per run.");
+    }
+
+    private record Measured(String label, String mediator, String state, int units, int warmup, String calls,
+                            double mediatorMs, double driverMs, double seconds, long errors) {}
+
+    /** Measures {@code n} units after {@code warmup} units, at the configured concurrency. */
+    private Measured measure(ChildJvm child, String label, String mediator, String state, String calls, UnitCall call) throws Exception {
+        run(call, 0, warmup);
+        long self = ProcessHandle.current().pid();
+        double before = ProcessCpu.millis(child.pid());
+        double driverBefore = ProcessCpu.millis(self);
+        long t0 = System.nanoTime();
+        long errors = run(call, warmup, n);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double used = ProcessCpu.millis(child.pid()) - before;
+        double driverUsed = ProcessCpu.millis(self) - driverBefore;
+        return new Measured(label, mediator, state, n, warmup, calls, used, driverUsed, seconds, errors);
+    }
+
+    /** Unit number {@code i}: answers true when it was done as expected. */
+    private interface UnitCall {
+        boolean send(long i) throws Exception;
+    }
+
+    private long run(UnitCall call, int from, int count) throws Exception {
+        if (count == 0) return 0;
+        AtomicLong next = new AtomicLong(from);
+        AtomicLong errors = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < concurrency; t++) {
+                done.add(pool.submit(() -> {
+                    long i;
+                    while ((i = next.getAndIncrement()) < from + count) {
+                        if (!call.send(i)) errors.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) f.get();
+        } finally {
+            pool.shutdownNow();
+        }
+        return errors.get();
+    }
+
+    private Measured formsPostgres(Path dir) throws Exception {
+        try (PostgresServer pg = PostgresServer.start()) {
+            return forms(dir, pg.jdbcUrl(), List.of("db.user=" + pg.user(), "db.password=" + pg.password(),
+                    "db.schema=bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12)));
+        }
+    }
+
+    private Measured forms(Path dir, String dbUrl, List<String> dbSettings) throws Exception {
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator hq = new CommCareSimulator(0)) {
+            hq.keepFormXml(false);
+            openmrs.latency(latency);
+            hq.latency(latency);
+            List<String> args = new ArrayList<>(List.of("db.url=" + dbUrl, "db.poolSize=20",
+                    "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
+                    "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN, "commcare.user=" + CommCareSimulator.USER,
+                    "commcare.apiKey=" + CommCareSimulator.API_KEY));
+            args.addAll(dbSettings);
+            try (ChildJvm child = launch("commcare-openmrs", dir, args)) {
+                int port = child.awaitReady(Duration.ofSeconds(90));
+                JsonNode template = FormsSagaBenchmark.demoForm();
+                HttpClient http = LoadDriver.httpClient();
+                String url = "http://127.0.0.1:" + port + "/commcare/forms";
+                return measure(child, "new-patient form", "commcare-openmrs", dbUrl.startsWith("jdbc:h2") ? "H2 file" : "PostgreSQL", "13", i -> {
+                    HttpRequest r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                            .header("Content-Type", "application/json; charset=utf-8")
+                            .POST(HttpRequest.BodyPublishers.ofString(Json.write(FormsSagaBenchmark.form(template, i)), StandardCharsets.UTF_8)).build();
+                    boolean ok = http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode() == 201;
+                    if (i % 50 == 0) {
+                        openmrs.wireMock().resetRequests();
+                        hq.wireMock().resetRequests();
+                    }
+                    return ok;
+                });
+            }
+        }
+    }
+
+    /** Feed entries: each "unit" here is a batch published and polled; the figures are per entry. */
+    private Measured feed(Path dir) throws Exception {
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator hq = new CommCareSimulator(0)) {
+            hq.keepFormXml(false);
+            List<String> args = List.of("db.url=" + h2(dir),
+                    "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
+                    "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN, "commcare.user=" + CommCareSimulator.USER,
+                    "commcare.apiKey=" + CommCareSimulator.API_KEY, "feeds.batchSize=100", "feeds.parallelism=16");
+            try (ChildJvm child = launch("commcare-openmrs", dir, args)) {
+                int port = child.awaitReady(Duration.ofSeconds(90));
+                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+                HttpRequest poll = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openmrs/feeds/poll"))
+                        .timeout(Duration.ofMinutes(10)).POST(HttpRequest.BodyPublishers.noBody()).build();
+                publish(openmrs, 0, warmup / 2);
+                catchUp(http, poll, openmrs, hq, child);
+                openmrs.latency(latency);
+                hq.latency(latency);
+                publish(openmrs, warmup / 2, n / 2);
+                long self = ProcessHandle.current().pid();
+                double before = ProcessCpu.millis(child.pid());
+                double driverBefore = ProcessCpu.millis(self);
+                long t0 = System.nanoTime();
+                catchUp(http, poll, openmrs, hq, child);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double used = ProcessCpu.millis(child.pid()) - before;
+                double driverUsed = ProcessCpu.millis(self) - driverBefore;
+                int entries = 2 * (n / 2);
+                long missing = (warmup / 2 + n / 2) - hq.cases().size();
+                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * (warmup / 2), "2.2", used, driverUsed, seconds, Math.abs(missing));
+            }
+        }
+    }
+
+    private static void publish(OpenMrsSimulator openmrs, int from, int count) {
+        OffsetDateTime when = OffsetDateTime.now(ZoneOffset.UTC).minusHours(1);
+        for (int i = from; i < from + count; i++) {
+            String uuid = openmrs.registerPatient("Cpu" + i, "Patient", i % 2 == 0 ? "F" : "M", LocalDate.of(1990, 1, 1).plusDays(i % 3000), "C-" + i);
+            openmrs.recordEncounter(uuid, OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, when, Map.of(OpenMrsSimulator.CONCEPT_WEIGHT, 50 + i % 40));
+        }
+    }
+
+    private static void catchUp(HttpClient http, HttpRequest poll, OpenMrsSimulator openmrs, CommCareSimulator hq, ChildJvm child) throws Exception {
+        while (true) {
+            JsonNode envelope = Json.parse(http.send(poll, HttpResponse.BodyHandlers.ofString()).body());
+            if (envelope.path("status").asText().equals("Failed")) throw new IllegalStateException("poll failed: " + envelope + "\n" + child.tail());
+            openmrs.wireMock().resetRequests();
+            hq.wireMock().resetRequests();
+            if (!Json.parse(envelope.path("response").path("body").asText("{}")).path("more").asBoolean()) return;
+        }
+    }
+
+    private Measured sms(Path dir) throws Exception {
+        int patients = Math.max(100, (warmup + n) / 4);
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); RapidProSimulator rapidpro = new RapidProSimulator(0)) {
+            WireMockServer opensrp = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1").containerThreads(32));
+            opensrp.start();
+            try {
+                opensrp.stubFor(post(urlPathEqualTo("/opensrp/rest/event/add")).willReturn(aResponse().withStatus(201).withFixedDelay(latency)));
+                openmrs.addMetadata("encountertype", "2549af50-75c8-4aeb-87ca-4bb2cef6c69a", "ANC");
+                openmrs.addConcept("1425AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "Antenatal visit number", "Numeric");
+                List<String> ids = new ArrayList<>();
+                for (int i = 0; i < patients; i++) {
+                    String body = String.valueOf(10000 + i);
+                    String id = body + org.chis.mediator.smscodecard.card.CheckDigit.LUHN_MOD30.compute(body);
+                    openmrs.registerPatient("Mama", "P" + i, "F", LocalDate.of(1997, 1, 1), id);
+                    ids.add(id);
+                }
+                openmrs.latency(latency);
+                List<String> args = List.of("db.url=" + h2(dir),
+                        "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
+                        "rapidpro.url=" + rapidpro.baseUrl(), "rapidpro.token=" + rapidpro.token(),
+                        "opensrp.url=http://127.0.0.1:" + opensrp.port() + "/opensrp", "sms.clock.fixed=2026-06-15T09:00:00Z", "sms.timezone=UTC");
+                try (ChildJvm child = launch("sms-codecard", dir, args)) {
+                    int port = child.awaitReady(Duration.ofSeconds(90));
+                    HttpClient http = LoadDriver.httpClient();
+                    String url = "http://127.0.0.1:" + port + "/sms/inbound";
+                    return measure(child, "accepted SMS report", "sms-codecard", "H2 file", "3", i -> {
+                        String text = "ANC " + ids.get((int) (i % patients)) + " ANC" + (1 + i / patients) + " LMP 01022026 WT 60";
+                        String body = RapidProSimulator.flowWebhook(UUID.randomUUID().toString(), "c-1", "John", "tel:+255712000002", "eng", text).toString();
+                        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+                        if (i % 50 == 0) {
+                            openmrs.wireMock().resetRequests();
+                            opensrp.resetRequests();
+                        }
+                        return r.statusCode() == 200 && r.body().contains("\\\"kind\\\":\\\"ok\\\"");
+                    });
+                }
+            } finally {
+                opensrp.stop();
+            }
+        }
+    }
+
+    private Measured referral(Path dir) throws Exception {
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); FhirSimulator fhir = new FhirSimulator(0);
+             CommCareSimulator hq = new CommCareSimulator(0)) {
+            hq.keepFormXml(false);
+            openmrs.latency(latency);
+            fhir.latency(latency);
+            hq.latency(latency);
+            List<String> args = List.of("db.url=" + h2(dir), "db.poolSize=20",
+                    "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
+                    "fhir.url=" + fhir.baseUrl(), "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN,
+                    "commcare.user=" + CommCareSimulator.USER, "commcare.apiKey=" + CommCareSimulator.API_KEY,
+                    "commcare.pushUserId=" + CommCareSimulator.MOBILE_WORKER_ID, "referral.sourcesDir=sources", "referral.outputs=emr,fhir",
+                    "referral.expiry.urgentMinutes=1440", "referral.expiry.routineMinutes=10080",
+                    "emr.identifierType=" + OpenMrsSimulator.ID_TYPE_OLD, "emr.location=" + OpenMrsSimulator.LOCATION_CLINIC,
+                    "emr.encounterType=" + OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL, "emr.concept.reason=" + OpenMrsSimulator.CONCEPT_REFERRAL_REASON,
+                    "emr.concept.dangerSigns=" + OpenMrsSimulator.CONCEPT_COMMENT);
+            try (ChildJvm child = launch("referral", dir, args)) {
+                int port = child.awaitReady(Duration.ofSeconds(90));
+                HttpClient http = LoadDriver.httpClient();
+                String base = "http://127.0.0.1:" + port;
+                List<String> cases = new ArrayList<>();
+                for (int i = 0; i < 64; i++) cases.add(hq.registerCase("client", "Cpu " + i, null, CommCareSimulator.props()));
+                return measure(child, "referral round trip", "referral", "H2 file", "16", i -> {
+                    boolean ok = ReferralRoundTripBenchmark.roundTrip(http, base, UUID.randomUUID().toString(), cases.get((int) (i % cases.size())), "CPU-" + i) == 200;
+                    if (i % 50 == 0) {
+                        openmrs.wireMock().resetRequests();
+                        fhir.wireMock().resetRequests();
+                        hq.wireMock().resetRequests();
+                    }
+                    return ok;
+                });
+            }
+        }
+    }
+
+    /** The H2 file URL; {@code bench.cpu.h2Options} (e.g. ";RETENTION_TIME=0") is appended, for A/B runs of H2 settings. */
+    private static String h2(Path dir) {
+        return "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE" + System.getProperty("bench.cpu.h2Options", "");
+    }
+
+    private static ChildJvm launch(String mediator, Path dir, List<String> settings) throws Exception {
+        List<String> args = new ArrayList<>(List.of(mediator, Path.of("mediator-configs", mediator).toAbsolutePath().toString()));
+        args.addAll(settings);
+        return ChildJvm.launch("256m", MediatorProcess.class, dir.resolve("mediator.log"), args);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // a temp folder left behind is harmless
+        }
+    }
+}

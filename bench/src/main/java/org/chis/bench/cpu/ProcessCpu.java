@@ -1,0 +1,21 @@
+package org.chis.bench.cpu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** CPU time (user + system) a process used so far, from /proc/&lt;pid&gt;/stat (clock ticks, USER_HZ = 100). */
+public final class ProcessCpu {
+    private ProcessCpu() {}
+
+    /** Milliseconds of CPU used by {@code pid} so far; -1 when /proc cannot say (not Linux, process gone). */
+    public static double millis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+}
