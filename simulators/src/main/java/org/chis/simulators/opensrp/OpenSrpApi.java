@@ -17,7 +17,11 @@ import org.chis.common.json.Json;
 /**
  * Answers like opensrp-server-web's {@code EventResource}: {@code POST /rest/event/add} ({@code {"clients":[..],
  * "events":[..]}}, 400 when it has neither, else 201 without a body) and {@code GET /rest/event/findById?id=}
- * (the event, or an empty 200 when there is none: the controller returns null); and {@code TaskResource}:
+ * (the event, or an empty 200 when there is none: the controller returns null), {@code GET /rest/event/sync}
+ * ({@code serverVersion}, {@code limit} (0 or none: 25) and at least one of the filters {@code providerId},
+ * {@code locationId}, {@code baseEntityId}, {@code team}, {@code teamId}, each a comma-separated list; none -> 400
+ * {@code {"msg":"specify atleast one filter"}}) -> 200 {@code {"events":[..], "clients":[..], "no_of_events":n}}, the
+ * events written after {@code serverVersion} in serverVersion order and their clients; and {@code TaskResource}:
  * {@code POST|PUT /rest/task} (one task, 201), {@code POST /rest/task/add} (a JSON array, 201),
  * {@code GET /rest/task/{identifier}} (the task, or an empty 204), {@code POST /rest/task/sync}
  * ({@code {"plan":[..],"group":[..],"serverVersion":n}} or {@code {"owner":..,"serverVersion":n}} -> the tasks written
@@ -56,6 +60,7 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         String method = req.getMethod().getName();
         if (method.equals("POST") && path.equals("/rest/event/add")) return add(req);
         if (method.equals("GET") && path.equals("/rest/event/findById")) return findById(req);
+        if (method.equals("GET") && path.equals("/rest/event/sync")) return eventSync(req);
         if (method.equals("POST") && path.equals("/rest/task/update_status")) return updateStatus(req);
         if (method.equals("POST") && path.equals("/rest/task/sync")) return sync(req);
         if (method.equals("POST") && path.equals("/rest/task/add")) return addTasks(req);
@@ -72,7 +77,10 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
             return new ResponseDefinitionBuilder().withStatus(500).build(); // the controller's catch-all
         }
         if (!body.has("clients") && !body.has("events")) return new ResponseDefinitionBuilder().withStatus(400).build();
-        // like the real server: an event it cannot save is logged and skipped, the answer is still 201
+        // like the real server: a client or event it cannot save is logged and skipped, the answer is still 201
+        for (JsonNode c : body.path("clients")) {
+            if (c.isObject() && c.hasNonNull("baseEntityId")) events.addOrUpdateClient((ObjectNode) c);
+        }
         for (JsonNode e : body.path("events")) {
             if (e.isObject()) events.addOrUpdate((ObjectNode) e);
         }
@@ -84,6 +92,36 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         var found = id.isPresent() ? events.byId(id.firstValue()) : java.util.Optional.<ObjectNode>empty();
         return new ResponseDefinitionBuilder().withStatus(200).withHeader("Content-Type", "application/json;charset=UTF-8")
                 .withBody(found.map(Json::write).orElse("")).build();
+    }
+
+    /** The filters EventResource.sync reads, by request parameter name (= the event field they match). */
+    private static final List<String> SYNC_FILTERS = List.of("providerId", "locationId", "baseEntityId", "team", "teamId");
+
+    private ResponseDefinition eventSync(Request req) {
+        List<EventStore.Filter> filters = new ArrayList<>();
+        for (String name : SYNC_FILTERS) {
+            var p = req.queryParameter(name);
+            if (p.isPresent() && !p.firstValue().isBlank()) filters.add(new EventStore.Filter(name, List.of(p.firstValue().split(","))));
+        }
+        if (filters.isEmpty()) return json(400, "{\"msg\":\"specify atleast one filter\"}");
+        long from;
+        int limit;
+        try {
+            var sv = req.queryParameter("serverVersion");
+            // the controller asks for serverVersion + 1: what the client has is not sent again
+            from = sv.isPresent() ? Long.parseLong(sv.firstValue()) + 1 : 0;
+            var l = req.queryParameter("limit");
+            limit = l.isPresent() ? Integer.parseInt(l.firstValue()) : 0;
+        } catch (NumberFormatException e) {
+            return json(500, "{\"msg\":\"Error occurred\"}"); // the controller's catch-all
+        }
+        List<ObjectNode> found = events.sync(filters, from, limit == 0 ? 25 : limit);
+        List<String> entities = found.stream().map(e -> e.path("baseEntityId").asText("")).filter(s -> !s.isEmpty()).distinct().toList();
+        ObjectNode answer = Json.object();
+        found.forEach(answer.putArray("events")::add);
+        events.clients(entities).forEach(answer.putArray("clients")::add);
+        answer.put("no_of_events", found.size());
+        return json(200, Json.write(answer));
     }
 
     private ResponseDefinition updateStatus(Request req) {

@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * An OpenSRP server's event and task APIs on WireMock under {@code /opensrp}: {@code POST /rest/event/add} stores events the
  * way OpenSRP does (an event sent again with the same id or formSubmissionId replaces the first; nothing is ever
- * deleted) and {@code GET /rest/event/findById?id=} reads one back; tasks are stored per identifier with a
+ * deleted) and {@code GET /rest/event/findById?id=} reads one back, {@code GET /rest/event/sync} pages through them
+ * by serverVersion with their clients; tasks are stored per identifier with a
  * serverVersion and read and changed through {@code /rest/task}, {@code /rest/task/add}, {@code /rest/task/sync} and
  * {@code /rest/task/update_status} (see {@link OpenSrpApi}). Tests inject faults with their own stubs
  * (WireMock priority 1-9 beats the simulator's 10) and look at what is stored.
@@ -67,6 +68,15 @@ public final class OpenSrpSimulator implements AutoCloseable {
     }
 
     public Optional<ObjectNode> event(String id) { return events.byId(id); }
+
+    /**
+     * Stores an event as a CHW app's sync ({@code POST /rest/event/add}) does: a resend (same id or formSubmissionId)
+     * replaces the first; returns it with its id and new serverVersion.
+     */
+    public ObjectNode addEvent(ObjectNode event) { return events.addOrUpdate(event); }
+
+    /** Stores a client (per baseEntityId) as the app's sync does. */
+    public ObjectNode addClient(ObjectNode client) { return events.addOrUpdateClient(client); }
 
     /** Event writes OpenSRP accepted, updates by a resend included. */
     public int writes() { return events.writes(); }
