@@ -4,6 +4,7 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.common.store.StateStore;
 import org.chis.mediator.commcareopenmrs.cht.Cht;
 import org.chis.mediator.commcareopenmrs.forms.Forms;
+import org.chis.mediator.commcareopenmrs.opensrp.OpenSrp;
 
 /** Starts the commcare-openmrs mediator: opens its state store, installs its routes, listens, registers with OpenHIM core. */
 public final class Main {
@@ -23,6 +24,8 @@ public final class Main {
         org.chis.mediator.commcareopenmrs.feeds.FeedSync.install(app, store);
         // CHT outbound push -> the same forms workflow; OpenMRS feeds -> CHT people and reports (cht package)
         Cht.install(app, store, forms.intake());
+        // OpenSRP event sync pulled (polling channel) -> the same forms workflow (opensrp package)
+        OpenSrp.install(app, store, forms.intake());
         return app.start();
     }
 
