@@ -27,19 +27,25 @@ import org.chis.common.json.Json;
  * ({@code {"plan":[..],"group":[..],"serverVersion":n}} or {@code {"owner":..,"serverVersion":n}} -> the tasks written
  * at or after that serverVersion, a JSON array) and {@code POST /rest/task/update_status} (a JSON array of
  * {@code {identifier, status, businessStatus, serverVersion}} -> 200 {@code {"task_ids":[the ones updated]}}, 400 when
- * none was, or when the body is not such an array). HTTP Basic, 401 without it.
+ * none was, or when the body is not such an array); {@code PractitionerResource}: {@code GET /rest/practitioner} (a
+ * JSON array of {@code {identifier, active, name, userId, username}}), {@code GET /rest/practitioner/{identifier}}
+ * (the practitioner, or {@code null}), {@code POST|PUT /rest/practitioner} (one, 201; no identifier -> 400) and
+ * {@code POST /rest/practitioner/add} (an array, 201). HTTP Basic, 401 without it.
  */
 final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     static final String NAME = "opensrp-api";
 
     private final EventStore events;
     private final TaskStore tasks;
+    // PractitionerService: one practitioner per identifier, a save replaces it
+    private final java.util.Map<String, ObjectNode> practitioners;
     private final String contextPath;
     private final String basic;
 
-    OpenSrpApi(EventStore events, TaskStore tasks, String contextPath, String user, String password) {
+    OpenSrpApi(EventStore events, TaskStore tasks, java.util.Map<String, ObjectNode> practitioners, String contextPath, String user, String password) {
         this.events = events;
         this.tasks = tasks;
+        this.practitioners = practitioners;
         this.contextPath = contextPath;
         this.basic = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
@@ -66,6 +72,7 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         if (method.equals("POST") && path.equals("/rest/task/add")) return addTasks(req);
         if ((method.equals("POST") || method.equals("PUT")) && path.equals("/rest/task")) return saveTask(req, 201);
         if (method.equals("GET") && path.startsWith("/rest/task/")) return task(path.substring("/rest/task/".length()));
+        if (path.equals("/rest/practitioner") || path.startsWith("/rest/practitioner/")) return practitioner(method, path.substring("/rest/practitioner".length()), req);
         return new ResponseDefinitionBuilder().withStatus(404).build();
     }
 
@@ -122,6 +129,40 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         events.clients(entities).forEach(answer.putArray("clients")::add);
         answer.put("no_of_events", found.size());
         return json(200, Json.write(answer));
+    }
+
+    private ResponseDefinition practitioner(String method, String rest, Request req) {
+        synchronized (practitioners) {
+            if (method.equals("GET") && rest.isEmpty()) {
+                ArrayNode all = Json.array();
+                practitioners.values().forEach(p -> all.add(p.deepCopy()));
+                return json(200, Json.write(all));
+            }
+            if (method.equals("GET")) {
+                ObjectNode p = practitioners.get(rest.substring(1));
+                return json(200, p == null ? "null" : Json.write(p)); // gson.toJson(null)
+            }
+            if ((method.equals("POST") || method.equals("PUT")) && rest.isEmpty()) {
+                JsonNode body = parsedOrNull(req);
+                if (body == null || !body.isObject()) return new ResponseDefinitionBuilder().withStatus(400).build();
+                // PractitionerService.addOrUpdatePractitioner: IllegalArgumentException -> 400 with its message
+                if (!body.hasNonNull("identifier")) return new ResponseDefinitionBuilder().withStatus(400).withBody("Identifier not specified").build();
+                practitioners.put(body.get("identifier").asText(), (ObjectNode) body.deepCopy());
+                return new ResponseDefinitionBuilder().withStatus(201).build();
+            }
+            if (method.equals("POST") && rest.equals("/add")) {
+                JsonNode body = parsedOrNull(req);
+                if (body == null || !body.isArray()) return new ResponseDefinitionBuilder().withStatus(400).build();
+                List<String> unprocessed = new ArrayList<>();
+                for (JsonNode p : body) {
+                    if (p.isObject() && p.hasNonNull("identifier")) practitioners.put(p.get("identifier").asText(), (ObjectNode) p.deepCopy());
+                    else unprocessed.add(String.valueOf(p.path("identifier").asText(null)));
+                }
+                return new ResponseDefinitionBuilder().withStatus(201)
+                        .withBody(unprocessed.isEmpty() ? "All Practitioners  processed" : "Practitioners Ids not processed: " + String.join(",", unprocessed)).build();
+            }
+        }
+        return new ResponseDefinitionBuilder().withStatus(405).build();
     }
 
     private ResponseDefinition updateStatus(Request req) {

@@ -32,13 +32,14 @@ public final class OpenSrpSimulator implements AutoCloseable {
     private final WireMockServer server;
     private final EventStore events = new EventStore();
     private final TaskStore tasks = new TaskStore();
+    private final java.util.Map<String, ObjectNode> practitioners = new java.util.LinkedHashMap<>();
 
     public OpenSrpSimulator(int port) {
         WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))
-                .extensions(new OpenSrpApi(events, tasks, CONTEXT_PATH, USER, PASSWORD));
+                .extensions(new OpenSrpApi(events, tasks, practitioners, CONTEXT_PATH, USER, PASSWORD));
         if (port == 0) options.dynamicPort();
         else options.port(port);
         server = new WireMockServer(options);
@@ -91,8 +92,21 @@ public final class OpenSrpSimulator implements AutoCloseable {
     /** Status changes accepted through {@code /rest/task/update_status}. */
     public int taskStatusUpdates() { return tasks.statusUpdates(); }
 
-    /** Forgets every event and injected stub; the API stubs are put back. */
+    /**
+     * Stores a practitioner ({@code org.smartregister.domain.Practitioner}: identifier, active, name, userId,
+     * username) as {@code POST /rest/practitioner} does; one per identifier.
+     */
+    public void addPractitioner(ObjectNode practitioner) {
+        synchronized (practitioners) {
+            practitioners.put(practitioner.get("identifier").asText(), practitioner.deepCopy());
+        }
+    }
+
+    /** Forgets every event, task, practitioner and injected stub; the API stubs are put back. */
     public void reset() {
+        synchronized (practitioners) {
+            practitioners.clear();
+        }
         events.clear();
         tasks.clear();
         server.resetAll();

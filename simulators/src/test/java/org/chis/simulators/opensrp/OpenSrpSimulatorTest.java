@@ -109,6 +109,24 @@ class OpenSrpSimulatorTest {
         assertThat(noFilter.body()).isEqualTo("{\"msg\":\"specify atleast one filter\"}");
     }
 
+    @Test
+    void practitionersAreSavedPerIdentifierAndListedLikePractitionerResource() throws Exception {
+        assertThat(post("/rest/practitioner", "{\"identifier\": \"p-1\", \"active\": true, \"name\": \"Hawa Musa\", \"userId\": \"u-1\", \"username\": \"chw.hawa\"}").statusCode()).isEqualTo(201);
+        assertThat(post("/rest/practitioner", "{\"identifier\": \"p-1\", \"active\": true, \"name\": \"Hawa A. Musa\", \"username\": \"chw.hawa\"}").statusCode()).isEqualTo(201);
+        HttpResponse<String> missing = post("/rest/practitioner", "{\"name\": \"No Id\"}");
+        assertThat(missing.statusCode()).isEqualTo(400);
+        assertThat(missing.body()).isEqualTo("Identifier not specified");
+        HttpResponse<String> added = post("/rest/practitioner/add", "[{\"identifier\": \"p-2\", \"active\": false, \"name\": \"Juma\", \"username\": \"chw.juma\"}]");
+        assertThat(added.statusCode()).isEqualTo(201);
+        assertThat(added.body()).isEqualTo("All Practitioners  processed");
+
+        var all = Json.parse(get("/rest/practitioner").body());
+        assertThat(all).hasSize(2);
+        assertThat(all.get(0).path("name").asText()).isEqualTo("Hawa A. Musa");
+        assertThat(Json.parse(get("/rest/practitioner/p-2").body()).path("active").asBoolean()).isFalse();
+        assertThat(get("/rest/practitioner/nope").body()).isEqualTo("null");
+    }
+
     HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)).header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
