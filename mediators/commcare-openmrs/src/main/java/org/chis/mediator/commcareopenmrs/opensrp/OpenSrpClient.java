@@ -15,7 +15,7 @@ import org.chis.common.http.UpstreamResponse;
 import org.chis.common.openhim.TransactionContext;
 
 /**
- * OpenSRP server's REST API (opensrp-server-web, HTTP Basic): {@code GET /rest/event/sync}. Settings {@code opensrp.url},
+ * OpenSRP server's REST API (opensrp-server-web, HTTP Basic): {@code GET /rest/event/sync}, {@code GET /rest/practitioner}. Settings {@code opensrp.url},
  * {@code opensrp.user}, {@code opensrp.password} are read per call (a console edit applies to the next request).
  */
 final class OpenSrpClient {
@@ -27,6 +27,22 @@ final class OpenSrpClient {
         this.endpoint = s.derived(x -> new Endpoint(Endpoint.directory("opensrp.url", x.require("opensrp.url")),
                 Credentials.basic(x.require("opensrp.user"), x.get("opensrp.password", ""), StandardCharsets.UTF_8)),
                 "opensrp.url", "opensrp.user", "opensrp.password");
+    }
+
+    /** {@code PractitionerResource}: every practitioner ({@code {identifier, active, name, userId, username}}), a JSON array. */
+    JsonNode practitioners(TransactionContext tx) {
+        Request request = new Request.Builder().url(endpoint.get().base().newBuilder().addPathSegments("rest/practitioner").build())
+                .header("Authorization", endpoint.get().authorization()).header("Accept", "application/json").get().build();
+        UpstreamResponse r = http.send(tx, "OpenSRP: list practitioners", request);
+        if (!r.ok()) throw new UpstreamException("OpenSRP: list practitioners answered " + r.status() + ": " + r.body(), r.status() >= 500 ? 502 : r.status());
+        JsonNode body;
+        try {
+            body = r.json();
+        } catch (IllegalArgumentException e) {
+            throw new UpstreamException("OpenSRP: list practitioners answered a body that is not JSON", 502, e);
+        }
+        if (!body.isArray()) throw new UpstreamException("OpenSRP: list practitioners answered no JSON array: " + r.body(), 502);
+        return body;
     }
 
     /**
