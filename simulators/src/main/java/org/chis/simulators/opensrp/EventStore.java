@@ -2,6 +2,7 @@ package org.chis.simulators.opensrp;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,7 @@ final class EventStore {
         return byId.values().stream()
                 .filter(e -> e.path("serverVersion").asLong() >= fromServerVersion)
                 .filter(e -> filters.stream().allMatch(f -> f.values().contains(e.path(f.field()).asText(""))))
-                .sorted(java.util.Comparator.comparingLong(e -> e.path("serverVersion").asLong()))
+                .sorted(Comparator.comparingLong(e -> e.path("serverVersion").asLong()))
                 .limit(limit)
                 .map(ObjectNode::deepCopy)
                 .toList();

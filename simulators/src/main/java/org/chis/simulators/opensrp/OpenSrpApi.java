@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import org.chis.common.json.Json;
 
@@ -38,11 +39,11 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
     private final EventStore events;
     private final TaskStore tasks;
     // PractitionerService: one practitioner per identifier, a save replaces it
-    private final java.util.Map<String, ObjectNode> practitioners;
+    private final Map<String, ObjectNode> practitioners;
     private final String contextPath;
     private final String basic;
 
-    OpenSrpApi(EventStore events, TaskStore tasks, java.util.Map<String, ObjectNode> practitioners, String contextPath, String user, String password) {
+    OpenSrpApi(EventStore events, TaskStore tasks, Map<String, ObjectNode> practitioners, String contextPath, String user, String password) {
         this.events = events;
         this.tasks = tasks;
         this.practitioners = practitioners;

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,7 +34,7 @@ public final class OpenSrpSimulator implements AutoCloseable {
     private final WireMockServer server;
     private final EventStore events = new EventStore();
     private final TaskStore tasks = new TaskStore();
-    private final java.util.Map<String, ObjectNode> practitioners = new java.util.LinkedHashMap<>();
+    private final Map<String, ObjectNode> practitioners = new LinkedHashMap<>();
 
     public OpenSrpSimulator(int port) {
         WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
