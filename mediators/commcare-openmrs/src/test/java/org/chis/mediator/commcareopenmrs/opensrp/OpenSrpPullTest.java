@@ -189,6 +189,30 @@ class OpenSrpPullTest {
     }
 
     @Test
+    void a_rejected_event_holds_the_pull_until_it_is_corrected_in_opensrp_then_everything_after_it_arrives_once() throws Exception {
+        sync(growthMonitoring("b-1", "bc-1", "OSRP-BAD1"));
+        ObjectNode bad = growthMonitoring("b-2", "bc-2", "OSRP-BAD2");
+        ((ObjectNode) bad.get("events").get(0).get("obs").get(0)).putArray("values").add("eleven");
+        sync(bad);
+        sync(growthMonitoring("b-3", "bc-3", "OSRP-BAD3"));
+
+        HttpResponse<String> rejected = pullResponse();
+        JsonNode body = Json.parse(Json.parse(rejected.body()).path("response").path("body").asText());
+        assertThat(Json.parse(rejected.body()).path("status").asText()).isEqualTo("Failed");
+        assertThat(body.path("failedEvent").path("formSubmissionId").asText()).as(body.toString()).isEqualTo("b-2");
+        assertThat(body.path("error").asText()).contains("not a number");
+        assertThat(encounters()).hasSize(1);
+        assertThat(Json.parse(pullResponse().body()).path("status").asText()).as("held, not skipped").isEqualTo("Failed");
+
+        // the CHW corrects the form: the app syncs the event again, OpenSRP saves it with a new serverVersion
+        sync(growthMonitoring("b-2", "bc-2", "OSRP-BAD2"));
+        JsonNode after = pull();
+        assertThat(after.path("written").asInt()).as(after.toString()).isEqualTo(2);
+        assertThat(encounters()).hasSize(3);
+        assertThat(pull().path("pulled").asInt()).isZero();
+    }
+
+    @Test
     void disabled_by_default_the_pull_reads_nothing() throws Exception {
         restartWith("opensrp.pull.enabled", null);
         sync(growthMonitoring("d-1", "dc-1", "OSRP-D1"));
