@@ -3,6 +3,8 @@ package org.chis.common.store;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -64,5 +66,11 @@ public final class IdMap {
     public Optional<String> source(Connection c, String namespace, String targetId) throws SQLException {
         return Sql.one(c, "SELECT source_id FROM id_map WHERE namespace = ? AND target_id = ?",
                 rs -> rs.getString(1), namespace, targetId);
+    }
+
+    /** Every source -> target pair of a namespace, by source id, at most {@code max} (a scan: for batch jobs, not per request). */
+    public List<Map.Entry<String, String>> pairs(String namespace, int max) {
+        return store.withConnection(c -> Sql.list(c, max, "SELECT source_id, target_id FROM id_map WHERE namespace = ? ORDER BY source_id",
+                rs -> Map.entry(rs.getString(1), rs.getString(2)), namespace));
     }
 }

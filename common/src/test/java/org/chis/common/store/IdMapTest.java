@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.chis.common.testing.StoreEngine;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,6 +28,20 @@ class IdMapTest {
             ids.put("referral-task", "case-1", "task-9"); // another namespace, same source id
             assertThat(ids.target("referral-task", "case-1")).contains("task-9");
             assertThat(ids.target("case-patient", "case-1")).contains("uuid-1");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void pairsListsOneNamespaceBySourceUpToMax(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            IdMap ids = store.idMap();
+            ids.put("cht-person->patient", "p-2", "uuid-2");
+            ids.put("cht-person->patient", "p-1", "uuid-1");
+            ids.put("case->patient", "case-1", "uuid-9");
+            assertThat(ids.pairs("cht-person->patient", 10)).containsExactly(Map.entry("p-1", "uuid-1"), Map.entry("p-2", "uuid-2"));
+            assertThat(ids.pairs("cht-person->patient", 1)).hasSize(1);
+            assertThat(ids.pairs("nothing", 10)).isEmpty();
         }
     }
 

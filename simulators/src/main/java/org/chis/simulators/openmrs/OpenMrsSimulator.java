@@ -84,6 +84,13 @@ public final class OpenMrsSimulator implements AutoCloseable {
     public static final String CONCEPT_COMMENT = "161011AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     public static final String CONCEPT_REFERRED = "1272AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     public static final String CONCEPT_REFERRAL_REASON = "164359AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    // a site's own tracing metadata (no CIEL/PIH uuids are claimed for it): encounter type and coded outcome
+    public static final String ENCOUNTER_TYPE_TRACING = "b0b993af-3139-427d-9228-30642b682123";
+    public static final String CONCEPT_TRACE_OUTCOME = "4c114112-452d-4ed9-80d7-97d60d73f1ac";
+    public static final String CONCEPT_TRACE_FOUND = "aecd8c7a-beba-4f2b-9914-ab4258330560";
+    public static final String CONCEPT_TRACE_MOVED = "90ce8014-fc96-43cd-939c-0233f0923d40";
+    public static final String CONCEPT_TRACE_DIED = "9e6024bf-1189-4f28-85f5-66fbe826c7e1";
+    public static final String CONCEPT_TRACE_REFUSED = "7d9bac03-0f33-4ec0-bcd8-f5021e4ccf96";
 
     private static final List<String> METADATA = List.of("patientidentifiertype", "location", "visittype", "encountertype",
             "encounterrole", "provider", "personattributetype", "form");

@@ -177,6 +177,7 @@ final class OpenMrsState {
         meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, "Visit Note");
         meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_REGISTRATION, "Adult Initial");
         meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL, "Referral");
+        meta("encountertype", OpenMrsSimulator.ENCOUNTER_TYPE_TRACING, "Tracing");
         meta("encounterrole", OpenMrsSimulator.ENCOUNTER_ROLE_UNKNOWN, "Unknown");
         meta("encounterrole", OpenMrsSimulator.ENCOUNTER_ROLE_CLINICIAN, "Clinician");
         meta("provider", OpenMrsSimulator.PROVIDER_UNKNOWN, "UNKNOWN - Unknown Provider");
@@ -198,6 +199,12 @@ final class OpenMrsState {
         concept(OpenMrsSimulator.CONCEPT_COMMENT, "General comment", "Text");
         concept(OpenMrsSimulator.CONCEPT_REFERRED, "Referred to facility", "Boolean");
         concept(OpenMrsSimulator.CONCEPT_REFERRAL_REASON, "Reason for referral", "Text");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_FOUND, "Found, returning to care", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_MOVED, "Moved away", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_DIED, "Died", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_REFUSED, "Refused to return to care", "N/A");
+        concept(OpenMrsSimulator.CONCEPT_TRACE_OUTCOME, "Tracing outcome", "Coded", OpenMrsSimulator.CONCEPT_TRACE_FOUND,
+                OpenMrsSimulator.CONCEPT_TRACE_MOVED, OpenMrsSimulator.CONCEPT_TRACE_DIED, OpenMrsSimulator.CONCEPT_TRACE_REFUSED);
     }
 
     void meta(String resource, String uuid, String display) {

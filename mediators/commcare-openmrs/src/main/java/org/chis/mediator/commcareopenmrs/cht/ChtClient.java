@@ -21,14 +21,14 @@ import org.chis.common.openhim.TransactionContext;
  * {@code POST /api/v1/people}, {@code POST /api/v1/records}, {@code GET /api/v1/person/{id}}. Settings {@code cht.url},
  * {@code cht.user}, {@code cht.password} are read per call (a console edit applies to the next request).
  */
-final class ChtClient {
+public final class ChtClient {
     /** A person POSTed: its id, and whether CHT had it already (409: our deterministic {@code _id} exists). */
     record Saved(String id, boolean existed) {}
 
     private final RecordingHttpClient http;
     private final Supplier<Endpoint> endpoint;
 
-    ChtClient(RecordingHttpClient http, Settings s) {
+    public ChtClient(RecordingHttpClient http, Settings s) {
         this.http = http;
         this.endpoint = s.derived(x -> new Endpoint(Endpoint.directory("cht.url", x.require("cht.url")),
                 Credentials.basic(x.require("cht.user"), x.get("cht.password", ""), StandardCharsets.UTF_8)), "cht.url", "cht.user", "cht.password");
@@ -46,7 +46,7 @@ final class ChtClient {
     }
 
     /** Creates a report ({@code _meta.form}, {@code _meta.from}, flat string/number fields); returns its doc id. */
-    String createReport(TransactionContext tx, ObjectNode report) {
+    public String createReport(TransactionContext tx, ObjectNode report) {
         UpstreamResponse r = http.send(tx, "CHT: create report", post("api/v1/records", report));
         if (!r.ok()) throw failure("create report", r);
         JsonNode body = json("create report", r);

@@ -22,9 +22,9 @@ public final class SourceIntake {
      * One CHT report: {@code docId} is the idempotency key (ledger "cht-form:&lt;id&gt;", uuids derived from it),
      * {@code form} selects the mapping, mapping paths read {@code payload}. Bad input throws (4xx, nothing written).
      */
-    public MediatorResponse cht(TransactionContext tx, String docId, String form, JsonNode payload) {
+    public MediatorResponse cht(TransactionContext tx, String docId, String form, JsonNode payload) throws Exception {
         Submission s = new Submission(FormMapping.Source.CHT, docId, form, payload, null);
-        return workflow.run(tx, workflow.prepare(s)).response();
+        return workflow.run(tx, workflow.prepare(s));
     }
 
     /** Whether a mapping file takes this OpenSRP eventType (the pull passes over the others: OpenSRP syncs every event). */
@@ -35,11 +35,11 @@ public final class SourceIntake {
      * so an event both pulled and POSTed is written once), {@code clients} the array its client may be in.
      * Bad input throws (4xx, nothing written).
      */
-    public MediatorResponse openSrp(TransactionContext tx, JsonNode event, JsonNode clients) {
+    public MediatorResponse openSrp(TransactionContext tx, JsonNode event, JsonNode clients) throws Exception {
         ObjectNode body = Json.object();
         body.set("clients", clients == null ? Json.array() : clients);
         body.putArray("events").add(event);
         Submission s = Submission.openSrp(body).get(0);
-        return workflow.run(tx, workflow.prepare(s)).response();
+        return workflow.run(tx, workflow.prepare(s));
     }
 }

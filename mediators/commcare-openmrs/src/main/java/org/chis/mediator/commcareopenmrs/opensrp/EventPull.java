@@ -96,6 +96,8 @@ final class EventPull {
                         return stopped(report, marker, pulled - 1, written, unchanged, passedOver, e.status(), e.getMessage(), event);
                     } catch (UpstreamException e) {
                         return stopped(report, marker, pulled - 1, written, unchanged, passedOver, e.status(), e.getMessage(), event);
+                    } catch (Exception e) {
+                        return stopped(report, marker, pulled - 1, written, unchanged, passedOver, 500, "internal error: " + e.getMessage(), event);
                     }
                     if (r.status() == MediatorStatus.FAILED) {
                         String error = Json.parse(r.body()).path("error").asText(r.body());
