@@ -298,6 +298,13 @@ public final class OpenMrsSimulator implements AutoCloseable {
         }
     }
 
+    /** Every provider (seeded and created), default representation. */
+    public List<JsonNode> providers() {
+        synchronized (state) {
+            return state.providers.values().stream().map(p -> (JsonNode) state.providerRep(p, baseUrl())).toList();
+        }
+    }
+
     /** Every patient that exists (voided included), full representation. */
     public List<JsonNode> patients() {
         synchronized (state) {
@@ -558,6 +565,23 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     if (!state.concepts.containsKey(uuid)) throw OpenMrsState.notFound();
                     return json(200, state.conceptRep(uuid, base));
                 }
+            }
+            case "provider" -> {
+                if (uuid == null && method.equals("GET")) {
+                    // ProviderResource search: identifier or name containing q (letter case ignored), retired ones
+                    // only with includeAll
+                    String q = url.queryParameter("q");
+                    String needle = q == null ? null : q.toLowerCase(java.util.Locale.ROOT);
+                    List<OpenMrsState.Provider> hits = state.providers.values().stream()
+                            .filter(p -> needle == null || (p.identifier() != null && p.identifier().toLowerCase(java.util.Locale.ROOT).contains(needle))
+                                    || state.metadata.getOrDefault("provider", Map.of()).getOrDefault(p.uuid(), "").toLowerCase(java.util.Locale.ROOT).contains(needle))
+                            .toList();
+                    return page(hits, p -> rep(rep, state.providerRep(p, base)), url);
+                }
+                if (uuid == null && method.equals("POST")) return json(201, state.providerRep(state.createProvider(body), base));
+                OpenMrsState.Provider p = state.providers.get(uuid);
+                if (p == null) throw OpenMrsState.notFound();
+                if (method.equals("GET")) return json(200, rep(rep, state.providerRep(p, base)));
             }
             default -> {
                 if (METADATA.contains(resource) && method.equals("GET")) {

@@ -154,6 +154,7 @@ final class OpenMrsState {
 
     void clear() {
         metadata.clear();
+        providers.clear();
         concepts.clear();
         persons.clear();
         visits.clear();
@@ -208,6 +209,53 @@ final class OpenMrsState {
 
     void meta(String resource, String uuid, String display) {
         metadata.computeIfAbsent(resource, k -> new LinkedHashMap<>()).put(uuid, display);
+        if (resource.equals("provider")) {
+            // seeded as "IDENTIFIER - Name", the display ProviderResource gives
+            int dash = display.indexOf(" - ");
+            providers.put(uuid, new Provider(uuid, dash < 0 ? display : display.substring(0, dash), dash < 0 ? display : display.substring(dash + 3), null));
+        }
+    }
+
+    // ------------------------------------------------------------------ providers
+
+    /** A provider (ProviderResource): an identifier, and a person or (legacy) a name. */
+    record Provider(String uuid, String identifier, String name, String person) {}
+
+    final Map<String, Provider> providers = new LinkedHashMap<>();
+
+    /**
+     * {@code POST /provider}: ProviderValidator wants a person or a name ("Provider.error.personOrName.required") and an
+     * identifier no other provider has ("Provider.error.duplicateIdentifier", compared without letter case like MySQL's
+     * default collation); an unknown person uuid is 404 like any reference the REST module cannot convert.
+     */
+    Provider createProvider(JsonNode body) {
+        String identifier = text(body, "identifier");
+        String name = text(body, "name");
+        String person = text(body, "person");
+        Map<String, String> fieldErrors = new LinkedHashMap<>();
+        if (person == null && name == null) fieldErrors.put("name", "Provider.error.personOrName.required");
+        if (identifier != null && providers.values().stream().anyMatch(p -> identifier.equalsIgnoreCase(p.identifier()))) {
+            fieldErrors.put("identifier", "Provider.error.duplicateIdentifier");
+        }
+        if (!fieldErrors.isEmpty()) throw invalid(fieldErrors);
+        if (person != null && !persons.containsKey(person)) throw notFound();
+        String uuid = body.hasNonNull("uuid") ? body.get("uuid").asText() : UUID.randomUUID().toString();
+        String display = (identifier == null ? "" : identifier) + " - " + (person != null ? persons.get(person).display() : name);
+        Provider p = new Provider(uuid, identifier, name, person);
+        providers.put(uuid, p);
+        metadata.computeIfAbsent("provider", k -> new LinkedHashMap<>()).put(uuid, display);
+        return p;
+    }
+
+    /** ProviderResource's default representation. */
+    ObjectNode providerRep(Provider p, String base) {
+        ObjectNode r = ref("provider", p.uuid(), metadata.getOrDefault("provider", Map.of()).getOrDefault(p.uuid(), p.identifier()), base);
+        if (p.person() == null) r.putNull("person");
+        else r.set("person", ref("person", p.person(), persons.get(p.person()).display(), base));
+        r.put("identifier", p.identifier());
+        r.putArray("attributes");
+        r.put("retired", false);
+        return r;
     }
 
     void concept(String uuid, String name, String datatype, String... answers) {

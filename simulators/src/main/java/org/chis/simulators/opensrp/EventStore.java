@@ -3,6 +3,7 @@ package org.chis.simulators.opensrp;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,9 +14,11 @@ import java.util.UUID;
  * OpenSRP's event table as opensrp-server-core's {@code EventService.addorUpdateEvent} keeps it: an event sent
  * again with the same {@code id}, or else the same {@code formSubmissionId}, replaces the stored one (keeping the
  * stored id); anything else is added. Each write gets the next {@code serverVersion}. There is no delete.
+ * Clients ({@code ClientService.addorUpdate}) are kept per {@code baseEntityId}, a resend replacing the first.
  */
 final class EventStore {
     private final Map<String, ObjectNode> byId = new LinkedHashMap<>();
+    private final Map<String, ObjectNode> clients = new LinkedHashMap<>();
     private long serverVersion;
     private int writes;
 
@@ -35,6 +38,40 @@ final class EventStore {
         return stored.deepCopy();
     }
 
+    synchronized ObjectNode addOrUpdateClient(ObjectNode client) {
+        ObjectNode stored = client.deepCopy();
+        clients.put(stored.path("baseEntityId").asText(), stored);
+        return stored.deepCopy();
+    }
+
+    /** One sync filter ({@code EventSearchBean}): the event field and the values asked (a comma-separated list). */
+    record Filter(String field, List<String> values) {}
+
+    /**
+     * {@code EventService.findEvents(searchBean, "serverVersion", "asc", limit)} as {@code /rest/event/sync} calls it:
+     * events matching every filter whose serverVersion is at least {@code fromServerVersion}, oldest write first, at
+     * most {@code limit}.
+     */
+    synchronized List<ObjectNode> sync(List<Filter> filters, long fromServerVersion, int limit) {
+        return byId.values().stream()
+                .filter(e -> e.path("serverVersion").asLong() >= fromServerVersion)
+                .filter(e -> filters.stream().allMatch(f -> f.values().contains(e.path(f.field()).asText(""))))
+                .sorted(Comparator.comparingLong(e -> e.path("serverVersion").asLong()))
+                .limit(limit)
+                .map(ObjectNode::deepCopy)
+                .toList();
+    }
+
+    /** The stored clients of these entities ({@code ClientService.findByFieldValue(baseEntityId, ids)}). */
+    synchronized List<ObjectNode> clients(List<String> baseEntityIds) {
+        List<ObjectNode> out = new ArrayList<>();
+        for (String id : baseEntityIds) {
+            ObjectNode c = clients.get(id);
+            if (c != null) out.add(c.deepCopy());
+        }
+        return out;
+    }
+
     synchronized Optional<ObjectNode> byId(String id) { return Optional.ofNullable(byId.get(id)).map(ObjectNode::deepCopy); }
 
     synchronized Optional<ObjectNode> byFormSubmissionId(String formSubmissionId) {
@@ -52,6 +89,7 @@ final class EventStore {
 
     synchronized void clear() {
         byId.clear();
+        clients.clear();
         writes = 0;
     }
 }

@@ -9,13 +9,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * An OpenSRP server's event and task APIs on WireMock under {@code /opensrp}: {@code POST /rest/event/add} stores events the
  * way OpenSRP does (an event sent again with the same id or formSubmissionId replaces the first; nothing is ever
- * deleted) and {@code GET /rest/event/findById?id=} reads one back; tasks are stored per identifier with a
+ * deleted) and {@code GET /rest/event/findById?id=} reads one back, {@code GET /rest/event/sync} pages through them
+ * by serverVersion with their clients; tasks are stored per identifier with a
  * serverVersion and read and changed through {@code /rest/task}, {@code /rest/task/add}, {@code /rest/task/sync} and
  * {@code /rest/task/update_status} (see {@link OpenSrpApi}). Tests inject faults with their own stubs
  * (WireMock priority 1-9 beats the simulator's 10) and look at what is stored.
@@ -31,13 +34,14 @@ public final class OpenSrpSimulator implements AutoCloseable {
     private final WireMockServer server;
     private final EventStore events = new EventStore();
     private final TaskStore tasks = new TaskStore();
+    private final Map<String, ObjectNode> practitioners = new LinkedHashMap<>();
 
     public OpenSrpSimulator(int port) {
         WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))
-                .extensions(new OpenSrpApi(events, tasks, CONTEXT_PATH, USER, PASSWORD));
+                .extensions(new OpenSrpApi(events, tasks, practitioners, CONTEXT_PATH, USER, PASSWORD));
         if (port == 0) options.dynamicPort();
         else options.port(port);
         server = new WireMockServer(options);
@@ -68,6 +72,15 @@ public final class OpenSrpSimulator implements AutoCloseable {
 
     public Optional<ObjectNode> event(String id) { return events.byId(id); }
 
+    /**
+     * Stores an event as a CHW app's sync ({@code POST /rest/event/add}) does: a resend (same id or formSubmissionId)
+     * replaces the first; returns it with its id and new serverVersion.
+     */
+    public ObjectNode addEvent(ObjectNode event) { return events.addOrUpdate(event); }
+
+    /** Stores a client (per baseEntityId) as the app's sync does. */
+    public ObjectNode addClient(ObjectNode client) { return events.addOrUpdateClient(client); }
+
     /** Event writes OpenSRP accepted, updates by a resend included. */
     public int writes() { return events.writes(); }
 
@@ -81,8 +94,21 @@ public final class OpenSrpSimulator implements AutoCloseable {
     /** Status changes accepted through {@code /rest/task/update_status}. */
     public int taskStatusUpdates() { return tasks.statusUpdates(); }
 
-    /** Forgets every event and injected stub; the API stubs are put back. */
+    /**
+     * Stores a practitioner ({@code org.smartregister.domain.Practitioner}: identifier, active, name, userId,
+     * username) as {@code POST /rest/practitioner} does; one per identifier.
+     */
+    public void addPractitioner(ObjectNode practitioner) {
+        synchronized (practitioners) {
+            practitioners.put(practitioner.get("identifier").asText(), practitioner.deepCopy());
+        }
+    }
+
+    /** Forgets every event, task, practitioner and injected stub; the API stubs are put back. */
     public void reset() {
+        synchronized (practitioners) {
+            practitioners.clear();
+        }
         events.clear();
         tasks.clear();
         server.resetAll();

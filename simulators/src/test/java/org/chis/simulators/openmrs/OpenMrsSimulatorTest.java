@@ -155,4 +155,24 @@ class OpenMrsSimulatorTest {
         assertThat(client.patient(tx, patient).orElseThrow().path("identifiers").toString()).doesNotContain("NID-77").contains("100-1");
         assertThat(client.purge(tx, "patient/" + patient + "/identifier", idUuid)).as("already gone: 404").isFalse();
     }
+
+    @Test
+    void a_provider_needs_a_person_or_name_its_identifier_is_unique_and_it_is_found_by_identifier() {
+        var created = client.create(tx, "provider", org.chis.common.json.Json.object().put("name", "Hawa Musa").put("identifier", "chw-hawa"));
+        assertThat(created.path("identifier").asText()).isEqualTo("chw-hawa");
+        assertThat(created.path("display").asText()).isEqualTo("chw-hawa - Hawa Musa");
+        var withPerson = client.create(tx, "provider", org.chis.common.json.Json.object().put("person", patient).put("identifier", "CHW-9"));
+        assertThat(withPerson.path("person").path("uuid").asText()).isEqualTo(patient);
+
+        assertThat(client.list(tx, "OpenMRS: find provider", "provider", OpenMrsClient.query("q", "CHW-HAWA", "v", "default")))
+                .extracting(p -> p.path("uuid").asText()).containsExactly(created.path("uuid").asText());
+        assertThatThrownBy(() -> client.create(tx, "provider", org.chis.common.json.Json.object().put("name", "Other").put("identifier", "CHW-HAWA")))
+                .isInstanceOf(OpenMrsException.class).hasMessageContaining("identifier");
+        assertThatThrownBy(() -> client.create(tx, "provider", org.chis.common.json.Json.object().put("identifier", "chw-x")))
+                .isInstanceOf(OpenMrsException.class).hasMessageContaining("name");
+        // seeded providers are there too, and usable in encounters as before
+        assertThat(openmrs.providers()).hasSize(4);
+        assertThat(client.list(tx, "OpenMRS: find provider", "provider", OpenMrsClient.query("q", "CHW-1")))
+                .extracting(p -> p.path("uuid").asText()).containsExactly(OpenMrsSimulator.PROVIDER_CHW);
+    }
 }

@@ -77,6 +77,60 @@ class OpenSrpSimulatorTest {
                 HttpResponse.BodyHandlers.ofString()).body()).contains("\"Completed\"");
     }
 
+    @Test
+    void eventSyncPagesByServerVersionWithTheEventsClientsAndNeedsAFilterLikeEventResource() throws Exception {
+        assertThat(add("""
+                {"clients": [{"baseEntityId": "be-1", "firstName": "Amina"}],
+                 "events": [{"formSubmissionId": "f1", "eventType": "ANC", "baseEntityId": "be-1", "locationId": "loc-a", "providerId": "chw1"},
+                            {"formSubmissionId": "f2", "eventType": "ANC", "baseEntityId": "be-2", "locationId": "loc-b", "providerId": "chw2"},
+                            {"formSubmissionId": "f3", "eventType": "PNC", "baseEntityId": "be-1", "locationId": "loc-a", "providerId": "chw1"}]}
+                """, auth).statusCode()).isEqualTo(201);
+
+        // serverVersion is what the caller already has: the answer starts after it; limit pages
+        var first = Json.parse(get("/rest/event/sync?locationId=loc-a,loc-b&serverVersion=0&limit=2").body());
+        assertThat(first.path("no_of_events").asInt()).isEqualTo(2);
+        assertThat(first.path("events").get(0).path("formSubmissionId").asText()).isEqualTo("f1");
+        assertThat(first.path("clients")).hasSize(1); // be-2 has no stored client
+        long last = first.path("events").get(1).path("serverVersion").asLong();
+        var next = Json.parse(get("/rest/event/sync?locationId=loc-a,loc-b&serverVersion=" + last + "&limit=2").body());
+        assertThat(next.path("events")).hasSize(1);
+        assertThat(next.path("events").get(0).path("formSubmissionId").asText()).isEqualTo("f3");
+        var after = Json.parse(get("/rest/event/sync?locationId=loc-a,loc-b&serverVersion=" + next.path("events").get(0).path("serverVersion").asLong()).body());
+        assertThat(after.path("no_of_events").asInt()).isZero();
+
+        // filters narrow; a resend of f1 moves it to a new serverVersion (it comes again, last)
+        assertThat(Json.parse(get("/rest/event/sync?providerId=chw2").body()).path("events")).hasSize(1);
+        add("{\"events\": [{\"formSubmissionId\": \"f1\", \"eventType\": \"ANC\", \"baseEntityId\": \"be-1\", \"locationId\": \"loc-a\"}]}", auth);
+        var resent = Json.parse(get("/rest/event/sync?locationId=loc-a&serverVersion=" + last).body());
+        assertThat(resent.path("events")).extracting(e -> e.path("formSubmissionId").asText()).containsExactly("f3", "f1");
+
+        HttpResponse<String> noFilter = get("/rest/event/sync?serverVersion=0");
+        assertThat(noFilter.statusCode()).isEqualTo(400);
+        assertThat(noFilter.body()).isEqualTo("{\"msg\":\"specify atleast one filter\"}");
+    }
+
+    @Test
+    void practitionersAreSavedPerIdentifierAndListedLikePractitionerResource() throws Exception {
+        assertThat(post("/rest/practitioner", "{\"identifier\": \"p-1\", \"active\": true, \"name\": \"Hawa Musa\", \"userId\": \"u-1\", \"username\": \"chw.hawa\"}").statusCode()).isEqualTo(201);
+        assertThat(post("/rest/practitioner", "{\"identifier\": \"p-1\", \"active\": true, \"name\": \"Hawa A. Musa\", \"username\": \"chw.hawa\"}").statusCode()).isEqualTo(201);
+        HttpResponse<String> missing = post("/rest/practitioner", "{\"name\": \"No Id\"}");
+        assertThat(missing.statusCode()).isEqualTo(400);
+        assertThat(missing.body()).isEqualTo("Identifier not specified");
+        HttpResponse<String> added = post("/rest/practitioner/add", "[{\"identifier\": \"p-2\", \"active\": false, \"name\": \"Juma\", \"username\": \"chw.juma\"}]");
+        assertThat(added.statusCode()).isEqualTo(201);
+        assertThat(added.body()).isEqualTo("All Practitioners  processed");
+
+        var all = Json.parse(get("/rest/practitioner").body());
+        assertThat(all).hasSize(2);
+        assertThat(all.get(0).path("name").asText()).isEqualTo("Hawa A. Musa");
+        assertThat(Json.parse(get("/rest/practitioner/p-2").body()).path("active").asBoolean()).isFalse();
+        assertThat(get("/rest/practitioner/nope").body()).isEqualTo("null");
+    }
+
+    HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)).header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> post(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)).header("Authorization", auth)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());

@@ -6,10 +6,11 @@ import org.chis.common.store.StateStore;
 import org.chis.mediator.commcareopenmrs.cht.Cht;
 import org.chis.mediator.commcareopenmrs.feeds.FeedSync;
 import org.chis.mediator.commcareopenmrs.forms.Forms;
+import org.chis.mediator.commcareopenmrs.opensrp.OpenSrp;
 import org.chis.mediator.commcareopenmrs.tracing.Tracing;
 
-/** The commcare-openmrs mediator: forms, OpenSRP events and CHT reports -> OpenMRS; OpenMRS atom feeds -> CommCare and CHT;
- *  lost-to-follow-up tracing. */
+/** The commcare-openmrs mediator: forms, OpenSRP events (POSTed or pulled) and CHT reports -> OpenMRS; OpenMRS atom feeds
+ *  -> CommCare and CHT; OpenSRP practitioners -> OpenMRS providers; lost-to-follow-up tracing. */
 public final class CommCareOpenMrsMediator implements Mediator {
     public static final String NAME = "commcare-openmrs";
 
@@ -26,6 +27,8 @@ public final class CommCareOpenMrsMediator implements Mediator {
         FeedSync.install(app, store);
         // CHT outbound push -> the same forms workflow; OpenMRS feeds -> CHT people and reports
         Cht.install(app, store, forms.intake());
+        // OpenSRP event sync pulled -> the same forms workflow; OpenSRP practitioners -> OpenMRS providers
+        OpenSrp.install(app, store, forms.intake());
         // OpenMRS patients who missed a visit or refill -> trace tasks for the CHW
         Tracing.install(app, store);
     }

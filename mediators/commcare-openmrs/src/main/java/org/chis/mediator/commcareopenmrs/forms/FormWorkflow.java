@@ -106,6 +106,8 @@ final class FormWorkflow {
 
     Saga saga() { return saga; }
 
+    boolean maps(FormMapping.Source source, String formType) { return mappings.find(source, formType).isPresent(); }
+
     /** Mapping and values, or a 4xx naming what is wrong. */
     Prepared prepare(Submission s) {
         FormMapping m = mappings.find(s.source(), s.formType()).orElseThrow(() -> new BadInputException(422,
