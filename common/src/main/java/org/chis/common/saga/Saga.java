@@ -39,6 +39,13 @@ public final class Saga {
     public Saga(StateStore store, Compensators compensators) { this(store.sagaJournal(), compensators); }
 
     public SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
+        long t0 = System.nanoTime();
+        SagaOutcome outcome = runOnce(tx, sagaKey, body);
+        SagaMetrics.record(outcome, System.nanoTime() - t0);
+        return outcome;
+    }
+
+    private SagaOutcome runOnce(TransactionContext tx, String sagaKey, SagaBody body) {
         Objects.requireNonNull(sagaKey, "sagaKey");
         if (!undoEarlierRun(tx, sagaKey)) {
             tx.property("rollback", "incomplete");
