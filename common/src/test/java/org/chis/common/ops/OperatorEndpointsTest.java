@@ -19,6 +19,9 @@ import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.TransactionContext;
+import org.chis.common.saga.Compensators;
+import org.chis.common.saga.Saga;
 import org.chis.common.store.StateStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -175,6 +178,7 @@ class OperatorEndpointsTest {
         });
         send("GET", "/ops/ops-test/failed-events", null, AUTH);
         send("POST", "/ops/ops-test/failed-events/abc/retry", null, AUTH);
+        new Saga(store, new Compensators()).run(new TransactionContext("t1"), "saga-1", run -> run.step("nothing upstream", () -> null));
 
         assertThat(send("GET", "/metrics", null, null).statusCode()).isEqualTo(401);
         HttpResponse<String> m = send("GET", "/metrics", null, AUTH);
@@ -186,7 +190,8 @@ class OperatorEndpointsTest {
                 .containsPattern("chis_feed_parked\\{feed=\"patient\",[^}]*\\} 1")
                 .containsPattern("chis_feed_parked_limit\\{[^}]*\\} 2")
                 .contains("chis_feed_marker_age_seconds{feed=\"patient\"")
-                .contains("chis_claims_stuck{");
+                .contains("chis_claims_stuck{")
+                .containsPattern("chis_saga_duration_seconds_count\\{[^}]*outcome=\"completed\"[^}]*\\} 1");
     }
 
     @Test
