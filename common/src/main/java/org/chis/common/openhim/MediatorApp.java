@@ -47,6 +47,32 @@ public final class MediatorApp implements AutoCloseable {
 
     public static MediatorApp create(String name, Settings settings) { return new MediatorApp(name, settings); }
 
+    /** A mediator's {@code main}: start it from the command line's config, close it when the JVM stops. */
+    public static MediatorApp run(Mediator mediator, String[] args) {
+        MediatorApp app = start(mediator, Settings.load(mediator.name(), args));
+        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "shutdown"));
+        return app;
+    }
+
+    /** Creates the app for {@code mediator} with {@code settings} and {@link #start(Mediator) starts} it (tests, bench). */
+    public static MediatorApp start(Mediator mediator, Settings settings) { return create(mediator.name(), settings).start(mediator); }
+
+    /**
+     * Installs {@code mediator} (store, recovery, routes), then listens and registers. Anything failing on the way
+     * closes what was opened (store, server, core link) before it is thrown: a failed start leaves nothing running.
+     */
+    public MediatorApp start(Mediator mediator) {
+        try {
+            mediator.install(this);
+            start();
+            mediator.started(this);
+            return this;
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
     public String name() { return name; }
 
     public Settings settings() { return settings; }

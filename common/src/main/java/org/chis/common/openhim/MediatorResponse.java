@@ -52,6 +52,11 @@ public final class MediatorResponse {
         return new MediatorResponse(MediatorStatus.FAILED, httpStatus, Json.write(b), "application/json", message);
     }
 
+    /** As {@link #failed(int, String)} with a body of the caller's (it should carry {@code error: message} too). */
+    public static MediatorResponse failed(int httpStatus, ObjectNode body, String message) {
+        return new MediatorResponse(MediatorStatus.FAILED, httpStatus, Json.write(body), "application/json", message);
+    }
+
     public static MediatorResponse of(MediatorStatus status, int httpStatus, String body, String contentType) {
         return new MediatorResponse(status, httpStatus, body, contentType, null);
     }

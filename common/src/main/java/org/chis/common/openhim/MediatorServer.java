@@ -282,8 +282,7 @@ public final class MediatorServer implements AutoCloseable {
             return MediatorResponse.rejected(e.status(), e.getMessage());
         } catch (UpstreamException e) {
             log.warn("{} {} upstream fault: {}", request.method(), request.path(), e.getMessage());
-            int status = e.status() == 0 ? 502 : (e.status() == 503 || e.status() == 504 ? e.status() : 502);
-            return MediatorResponse.failed(status, e.getMessage());
+            return MediatorResponse.failed(e.answerStatus(), e.getMessage());
         } catch (Exception e) {
             log.error("{} {} failed", request.method(), request.path(), e);
             return MediatorResponse.failed(500, "internal error: " + Secrets.maskText(String.valueOf(e.getMessage())));

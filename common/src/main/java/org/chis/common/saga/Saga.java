@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chis.common.openhim.TransactionContext;
+import org.chis.common.store.Ledger;
 import org.chis.common.store.SagaJournal;
 import org.chis.common.store.SagaJournal.State;
 import org.chis.common.store.StateStore;
@@ -16,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * Runs a multi-step write as a saga: each step is journaled before its upstream call; when a step fails,
  * what was created is undone in reverse order (each undo an orchestration {@code rollback: <step>}).
  * <p>
- * Call it while holding the {@link org.chis.common.store.Ledger} claim of the item: a rerun of a key whose
- * earlier run was interrupted first undoes that run's leftovers, which must not belong to a live run.
+ * It runs only under the {@link Ledger} claim of the item, whose key is the saga's key (see
+ * {@link org.chis.common.work.Idempotent}): a rerun of a key whose earlier run was interrupted first undoes that
+ * run's leftovers, which must not belong to a live run.
  * An {@link Error} thrown by the body is not compensated here (the JVM may be unusable); the journal stays
  * RUNNING and {@link SagaRecovery} or the next run of the key undoes it.
  */
@@ -38,7 +40,13 @@ public final class Saga {
 
     public Saga(StateStore store, Compensators compensators) { this(store.sagaJournal(), compensators); }
 
-    public SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
+    /** Runs {@code body} as the saga of {@code claim}'s key; the claim must be held (NEW or RETRY), or nothing runs. */
+    public SagaOutcome run(TransactionContext tx, Ledger.Claim claim, SagaBody body) {
+        return run(tx, held(claim), body);
+    }
+
+    /** By key, for the saga's own tests; everything else runs under a claim. Timed for /metrics. */
+    SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
         long t0 = System.nanoTime();
         SagaOutcome outcome = runOnce(tx, sagaKey, body);
         SagaMetrics.record(outcome, System.nanoTime() - t0);
@@ -79,7 +87,13 @@ public final class Saga {
      * upstream state is read before the saga runs (e.g. "is it already there?"), which would otherwise take a
      * half-written run for a finished one. Hold the key's ledger claim.
      */
-    public boolean undoInterrupted(TransactionContext tx, String sagaKey) { return undoEarlierRun(tx, sagaKey); }
+    public boolean undoInterrupted(TransactionContext tx, Ledger.Claim claim) { return undoEarlierRun(tx, held(claim)); }
+
+    private static String held(Ledger.Claim claim) {
+        if (!claim.owned()) throw new IllegalStateException("saga '" + claim.key() + "': its claim is " + claim.result()
+                + ", not held by this run; a saga runs only under its item's claim");
+        return claim.key();
+    }
 
     /** A rerun after a crash, or after a rollback that was incomplete: undo what that run left first. */
     private boolean undoEarlierRun(TransactionContext tx, String sagaKey) {

@@ -1,13 +1,17 @@
 package org.chis.common.openhim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.chis.common.config.Settings;
 import org.chis.common.testing.CoreStub;
 import org.junit.jupiter.api.Test;
@@ -37,6 +41,38 @@ class MediatorAppStartTest {
                         .filter(c -> !c.path().endsWith("/heartbeat") && !c.path().endsWith("/channels")).toList();
                 // the 401 of Basic and the salt were paid during start-up: registering is one call
                 assertThat(registration).extracting(c -> c.method() + " " + c.path() + " " + c.scheme()).containsExactly("POST /mediators token");
+            }
+        }
+    }
+
+    @Test
+    void aMediatorWhoseInstallFailsLeavesNothingOpenAndOneThatInstallsIsStartedAndListens() throws Exception {
+        Files.writeString(dir.resolve("mediator-registration-info.json"), CoreLinkTest.TEMPLATE);
+        Settings s = Settings.of(Map.of("core.register", "false", "mediator.bind", "127.0.0.1", "mediator.port", "0"), dir);
+        AtomicBoolean closed = new AtomicBoolean();
+        Mediator broken = new Mediator() {
+            public String name() { return "start-test"; }
+
+            public void install(MediatorApp app) {
+                app.closeWithApp(() -> closed.set(true)); // e.g. its state store
+                throw new IllegalStateException("mapping file broken");
+            }
+        };
+        assertThatThrownBy(() -> MediatorApp.start(broken, s)).hasMessage("mapping file broken");
+        assertThat(closed).isTrue();
+
+        AtomicInteger startedPort = new AtomicInteger();
+        Mediator ok = new Mediator() {
+            public String name() { return "start-test"; }
+
+            public void install(MediatorApp app) { app.healthFact("installed", () -> true); }
+
+            public void started(MediatorApp app) { startedPort.set(app.port()); }
+        };
+        try (MediatorApp app = MediatorApp.start(ok, s)) {
+            assertThat(app.port()).isPositive().isEqualTo(startedPort.get());
+            try (var in = URI.create("http://127.0.0.1:" + app.port() + "/health").toURL().openStream()) {
+                assertThat(new String(in.readAllBytes())).contains("installed");
             }
         }
     }

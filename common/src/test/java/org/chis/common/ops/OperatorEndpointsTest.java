@@ -178,7 +178,8 @@ class OperatorEndpointsTest {
         });
         send("GET", "/ops/ops-test/failed-events", null, AUTH);
         send("POST", "/ops/ops-test/failed-events/abc/retry", null, AUTH);
-        new Saga(store, new Compensators()).run(new TransactionContext("t1"), "saga-1", run -> run.step("nothing upstream", () -> null));
+        new Saga(store, new Compensators()).run(new TransactionContext("t1"), store.ledger().claim("saga-1", "test", Duration.ofMinutes(1)),
+                run -> run.step("nothing upstream", () -> null));
 
         assertThat(send("GET", "/metrics", null, null).statusCode()).isEqualTo(401);
         HttpResponse<String> m = send("GET", "/metrics", null, AUTH);

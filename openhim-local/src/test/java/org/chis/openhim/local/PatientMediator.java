@@ -138,7 +138,7 @@ final class PatientMediator implements AutoCloseable {
         tx.property("attempt", claim.attempts());
         String uuid = uuidOf(key);
         String[] upstreamBody = {""};
-        SagaOutcome out = saga.run(tx, key, run -> run.create("create patient", "patient", uuid, () -> {
+        SagaOutcome out = saga.run(tx, claim, run -> run.create("create patient", "patient", uuid, () -> {
             login(tx);
             ObjectNode body = Json.object().put("uuid", uuid).put("name", name);
             UpstreamResponse r = send(tx, "create patient", "POST", "/api/patients", body);
@@ -160,7 +160,9 @@ final class PatientMediator implements AutoCloseable {
     private MediatorResponse createVisit(MediatorRequest req, TransactionContext tx) {
         String id = req.json().path("id").asText("");
         if (id.isBlank()) throw new BadInputException("'id' is required");
-        SagaOutcome out = saga.run(tx, "visit:" + id, run -> {
+        Ledger.Claim claim = store.ledger().claim("visit:" + id, "visit", Duration.ofMinutes(2));
+        if (!claim.owned()) return MediatorResponse.failed(409, "visit " + id + " is done or being processed");
+        SagaOutcome out = saga.run(tx, claim, run -> {
             for (String part : new String[] {"a", "b", "c"}) {
                 run.create("create " + part, part, null, () -> {
                     UpstreamResponse r = send(tx, "create " + part, "POST", "/api/" + part, Json.object().put("visit", id));
@@ -169,7 +171,11 @@ final class PatientMediator implements AutoCloseable {
                 });
             }
         });
-        if (!out.succeeded()) return MediatorResponse.failed(502, String.valueOf(out.failure().getMessage()));
+        if (!out.succeeded()) {
+            store.ledger().fail(claim.key(), String.valueOf(out.failure().getMessage()));
+            return MediatorResponse.failed(502, String.valueOf(out.failure().getMessage()));
+        }
+        store.ledger().succeed(claim.key(), "{}");
         return MediatorResponse.successful(Json.object().put("visit", id).put("parts", out.created().size()));
     }
 

@@ -11,9 +11,11 @@ import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorServer;
+import org.chis.common.saga.Compensators;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.dhis2.Dhis2Client;
+import org.chis.common.work.Recovery;
 
 /**
  * Starts the dhis2 mediator: aggregate reports ({@code POST /dhis2/aggregate}, {@code GET /dhis2/aggregate/pull}),
@@ -34,7 +36,11 @@ public final class Main {
         DataSetMaps maps = DataSetMaps.load(s.file("aggregate.mapsDir", "datasets"));
         List<TrackerMapping> trackerMappings = trackerMappings(s.file("tracker.mappingsDir", "tracker"));
         AggregateEndpoint aggregate = new AggregateEndpoint(dhis2, app.http(), s, maps);
-        TrackerEndpoint tracker = new TrackerEndpoint(dhis2, store, trackerMappings);
+        // no sagas here (DHIS2 imports all or nothing): recovery only frees the claims a dead process held
+        Recovery recovery = Recovery.of(s, store);
+        recovery.atStartUp(new Compensators(), TrackerEndpoint.LEASE, TrackerEndpoint.LEDGER_KIND);
+        TrackerEndpoint tracker = new TrackerEndpoint(dhis2, store, recovery.idempotent(TrackerEndpoint.LEDGER_KIND, TrackerEndpoint.LEASE),
+                trackerMappings);
         Path importFile = s.file("import.mapping", "import.json");
         TrackedEntityImport importer = Files.isRegularFile(importFile)
                 ? new TrackedEntityImport(dhis2, () -> CommCareClient.fromSettings(app.http(), s), store, s, ImportMapping.load(importFile))

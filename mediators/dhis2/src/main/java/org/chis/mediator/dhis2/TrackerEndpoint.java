@@ -17,35 +17,41 @@ import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.TransactionContext;
-import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.dhis2.Dhis2Client;
 import org.chis.common.systems.dhis2.TrackerReport;
+import org.chis.common.work.Idempotent;
 
 /**
  * {@code POST /dhis2/tracker}: a forwarded CommCare form becomes a tracked entity + enrollment + event in one
  * {@code POST /api/tracker?async=false&importStrategy=CREATE_AND_UPDATE&atomicMode=ALL}. DHIS2 writes all or
  * nothing, so there is nothing to roll back; the UIDs are derived from the case and form ids, so a rerun updates
- * the same objects. The ledger (key: form id + body hash) answers an identical resend from its record.
+ * the same objects. The ledger (key: form id + body hash) answers an identical resend from its record (the room's
+ * duplicate answer, {@link Idempotent}).
  */
 final class TrackerEndpoint {
     static final String ID_NAMESPACE = "dhis2.trackedEntity"; // CommCare case id -> tracked entity UID
     /** Marker per tracked entity: "{form time} {form id}" of the newest form whose attributes and enrollment it holds. */
     static final String NEWEST_FORM = "dhis2.tracker.newestForm:";
     private final ReentrantLock[] entityLocks = new ReentrantLock[64];
+    /** Ledger kind of a tracker form's claim (key: form id + body hash) and its lease. */
+    static final String LEDGER_KIND = "tracker";
+    static final Duration LEASE = Duration.ofMinutes(2);
 
     private final Dhis2Client dhis2;
     private final StateStore store;
     private final List<TrackerMapping> mappings;
+    private final Idempotent room;
 
-    TrackerEndpoint(Dhis2Client dhis2, StateStore store, List<TrackerMapping> mappings) {
+    TrackerEndpoint(Dhis2Client dhis2, StateStore store, Idempotent room, List<TrackerMapping> mappings) {
         this.dhis2 = dhis2;
         this.store = store;
+        this.room = room;
         this.mappings = List.copyOf(mappings);
         for (int i = 0; i < entityLocks.length; i++) entityLocks[i] = new ReentrantLock();
     }
 
-    MediatorResponse handle(MediatorRequest request, TransactionContext tx) {
+    MediatorResponse handle(MediatorRequest request, TransactionContext tx) throws Exception {
         JsonNode form = request.json();
         String xmlns = form.path("form").path("@xmlns").asText(form.path("xmlns").asText(null));
         if (xmlns == null) throw new BadInputException("not a CommCare form: no form.@xmlns");
@@ -60,41 +66,27 @@ final class TrackerEndpoint {
         tx.property("commcare.caseId", b.caseId());
 
         String key = "tracker:" + b.formId() + ":" + sha256(request.body()).substring(0, 16);
-        Ledger.Claim claim = store.ledger().claim(key, "tracker", Duration.ofMinutes(2));
-        if (claim.result() == Ledger.ClaimResult.DONE) {
-            tx.property("dhis2.alreadySent", true);
-            ObjectNode done = claim.outcome() == null ? Json.object() : (ObjectNode) Json.parse(claim.outcome());
-            done.put("alreadySent", true);
-            return MediatorResponse.successful(done);
-        }
-        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
-            throw new BadInputException(409, "form " + b.formId() + " is being sent to DHIS2 by another transaction right now; try again later");
-        }
-        // one form of a tracked entity at a time (per process): deciding "older?", sending and recording the newest
-        // time are one step, so two forms of one entity arriving together reach DHIS2 in the order the check assumed
-        ReentrantLock entityLock = entityLocks[Math.floorMod(b.trackedEntity().hashCode(), entityLocks.length)];
-        entityLock.lock();
-        try {
-            return send(tx, mapping, b, key);
-        } finally {
-            entityLock.unlock();
-        }
+        return room.run(tx, key, "form " + b.formId(), held -> {
+            // one form of a tracked entity at a time (per process): deciding "older?", sending and recording the newest
+            // time are one step, so two forms of one entity arriving together reach DHIS2 in the order the check assumed
+            ReentrantLock entityLock = entityLocks[Math.floorMod(b.trackedEntity().hashCode(), entityLocks.length)];
+            entityLock.lock();
+            try {
+                return send(tx, mapping, b, held);
+            } finally {
+                entityLock.unlock();
+            }
+        });
     }
 
-    private MediatorResponse send(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Bundle b, String key) {
+    private MediatorResponse send(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Bundle b, Idempotent.Held held) {
         // a form older than the newest one sent for this tracked entity (a rerun days later) adds its event only: the
         // attributes and enrollment it carries are out of date
         String newestKey = NEWEST_FORM + b.trackedEntity();
         Instant newest = store.feedMarkers().get(newestKey).map(TrackerEndpoint::markerTime).orElse(null);
         boolean older = b.formTime() != null && newest != null && b.formTime().isBefore(newest);
         if (older) tx.property("dhis2.olderForm", "event only: " + newest + " is newer than this form's " + b.formTime());
-        TrackerReport report;
-        try {
-            report = dhis2.importTracker(tx, "tracker import " + mapping.name(), older ? b.eventOnly() : b.json(), "CREATE_AND_UPDATE", "ALL");
-        } catch (RuntimeException e) {
-            store.ledger().fail(key, Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
-            throw e;
-        }
+        TrackerReport report = dhis2.importTracker(tx, "tracker import " + mapping.name(), older ? b.eventOnly() : b.json(), "CREATE_AND_UPDATE", "ALL");
         tx.property("dhis2.created", report.created());
         tx.property("dhis2.updated", report.updated());
         tx.property("dhis2.ignored", report.ignored());
@@ -112,19 +104,16 @@ final class TrackerEndpoint {
             String first = report.errors().isEmpty() ? String.valueOf(report.message()) : report.errors().get(0).text();
             body.put("error", "DHIS2 rejected the tracker import (nothing was written): " + first
                     + (report.errors().size() > 1 ? " and " + (report.errors().size() - 1) + " more" : ""));
-            store.ledger().fail(key, Json.write(body));
-            // a validation error needs a fix in the data or DHIS2 metadata; retrying the same body cannot help
+            // recorded as the claim's failure by the room; a validation error needs a fix in the data or DHIS2 metadata; retrying the same body cannot help
             return MediatorResponse.json(MediatorStatus.FAILED, 409, body);
         }
         if (older) body.put("eventOnly", true);
-        store.inTransaction(c -> {
+        held.succeed(body, c -> {
             store.idMap().put(c, ID_NAMESPACE, b.caseId(), b.trackedEntity());
             // compare-and-set on the locked row: another replica's newer form recorded meanwhile is never overwritten
             if (!older && b.formTime() != null) {
                 store.feedMarkers().advanceIfNewer(c, newestKey, b.formTime() + " " + b.formId(), TrackerEndpoint::newerMarker);
             }
-            store.ledger().succeed(c, key, Json.write(body));
-            return null;
         });
         if (!report.warnings().isEmpty()) {
             ArrayNode warnings = body.putArray("warnings");

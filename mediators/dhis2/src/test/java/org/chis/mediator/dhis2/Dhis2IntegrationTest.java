@@ -176,8 +176,8 @@ class Dhis2IntegrationTest {
         String secondId = again.path("transactions").get(0).path("rerunID").asText();
         JsonNode second = admin.waitForTransaction(t -> t.path("_id").asText().equals(secondId) && !t.path("status").asText().equals("Processing"),
                 Duration.ofSeconds(30));
-        assertThat(second.path("status").asText()).isEqualTo("Successful");
-        assertThat(second.path("properties").path("dhis2.alreadySent").asText()).isEqualTo("true");
+        assertThat(second.path("status").asText()).isEqualTo("Completed");
+        assertThat(second.path("properties").path("duplicate").asText()).isEqualTo("true");
         String te = Dhis2Uid.derive("trackedEntity", "it-case-1");
         assertThat(f.dhis2.trackedEntities()).filteredOn(t -> t.path("trackedEntity").asText().equals(te)).hasSize(1);
         assertThat(f.dhis2.events()).filteredOn(e -> e.path("trackedEntity").asText().equals(te)).hasSize(1);

@@ -86,8 +86,9 @@ class TrackerTest {
         assertThat(ok.status()).isEqualTo("Successful");
         assertThat(ok.property("dhis2.updated")).isEqualTo("3");
         MediatorFixture.Reply rerun = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
-        assertThat(rerun.status()).isEqualTo("Successful");
-        assertThat(rerun.property("dhis2.alreadySent")).isEqualTo("true");
+        assertThat(rerun.status()).isEqualTo("Completed"); // the room's duplicate answer
+        assertThat(rerun.property("duplicate")).isEqualTo("true");
+        assertThat(rerun.body().path("duplicate").asBoolean()).isTrue();
         assertThat(rerun.orchestrationNames()).isEmpty();
         MediatorFixture.Reply edited = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.4", "no"));
         assertThat(edited.property("dhis2.updated")).isEqualTo("3");

@@ -7,48 +7,49 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.function.Supplier;
 import org.chis.common.config.Settings;
-import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
-import org.chis.common.store.Ledger;
-import org.chis.common.store.StateStore;
+import org.chis.common.work.Failures;
+import org.chis.common.work.Idempotent;
 
 /**
  * {@code POST /referrals}: a community app's referral -> the configured outputs (EMR and/or FHIR) as one saga.
- * The referral id is the idempotency key: a duplicate or a rerun of a finished referral is answered from the
- * ledger and creates nothing; a failed one was rolled back and may simply be sent again.
+ * The referral id is the idempotency key ({@link Idempotent}): a duplicate or a rerun of a finished referral is
+ * answered from the ledger (Completed, {@code duplicate: true}) and creates nothing; a failed one was rolled back and
+ * may simply be sent again.
  */
 final class Intake {
-    private static final Duration LEASE = Duration.ofMinutes(5);
+    /** Ledger kind of a referral's claim; its lease is {@link #LEASE}. */
+    static final String LEDGER_KIND = "referral";
+    static final Duration LEASE = Duration.ofMinutes(5);
 
     private final ReferralSources sources;
     private final Supplier<ReferralConfig> config;
     private final EmrReferral emr;
     private final FhirReferral fhir;
     private final Saga saga;
-    private final StateStore store;
+    private final Idempotent room;
     private final ReferralRecords records;
     private final Clock clock;
 
-    Intake(ReferralSources sources, Settings settings, EmrReferral emr, FhirReferral fhir, Saga saga, StateStore store,
+    Intake(ReferralSources sources, Settings settings, EmrReferral emr, FhirReferral fhir, Saga saga, Idempotent room,
            ReferralRecords records, Clock clock) {
         this.sources = sources;
         this.config = () -> ReferralConfig.of(settings);
         this.emr = emr;
         this.fhir = fhir;
         this.saga = saga;
-        this.store = store;
+        this.room = room;
         this.records = records;
         this.clock = clock;
     }
 
-    MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
+    MediatorResponse handle(MediatorRequest req, TransactionContext tx) throws Exception {
         JsonNode doc = req.json();
         ReferralMapping mapping = sources.pick(req.query().get("source"), doc);
         Referral r = mapping.map(doc);
@@ -57,41 +58,17 @@ final class Intake {
         tx.property("referral.id", r.referralId()).property("referral.source", r.source());
         if (c.fhir()) FhirReferral.validate(r, c, expiresAt);
 
-        String key = "referral:" + r.referralId();
-        Ledger.Claim claim = store.ledger().claim(key, "referral", LEASE);
-        if (claim.result() == Ledger.ClaimResult.DONE) {
-            tx.property("referral.duplicate", true);
-            ObjectNode body = (ObjectNode) Json.parse(claim.outcome());
-            body.put("duplicate", true);
-            return MediatorResponse.successful(body);
-        }
-        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
-            throw new BadInputException(409, "referral " + r.referralId() + " is being processed right now; send it again later");
-        }
-        try {
-            return create(tx, r, c, key, expiresAt);
-        } catch (RuntimeException e) {
-            store.ledger().fail(key, Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
-            throw e;
-        }
+        return room.run(tx, "referral:" + r.referralId(), "referral " + r.referralId(), held -> create(tx, r, c, held, expiresAt));
     }
 
-    private MediatorResponse create(TransactionContext tx, Referral r, ReferralConfig c, String key, Instant expiresAt) {
+    private MediatorResponse create(TransactionContext tx, Referral r, ReferralConfig c, Idempotent.Held held, Instant expiresAt) {
         EmrReferral.Result[] emrResult = new EmrReferral.Result[1];
         FhirReferral.Result[] fhirResult = new FhirReferral.Result[1];
-        SagaOutcome outcome = saga.run(tx, key, run -> {
+        SagaOutcome outcome = saga.run(tx, held.claim(), run -> {
             if (c.emr()) emrResult[0] = emr.write(run, r, c);
             if (c.fhir()) fhirResult[0] = fhir.write(run, r, c, expiresAt);
         });
-        if (!outcome.succeeded()) {
-            Throwable f = outcome.failure();
-            String rollback = outcome.rollbackComplete() ? "everything created was undone; safe to send again"
-                    : "ROLLBACK INCOMPLETE: something created is still upstream (see the rollback orchestrations)";
-            store.ledger().fail(key, Json.write(Json.object().put("error", String.valueOf(f.getMessage())).put("rollback", rollback)));
-            if (f instanceof BadInputException b) throw new BadInputException(b.status(), b.getMessage() + " (" + rollback + ")");
-            int status = f instanceof UpstreamException u && (u.status() == 503 || u.status() == 504) ? u.status() : 502;
-            return MediatorResponse.failed(status, "referral " + r.referralId() + " failed: " + f.getMessage() + " (" + rollback + ")");
-        }
+        if (!outcome.succeeded()) return Failures.of(tx, "referral " + r.referralId(), outcome);
 
         ObjectNode body = Json.object();
         body.put("referralId", r.referralId()).put("source", r.source()).put("status", r.initialStatus().code()).put("businessStatus", "referred")
@@ -119,12 +96,10 @@ final class Intake {
                 rec.businessStatus(), rec.taskId(), rec.taskVersion(), rec.serviceRequestId(), rec.fhirPatientId(), rec.emrPatientUuid(),
                 rec.emrEncounterUuid(), rec.expiresAt(), rec.statusKey(), now, now);
         // the acknowledgements (ids the upstreams gave) and the ledger's outcome land together or not at all
-        store.inTransaction(conn -> {
+        held.succeed(body, conn -> {
             records.insert(conn, stored);
             records.record(conn, r.referralId(), null, r.initialStatus().code(), "referred", r.requester(), "intake",
                     stored.taskVersion(), "from " + r.source());
-            store.ledger().succeed(conn, key, Json.write(body));
-            return null;
         });
         return MediatorResponse.json(MediatorStatus.SUCCESSFUL, 201, body);
     }

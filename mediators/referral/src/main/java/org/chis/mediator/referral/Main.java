@@ -3,71 +3,16 @@ package org.chis.mediator.referral;
 import java.time.Clock;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
-import org.chis.common.openhim.MediatorResponse;
-import org.chis.common.openhim.MediatorServer;
-import org.chis.common.saga.Compensators;
-import org.chis.common.saga.Saga;
-import org.chis.common.saga.SagaRecovery;
-import org.chis.common.store.StateStore;
-import org.chis.common.systems.commcare.CommCareClient;
-import org.chis.common.systems.fhir.FhirClient;
-import org.chis.common.systems.openmrs.OpenMrsClient;
 
-/**
- * Starts the referral mediator: {@code POST /referrals} (community app -> EMR and FHIR Task),
- * {@code PUT|POST /referrals/{id}/status} (facility app), {@code GET /referrals/{id}}, and {@code GET /referrals/sync}
- * (polling channel: Task changes, expiry, push-back). Listens, then registers with OpenHIM core.
- */
+/** Starts the referral mediator ({@link ReferralMediator}): listens, then registers with OpenHIM core. */
 public final class Main {
     private Main() {}
 
-    public static MediatorApp start(String[] args) { return start(MediatorApp.create("referral", args), Clock.systemUTC()); }
+    public static void main(String[] args) { MediatorApp.run(new ReferralMediator(Clock.systemUTC()), args); }
 
-    public static MediatorApp start(Settings settings) { return start(MediatorApp.create("referral", settings), Clock.systemUTC()); }
+    /** Tests and benchmarks: the mediator on their own settings. */
+    public static MediatorApp start(Settings settings) { return start(settings, Clock.systemUTC()); }
 
     /** With an injected clock: expiry windows and recorded times follow it (tests move it forward). */
-    public static MediatorApp start(Settings settings, Clock clock) { return start(MediatorApp.create("referral", settings), clock); }
-
-    private static MediatorApp start(MediatorApp app, Clock clock) {
-        Settings s = app.settings();
-        ReferralConfig.of(s); // a bad setting stops the start, not the first referral
-        ReferralSources sources = ReferralSources.load(s.file("referral.sourcesDir", "sources"));
-        StateStore store = app.closeWithApp(StateStore.open(s, "referral"));
-        OpenMrsClient openmrs = OpenMrsClient.fromSettings(app.http(), s);
-        FhirClient fhir = FhirClient.fromSettings(app.http(), s);
-        EmrReferral emr = new EmrReferral(openmrs);
-        FhirReferral fhirOut = new FhirReferral(fhir);
-        Compensators compensators = new Compensators();
-        emr.register(compensators);
-        fhirOut.register(compensators);
-        Saga saga = new Saga(store, compensators);
-        // referrals a crash interrupted mid-saga: undo their leftovers (each is rerunnable afterwards)
-        new SagaRecovery(store, compensators).recover(org.chis.common.openhim.TransactionContext.detached("saga-recovery"),
-                java.time.Duration.ofMinutes(5));
-        ReferralRecords records = new ReferralRecords(store, clock);
-        CommunityPush push = new CommunityPush(s, app.http(), () -> CommCareClient.fromSettings(app.http(), s), clock);
-        StatusChanges changes = new StatusChanges(fhir, records, push, clock);
-        Intake intake = new Intake(sources, s, emr, fhirOut, saga, store, records, clock);
-        StatusEndpoint status = new StatusEndpoint(records, changes);
-        StatusSync sync = new StatusSync(fhir, store, records, changes, s, clock);
-        app.route("POST", "/referrals", MediatorServer.JSON, intake::handle)
-                .route("GET", "/referrals/sync", sync::handle)
-                .route("PUT", StatusEndpoint.STATUS_PATH, MediatorServer.JSON, status::change)
-                .route("POST", StatusEndpoint.STATUS_PATH, MediatorServer.JSON, status::change)
-                .route("GET", StatusEndpoint.REFERRAL_PATH, status::show)
-                .healthFact("store", store::healthy)
-                .healthFact("sources", sources::size);
-        app.start();
-        // the validator loads the R4 spec (seconds of a core): in the background, not on the first referral, and only
-        // once the server listens, so it does not hold up start-up and registration on a small machine
-        Thread warm = new Thread(FhirValidation::warmUp, "fhir-validator-warm-up");
-        warm.setDaemon(true);
-        warm.start();
-        return app;
-    }
-
-    public static void main(String[] args) {
-        MediatorApp app = start(args);
-        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "shutdown"));
-    }
+    public static MediatorApp start(Settings settings, Clock clock) { return MediatorApp.start(new ReferralMediator(clock), settings); }
 }

@@ -139,8 +139,8 @@ class ReferralIntegrationTest {
         String secondId = again.path("transactions").get(0).path("rerunID").asText();
         JsonNode second = admin.waitForTransaction(t -> t.path("_id").asText().equals(secondId) && !t.path("status").asText().equals("Processing"),
                 Duration.ofSeconds(30));
-        assertThat(second.path("status").asText()).isEqualTo("Successful");
-        assertThat(second.path("properties").path("referral.duplicate").asText()).isEqualTo("true");
+        assertThat(second.path("status").asText()).isEqualTo("Completed");
+        assertThat(second.path("properties").path("duplicate").asText()).isEqualTo("true");
         assertThat(tasksFor(formId)).isEqualTo(1);
         String enc = StableUuid.of("referral", formId, "encounter");
         assertThat(f.openmrs.encounters().stream().filter(e -> e.path("uuid").asText().equals(enc)).count()).isEqualTo(1);

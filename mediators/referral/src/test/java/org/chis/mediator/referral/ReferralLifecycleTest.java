@@ -51,7 +51,7 @@ class ReferralLifecycleTest {
         var failed = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, clientId, "urgent", "2020-01-01"));
         assertThat(failed.http()).isEqualTo(502);
         assertThat(failed.status()).isEqualTo("Failed");
-        assertThat(failed.body().path("error").asText()).contains("everything created was undone");
+        assertThat(failed.body().path("error").asText()).contains("everything it created was undone");
         assertThat(failed.property("rollback")).isEqualTo("complete");
         assertThat(failed.orchestrationNames()).contains("rollback: create EMR patient");
         String plannedPatient = StableUuid.of("referral-patient", "commcare", clientId);

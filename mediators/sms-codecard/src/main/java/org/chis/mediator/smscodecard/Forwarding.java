@@ -15,6 +15,7 @@ import org.chis.common.openhim.TransactionContext;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
+import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewObs;
@@ -99,11 +100,12 @@ public final class Forwarding {
     /**
      * @param retry true when an earlier attempt of this message may have written upstream (the encounter is then
      *              looked up first, so a crash between saga and warehouse never creates it twice)
+     * @param claim the message's claim ({@code sms:<uuid>}), held by this run: the saga runs under it
      */
-    public Forwarded forward(TransactionContext tx, Report r, boolean retry) {
+    public Forwarded forward(TransactionContext tx, Report r, boolean retry, Ledger.Claim claim) {
         String[] ids = new String[2];
         RuntimeException[] unknown = new RuntimeException[1];
-        SagaOutcome outcome = saga.run(tx, "sms:" + r.messageUuid(), run -> {
+        SagaOutcome outcome = saga.run(tx, claim, run -> {
             if (sendsTo("openmrs") && r.patientUuid() != null && r.card().openmrsEncounterType() != null) {
                 String uuid = StableUuid.of("sms", r.messageUuid(), "encounter");
                 boolean exists = retry && run.step("find earlier encounter", () -> openmrs.encounter(tx, uuid).isPresent());

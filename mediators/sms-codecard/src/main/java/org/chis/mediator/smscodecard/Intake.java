@@ -17,6 +17,7 @@ import org.chis.common.store.Ledger;
 import org.chis.common.store.StoreException;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.rapidpro.FlowWebhook;
+import org.chis.common.work.Idempotent;
 import org.chis.mediator.smscodecard.card.CodeCard;
 import org.chis.mediator.smscodecard.card.DerivedField;
 import org.chis.mediator.smscodecard.parse.MessageParser;
@@ -39,6 +40,10 @@ import org.slf4j.LoggerFactory;
 public final class Intake {
     private static final Logger log = LoggerFactory.getLogger(Intake.class);
     static final String LEDGER_KIND = "sms-message";
+    /** Lease of a message's claim (and of the report claim it takes with it). */
+    static final Duration LEASE = Duration.ofMinutes(2);
+    /** Field of a failed claim's outcome: the system-fault reply went out, so a later run answers silently. */
+    private static final String FAULT_REPLIED = "faultReplied";
 
     private final MessageParser parser;
     private final Senders senders;
@@ -46,19 +51,21 @@ public final class Intake {
     private final Forwarding forwarding;
     private final Warehouse warehouse;
     private final Ledger ledger;
+    private final Idempotent room;
     private final Replies replies;
     private final Clock clock;
     private final ZoneId zone;
     private final int maxAttempts;
 
     public Intake(MessageParser parser, Senders senders, OpenMrsClient openmrs, Forwarding forwarding, Warehouse warehouse,
-                  Replies replies, Clock clock, ZoneId zone, int maxAttempts) {
+                  Replies replies, Clock clock, ZoneId zone, int maxAttempts, Idempotent room) {
         this.parser = parser;
         this.senders = senders;
         this.openmrs = openmrs;
         this.forwarding = forwarding;
         this.warehouse = warehouse;
         this.ledger = warehouse.store().ledger();
+        this.room = room;
         this.replies = replies;
         this.clock = clock;
         this.zone = zone;
@@ -69,41 +76,37 @@ public final class Intake {
         String ref = Reference.of(m.messageUuid());
         tx.property("sms.ref", ref);
         String key = "sms:" + m.messageUuid();
-        Ledger.Claim claim;
+        Idempotent.Taken taken;
         try {
-            claim = ledger.claim(key, LEDGER_KIND, Duration.ofMinutes(2));
+            taken = room.take(key);
         } catch (StoreException e) {
             return Outcome.temporary(ref, "state store: " + e.getMessage());
         }
-        switch (claim.result()) {
-            case DONE -> {
-                tx.property("sms.outcome", "repeat of a message already answered");
-                return Outcome.fromJson(Json.parse(claim.outcome()), true);
-            }
-            case IN_PROGRESS -> {
-                return Outcome.temporary(ref, "message " + m.messageUuid() + " is being processed by an earlier delivery");
-            }
-            default -> { }
+        if (taken instanceof Idempotent.Done done) return Outcome.fromJson(Json.parse(done.outcome()), true);
+        if (taken instanceof Idempotent.Busy) {
+            return Outcome.temporary(ref, "message " + m.messageUuid() + " is being processed by an earlier delivery");
         }
-        boolean faultReplied = claim.result() == Ledger.ClaimResult.RETRY && claim.outcome() != null
-                && Json.parse(claim.outcome()).path("faultReplied").asBoolean(false);
+        Idempotent.Held held = (Idempotent.Held) taken;
+        JsonNode earlier = held.earlier();
+        boolean faultReplied = earlier != null && earlier.path(FAULT_REPLIED).asBoolean(false);
+        // the room keeps it on the claim's note: a rerun after a crash must not send the fault reply a second time
         Instant now = clock.instant();
         Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
         String lang = replies.language(m.language(), sender == null ? null : sender.language());
         try {
-            Outcome o = decide(tx, m, ref, key, sender, lang, now, claim.attempts(), faultReplied);
+            Outcome o = decide(tx, m, ref, held, sender, lang, now, faultReplied);
             if (faultReplied) o = o.silent();
             tx.property("sms.outcome", o.kind().jsonName());
             return o;
         } catch (RuntimeException e) {
-            // upstream, store or saga faults, and bugs alike: release the claim so a retry or rerun can run it again
-            log.warn("message {} ({}): attempt {} failed: {}", m.messageUuid(), ref, claim.attempts(), e.toString());
-            tx.property("sms.outcome", "fault, attempt " + claim.attempts());
+            // upstream, store or saga faults, and bugs alike: fail the claims so a retry or rerun can run it again
+            log.warn("message {} ({}): attempt {} failed: {}", m.messageUuid(), ref, held.attempts(), e.toString());
+            tx.property("sms.outcome", "fault, attempt " + held.attempts());
             // an encounter kept for the resend is the report, saved: the fault reply would have the worker send it
             // again as a new message (a second encounter), so keep the message rerunnable instead
             boolean keptForResend = e instanceof Forwarding.ForwardingFailed f && f.keptForResend();
-            if (faultReplied || claim.attempts() < maxAttempts || keptForResend) {
-                failQuietly(key, "{\"temporary\":true,\"faultReplied\":" + faultReplied + "}");
+            if (faultReplied || held.attempts() < maxAttempts || keptForResend) {
+                held.fail(Json.object().put("temporary", true).put(FAULT_REPLIED, faultReplied));
                 return Outcome.temporary(ref, e.getMessage());
             }
             CodeCard card = cardOf(m.text());
@@ -114,21 +117,21 @@ public final class Intake {
             } catch (StoreException ignored) {
                 // the store may be what failed; the reply still goes
             }
-            failQuietly(key, "{\"faultReplied\":true}");
+            held.fail(Json.object().put(FAULT_REPLIED, true));
             return o;
         }
     }
 
-    private Outcome decide(TransactionContext tx, FlowWebhook m, String ref, String key, Sender sender, String lang, Instant now,
-                           int attempt, boolean faultReplied) {
-        boolean retry = attempt > 1;
+    private Outcome decide(TransactionContext tx, FlowWebhook m, String ref, Idempotent.Held held, Sender sender, String lang, Instant now,
+                           boolean faultReplied) {
+        boolean retry = held.attempts() > 1;
         LocalDate today = LocalDate.ofInstant(now, zone);
         Parsed parsed = parser.parse(m.text(), today);
-        if (parsed.problem() != null) return answer(m, key, ref, lang, parsed.problem().kind(), replies.problem(lang, parsed.problem(), ref), null);
-        if (sender == null) return answer(m, key, ref, lang, ReplyKind.NOT_REGISTERED, replies.simple(lang, ReplyKind.NOT_REGISTERED, null, null, null, ref), null);
-        if (parsed.isUndo()) return undo(tx, m, key, ref, lang, parsed.undoRef(), now);
+        if (parsed.problem() != null) return answer(m, held, ref, lang, parsed.problem().kind(), replies.problem(lang, parsed.problem(), ref), null);
+        if (sender == null) return answer(m, held, ref, lang, ReplyKind.NOT_REGISTERED, replies.simple(lang, ReplyKind.NOT_REGISTERED, null, null, null, ref), null);
+        if (parsed.isUndo()) return undo(tx, m, held, ref, lang, parsed.undoRef(), now);
         CodeCard card = parsed.card();
-        if (!sender.allowed(card.keyword())) return answer(m, key, ref, lang, ReplyKind.NOT_ALLOWED, replies.simple(lang, ReplyKind.NOT_ALLOWED, card, null, null, ref), null);
+        if (!sender.allowed(card.keyword())) return answer(m, held, ref, lang, ReplyKind.NOT_ALLOWED, replies.simple(lang, ReplyKind.NOT_ALLOWED, card, null, null, ref), null);
         String patientId = null;
         String patientUuid = null;
         if (card.patientField() != null) {
@@ -137,67 +140,37 @@ public final class Intake {
                 patientId = (String) id.value();
                 patientUuid = patientUuid(tx, patientId).orElse(null);
                 if (patientUuid == null) {
-                    return answer(m, key, ref, lang, ReplyKind.PATIENT_NOT_FOUND, replies.simple(lang, ReplyKind.PATIENT_NOT_FOUND, card, patientId, null, ref), null);
+                    return answer(m, held, ref, lang, ReplyKind.PATIENT_NOT_FOUND, replies.simple(lang, ReplyKind.PATIENT_NOT_FOUND, card, patientId, null, ref), null);
                 }
             }
         }
         Problem range = Ranges.check(parsed, today);
-        if (range != null) return answer(m, key, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
+        if (range != null) return answer(m, held, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
         String duplicateKey = Report.duplicateKey(parsed);
         Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(duplicateKey);
-        if (dup.isPresent()) return alreadyReceived(m, key, ref, lang, parsed, dup.get().ref());
+        if (dup.isPresent()) return alreadyReceived(m, held, ref, lang, parsed, dup.get().ref());
         // the check above is a read: claiming the report itself stops two messages carrying the same report at the
         // same moment from both being saved (the count makes a new key after an UNDO, so the report may come again)
         String reportKey = "sms-report:" + duplicateKey + "#" + warehouse.retractedCount(duplicateKey);
-        Ledger.Claim reportClaim = ledger.claim(reportKey, "sms-report", Duration.ofMinutes(2));
+        // claimed with the message: if this process dies mid-saga, start-up recovery undoes the saga and releases both
+        // claims, so the resend is taken at once, not after the lease; a failure of the message fails both
+        Ledger.Claim reportClaim = held.claimAlso(reportKey, "sms-report", LEASE);
         if (reportClaim.result() == Ledger.ClaimResult.DONE) {
             String earlier = Json.parse(reportClaim.outcome()).path("ref").asText();
-            return alreadyReceived(m, key, ref, lang, parsed, earlier);
+            return alreadyReceived(m, held, ref, lang, parsed, earlier);
         }
         if (reportClaim.result() == Ledger.ClaimResult.IN_PROGRESS) {
             throw new UpstreamException("the same report is being saved from another message; try again", 503);
         }
-        // noted on our claim before forwarding starts: if this process dies mid-saga, start-up recovery undoes the
-        // saga and releases both claims (releaseAfterRecovery), so the resend is taken at once, not after the lease
-        try {
-            ledger.note(key, attempt, Json.object().put("faultReplied", faultReplied)
-                    .put("attempt", attempt).put("report", reportKey).put("reportAttempt", reportClaim.attempts()).toString());
-        } catch (StoreException e) {
-            log.warn("ledger: could not note the report claim on {}: {}", key, e.getMessage()); // the leases still run out
-        }
-        try {
-            return save(tx, m, key, ref, lang, parsed, sender, patientId, patientUuid, now, retry, reportKey);
-        } catch (RuntimeException e) {
-            failQuietly(reportKey, "{\"error\":true}");
-            throw e;
-        }
+        return save(tx, m, held, ref, lang, parsed, sender, patientId, patientUuid, now, retry, reportKey);
     }
 
-    /**
-     * Start-up recovery undid saga {@code sagaKey} (a forwarding this process was running when it died): releases
-     * the claims of its message and report that {@link #process} noted before the saga began, so a resend is taken
-     * at once instead of after the lease. Only those very claims (same claim number): one taken over since, by a
-     * live run elsewhere, is left alone. Returns how many claims were released.
-     */
-    public static int releaseAfterRecovery(Ledger ledger, String sagaKey) {
-        if (!sagaKey.startsWith("sms:")) return 0;
-        Ledger.Entry e = ledger.find(sagaKey).orElse(null);
-        if (e == null || e.status() != Ledger.Status.IN_PROGRESS || e.outcome() == null) return 0;
-        JsonNode note = Json.parse(e.outcome());
-        int attempt = note.path("attempt").asInt(0);
-        if (attempt != e.attempts() || !note.hasNonNull("report")) return 0; // not our note: leave it to the lease
-        int released = ledger.release(note.path("report").asText(), note.path("reportAttempt").asInt(0)) ? 1 : 0;
-        if (ledger.release(sagaKey, attempt)) released++;
-        if (released > 0) log.warn("message claim {} released after its interrupted saga was undone", sagaKey);
-        return released;
-    }
-
-    private Outcome alreadyReceived(FlowWebhook m, String key, String ref, String lang, Parsed parsed, String earlierRef) {
-        return answer(m, key, ref, lang, ReplyKind.ALREADY_RECEIVED,
+    private Outcome alreadyReceived(FlowWebhook m, Idempotent.Held held, String ref, String lang, Parsed parsed, String earlierRef) {
+        return answer(m, held, ref, lang, ReplyKind.ALREADY_RECEIVED,
                 replies.simple(lang, ReplyKind.ALREADY_RECEIVED, parsed.card(), Report.duplicateText(parsed), earlierRef, ref), null);
     }
 
-    private Outcome save(TransactionContext tx, FlowWebhook m, String key, String ref, String lang, Parsed parsed, Sender sender,
+    private Outcome save(TransactionContext tx, FlowWebhook m, Idempotent.Held held, String ref, String lang, Parsed parsed, Sender sender,
                          String patientId, String patientUuid, Instant now, boolean retry, String reportKey) {
         CodeCard card = parsed.card();
         Map<String, LocalDate> derived = new LinkedHashMap<>();
@@ -206,52 +179,45 @@ public final class Intake {
             if (from != null && from.value() instanceof LocalDate date) derived.put(d.name(), date.plusDays(d.addDays()));
         }
         Report report = new Report(m.messageUuid(), ref, parsed, Map.copyOf(derived), sender, phone(m), patientId, patientUuid, now);
-        Forwarding.Forwarded f = forwarding.forward(tx, report, retry);
+        Forwarding.Forwarded f = forwarding.forward(tx, report, retry, held.claim());
         String text = replies.ok(lang, parsed, derived, ref);
         Outcome o = new Outcome(ReplyKind.OK, text, ref, lang, true, ref, null, false);
-        warehouse.store().inTransaction(c -> {
+        held.succeed(o.toJson(), c -> {
             warehouse.insert(c, report, f.encounterUuid(), f.eventId());
             warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null, now);
-            ledger.succeed(c, key, o.toJson().toString());
-            ledger.succeed(c, reportKey, "{\"ref\":\"" + ref + "\"}");
-            return null;
+            ledger.succeed(c, reportKey, Json.write(Json.object().put("ref", ref)));
         });
         tx.property("sms.record", ref);
         if (f.encounterUuid() != null) tx.property("openmrs.encounter", f.encounterUuid());
         return o;
     }
 
-    private Outcome undo(TransactionContext tx, FlowWebhook m, String key, String ref, String lang, String undoRef, Instant now) {
+    private Outcome undo(TransactionContext tx, FlowWebhook m, Idempotent.Held held, String ref, String lang, String undoRef, Instant now) {
         Optional<Warehouse.Stored> found = warehouse.byRef(undoRef);
         String phone = phone(m);
         if (found.isEmpty() || !found.get().phone().equals(phone)) {
-            return answer(m, key, ref, lang, ReplyKind.UNDO_NOT_FOUND, replies.simple(lang, ReplyKind.UNDO_NOT_FOUND, null, undoRef, null, ref), null);
+            return answer(m, held, ref, lang, ReplyKind.UNDO_NOT_FOUND, replies.simple(lang, ReplyKind.UNDO_NOT_FOUND, null, undoRef, null, ref), null);
         }
         Warehouse.Stored s = found.get();
         if (!s.status().equals("ACTIVE")) {
-            return answer(m, key, ref, lang, ReplyKind.ALREADY_UNDONE, replies.simple(lang, ReplyKind.ALREADY_UNDONE, null, undoRef, null, ref), null);
+            return answer(m, held, ref, lang, ReplyKind.ALREADY_UNDONE, replies.simple(lang, ReplyKind.ALREADY_UNDONE, null, undoRef, null, ref), null);
         }
         if (forwarding.sendsTo("openmrs")) forwarding.retract(tx, s.encounterUuid());
         String text = replies.simple(lang, ReplyKind.UNDONE, null, undoRef, null, ref);
         Outcome o = new Outcome(ReplyKind.UNDONE, text, ref, lang, true, undoRef, null, false);
-        warehouse.store().inTransaction(c -> {
+        held.succeed(o.toJson(), c -> {
             warehouse.retract(c, undoRef, now);
             warehouse.logMessage(c, m.messageUuid(), ref, phone, m.text(), o.kind().jsonName(), text, lang, null, now);
-            ledger.succeed(c, key, o.toJson().toString());
-            return null;
         });
         tx.property("sms.retracted", undoRef);
         return o;
     }
 
     /** A user-fixable answer: logged with the ledger's success, so a repeat gets the same reply and nothing is written. */
-    private Outcome answer(FlowWebhook m, String key, String ref, String lang, ReplyKind kind, String text, String recordRef) {
+    private Outcome answer(FlowWebhook m, Idempotent.Held held, String ref, String lang, ReplyKind kind, String text, String recordRef) {
         Outcome o = new Outcome(kind, text, ref, lang, true, recordRef, null, false);
-        warehouse.store().inTransaction(c -> {
-            warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), kind.jsonName(), text, lang, null, clock.instant());
-            ledger.succeed(c, key, o.toJson().toString());
-            return null;
-        });
+        held.succeed(o.toJson(), c -> warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), kind.jsonName(), text, lang, null,
+                clock.instant()));
         return o;
     }
 
@@ -269,13 +235,4 @@ public final class Intake {
     }
 
     private static String phone(FlowWebhook m) { return m.phone() != null ? m.phone() : m.urn(); }
-
-    private void failQuietly(String key, String outcome) {
-        try {
-            ledger.fail(key, outcome);
-        } catch (RuntimeException e) {
-            // the lease runs out and the key becomes claimable again anyway
-            log.warn("ledger: could not record the failure of {}: {}", key, e.getMessage());
-        }
-    }
 }

@@ -1,6 +1,7 @@
 package org.chis.mediator.smscodecard;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -14,11 +15,10 @@ import java.util.stream.Collectors;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorServer;
-import org.chis.common.openhim.TransactionContext;
-import org.chis.common.saga.SagaRecovery;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.rapidpro.RapidProClient;
+import org.chis.common.work.Recovery;
 import org.chis.mediator.smscodecard.card.CodeCards;
 import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.reply.Replies;
@@ -40,10 +40,11 @@ public final class Main {
         try {
             StateStore store = app.closeWithApp(StateStore.open(s, "sms-codecard"));
             OpenMrsClient openmrs = OpenMrsClient.fromSettings(app.http(), s);
-            // undo what interrupted forwardings left upstream, then free their messages' claims so resends run at once
-            new SagaRecovery(store.sagaJournal(), Forwarding.compensators(openmrs))
-                    .onRecovered((sagaKey, complete) -> Intake.releaseAfterRecovery(store.ledger(), sagaKey))
-                    .recover(TransactionContext.detached("sms-recovery"));
+            // undo what interrupted forwardings left upstream, then free their messages' claims (and the report claims
+            // taken with them) so resends run at once
+            Recovery recovery = Recovery.of(s, store);
+            recovery.atStartUp(Forwarding.compensators(openmrs), Intake.LEASE, Intake.LEDGER_KIND);
+            long retryAfterSeconds = s.getLong("sms.retryAfterSeconds", 30);
             Set<String> destinations = Arrays.stream(s.get("sms.destinations", "openmrs,opensrp,warehouse").split(","))
                     .map(d -> d.trim().toLowerCase(Locale.ROOT)).filter(d -> !d.isEmpty()).collect(Collectors.toUnmodifiableSet());
             Forwarding forwarding = new Forwarding(store, openmrs, new OpenSrpEvents(app.http(), s), destinations,
@@ -56,13 +57,14 @@ public final class Main {
             Replies replies = new Replies(s.get("sms.defaultLanguage", "eng"), cards.current(exampleCard, java.time.LocalDate.now(clock)))
                     .withExamplesOf(cards.all().stream().sorted(java.util.Comparator.comparing(org.chis.mediator.smscodecard.card.CodeCard::version).reversed()).toList());
             Intake intake = new Intake(new MessageParser(cards), senders, openmrs, forwarding, warehouse, replies, clock, zone,
-                    s.getInt("sms.maxAttempts", 3));
+                    s.getInt("sms.maxAttempts", 3),
+                    recovery.idempotent(Intake.LEDGER_KIND, Intake.LEASE).retryAfter(Duration.ofSeconds(retryAfterSeconds)));
             ExecutorService workers = Executors.newFixedThreadPool(s.getInt("sms.workers", 16), r -> daemon(r, "sms-worker"));
             ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "sms-retry"));
             app.closeWithApp(workers::shutdownNow);
             app.closeWithApp(retries::shutdownNow);
             WebhookEndpoint endpoint = new WebhookEndpoint(intake, warehouse, new RapidProClient(app.http(), s), workers, retries,
-                    () -> s.get("sms.webhookToken", ""), s.getLong("sms.inlineReplyMs", 5000), s.getLong("sms.retryAfterSeconds", 30));
+                    () -> s.get("sms.webhookToken", ""), s.getLong("sms.inlineReplyMs", 5000), retryAfterSeconds);
             // RapidPro's Call Webhook posts application/json (its editor's default header)
             app.route("POST", "/sms/inbound/?", MediatorServer.JSON, endpoint);
             app.healthFact("codeCards", () -> cards.all().stream().map(c -> c.keyword() + " v" + c.version()).toList());

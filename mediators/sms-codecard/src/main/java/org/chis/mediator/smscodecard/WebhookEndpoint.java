@@ -20,6 +20,7 @@ import org.chis.common.systems.rapidpro.FlowWebhook;
 import org.chis.common.systems.rapidpro.NewBroadcast;
 import org.chis.common.systems.rapidpro.RapidProClient;
 import org.chis.common.systems.rapidpro.RapidProException;
+import org.chis.common.work.Idempotent;
 import org.chis.mediator.smscodecard.reply.ReplyKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,8 +94,9 @@ public final class WebhookEndpoint implements RequestHandler {
 
     private MediatorResponse respond(TransactionContext tx, FlowWebhook m, Outcome o, boolean rerun) {
         if (o.temporary()) {
-            return MediatorResponse.failed(503, "temporary fault, nothing was kept; retry after " + retryAfterSeconds + " s: " + o.error())
-                    .header("Retry-After", String.valueOf(retryAfterSeconds));
+            // the room's busy answer (503 + error + Retry-After), for a fault and for a delivery still being processed
+            return Idempotent.busy("temporary fault, nothing was kept; retry after " + retryAfterSeconds + " s: " + o.error(),
+                    Duration.ofSeconds(retryAfterSeconds));
         }
         Outcome shown = o;
         if (o.repeat() && o.sendReply()) {
@@ -109,6 +111,8 @@ public final class WebhookEndpoint implements RequestHandler {
         }
         if (!o.repeat() && shown.sendReply()) markQuietly(m, "inline", "SENT");
         tx.property("sms.reply", shown.sendReply() ? "in the webhook answer" : o.repeat() ? "none (repeat)" : "by broadcast / none");
+        // a repeat: the room's duplicate answer, the recorded outcome with duplicate: true, Completed
+        if (o.repeat()) return MediatorResponse.completed(Idempotent.markDuplicate(tx, shown.toJson(), null));
         MediatorStatus status = o.kind() == ReplyKind.SYSTEM_FAULT ? MediatorStatus.FAILED
                 : o.kind().ok() ? MediatorStatus.SUCCESSFUL : MediatorStatus.COMPLETED;
         return MediatorResponse.json(status, 200, shown.toJson());

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.chis.common.json.Json;
+import org.chis.common.work.Idempotent;
+import org.chis.common.work.Recovery;
 import org.chis.mediator.smscodecard.card.CardException;
 import org.chis.mediator.smscodecard.card.CodeCards;
 import org.chis.mediator.smscodecard.reply.Gsm7;
@@ -54,6 +56,8 @@ class WebhookTest {
         assertThat(first.orchestrations()).contains("OpenMRS: find patient by identifier", "OpenMRS: create encounter", "OpenSRP: add event");
         // RapidPro retries only when our answer did not arrive: the same reply again, nothing written twice
         assertThat(again.text()).isEqualTo(first.text());
+        assertThat(again.status()).isEqualTo("Completed"); // the room's duplicate answer
+        assertThat(again.body().path("duplicate").asBoolean()).isTrue();
         assertThat(f.warehouse().records()).hasSize(1);
         assertThat(f.liveEncounters()).hasSize(1);
         JsonNode enc = f.liveEncounters().get(0);
@@ -127,7 +131,7 @@ class WebhookTest {
     @Test
     void afterAKillMidSagaTheRestartReleasesTheClaimsSoAResendIsSavedAtOnceAndOnce() throws Exception {
         // what kill -9 during forwarding leaves: the message and report claims IN_PROGRESS (2 min leases, noted as
-        // Intake notes them) and the saga RUNNING with the encounter POST under way
+        // the room notes them) and the saga RUNNING with the encounter POST under way
         String msg = SmsFixture.uuid(61);
         String db = "jdbc:h2:mem:sms-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         var parsed = new org.chis.mediator.smscodecard.parse.MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")))
@@ -135,9 +139,10 @@ class WebhookTest {
         String reportKey = "sms-report:" + Report.duplicateKey(parsed) + "#0";
         try (var crashed = org.chis.common.store.StateStore.open(db, "", "", null, "sms-codecard")) {
             var ledger = crashed.ledger();
-            assertThat(ledger.claim("sms:" + msg, Intake.LEDGER_KIND, Duration.ofMinutes(2)).attempts()).isEqualTo(1);
-            ledger.claim(reportKey, "sms-report", Duration.ofMinutes(2));
-            ledger.note("sms:" + msg, 1, "{\"faultReplied\":false,\"attempt\":1,\"report\":\"" + reportKey + "\",\"reportAttempt\":1}");
+            var held = (Idempotent.Held) new Recovery(crashed, Recovery.Replicas.SINGLE).idempotent(Intake.LEDGER_KIND, Intake.LEASE)
+                    .take("sms:" + msg);
+            assertThat(held.attempts()).isEqualTo(1);
+            held.claimAlso(reportKey, "sms-report", Intake.LEASE);
             crashed.sagaJournal().begin("sms:" + msg);
             crashed.sagaJournal().planStep("sms:" + msg, 1, "create encounter", Forwarding.ENCOUNTER,
                     org.chis.common.systems.openmrs.StableUuid.of("sms", msg, "encounter"));

@@ -40,7 +40,7 @@ final class ChtReports {
         this.epochMillisKeys = List.copyOf(epochMillisKeys);
     }
 
-    MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
+    MediatorResponse handle(MediatorRequest req, TransactionContext tx) throws Exception {
         JsonNode body = req.json();
         if (!body.isObject()) throw new BadInputException("a CHT outbound payload must be a JSON object (the outbound config's mapping)");
         String id = text(body.get(idKey));

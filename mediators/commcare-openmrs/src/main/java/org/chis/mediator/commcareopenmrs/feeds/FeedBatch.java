@@ -13,10 +13,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.store.Ledger;
+import org.chis.common.work.Idempotent;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.FeedEntry;
 
@@ -189,7 +189,7 @@ final class FeedBatch {
             return;
         }
         if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
-            throw new UpstreamException("feed entry " + it.entry.id() + " is being applied by another worker; poll again later", 503);
+            throw new Idempotent.HeldElsewhere("feed entry " + it.entry.id() + " is being applied by another worker; poll again later");
         }
         it.claimed = true;
         AtomicReference<String> subject = new AtomicReference<>();

@@ -20,6 +20,7 @@ import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.openmrs.AtomFeedReader;
 import org.chis.common.systems.openmrs.FeedPageMissingException;
 import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.work.Idempotent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +94,9 @@ public final class FeedSync {
             r = poll.run(tx);
         } catch (FeedPageMissingException e) {
             return MediatorResponse.failed(503, e.getMessage() + " The marker is kept; an operator decides where to restart (feed_marker table).");
+        } catch (Idempotent.HeldElsewhere e) {
+            // the polling channel's next poll is its retry; core's console shows why this one did not go on
+            return Idempotent.busy("feed poll stopped, nothing skipped, marker kept: " + e.getMessage(), Idempotent.RETRY_AFTER);
         } catch (UpstreamException e) {
             log.warn("feed poll stopped: {}", e.getMessage());
             return MediatorResponse.failed(502, "feed poll stopped, nothing skipped, marker kept: " + e.getMessage());

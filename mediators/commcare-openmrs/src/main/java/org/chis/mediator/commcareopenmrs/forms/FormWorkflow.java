@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
@@ -13,18 +12,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
-import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.TransactionContext;
-import org.chis.common.saga.ClaimRelease;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
-import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
+import org.chis.common.work.Failures;
+import org.chis.common.work.Idempotent;
 import org.chis.common.systems.commcare.CaseBlock;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.commcare.CommCareClient;
@@ -35,7 +33,6 @@ import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.NewVisit;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.openmrs.OpenMrsDates;
-import org.chis.common.systems.openmrs.OpenMrsException;
 import org.chis.common.systems.openmrs.StableUuid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,45 +69,25 @@ final class FormWorkflow {
     /** A submission checked against its mapping, ready to run (nothing read or written upstream yet). */
     record Prepared(Submission submission, FormMapping mapping, FormValues values) {}
 
-    /** What one submission came to. */
-    record Result(MediatorStatus status, int httpStatus, ObjectNode body) {
-        MediatorResponse response() {
-            if (status == MediatorStatus.FAILED) {
-                String message = body.path("error").asText("failed");
-                // 5xx and "being processed" (409 in progress) may succeed when repeated: those carry the error that
-                // makes core's auto-retry pick them up; rejected data does not
-                boolean retryable = httpStatus >= 500 || body.path("retryable").asBoolean(false);
-                return retryable ? MediatorResponse.failed(httpStatus, message) : MediatorResponse.rejected(httpStatus, message);
-            }
-            return MediatorResponse.json(status, httpStatus, body);
-        }
-    }
-
     private final FormMappings mappings;
     private final OpenMrsClient openmrs;
     private final CommCareClient commcare;
     private final StateStore store;
     private final PatientFinder finder;
     private final Saga saga;
-    private final Duration lease;
-    private final boolean noteClaims;
+    private final Idempotent room;
     // one patient's forms one at a time (per process): two new forms of one new case must not both create it
     private final ReentrantLock[] patientLocks = new ReentrantLock[256];
 
-    /**
-     * {@code noteClaims}: note the claim number on each claim taken ({@link ClaimRelease#note}), so start-up recovery
-     * can release the claim of a saga it undid (single replica); without, a dead run's claim waits for its lease.
-     */
-    FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Duration lease,
-                 boolean noteClaims) {
+    /** {@code room}: the ledger claims of kind {@value #LEDGER_KIND} (duplicate and busy answers, recovery's release). */
+    FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Idempotent room) {
         this.mappings = mappings;
         this.openmrs = openmrs;
         this.commcare = commcare;
         this.store = store;
         this.finder = new PatientFinder(openmrs, store.idMap());
         this.saga = new Saga(store, compensators(openmrs));
-        this.lease = lease;
-        this.noteClaims = noteClaims;
+        this.room = room;
         for (int i = 0; i < patientLocks.length; i++) patientLocks[i] = new ReentrantLock();
     }
 
@@ -137,38 +114,17 @@ final class FormWorkflow {
         return new Prepared(s, m, FormValues.read(m, s));
     }
 
-    Result run(TransactionContext tx, Prepared p) {
+    MediatorResponse run(TransactionContext tx, Prepared p) throws Exception {
         Submission s = p.submission();
-        Ledger.Claim claim = store.ledger().claim(s.ledgerKey(), LEDGER_KIND, lease);
-        switch (claim.result()) {
-            case DONE -> {
-                ObjectNode body = claim.outcome() == null ? Json.object() : (ObjectNode) Json.parse(claim.outcome());
-                body.put("duplicate", true).put("message", "form " + s.key() + " was already processed; nothing written");
-                tx.property("duplicate", true);
-                return new Result(MediatorStatus.COMPLETED, 200, body);
+        return room.run(tx, s.ledgerKey(), "form " + s.key(), held -> {
+            ReentrantLock lock = patientLocks[Math.floorMod(patientKey(p).hashCode(), patientLocks.length)];
+            lock.lock();
+            try {
+                return runClaimed(tx, p, held);
+            } finally {
+                lock.unlock();
             }
-            case IN_PROGRESS -> {
-                Result busy = failed(409, "form " + s.key() + " is being processed by another request right now; retry later");
-                busy.body().put("retryable", true);
-                return busy;
-            }
-            default -> { }
-        }
-        // before anything else: if this process dies from here on, start-up recovery releases exactly this claim
-        if (noteClaims) ClaimRelease.note(store.ledger(), claim);
-        ReentrantLock lock = patientLocks[Math.floorMod(patientKey(p).hashCode(), patientLocks.length)];
-        lock.lock();
-        try {
-            Result r = runClaimed(tx, p);
-            if (r.status() == MediatorStatus.FAILED) store.ledger().fail(s.ledgerKey(), Json.write(r.body()));
-            else succeed(s, p, r);
-            return r;
-        } catch (RuntimeException e) {
-            store.ledger().fail(s.ledgerKey(), Json.write(Json.object().put("error", String.valueOf(e.getMessage()))));
-            throw e;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     private static String patientKey(Prepared p) {
@@ -177,9 +133,11 @@ final class FormWorkflow {
         return p.values().name() == null ? "" : String.valueOf(p.values().name());
     }
 
-    private void succeed(Submission s, Prepared p, Result r) {
-        String patient = r.body().path("patient").path("uuid").asText(null);
-        store.inTransaction(c -> {
+    /** Records the outcome with the case -> patient mapping in one transaction; the answer carries any warning. */
+    private MediatorResponse succeed(Idempotent.Held held, Prepared p, MediatorStatus status, int http, ObjectNode body) {
+        Submission s = p.submission();
+        String patient = body.path("patient").path("uuid").asText(null);
+        held.succeed(body, c -> {
             if (p.values().caseId() != null && patient != null) {
                 String ns = Forms.patientNamespace(s.source());
                 try {
@@ -187,15 +145,14 @@ final class FormWorkflow {
                 } catch (IllegalStateException e) {
                     // another case already maps to this patient (a duplicate case in CommCare): keep the first, say so
                     log.warn("form {}: {}", s.key(), e.getMessage());
-                    r.body().put("warning", e.getMessage());
+                    body.put("warning", e.getMessage());
                 }
             }
-            store.ledger().succeed(c, s.ledgerKey(), Json.write(r.body()));
-            return null;
         });
+        return MediatorResponse.json(status, http, body);
     }
 
-    private Result runClaimed(TransactionContext tx, Prepared p) {
+    private MediatorResponse runClaimed(TransactionContext tx, Prepared p, Idempotent.Held held) {
         Submission s = p.submission();
         FormMapping m = p.mapping();
         FormValues v = p.values();
@@ -204,9 +161,9 @@ final class FormWorkflow {
 
         // a run of this form that died mid-saga (kill -9) left part of it in OpenMRS: undo that first, or the patient
         // match and the "already holds this encounter" check below take the half-written records for finished ones
-        if (!saga.undoInterrupted(tx, s.ledgerKey())) {
-            return failed(500, "form " + s.key() + ": what an interrupted earlier run created could not all be undone"
-                    + " (see saga_step); nothing written, rerun later");
+        if (!saga.undoInterrupted(tx, held.claim())) {
+            return Failures.of(tx, "form " + s.key(), new IllegalStateException("what an interrupted earlier run created could not"
+                    + " all be undone (see saga_step); nothing written, rerun later"), Failures.Rollback.INCOMPLETE);
         }
         PatientFinder.Found found = finder.find(tx, m, s, v);
         if (!found.ambiguous().isEmpty()) {
@@ -245,7 +202,7 @@ final class FormWorkflow {
             if (same.isPresent()) {
                 tx.property("patient", patientUuid).property("encounter", same.get()).property("unchanged", true);
                 body.put("encounter", same.get()).put("message", "OpenMRS already holds this encounter with these observations; nothing written");
-                return new Result(MediatorStatus.COMPLETED, 200, body);
+                return succeed(held, p, MediatorStatus.COMPLETED, 200, body);
             }
         }
         tx.property("patient", patientUuid);
@@ -264,7 +221,7 @@ final class FormWorkflow {
         List<NewPatient.Identifier> missingIds = createPatient ? List.of() : PatientFinder.missingTypes(found.patient(), v.matchIdentifiers());
         OffsetDateTime when = v.encounterDatetime();
         List<String> obsUuids = new ArrayList<>();
-        SagaOutcome outcome = saga.run(tx, s.ledgerKey(), run -> {
+        SagaOutcome outcome = saga.run(tx, held.claim(), run -> {
             for (NewPatient.Identifier id : missingIds) {
                 run.create("add identifier " + id.identifierType(), KIND_IDENTIFIER, patientUuid + "/" + id.identifierType() + "/" + id.identifier(),
                         () -> {
@@ -298,18 +255,8 @@ final class FormWorkflow {
                 run.step("write ids back to CommCare case", () -> writeBack(tx, s, m, v, patientUuid, visitUuid, encounterUuid));
             }
         });
-        if (!outcome.succeeded()) {
-            Throwable f = outcome.failure();
-            String rollback = outcome.rollbackComplete() ? "everything it created was purged; safe to rerun"
-                    : "ROLLBACK INCOMPLETE: some created records are still in OpenMRS (see the rollback orchestrations and saga_step)";
-            int status = f instanceof OpenMrsException oe && oe.rejected() ? 422
-                    : f instanceof UpstreamException ue && (ue.status() == 503 || ue.status() == 504) ? ue.status() : 502;
-            if (!outcome.rollbackComplete()) status = 500;
-            ObjectNode err = failedBody(s.key() + ": " + f.getMessage() + "; " + rollback);
-            err.put("rollback", outcome.rollbackComplete() ? "complete" : "incomplete");
-            // an OpenMRS validation error (422) is bad data: Failed without auto-retry; the others are faults
-            return new Result(MediatorStatus.FAILED, status, err);
-        }
+        // an OpenMRS validation error (422) is bad data: Failed without auto-retry; the others are faults
+        if (!outcome.succeeded()) return Failures.of(tx, "form " + s.key(), outcome);
         body.put("visit", visitUuid).put("encounter", encounterUuid).put("observations", obsUuids.size());
         if (reusedVisit != null) body.put("visitReused", true);
         if (!missingIds.isEmpty()) {
@@ -318,7 +265,7 @@ final class FormWorkflow {
         }
         if (!m.writeBack().isEmpty() && v.caseId() != null) body.put("caseWrittenBack", v.caseId());
         tx.property("encounter", encounterUuid).property("observations", obsUuids.size());
-        return new Result(MediatorStatus.SUCCESSFUL, 201, body);
+        return succeed(held, p, MediatorStatus.SUCCESSFUL, 201, body);
     }
 
     /**
@@ -459,33 +406,43 @@ final class FormWorkflow {
         }
     }
 
-    static ObjectNode failedBody(String message) { return Json.object().put("error", message); }
-
-    static Result failed(int status, String message) {
-        return new Result(MediatorStatus.FAILED, status, failedBody(message));
+    /** Data that cannot be written as it is (4xx): Failed without {@code error}, so core does not auto-retry it. */
+    static MediatorResponse failed(int status, String message) {
+        return status >= 500 ? MediatorResponse.failed(status, message) : MediatorResponse.rejected(status, message);
     }
 
-    /** Several submissions of one request (an OpenSRP sync batch): Failed if any failed, else Successful if any wrote. */
-    static Result combine(List<Result> results) {
+    /**
+     * Several submissions of one request (an OpenSRP sync batch): Failed if any failed (with {@code error} when one of
+     * them was a fault, so core retries the batch; the done ones answer as duplicates then), else Successful if any wrote.
+     */
+    static MediatorResponse combine(List<MediatorResponse> results) {
         ObjectNode body = Json.object();
         ArrayNode items = body.putArray("events");
         MediatorStatus status = MediatorStatus.COMPLETED;
         int http = 200;
         List<String> errors = new ArrayList<>();
-        for (Result r : results) {
-            ObjectNode item = r.body().deepCopy();
+        boolean fault = false;
+        String retryAfter = null;
+        for (MediatorResponse r : results) {
+            ObjectNode item = (ObjectNode) Json.parse(r.body());
             item.put("status", r.status().label());
             items.add(item);
             if (r.status() == MediatorStatus.FAILED) {
                 status = MediatorStatus.FAILED;
                 http = Math.max(http, r.httpStatus());
-                errors.add(r.body().path("error").asText());
+                errors.add(item.path("error").asText());
+                fault |= r.errorMessage() != null;
+                if (r.headers().containsKey("Retry-After")) retryAfter = r.headers().get("Retry-After");
             } else if (r.status() == MediatorStatus.SUCCESSFUL && status != MediatorStatus.FAILED) {
                 status = MediatorStatus.SUCCESSFUL;
                 http = Math.max(http, r.httpStatus());
             }
         }
-        if (!errors.isEmpty()) body.put("error", String.join("; ", errors));
-        return new Result(status, http, body);
+        if (errors.isEmpty()) return MediatorResponse.json(status, http, body);
+        String error = String.join("; ", errors);
+        body.put("error", error);
+        if (!fault) return MediatorResponse.json(MediatorStatus.FAILED, http, body);
+        MediatorResponse failed = MediatorResponse.failed(http, body, error);
+        return retryAfter == null ? failed : failed.header("Retry-After", retryAfter);
     }
 }

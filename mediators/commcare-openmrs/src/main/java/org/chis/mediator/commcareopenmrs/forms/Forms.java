@@ -13,13 +13,10 @@ import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorServer;
 import org.chis.common.openhim.TransactionContext;
-import org.chis.common.saga.ClaimRelease;
-import org.chis.common.saga.SagaRecovery;
 import org.chis.common.store.StateStore;
+import org.chis.common.work.Recovery;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.openmrs.OpenMrsClient;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Forms -> OpenMRS: {@code POST /commcare/forms} (CommCare data-forwarding form JSON) and {@code POST /opensrp/events}
@@ -28,7 +25,6 @@ import org.slf4j.LoggerFactory;
  * {@value #CASE_TO_PATIENT}, {@value #OPENSRP_CLIENT_TO_PATIENT}, {@value #FORM_TO_ENCOUNTER}, {@value #FORM_TO_PATIENT}.
  */
 public final class Forms {
-    private static final Logger log = LoggerFactory.getLogger(Forms.class);
 
     public static final String COMMCARE_PATH = "/commcare/forms";
     public static final String OPENSRP_PATH = "/opensrp/events";
@@ -81,35 +77,17 @@ public final class Forms {
         FormMappings mappings = FormMappings.load(s.file("forms.mappingsDir", "forms"));
         OpenMrsClient openmrs = OpenMrsClient.fromSettings(http, s);
         Duration lease = Duration.ofSeconds(s.getLong("forms.leaseSeconds", 300));
-        boolean single = singleReplica(s);
-        FormWorkflow workflow = new FormWorkflow(mappings, openmrs, CommCareClient.fromSettings(http, s), store, lease, single);
-        // a saga the process died in the middle of: purge its leftovers before new work touches the same patients
-        SagaRecovery recovery = new SagaRecovery(store, FormWorkflow.compensators(openmrs));
-        TransactionContext tx = TransactionContext.detached("forms-recovery");
-        int recovered = single
-                // the only process on this database: every RUNNING saga is a dead run; undo it and free its form's
-                // claim (the claim number its run noted), so CommCare's resend is processed now, not 409 for the lease
-                ? recovery.onRecovered(ClaimRelease.afterRecovery(store.ledger())).recover(tx)
-                // another replica may be running a young saga right now: only those older than the lease are dead
-                : recovery.recover(tx, lease);
-        if (recovered > 0) log.warn("undid {} interrupted form saga(s) from before the restart", recovered);
-        // a run that died after its claim but before its saga's first step (patient matching) left nothing to undo
-        if (single && ClaimRelease.releaseDead(store.ledger(), FormWorkflow.LEDGER_KIND) > 0) log.warn("released form claims of runs that died before their saga began");
+        Recovery recovery = Recovery.of(s, store);
+        FormWorkflow workflow = new FormWorkflow(mappings, openmrs, CommCareClient.fromSettings(http, s), store,
+                recovery.idempotent(FormWorkflow.LEDGER_KIND, lease));
+        // a saga the process died in the middle of: purge its leftovers before new work touches the same patients,
+        // and free its form's claim, so CommCare's resend is processed now, not answered busy for the lease
+        recovery.atStartUp(FormWorkflow.compensators(openmrs), lease, FormWorkflow.LEDGER_KIND);
         Set<String> own = new HashSet<>(List.of(s.get("forms.ownXmlns", FEED_XMLNS).split("\\s*,\\s*")));
         return new Forms(workflow, own);
     }
 
-    /** {@code forms.replicas}: {@code single} (default, one mediator process per state database) or {@code many}. */
-    static boolean singleReplica(Settings s) {
-        String replicas = s.get("forms.replicas", "single").trim().toLowerCase(java.util.Locale.ROOT);
-        return switch (replicas) {
-            case "single" -> true;
-            case "many" -> false;
-            default -> throw new IllegalArgumentException("forms.replicas: '" + replicas + "' is neither 'single' nor 'many'");
-        };
-    }
-
-    MediatorResponse commCare(MediatorRequest req, TransactionContext tx) {
+    MediatorResponse commCare(MediatorRequest req, TransactionContext tx) throws Exception {
         Submission s = Submission.commCare(req.json());
         if (ownXmlns.contains(s.formType())) {
             // CommCare forwards every form, including those the feed sync submitted: they came from OpenMRS already
@@ -117,17 +95,17 @@ public final class Forms {
             return MediatorResponse.completed(Json.object().put("echo", true).put("message",
                     "form " + s.key() + " was submitted by the suite's OpenMRS feed sync (xmlns " + s.formType() + "); nothing written"));
         }
-        return workflow.run(tx, workflow.prepare(s)).response();
+        return workflow.run(tx, workflow.prepare(s));
     }
 
-    MediatorResponse openSrp(MediatorRequest req, TransactionContext tx) {
+    MediatorResponse openSrp(MediatorRequest req, TransactionContext tx) throws Exception {
         List<Submission> events = Submission.openSrp(req.json());
         // every event is checked before any is written: one bad event rejects the batch with nothing written
         List<FormWorkflow.Prepared> prepared = new ArrayList<>();
         for (Submission s : events) prepared.add(workflow.prepare(s));
-        if (prepared.size() == 1) return workflow.run(tx, prepared.get(0)).response();
-        List<FormWorkflow.Result> results = new ArrayList<>();
+        if (prepared.size() == 1) return workflow.run(tx, prepared.get(0));
+        List<MediatorResponse> results = new ArrayList<>();
         for (FormWorkflow.Prepared p : prepared) results.add(workflow.run(tx, p));
-        return FormWorkflow.combine(results).response();
+        return FormWorkflow.combine(results);
     }
 }

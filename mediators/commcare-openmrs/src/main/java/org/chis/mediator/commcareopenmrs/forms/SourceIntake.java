@@ -20,8 +20,8 @@ public final class SourceIntake {
      * One CHT report: {@code docId} is the idempotency key (ledger "cht-form:&lt;id&gt;", uuids derived from it),
      * {@code form} selects the mapping, mapping paths read {@code payload}. Bad input throws (4xx, nothing written).
      */
-    public MediatorResponse cht(TransactionContext tx, String docId, String form, JsonNode payload) {
+    public MediatorResponse cht(TransactionContext tx, String docId, String form, JsonNode payload) throws Exception {
         Submission s = new Submission(FormMapping.Source.CHT, docId, form, payload, null);
-        return workflow.run(tx, workflow.prepare(s)).response();
+        return workflow.run(tx, workflow.prepare(s));
     }
 }

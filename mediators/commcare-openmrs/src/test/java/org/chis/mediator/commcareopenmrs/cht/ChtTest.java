@@ -149,7 +149,7 @@ class ChtTest {
         ObjectNode doc = homeVisit("r-200", "p-200", "60413");
         OutboundPush.Attempt failed = cht.push("openmrs-home-visit", outbound(), doc);
         assertThat(failed.status()).isEqualTo(502);
-        assertThat(failed.answer()).contains("everything it created was purged; safe to rerun");
+        assertThat(failed.answer()).contains("everything it created was undone, safe to rerun");
         assertThat(active(openmrs.encounters())).isEmpty();
         assertThat(openmrs.patients()).isEmpty();
         assertThat(active(openmrs.visits())).isEmpty();

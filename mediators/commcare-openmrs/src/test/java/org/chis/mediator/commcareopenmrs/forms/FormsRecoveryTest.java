@@ -1,6 +1,7 @@
 package org.chis.mediator.commcareopenmrs.forms;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,12 +11,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
-import org.chis.common.saga.ClaimRelease;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.StableUuid;
+import org.chis.common.work.Idempotent;
+import org.chis.common.work.Recovery;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -83,7 +86,7 @@ class FormsRecoveryTest {
                 store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
             }
             createPatient(openmrs, patient);
-            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of("forms.replicas", "many"), db)) {
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of("db.replicas", "many"), db)) {
                 assertThat(openmrs.patient(patient)).isPresent(); // left to the rerun
                 FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-CRASH"));
                 // not "matched by identifier" to the half-written patient (which the saga would then purge under itself)
@@ -107,23 +110,22 @@ class FormsRecoveryTest {
             String takenOverId = UUID.randomUUID().toString();
             String takenOver = "commcare-form:" + takenOverId;
             try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
-                Ledger.Claim claim = store.ledger().claim(key, "form", Duration.ofMinutes(10));
-                ClaimRelease.note(store.ledger(), claim);
+                room(store, Duration.ofMinutes(10)).take(key); // taken and noted as the room does
                 store.sagaJournal().begin(key);
                 store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
                 store.sagaJournal().markStepDone(key, 1, FormWorkflow.KIND_PATIENT, patient);
                 store.sagaJournal().planStep(key, 2, "start visit", FormWorkflow.KIND_VISIT, StableUuid.of("commcare", formId, "visit"));
 
-                ClaimRelease.note(store.ledger(), store.ledger().claim(takenOver, "form", Duration.ZERO));
+                room(store, Duration.ZERO).take(takenOver);
                 assertThat(store.ledger().claim(takenOver, "form", Duration.ofMinutes(10)).attempts()).isEqualTo(2);
                 store.sagaJournal().begin(takenOver);
             }
             createPatient(openmrs, patient);
 
-            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) { // default: forms.replicas=single
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) { // default: db.replicas=single
                 assertThat(openmrs.patient(patient)).isEmpty(); // undone at start-up although younger than the lease
                 FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-KILL9"));
-                assertThat(r.http()).as(r.envelope().toString()).isNotEqualTo(409);
+                assertThat(r.http()).as(r.envelope().toString()).isNotEqualTo(503);
                 assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
                 assertThat(openmrs.patients()).hasSize(1);
                 assertThat(openmrs.visits()).hasSize(1);
@@ -133,7 +135,7 @@ class FormsRecoveryTest {
                 assertThat(f.encounters()).hasSize(1);
 
                 FormsFixture.Reply busy = f.form(FormsFixture.registration(takenOverId, UUID.randomUUID().toString(), "NID-OTHER"));
-                assertThat(busy.http()).as(busy.envelope().toString()).isEqualTo(409);
+                assertThat(busy.http()).as(busy.envelope().toString()).isEqualTo(503); // the room's busy answer
             }
         }
     }
@@ -145,11 +147,11 @@ class FormsRecoveryTest {
             // what kill -9 during patient matching leaves: the form's claim in progress and noted, no saga at all
             String formId = UUID.randomUUID().toString();
             try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
-                ClaimRelease.note(store.ledger(), store.ledger().claim("commcare-form:" + formId, FormWorkflow.LEDGER_KIND, Duration.ofMinutes(10)));
+                room(store, Duration.ofMinutes(10)).take("commcare-form:" + formId);
             }
-            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) { // default: forms.replicas=single
+            try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of(), db)) { // default: db.replicas=single
                 FormsFixture.Reply r = f.form(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-PRESAGA"));
-                assertThat(r.http()).as(r.envelope().toString()).isNotEqualTo(409);
+                assertThat(r.http()).as(r.envelope().toString()).isNotEqualTo(503);
                 assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
                 assertThat(openmrs.patients()).hasSize(1);
                 assertThat(f.encounters()).hasSize(1);
@@ -158,11 +160,14 @@ class FormsRecoveryTest {
     }
 
     @Test
-    void forms_replicas_accepts_single_or_many_only() {
-        assertThat(Forms.singleReplica(org.chis.common.config.Settings.of(Map.of()))).isTrue();
-        assertThat(Forms.singleReplica(org.chis.common.config.Settings.of(Map.of("forms.replicas", "many")))).isFalse();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Forms.singleReplica(org.chis.common.config.Settings.of(Map.of("forms.replicas", "2"))))
-                .hasMessageContaining("forms.replicas");
+    void forms_replicas_is_still_read_as_the_deprecated_alias_of_db_replicas() {
+        assertThat(Recovery.replicas(Settings.of(Map.of()))).isEqualTo(Recovery.Replicas.SINGLE);
+        assertThat(Recovery.replicas(Settings.of(Map.of("forms.replicas", "many")))).isEqualTo(Recovery.Replicas.MANY);
+        assertThatThrownBy(() -> Recovery.replicas(Settings.of(Map.of("forms.replicas", "2")))).hasMessageContaining("forms.replicas");
+    }
+
+    private static Idempotent room(StateStore store, Duration lease) {
+        return new Recovery(store, Recovery.Replicas.SINGLE).idempotent(FormWorkflow.LEDGER_KIND, lease);
     }
 
     private static void createPatient(OpenMrsSimulator openmrs, String uuid) throws Exception {

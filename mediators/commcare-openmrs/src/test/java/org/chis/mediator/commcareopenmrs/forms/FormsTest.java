@@ -306,9 +306,9 @@ class FormsTest {
             for (int i = 0; i < 4; i++) replies.add(pool.submit(() -> f.form(form)));
             List<String> outcomes = new ArrayList<>();
             for (Future<FormsFixture.Reply> r : replies) outcomes.add(r.get().status() + " " + r.get().http());
-            // one does the work; the others are answered from the ledger (done) or told it is in progress (409, retry)
+            // one does the work; the others are answered from the ledger (done) or told it is in progress (503, retry)
             assertThat(outcomes).filteredOn(o -> o.startsWith("Successful")).hasSize(1);
-            assertThat(outcomes).allMatch(o -> o.equals("Successful 201") || o.equals("Completed 200") || o.equals("Failed 409"));
+            assertThat(outcomes).allMatch(o -> o.equals("Successful 201") || o.equals("Completed 200") || o.equals("Failed 503"));
         } finally {
             pool.shutdown();
         }
@@ -403,7 +403,7 @@ class FormsTest {
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
         assertThat(r.http()).isEqualTo(422);
         assertThat(r.status()).isEqualTo("Failed");
-        assertThat(r.body().path("error").asText()).contains("400").contains("purged");
+        assertThat(r.body().path("error").asText()).contains("400").contains("everything it created was undone");
         assertThat(f.openmrs.patients()).isEmpty();
     }
 
