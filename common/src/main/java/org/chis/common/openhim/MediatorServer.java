@@ -69,7 +69,7 @@ public final class MediatorServer implements AutoCloseable {
     private final long maxBodyBytes;
     private final Duration bodyTimeout = Duration.ofSeconds(30);
     private volatile Supplier<Map<String, Object>> health = Map::of;
-    private final MediatorMetrics metrics;
+    private volatile MediatorMetrics metrics; // made on first use: its classes stay off the start-up path until a store or request needs them
     private ActorSystem system;
     private ServerBinding binding;
     private ExecutorService workers;
@@ -78,10 +78,16 @@ public final class MediatorServer implements AutoCloseable {
         this.urn = urn;
         this.settings = settings;
         this.maxBodyBytes = settings.getLong("mediator.maxBodyBytes", 10L * 1024 * 1024);
-        this.metrics = new MediatorMetrics(urn, settings);
     }
 
-    public MediatorMetrics metrics() { return metrics; }
+    public MediatorMetrics metrics() {
+        MediatorMetrics m = metrics;
+        if (m != null) return m;
+        synchronized (this) {
+            if (metrics == null) metrics = new MediatorMetrics(urn, settings);
+            return metrics;
+        }
+    }
 
     /** Adds an endpoint that reads no body, or any; {@code pathRegex} must match the whole path (query excluded). */
     public MediatorServer route(String method, String pathRegex, RequestHandler handler) {
@@ -157,7 +163,7 @@ public final class MediatorServer implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         req.getHeaders().forEach(hd -> headers.merge(hd.lowercaseName(), hd.value(), (a, b) -> a + ", " + b));
         TransactionContext tx = new TransactionContext(headers.get("x-openhim-transactionid"));
-        if (method.equals("GET") && path.equals("/metrics") && metrics.enabled()) return scrape(req, mat, headers.get("authorization"));
+        if (method.equals("GET") && path.equals("/metrics") && metrics().enabled()) return scrape(req, mat, headers.get("authorization"));
         if (!authorised(headers.get("authorization"))) {
             req.discardEntityBytes(mat);
             return done(MediatorResponse.rejected(401, "authentication required: this mediator accepts requests from OpenHIM core only")
@@ -250,7 +256,7 @@ public final class MediatorServer implements AutoCloseable {
     private MediatorResponse run(Endpoint endpoint, MediatorRequest request, TransactionContext tx) {
         long t0 = System.nanoTime();
         MediatorResponse r = answer(endpoint, request, tx);
-        metrics.request(request.method(), endpoint.path().pattern(), r.httpStatus(), r.status().label(), System.nanoTime() - t0);
+        metrics().request(request.method(), endpoint.path().pattern(), r.httpStatus(), r.status().label(), System.nanoTime() - t0);
         return r;
     }
 
@@ -260,6 +266,7 @@ public final class MediatorServer implements AutoCloseable {
      */
     private CompletionStage<HttpResponse> scrape(HttpRequest req, Materializer mat, String authorization) {
         req.discardEntityBytes(mat);
+        MediatorMetrics metrics = metrics();
         if (!(metrics.hasToken() ? metrics.tokenMatches(authorization) : authorised(authorization))) {
             return CompletableFuture.completedFuture(HttpResponse.create().withStatus(401)
                     .addHeader(RawHeader.create("WWW-Authenticate", metrics.hasToken() ? "Bearer" : "Basic realm=\"mediator\""))
@@ -329,7 +336,9 @@ public final class MediatorServer implements AutoCloseable {
             // shutting down anyway
         }
         if (workers != null) workers.shutdownNow();
-        metrics.close();
+        synchronized (this) {
+            if (metrics != null) metrics.close();
+        }
         if (system != null) {
             system.terminate();
             try {
