@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.ops.OperatorEndpoints;
+import org.chis.common.store.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +100,8 @@ public final class MediatorApp implements AutoCloseable {
     /** Closed with the app, in reverse order of adding (stores, schedulers). */
     public <T extends AutoCloseable> T closeWithApp(T resource) {
         resources.add(resource);
+        // every mediator opens its store this way: that is where its operator endpoints and store gauges come from
+        if (resource instanceof StateStore store) OperatorEndpoints.mount(server, server.metrics(), name, settings, store);
         return resource;
     }
 

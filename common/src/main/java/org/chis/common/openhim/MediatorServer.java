@@ -37,6 +37,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.http.Secrets;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
+import org.chis.common.metrics.MediatorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -68,6 +69,7 @@ public final class MediatorServer implements AutoCloseable {
     private final long maxBodyBytes;
     private final Duration bodyTimeout = Duration.ofSeconds(30);
     private volatile Supplier<Map<String, Object>> health = Map::of;
+    private volatile MediatorMetrics metrics; // made on first use: its classes stay off the start-up path until a store or request needs them
     private ActorSystem system;
     private ServerBinding binding;
     private ExecutorService workers;
@@ -76,6 +78,15 @@ public final class MediatorServer implements AutoCloseable {
         this.urn = urn;
         this.settings = settings;
         this.maxBodyBytes = settings.getLong("mediator.maxBodyBytes", 10L * 1024 * 1024);
+    }
+
+    public MediatorMetrics metrics() {
+        MediatorMetrics m = metrics;
+        if (m != null) return m;
+        synchronized (this) {
+            if (metrics == null) metrics = new MediatorMetrics(urn, settings);
+            return metrics;
+        }
     }
 
     /** Adds an endpoint that reads no body, or any; {@code pathRegex} must match the whole path (query excluded). */
@@ -152,6 +163,7 @@ public final class MediatorServer implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         req.getHeaders().forEach(hd -> headers.merge(hd.lowercaseName(), hd.value(), (a, b) -> a + ", " + b));
         TransactionContext tx = new TransactionContext(headers.get("x-openhim-transactionid"));
+        if (method.equals("GET") && path.equals("/metrics") && metrics().enabled()) return scrape(req, mat, headers.get("authorization"));
         if (!authorised(headers.get("authorization"))) {
             req.discardEntityBytes(mat);
             return done(MediatorResponse.rejected(401, "authentication required: this mediator accepts requests from OpenHIM core only")
@@ -242,6 +254,30 @@ public final class MediatorServer implements AutoCloseable {
     }
 
     private MediatorResponse run(Endpoint endpoint, MediatorRequest request, TransactionContext tx) {
+        long t0 = System.nanoTime();
+        MediatorResponse r = answer(endpoint, request, tx);
+        metrics().request(request.method(), endpoint.path().pattern(), r.httpStatus(), r.status().label(), System.nanoTime() - t0);
+        return r;
+    }
+
+    /**
+     * Prometheus' scrape, answered here in the text format (not the OpenHIM envelope): with {@code metrics.token} set
+     * it takes that bearer token, otherwise the inbound Basic credentials.
+     */
+    private CompletionStage<HttpResponse> scrape(HttpRequest req, Materializer mat, String authorization) {
+        req.discardEntityBytes(mat);
+        MediatorMetrics metrics = metrics();
+        if (!(metrics.hasToken() ? metrics.tokenMatches(authorization) : authorised(authorization))) {
+            return CompletableFuture.completedFuture(HttpResponse.create().withStatus(401)
+                    .addHeader(RawHeader.create("WWW-Authenticate", metrics.hasToken() ? "Bearer" : "Basic realm=\"mediator\""))
+                    .withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, "metrics need the mediator's credentials")));
+        }
+        ContentType text = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+        return CompletableFuture.supplyAsync(() -> HttpResponse.create().withStatus(200)
+                .withEntity(HttpEntities.create(text, metrics.scrape().getBytes(StandardCharsets.UTF_8))), workers);
+    }
+
+    private MediatorResponse answer(Endpoint endpoint, MediatorRequest request, TransactionContext tx) {
         MDC.put("tx", tx.transactionId());
         long t0 = System.nanoTime();
         try {
@@ -300,6 +336,9 @@ public final class MediatorServer implements AutoCloseable {
             // shutting down anyway
         }
         if (workers != null) workers.shutdownNow();
+        synchronized (this) {
+            if (metrics != null) metrics.close();
+        }
         if (system != null) {
             system.terminate();
             try {

@@ -47,8 +47,15 @@ public final class Saga {
         return run(tx, held(claim), body);
     }
 
-    /** By key, for the saga's own tests; everything else runs under a claim. */
+    /** By key, for the saga's own tests; everything else runs under a claim. Timed for /metrics. */
     SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
+        long t0 = System.nanoTime();
+        SagaOutcome outcome = runOnce(tx, sagaKey, body);
+        SagaMetrics.record(outcome, System.nanoTime() - t0);
+        return outcome;
+    }
+
+    private SagaOutcome runOnce(TransactionContext tx, String sagaKey, SagaBody body) {
         Objects.requireNonNull(sagaKey, "sagaKey");
         if (!undoEarlierRun(tx, sagaKey)) {
             tx.property("rollback", "incomplete");
