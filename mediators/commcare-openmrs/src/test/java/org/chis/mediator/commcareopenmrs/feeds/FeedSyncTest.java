@@ -354,7 +354,7 @@ class FeedSyncTest {
         FeedSync sync = sync();
 
         // a's first encounter is slow to read: b's lane runs ahead, but the marker must wait for a
-        openmrs.slowNext("GET", "/openmrs/ws/rest/v1/encounter/" + aEncounters.get(0), 1500);
+        openmrs.slowNext("GET", "/openmrs/ws/rest/v1/encounter/" + aEncounters.get(0), 3000); // wide enough for b's lane on a loaded machine
         java.util.concurrent.atomic.AtomicBoolean aheadOfMarker = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicReference<String> broken = new java.util.concurrent.atomic.AtomicReference<>();
         Thread watcher = new Thread(() -> {
