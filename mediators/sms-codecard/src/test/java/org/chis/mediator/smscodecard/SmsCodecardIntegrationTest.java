@@ -137,10 +137,12 @@ class SmsCodecardIntegrationTest {
         assertThat(f.warehouse().records()).hasSize(2);
         assertThat(f.liveEncounters()).hasSize(2);
 
-        // a second rerun of the same message: answered from the ledger, no new record, no second SMS
+        // a second rerun of the same message: answered from the ledger (the room's duplicate: Completed, property
+        // duplicate), no new record, no second SMS
         JsonNode task2 = admin.waitForTask(admin.rerun(rerunId), Duration.ofSeconds(20));
         String rerun2 = task2.path("transactions").get(0).path("rerunID").asText();
-        admin.waitForTransaction(t -> t.path("_id").asText().equals(rerun2) && t.path("status").asText().equals("Successful"), Duration.ofSeconds(20));
+        JsonNode again = admin.waitForTransaction(t -> t.path("_id").asText().equals(rerun2) && t.path("status").asText().equals("Completed"), Duration.ofSeconds(20));
+        assertThat(again.path("properties").path("duplicate").asText()).isEqualTo("true");
         assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.ASHA)).hasSize(1);
         assertThat(f.warehouse().records()).hasSize(2);
         assertThat(f.liveEncounters()).hasSize(2);
