@@ -35,6 +35,28 @@ public final class MediatorTestSettings {
                 .set("db.url", dbUrl);
     }
 
+    /**
+     * A mediator that registers with a real OpenHIM core started by the test ({@code coreSettings}: its API URL and
+     * login, e.g. {@code OpenHimCore.settingsFor()}), installs its default channels, takes core's routes with Basic
+     * {@code openhim-core} / {@link #ROUTE_PASSWORD} on a free port of 127.0.0.1 and heartbeats every 2 s (so a console
+     * config edit arrives quickly), with its state in {@code dbUrl}.
+     */
+    public static MediatorTestSettings registeredWith(Map<String, String> coreSettings, String dbUrl) {
+        return new MediatorTestSettings()
+                .setAll(coreSettings)
+                .set("core.register", "true")
+                .set("core.channels.install", "true")
+                .set("mediator.port", "0")
+                .set("mediator.host", "127.0.0.1")
+                .set("mediator.bind", "127.0.0.1")
+                .inbound("openhim-core", ROUTE_PASSWORD)
+                .set("mediator.heartbeat.periodMs", "2000")
+                .set("db.url", dbUrl);
+    }
+
+    /** The inbound password {@link #registeredWith} gives core's routes. */
+    public static final String ROUTE_PASSWORD = "route-secret";
+
     /** An in-memory H2 database of its own (kept while the JVM runs), named {@code name-<uuid>}. */
     public static String memoryDb(String name) {
         return "jdbc:h2:mem:" + name + "-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";

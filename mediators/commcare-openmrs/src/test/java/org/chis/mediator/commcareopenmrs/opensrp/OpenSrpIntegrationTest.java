@@ -9,12 +9,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
@@ -48,23 +47,10 @@ class OpenSrpIntegrationTest {
         openmrs = new OpenMrsSimulator(0);
         commcare = new CommCareSimulator(0);
         opensrp = new OpenSrpSimulator(0);
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "route-secret");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        s.put("db.url", "jdbc:h2:mem:opensrp-it-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("commcare.url", commcare.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
+        Map<String, String> s = MediatorTestSettings.registeredWith(core.settingsFor(), MediatorTestSettings.memoryDb("opensrp-it"))
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .map();
         s.put("feeds.enabled", "false");
         s.put("opensrp.url", opensrp.baseUrl());
         s.put("opensrp.user", OpenSrpSimulator.USER);
