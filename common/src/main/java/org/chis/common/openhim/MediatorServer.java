@@ -3,6 +3,9 @@ package org.chis.common.openhim;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.net.URLDecoder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -208,7 +212,7 @@ public final class MediatorServer implements AutoCloseable {
         // one hand-off to the worker pool: decode and handle in the same task
         return whole.thenApplyAsync(strict -> run(endpoint, decode(req, strict, method, path, query, headers), tx), workers)
                 .exceptionally(e -> {
-                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) return tooLarge();
                     if (cause instanceof BadInputException bad) return MediatorResponse.rejected(bad.status(), bad.getMessage());
                     log.error("request {} {} failed before its handler ran", method, path, cause);
@@ -221,14 +225,14 @@ public final class MediatorServer implements AutoCloseable {
                                           Map<String, String> query, Map<String, String> headers) {
         // bodies are UTF-8 unless the caller says otherwise (CommCare, RapidPro and core all send UTF-8)
         var charset = req.entity().getContentType().getCharsetOption()
-                .map(c -> java.nio.charset.Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
+                .map(c -> Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
         String body;
         try {
             // strict: a body that is not valid in its charset is refused, not "repaired" with U+FFFD and passed on
-            body = charset.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+            body = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(strict.getData().asByteBuffer()).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             throw new BadInputException("request body is not valid " + charset.name() + ": " + e.getMessage());
         }
         return new MediatorRequest(method, path, query, headers, body);

@@ -6,6 +6,8 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -147,9 +149,9 @@ public final class Ledger {
     }
 
     /** Keys of the claims of {@code kind} still in progress (e.g. for a single instance's start-up, where all are dead). */
-    public java.util.List<String> inProgress(String kind) {
+    public List<String> inProgress(String kind) {
         return store.withConnection(c -> {
-            java.util.List<String> keys = new java.util.ArrayList<>();
+            List<String> keys = new ArrayList<>();
             try (var ps = c.prepareStatement("SELECT source_key FROM ledger WHERE kind = ? AND status = ? ORDER BY source_key")) {
                 ps.setString(1, kind);
                 ps.setString(2, Status.IN_PROGRESS.name());

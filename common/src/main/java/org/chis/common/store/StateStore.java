@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.chis.common.config.ConfigException;
@@ -151,7 +152,7 @@ public final class StateStore implements AutoCloseable {
 
     /** Replicas may start together: a concurrent CREATE SCHEMA that loses the race is fine. */
     private static void createSchema(String url, String user, String password, String schema) {
-        java.util.Properties props = new java.util.Properties();
+        Properties props = new Properties();
         if (user != null && !user.isEmpty()) props.setProperty("user", user);
         if (password != null && !password.isEmpty()) props.setProperty("password", password);
         try (Connection c = java.sql.DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
