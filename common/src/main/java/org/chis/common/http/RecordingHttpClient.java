@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
 import okhttp3.Headers;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -58,7 +59,7 @@ public final class RecordingHttpClient {
     }
 
     public static OkHttpClient.Builder baseClient(Settings settings) {
-        okhttp3.Dispatcher dispatcher = new okhttp3.Dispatcher();
+        Dispatcher dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(512);
         dispatcher.setMaxRequestsPerHost(256);
         return new OkHttpClient.Builder()

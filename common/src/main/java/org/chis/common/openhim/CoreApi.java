@@ -27,6 +27,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import okhttp3.ConnectionPool;
+import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CoreApi {
     private static final Logger log = LoggerFactory.getLogger(CoreApi.class);
-    private static final okhttp3.MediaType JSON = okhttp3.MediaType.get("application/json; charset=utf-8");
+    private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
     public record ApiResponse(int status, String body) {
         public boolean ok() { return status >= 200 && status < 300; }

@@ -30,12 +30,15 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.Materializer;
 import org.chis.common.config.Settings;
 import org.chis.common.http.Secrets;
@@ -55,7 +58,7 @@ import org.slf4j.MDC;
 public final class MediatorServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MediatorServer.class);
     private static final ContentType OPENHIM_JSON = ContentTypes.create(
-            MediaTypes.customWithFixedCharset("application", "json+openhim", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8,
+            MediaTypes.customWithFixedCharset("application", "json+openhim", HttpCharsets.UTF_8,
                     Map.of(), false, new String[0]));
 
     /**
@@ -139,7 +142,7 @@ public final class MediatorServer implements AutoCloseable {
         ((ThreadPoolExecutor) workers).allowCoreThreadTimeOut(true);
         Materializer mat = Materializer.createMaterializer(system);
         try {
-            binding = Http.get(system).newServerAt(host, port).bind((org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>) req -> handle(req, mat))
+            binding = Http.get(system).newServerAt(host, port).bind((Function<HttpRequest, CompletionStage<HttpResponse>>) req -> handle(req, mat))
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             close();
@@ -213,7 +216,7 @@ public final class MediatorServer implements AutoCloseable {
         return whole.thenApplyAsync(strict -> run(endpoint, decode(req, strict, method, path, query, headers), tx), workers)
                 .exceptionally(e -> {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) return tooLarge();
+                    if (cause instanceof EntityStreamSizeException) return tooLarge();
                     if (cause instanceof BadInputException bad) return MediatorResponse.rejected(bad.status(), bad.getMessage());
                     log.error("request {} {} failed before its handler ran", method, path, cause);
                     return MediatorResponse.failed(500, "could not read the request: " + cause.getMessage());

@@ -3,6 +3,7 @@ package org.chis.common.store;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -91,7 +92,7 @@ public final class Ledger {
 
     private static boolean isConcurrentUpdate(SQLException e) {
         String state = e.getSQLState();
-        return "40001".equals(state) || "90131".equals(state) || e instanceof java.sql.SQLTimeoutException;
+        return "40001".equals(state) || "90131".equals(state) || e instanceof SQLTimeoutException;
     }
 
     /** Records success with the outcome (JSON: status, ids created) that duplicates will be answered with. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -155,7 +156,7 @@ public final class StateStore implements AutoCloseable {
         Properties props = new Properties();
         if (user != null && !user.isEmpty()) props.setProperty("user", user);
         if (password != null && !password.isEmpty()) props.setProperty("password", password);
-        try (Connection c = java.sql.DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
         } catch (SQLException e) {
             if (!Sql.isUniqueViolation(e)) {

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -131,7 +132,7 @@ class MediatorServerTest {
         assertThat(orch.at("/request/body").asText()).contains(NAME);
         assertThat(orch.at("/response/status").asInt()).isEqualTo(201);
         // what the upstream received, byte for byte
-        upstream.verify(postRequestedFor(urlEqualTo("/openmrs/ws/rest/v1/person")).withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing(NAME)));
+        upstream.verify(postRequestedFor(urlEqualTo("/openmrs/ws/rest/v1/person")).withRequestBody(WireMock.containing(NAME)));
         byte[] received = upstream.getAllServeEvents().stream().filter(e -> e.getRequest().getUrl().endsWith("/person"))
                 .findFirst().orElseThrow().getRequest().getBody();
         assertThat(new String(received, StandardCharsets.UTF_8)).contains(NAME);
