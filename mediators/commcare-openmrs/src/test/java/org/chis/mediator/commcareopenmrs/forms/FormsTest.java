@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -339,9 +341,9 @@ class FormsTest {
     void a_failure_at_any_step_leaves_nothing_in_openmrs_and_a_rerun_succeeds(String step, String path, String bodyContains, String rollback)
             throws Exception {
         var server = path.startsWith("/a/") ? f.commcare.wireMock() : f.openmrs.wireMock();
-        var match = post(path.contains("[") ? com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(path) : urlPathEqualTo(path));
+        var match = post(path.contains("[") ? WireMock.urlPathMatching(path) : urlPathEqualTo(path));
         if (bodyContains != null) match = match.withRequestBody(containing(bodyContains));
-        server.stubFor(match.atPriority(1).inScenario(step).whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+        server.stubFor(match.atPriority(1).inScenario(step).whenScenarioStateIs(Scenario.STARTED)
                 .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
                         .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
         String caseId = id();
@@ -379,7 +381,7 @@ class FormsTest {
 
         // the second form fails at its last obs: its rollback purges its encounter and obs, not the visit it joined
         f.openmrs.wireMock().stubFor(post(urlPathEqualTo(FormsFixture.REST + "/obs")).withRequestBody(containing(OpenMrsSimulator.CONCEPT_VISIT_TIME))
-                .atPriority(1).inScenario("second").whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .atPriority(1).inScenario("second").whenScenarioStateIs(Scenario.STARTED)
                 .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
                         .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
         ObjectNode second = FormsFixture.followUp(id(), caseId, nid, day + "T12:00:00+03:00");
