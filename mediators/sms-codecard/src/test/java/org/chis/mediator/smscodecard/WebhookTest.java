@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,8 +75,8 @@ class WebhookTest {
         JsonNode enc = f.liveEncounters().get(0);
         assertThat(enc.path("patient").path("uuid").asText()).isEqualTo(f.patientUuids.get("1000Y"));
         assertThat(enc.path("obs")).hasSize(4); // visit number, LMP, weight, EDD
-        assertThat(f.opensrp.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+        assertThat(f.opensrp.findAll(WireMock.postRequestedFor(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
         JsonNode event = Json.parse(f.opensrp.getAllServeEvents().get(0).getRequest().getBodyAsString()).path("events").get(0);
         assertThat(event.path("formSubmissionId").asText()).isEqualTo(SmsFixture.uuid(1));
         assertThat(event.path("eventType").asText()).isEqualTo("ANC Visit");
@@ -86,9 +87,9 @@ class WebhookTest {
     void twoMessagesWithTheSameReportAtOnceMakeOneRecord() throws Exception {
         f = new SmsFixture(Map.of());
         // OpenSRP answers slowly, so both messages are past the duplicate read before either is saved
-        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(700)));
+        f.opensrp.stubFor(WireMock.post(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(201).withFixedDelay(700)));
         var pool = Executors.newFixedThreadPool(2);
         try {
             var a = pool.submit(() -> f.sms(SmsFixture.uuid(21), SmsFixture.JOHN, "eng", VALID));
@@ -120,9 +121,9 @@ class WebhookTest {
     @Test
     void aForwardingFailureRollsBackAnswers503AndTheRetrySucceedsWithoutDuplicates() throws Exception {
         f = new SmsFixture(Map.of("sms.maxAttempts", "3"));
-        var down = f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(503).withBody("maintenance")));
+        var down = f.opensrp.stubFor(WireMock.post(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(503).withBody("maintenance")));
         SmsFixture.Reply r = f.sms(SmsFixture.uuid(7), SmsFixture.JOHN, "eng", VALID);
         assertThat(r.http()).isEqualTo(503);
         assertThat(r.retryAfter()).isEqualTo("30");
@@ -178,8 +179,8 @@ class WebhookTest {
         assertThat(again.text()).isEqualTo(resend.text());
         assertThat(f.warehouse().records()).hasSize(1);
         assertThat(f.liveEncounters()).hasSize(1);
-        assertThat(f.opensrp.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+        assertThat(f.opensrp.findAll(WireMock.postRequestedFor(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
     }
 
     @Test
@@ -203,9 +204,9 @@ class WebhookTest {
     @Test
     void aSlowMessageIsAnswered202AndTheReplyGoesOutAsOneBroadcast() throws Exception {
         f = new SmsFixture(Map.of("sms.inlineReplyMs", "200"));
-        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(1500)));
+        f.opensrp.stubFor(WireMock.post(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(201).withFixedDelay(1500)));
         SmsFixture.Reply r = f.sms(SmsFixture.uuid(9), SmsFixture.MARIE, "fra", "CPN 1000Y ANC2 DDR 01022026");
         assertThat(r.http()).isEqualTo(202);
         assertThat(r.body().path("send").asBoolean()).isFalse();
