@@ -13,6 +13,7 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2;
 import com.github.tomakehurst.wiremock.http.Request;
+import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -193,7 +194,7 @@ public final class Dhis2Simulator implements AutoCloseable {
     /** How many requests matched (method, path regex) so far. */
     public int requestCount(String method, String pathRegex) {
         return server.countRequestsMatching(RequestPatternBuilder.newRequestPattern(
-                com.github.tomakehurst.wiremock.http.RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
+                RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
     }
 
     // ------------------------------------------------------------------ inspection and edits "in DHIS2"

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
+import okhttp3.Credentials;
 import okhttp3.MediaType;
 import okhttp3.MultipartBody;
 import okhttp3.OkHttpClient;
@@ -109,7 +110,7 @@ class CommCareSimulatorTest {
         RequestBody body = new MultipartBody.Builder().setType(MultipartBody.FORM)
                 .addFormDataPart("xml_submission_file", "form.xml", RequestBody.create(xml, MediaType.get("text/xml"))).build();
         try (Response r = ok.newCall(new Request.Builder().url(hq.baseUrl() + "/a/demo-project/receiver/app123/")
-                .header("Authorization", okhttp3.Credentials.basic(CommCareSimulator.USER, CommCareSimulator.PASSWORD)).post(body).build()).execute()) {
+                .header("Authorization", Credentials.basic(CommCareSimulator.USER, CommCareSimulator.PASSWORD)).post(body).build()).execute()) {
             assertThat(r.code()).isEqualTo(201);
         }
         assertThat(hq.submittedForms().get(0).appId()).isEqualTo("app123");
