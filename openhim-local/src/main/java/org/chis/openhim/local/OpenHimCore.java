@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
@@ -566,7 +567,7 @@ public final class OpenHimCore implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new IOException("cannot read OpenHIM core's API certificate from 127.0.0.1:" + apiPort() + ": " + e.getMessage(), e);
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
         StringBuilder pem = new StringBuilder();
