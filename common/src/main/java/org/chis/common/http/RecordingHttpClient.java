@@ -1,11 +1,17 @@
 package org.chis.common.http;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
 import okhttp3.Headers;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -53,14 +59,14 @@ public final class RecordingHttpClient {
     }
 
     public static OkHttpClient.Builder baseClient(Settings settings) {
-        okhttp3.Dispatcher dispatcher = new okhttp3.Dispatcher();
+        Dispatcher dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(512);
         dispatcher.setMaxRequestsPerHost(256);
         return new OkHttpClient.Builder()
                 .dispatcher(dispatcher)
                 // idle connections are dropped before common server idle timeouts (Apache httpd and OpenHIM core: 5 s), so a
                 // POST (never retried) does not go out on a connection the server already closed
-                .connectionPool(new okhttp3.ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), java.util.concurrent.TimeUnit.MILLISECONDS))
+                .connectionPool(new ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), TimeUnit.MILLISECONDS))
                 .connectTimeout(Duration.ofMillis(settings.getLong("http.connectTimeoutMs", 5000)))
                 .readTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
                 .writeTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
@@ -106,7 +112,7 @@ public final class RecordingHttpClient {
     /** Reads a streamed answer; gets the status, the headers and the body as it arrives. */
     @FunctionalInterface
     public interface StreamReader<T> {
-        T read(int status, Map<String, String> headers, java.io.InputStream body) throws IOException;
+        T read(int status, Map<String, String> headers, InputStream body) throws IOException;
     }
 
     /**
@@ -143,7 +149,7 @@ public final class RecordingHttpClient {
                 throw new UpstreamException(name + ": HTTP " + response.code() + (excerpt.isBlank() ? "" : ": " + excerpt.strip()), response.code());
             }
             long[] count = {0};
-            java.io.InputStream counting = new java.io.FilterInputStream(rb == null ? java.io.InputStream.nullInputStream() : rb.byteStream()) {
+            InputStream counting = new FilterInputStream(rb == null ? InputStream.nullInputStream() : rb.byteStream()) {
                 @Override
                 public int read() throws IOException {
                     int b = super.read();
@@ -174,7 +180,7 @@ public final class RecordingHttpClient {
         }
     }
 
-    private static java.nio.charset.Charset charsetOf(MediaType type) {
+    private static Charset charsetOf(MediaType type) {
         return type == null ? StandardCharsets.UTF_8 : type.charset(StandardCharsets.UTF_8);
     }
 

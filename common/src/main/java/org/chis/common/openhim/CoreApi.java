@@ -3,6 +3,7 @@ package org.chis.common.openhim;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,13 +16,18 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import okhttp3.ConnectionPool;
+import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -39,7 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CoreApi {
     private static final Logger log = LoggerFactory.getLogger(CoreApi.class);
-    private static final okhttp3.MediaType JSON = okhttp3.MediaType.get("application/json; charset=utf-8");
+    private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
     public record ApiResponse(int status, String body) {
         public boolean ok() { return status >= 200 && status < 300; }
@@ -60,13 +66,13 @@ public final class CoreApi {
      * (default 10 s) of its own clock and does not require a fresh salt per call, so one answer serves many calls.
      */
     private record TokenSalt(String salt, long coreClockOffsetMillis, long fetchedNanos) {
-        static final long MAX_AGE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+        static final long MAX_AGE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
         boolean fresh() { return System.nanoTime() - fetchedNanos < MAX_AGE_NANOS; }
 
         /** Now on core's clock, ISO-8601 with milliseconds (what JavaScript's Date.parse reads). */
         String coreNow() {
-            return java.time.Instant.ofEpochMilli(System.currentTimeMillis() + coreClockOffsetMillis).toString();
+            return Instant.ofEpochMilli(System.currentTimeMillis() + coreClockOffsetMillis).toString();
         }
     }
 
@@ -85,7 +91,7 @@ public final class CoreApi {
                 .readTimeout(Duration.ofSeconds(30))
                 // core (node) closes idle keep-alive connections after 5 s; drop ours sooner so a GET never
                 // goes out on a connection core has already closed ("unexpected end of stream")
-                .connectionPool(new okhttp3.ConnectionPool(4, 2, java.util.concurrent.TimeUnit.SECONDS))
+                .connectionPool(new ConnectionPool(4, 2, TimeUnit.SECONDS))
                 .retryOnConnectionFailure(false);
         configureTrust(b, s);
         return new CoreApi(s.get("core.api.url", "https://localhost:8080"), s.get("core.api.user", "root@openhim.org"),
@@ -164,7 +170,7 @@ public final class CoreApi {
         Request request = rb.build();
         try {
             return execute(request);
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw e;
         } catch (IOException e) {
             // a kept-alive connection closed by core under us: an idempotent call is safe to send once more
@@ -189,11 +195,11 @@ public final class CoreApi {
                 return null;
             }
             JsonNode n = Json.parse(resp.body().string());
-            long offset = java.time.Instant.parse(n.path("ts").asText()).toEpochMilli() - System.currentTimeMillis();
+            long offset = Instant.parse(n.path("ts").asText()).toEpochMilli() - System.currentTimeMillis();
             TokenSalt salt = new TokenSalt(n.path("salt").asText(), offset, System.nanoTime());
             tokenSalt = salt;
             return salt;
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             throw new IOException("GET /authenticate/" + username + ": unreadable ts (" + e.getMessage() + ")", e);
         }
     }

@@ -1,5 +1,8 @@
 package org.chis.common.openhim;
 
+import java.util.Locale;
+import org.chis.common.config.ConfigException;
+
 /** How the mediator logs in to the OpenHIM core API. */
 public enum CoreApiAuth {
     /** Basic first; on 401 the legacy token scheme; the scheme that worked is remembered. */
@@ -11,9 +14,9 @@ public enum CoreApiAuth {
 
     public static CoreApiAuth parse(String v) {
         try {
-            return valueOf(v.trim().toUpperCase(java.util.Locale.ROOT));
+            return valueOf(v.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new org.chis.common.config.ConfigException("core.api.auth must be auto, basic or token, got '" + v + "'");
+            throw new ConfigException("core.api.auth must be auto, basic or token, got '" + v + "'");
         }
     }
 }

@@ -1,11 +1,16 @@
 package org.chis.common.openhim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -92,7 +97,7 @@ public final class CoreLink implements AutoCloseable {
     public void start(RegistrationInfo registration) {
         try {
             this.api = apiReady.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException re) throw re;
             throw e;
         }
@@ -147,7 +152,7 @@ public final class CoreLink implements AutoCloseable {
         try {
             // core answers 500 for channels that exist already; only missing ones are installed
             CoreApi.ApiResponse existing = api.get("/channels");
-            java.util.Set<String> have = new java.util.HashSet<>();
+            Set<String> have = new HashSet<>();
             if (existing.ok()) existing.json().forEach(c -> have.add(c.path("name").asText()));
             var missing = registration.defaultChannelNames().stream().filter(n -> !have.contains(n)).toList();
             if (missing.isEmpty()) return;
@@ -168,8 +173,8 @@ public final class CoreLink implements AutoCloseable {
      * the polling ones: they would first poll after core restarts. An update of the channel schedules it, so each
      * just-installed polling channel gets a {@code PUT /channels/<id>} that changes nothing.
      */
-    private void schedulePolling(java.util.List<String> installed) throws java.io.IOException {
-        java.util.Set<String> polling = new java.util.HashSet<>();
+    private void schedulePolling(List<String> installed) throws IOException {
+        Set<String> polling = new HashSet<>();
         registration.json().path("defaultChannelConfig").forEach(c -> {
             if ("polling".equals(c.path("type").asText()) && installed.contains(c.path("name").asText())) polling.add(c.path("name").asText());
         });

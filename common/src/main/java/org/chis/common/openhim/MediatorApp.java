@@ -1,9 +1,12 @@
 package org.chis.common.openhim;
 
+import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
@@ -26,10 +29,10 @@ public final class MediatorApp implements AutoCloseable {
     private final MediatorServer server;
     private final RecordingHttpClient http;
     private final Map<String, Supplier<Object>> healthFacts = new LinkedHashMap<>();
-    private final java.util.List<AutoCloseable> resources = new java.util.ArrayList<>();
+    private final List<AutoCloseable> resources = new ArrayList<>();
     private CoreLink coreLink;
     private RegistrationInfo registration;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private MediatorApp(String name, Settings settings) {
         this.name = name;
@@ -135,7 +138,7 @@ public final class MediatorApp implements AutoCloseable {
                 if (coreLink != null && !coreLink.awaitRegistered(Duration.ofSeconds(20))) {
                     log.warn("training run: not registered within 20 s; the archive lacks the registration's classes");
                 }
-                try (var in = java.net.URI.create("http://127.0.0.1:" + port() + "/health").toURL().openStream()) {
+                try (var in = URI.create("http://127.0.0.1:" + port() + "/health").toURL().openStream()) {
                     in.readAllBytes();
                 }
             } catch (Exception e) {

@@ -1,6 +1,7 @@
 package org.chis.common.openhim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Locale;
 import java.util.Map;
 import org.chis.common.json.Json;
 
@@ -10,7 +11,7 @@ import org.chis.common.json.Json;
  */
 public record MediatorRequest(String method, String path, Map<String, String> query, Map<String, String> headers, String body) {
 
-    public String header(String name) { return headers.get(name.toLowerCase(java.util.Locale.ROOT)); }
+    public String header(String name) { return headers.get(name.toLowerCase(Locale.ROOT)); }
 
     public String transactionId() { return header("x-openhim-transactionid"); }
 

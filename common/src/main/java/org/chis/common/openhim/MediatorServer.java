@@ -3,6 +3,9 @@ package org.chis.common.openhim;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.net.URLDecoder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -26,12 +30,15 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.Materializer;
 import org.chis.common.config.Settings;
 import org.chis.common.http.Secrets;
@@ -51,7 +58,7 @@ import org.slf4j.MDC;
 public final class MediatorServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MediatorServer.class);
     private static final ContentType OPENHIM_JSON = ContentTypes.create(
-            MediaTypes.customWithFixedCharset("application", "json+openhim", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8,
+            MediaTypes.customWithFixedCharset("application", "json+openhim", HttpCharsets.UTF_8,
                     Map.of(), false, new String[0]));
 
     /**
@@ -135,7 +142,7 @@ public final class MediatorServer implements AutoCloseable {
         ((ThreadPoolExecutor) workers).allowCoreThreadTimeOut(true);
         Materializer mat = Materializer.createMaterializer(system);
         try {
-            binding = Http.get(system).newServerAt(host, port).bind((org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>) req -> handle(req, mat))
+            binding = Http.get(system).newServerAt(host, port).bind((Function<HttpRequest, CompletionStage<HttpResponse>>) req -> handle(req, mat))
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             close();
@@ -208,8 +215,8 @@ public final class MediatorServer implements AutoCloseable {
         // one hand-off to the worker pool: decode and handle in the same task
         return whole.thenApplyAsync(strict -> run(endpoint, decode(req, strict, method, path, query, headers), tx), workers)
                 .exceptionally(e -> {
-                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) return tooLarge();
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof EntityStreamSizeException) return tooLarge();
                     if (cause instanceof BadInputException bad) return MediatorResponse.rejected(bad.status(), bad.getMessage());
                     log.error("request {} {} failed before its handler ran", method, path, cause);
                     return MediatorResponse.failed(500, "could not read the request: " + cause.getMessage());
@@ -221,14 +228,14 @@ public final class MediatorServer implements AutoCloseable {
                                           Map<String, String> query, Map<String, String> headers) {
         // bodies are UTF-8 unless the caller says otherwise (CommCare, RapidPro and core all send UTF-8)
         var charset = req.entity().getContentType().getCharsetOption()
-                .map(c -> java.nio.charset.Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
+                .map(c -> Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
         String body;
         try {
             // strict: a body that is not valid in its charset is refused, not "repaired" with U+FFFD and passed on
-            body = charset.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+            body = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(strict.getData().asByteBuffer()).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             throw new BadInputException("request body is not valid " + charset.name() + ": " + e.getMessage());
         }
         return new MediatorRequest(method, path, query, headers, body);

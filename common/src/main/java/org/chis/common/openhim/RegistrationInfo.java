@@ -8,7 +8,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -116,8 +118,8 @@ public final class RegistrationInfo {
     public ObjectNode json() { return json.deepCopy(); }
 
     /** Names of the default channels (to install with POST /mediators/{urn}/channels). */
-    public java.util.List<String> defaultChannelNames() {
-        java.util.List<String> names = new java.util.ArrayList<>();
+    public List<String> defaultChannelNames() {
+        List<String> names = new ArrayList<>();
         json.path("defaultChannelConfig").forEach(c -> names.add(c.path("name").asText()));
         return names;
     }

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * What one OpenHIM transaction collects while a mediator works on it: the orchestrations (every upstream
@@ -16,11 +17,11 @@ public final class TransactionContext {
     private final Map<String, String> properties = Collections.synchronizedMap(new LinkedHashMap<>());
 
     public TransactionContext(String transactionId) {
-        this.transactionId = transactionId == null || transactionId.isBlank() ? "local-" + java.util.UUID.randomUUID() : transactionId;
+        this.transactionId = transactionId == null || transactionId.isBlank() ? "local-" + UUID.randomUUID() : transactionId;
     }
 
     /** A context outside any OpenHIM transaction (start-up recovery, scheduled work); still recorded in logs. */
-    public static TransactionContext detached(String purpose) { return new TransactionContext(purpose + "-" + java.util.UUID.randomUUID()); }
+    public static TransactionContext detached(String purpose) { return new TransactionContext(purpose + "-" + UUID.randomUUID()); }
 
     public String transactionId() { return transactionId; }
 

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.function.BiPredicate;
@@ -94,7 +95,7 @@ public final class FeedMarkers {
                 return true;
             });
         } catch (StoreException e) {
-            if (e.getCause() instanceof java.sql.SQLTimeoutException) return false; // its inserter holds the feed
+            if (e.getCause() instanceof SQLTimeoutException) return false; // its inserter holds the feed
             throw e;
         }
     }

@@ -3,9 +3,12 @@ package org.chis.common.store;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -89,7 +92,7 @@ public final class Ledger {
 
     private static boolean isConcurrentUpdate(SQLException e) {
         String state = e.getSQLState();
-        return "40001".equals(state) || "90131".equals(state) || e instanceof java.sql.SQLTimeoutException;
+        return "40001".equals(state) || "90131".equals(state) || e instanceof SQLTimeoutException;
     }
 
     /** Records success with the outcome (JSON: status, ids created) that duplicates will be answered with. */
@@ -147,9 +150,9 @@ public final class Ledger {
     }
 
     /** Keys of the claims of {@code kind} still in progress (e.g. for a single instance's start-up, where all are dead). */
-    public java.util.List<String> inProgress(String kind) {
+    public List<String> inProgress(String kind) {
         return store.withConnection(c -> {
-            java.util.List<String> keys = new java.util.ArrayList<>();
+            List<String> keys = new ArrayList<>();
             try (var ps = c.prepareStatement("SELECT source_key FROM ledger WHERE kind = ? AND status = ? ORDER BY source_key")) {
                 ps.setString(1, kind);
                 ps.setString(2, Status.IN_PROGRESS.name());

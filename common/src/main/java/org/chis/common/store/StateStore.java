@@ -6,12 +6,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.chis.common.config.ConfigException;
@@ -151,10 +153,10 @@ public final class StateStore implements AutoCloseable {
 
     /** Replicas may start together: a concurrent CREATE SCHEMA that loses the race is fine. */
     private static void createSchema(String url, String user, String password, String schema) {
-        java.util.Properties props = new java.util.Properties();
+        Properties props = new Properties();
         if (user != null && !user.isEmpty()) props.setProperty("user", user);
         if (password != null && !password.isEmpty()) props.setProperty("password", password);
-        try (Connection c = java.sql.DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
         } catch (SQLException e) {
             if (!Sql.isUniqueViolation(e)) {

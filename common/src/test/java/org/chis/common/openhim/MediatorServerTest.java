@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,9 +18,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Request;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
 import org.junit.jupiter.api.AfterAll;
@@ -64,7 +67,7 @@ class MediatorServerTest {
                 .route("POST", "/down", (req, tx) -> {
                     UpstreamResponse r = http.send(tx, "call down", new Request.Builder().url(upstream.baseUrl() + "/down")
                             .post(RecordingHttpClient.jsonBody("{}")).build());
-                    throw new org.chis.common.http.UpstreamException("upstream answered " + r.status(), r.status());
+                    throw new UpstreamException("upstream answered " + r.status(), r.status());
                 })
                 .start();
     }
@@ -75,7 +78,7 @@ class MediatorServerTest {
         upstream.stop();
     }
 
-    static final java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+    static final AtomicInteger handled = new AtomicInteger();
 
     static HttpResponse<String> sendTyped(String contentType, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/forms"))
@@ -129,7 +132,7 @@ class MediatorServerTest {
         assertThat(orch.at("/request/body").asText()).contains(NAME);
         assertThat(orch.at("/response/status").asInt()).isEqualTo(201);
         // what the upstream received, byte for byte
-        upstream.verify(postRequestedFor(urlEqualTo("/openmrs/ws/rest/v1/person")).withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing(NAME)));
+        upstream.verify(postRequestedFor(urlEqualTo("/openmrs/ws/rest/v1/person")).withRequestBody(WireMock.containing(NAME)));
         byte[] received = upstream.getAllServeEvents().stream().filter(e -> e.getRequest().getUrl().endsWith("/person"))
                 .findFirst().orElseThrow().getRequest().getBody();
         assertThat(new String(received, StandardCharsets.UTF_8)).contains(NAME);

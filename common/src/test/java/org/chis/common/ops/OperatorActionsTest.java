@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.chis.common.store.FailedEvent;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
@@ -64,7 +65,7 @@ class OperatorActionsTest {
             store.failedEvents().record("encounter", "entry-7", "A", "{}", "e", Instant.now());
 
             assertThat(ops.feeds()).extracting(OperatorActions.Feed::feed, OperatorActions.Feed::parked)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple("encounter", 1), org.assertj.core.groups.Tuple.tuple("patient", 0));
+                    .containsExactly(Tuple.tuple("encounter", 1), Tuple.tuple("patient", 0));
             assertThat(ops.feeds().get(1).markerUpdatedAt()).isNotNull();
 
             assertThat(ops.resetMarker("patient", "{\"page\":\"p1\",\"entry\":null}", alice)).contains("{\"page\":\"p3\",\"entry\":\"e9\"}");

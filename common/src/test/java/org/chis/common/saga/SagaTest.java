@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import java.net.SocketTimeoutException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -111,7 +113,7 @@ class SagaTest {
             SagaOutcome outcome = new Saga(store, compensators).run(tx, "form-1", run -> {
                 run.create("create encounter", "encounter", "enc-uuid", () -> "enc-uuid");
                 // a timeout: the server may have created the obs although we got no answer
-                run.create("create obs", "obs", "obs-uuid", () -> { throw new java.net.SocketTimeoutException("read timed out"); });
+                run.create("create obs", "obs", "obs-uuid", () -> { throw new SocketTimeoutException("read timed out"); });
             });
             assertThat(outcome.succeeded()).isFalse();
             assertThat(outcome.created()).containsExactly(new ResourceRef("encounter", "enc-uuid"));
@@ -264,7 +266,7 @@ class SagaTest {
             store.sagaJournal().begin("just-started");
             store.sagaJournal().planStep("just-started", 1, "create", "encounter", "e-1");
             TransactionContext tx = TransactionContext.detached("startup");
-            assertThat(new SagaRecovery(store, compensators).recover(tx, java.time.Duration.ofMinutes(10))).isZero();
+            assertThat(new SagaRecovery(store, compensators).recover(tx, Duration.ofMinutes(10))).isZero();
             assertThat(compensator.undone).isEmpty();
             assertThat(store.sagaJournal().unfinished()).containsExactly("just-started");
         }
@@ -287,7 +289,7 @@ class SagaTest {
                 throw new IllegalStateException("a failing listener must not stop recovery");
             });
             // a window: a saga started just now may be another replica's live run, so it is neither undone nor reported
-            assertThat(recovery.recover(tx, java.time.Duration.ofMinutes(10))).isZero();
+            assertThat(recovery.recover(tx, Duration.ofMinutes(10))).isZero();
             assertThat(heard).isEmpty();
             journal.begin("other");
             assertThat(recovery.recover(tx)).isEqualTo(2);

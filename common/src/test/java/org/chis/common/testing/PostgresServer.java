@@ -1,5 +1,6 @@
 package org.chis.common.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -156,7 +157,7 @@ public final class PostgresServer implements AutoCloseable {
                 // fall through to the PATH
             }
         }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (!dir.isBlank()) candidates.add(Path.of(dir));
         }
         for (Path dir : candidates) {

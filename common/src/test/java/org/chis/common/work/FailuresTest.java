@@ -2,6 +2,7 @@ package org.chis.common.work;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.util.List;
 import org.chis.common.http.UpstreamException;
@@ -21,7 +22,7 @@ class FailuresTest {
         assertThat(of(new UpstreamException("down", 503), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(503);
         assertThat(of(new UpstreamException("gateway", 504), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(504);
         assertThat(of(new UpstreamException("slow", 0, new SocketTimeoutException("timeout")), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(504);
-        assertThat(of(new UpstreamException("refused", 0, new java.net.ConnectException("refused")), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(502);
+        assertThat(of(new UpstreamException("refused", 0, new ConnectException("refused")), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(502);
         assertThat(of(new UpstreamException("oops", 500), Failures.Rollback.NONE, tx).httpStatus()).isEqualTo(502);
         MediatorResponse bug = of(new IllegalStateException("bug"), Failures.Rollback.COMPLETE, tx);
         assertThat(bug.httpStatus()).isEqualTo(502);

@@ -11,12 +11,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.CoreApi;
 import org.chis.common.openhim.CoreApi.ApiResponse;
@@ -115,7 +118,7 @@ public final class CoreAdmin {
     }
 
     /** Waits until {@code condition} holds (checked every 200 ms); else fails naming {@code what}, with core's log tail. */
-    public void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+    public void await(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -161,7 +164,7 @@ public final class CoreAdmin {
      * What an operator's "save" of a mediator's config in the console does: {@code PUT /mediators/<urn>/config} with
      * the current config and {@code changes} (param names of the configDefs) merged in. Returns the config before.
      */
-    public ObjectNode editMediatorConfig(String urn, java.util.Map<String, String> changes) {
+    public ObjectNode editMediatorConfig(String urn, Map<String, String> changes) {
         JsonNode before = mediator(urn).orElseThrow(() -> new IllegalStateException("core does not know " + urn)).path("config");
         ObjectNode config = before.isObject() ? ((ObjectNode) before).deepCopy() : Json.object();
         changes.forEach(config::put);
@@ -175,7 +178,7 @@ public final class CoreAdmin {
     }
 
     /** Waits until a mediator's settings hold {@code expected} for {@code key} (its heartbeat brought the edit). */
-    public static void awaitSetting(org.chis.common.config.Settings settings, String key, String expected, Duration timeout) {
+    public static void awaitSetting(Settings settings, String key, String expected, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!expected.equals(settings.get(key, null))) {
             if (System.nanoTime() > deadline) {

@@ -11,10 +11,16 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
@@ -22,6 +28,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -334,18 +341,18 @@ public final class OpenHimCore implements AutoCloseable {
     }
 
     /** POSTs a JSON body to the router's HTTP port as client {@code clientId} (Basic), as an app would. */
-    public java.net.http.HttpResponse<String> postToRouter(String path, String json, String clientId, String password)
+    public HttpResponse<String> postToRouter(String path, String json, String clientId, String password)
             throws IOException, InterruptedException {
-        java.net.http.HttpRequest r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(routerUrl() + path))
+        HttpRequest r = HttpRequest.newBuilder(URI.create(routerUrl() + path))
                 .timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + password).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json; charset=utf-8")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build();
-        return ROUTER_CLIENT.send(r, java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build();
+        return ROUTER_CLIENT.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
-    private static final java.net.http.HttpClient ROUTER_CLIENT =
-            java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient ROUTER_CLIENT =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** The last {@code lines} lines of core's log (for failure messages). */
     public String logTail(int lines) { return tail(logFile, 0, lines); }
@@ -491,7 +498,7 @@ public final class OpenHimCore implements AutoCloseable {
                 install.serverScript(), "--conf=" + confFile);
         long offset = Files.exists(logFile) ? Files.size(logFile) : 0;
         Files.writeString(logFile, "---- openhim-local: starting " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(coreDir.toFile())
                 .redirectErrorStream(true)
@@ -560,7 +567,7 @@ public final class OpenHimCore implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new IOException("cannot read OpenHIM core's API certificate from 127.0.0.1:" + apiPort() + ": " + e.getMessage(), e);
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
         StringBuilder pem = new StringBuilder();
@@ -652,7 +659,7 @@ public final class OpenHimCore implements AutoCloseable {
 
     private static void deleteTree(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException | UncheckedIOException ignored) {
             // best effort for a temp dir
         }

@@ -2,10 +2,12 @@ package org.chis.openhim.local;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -59,7 +61,7 @@ public final class OpenHimLocalMain {
                 case "--mongo-port" -> o.mongoPort(port(args, ++i, a));
                 case "--free-ports" -> o.apiPort(0).routerHttpPort(0).routerHttpsPort(0).rerunPort(0).tcpAdapterPort(0).pollingPort(0);
                 case "--log-level" -> o.logLevel(value(args, ++i, a));
-                case "--timeout" -> o.startTimeout(java.time.Duration.ofSeconds(port(args, ++i, a)));
+                case "--timeout" -> o.startTimeout(Duration.ofSeconds(port(args, ++i, a)));
                 default -> fail("unknown option " + a);
             }
         }
@@ -109,7 +111,7 @@ public final class OpenHimLocalMain {
         stopped.await();
     }
 
-    static void writeCoreJson(OpenHimCore core, Path file) throws java.io.IOException {
+    static void writeCoreJson(OpenHimCore core, Path file) throws IOException {
         ObjectNode j = Json.object();
         j.put("apiUrl", core.apiUrl());
         j.put("routerUrl", core.routerUrl());

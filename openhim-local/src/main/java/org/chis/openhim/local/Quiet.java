@@ -1,6 +1,7 @@
 package org.chis.openhim.local;
 
 import ch.qos.logback.classic.Level;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -29,7 +30,7 @@ final class Quiet {
         mongoServerLogs();
         if (System.getProperty("logback.configurationFile") != null) return;
         try {
-            if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
                 root.setLevel(Level.INFO);
             }
         } catch (NoClassDefFoundError | RuntimeException noLogback) {

@@ -11,9 +11,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +97,7 @@ class CoreSchedulingIntegrationTest {
                     .willReturn(MediatorRuntimeIntegrationTest.json(503, "{\"error\":{\"message\":\"Service Unavailable\"}}")).willSetStateTo("up"));
             upstream.stubFor(post(urlPathEqualTo("/api/patients")).withRequestBody(sameUuid).inScenario("auto").whenScenarioStateIs("up")
                     .willReturn(MediatorRuntimeIntegrationTest.json(201, "{{{request.body}}}").withTransformers("response-template")));
-            upstream.stubFor(com.github.tomakehurst.wiremock.client.WireMock.delete(com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching("/api/patients/.*"))
+            upstream.stubFor(WireMock.delete(WireMock.urlPathMatching("/api/patients/.*"))
                     .willReturn(aResponse().withStatus(404)));
 
             // the shipped channels' choice (mediator-configs), with the shortest period core allows
@@ -130,7 +132,7 @@ class CoreSchedulingIntegrationTest {
                 System.out.println("auto-retried by core and Successful " + (System.nanoTime() - t0) / 1_000_000 + " ms after the failure");
                 assertThat(child.path("autoRetryAttempt").asInt()).isEqualTo(1);
                 Thread.sleep(1_500); // nothing more may follow
-                List<JsonNode> all = new java.util.ArrayList<>();
+                List<JsonNode> all = new ArrayList<>();
                 admin.transactions().forEach(t -> { if (t.path("request").path("body").asText().contains("p-auto")) all.add(t); });
                 assertThat(all).as("the failure and its one retry").hasSize(2);
                 long created = upstream.getAllServeEvents().stream().filter(e -> e.getRequest().getUrl().equals("/api/patients")

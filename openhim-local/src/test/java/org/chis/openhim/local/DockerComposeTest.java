@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.chis.common.json.Json;
@@ -31,7 +32,7 @@ class DockerComposeTest {
         Map<String, Object> env = (Map<String, Object>) service("openhim-core").get("environment");
         JsonNode types = Json.parse(String.valueOf(env.get("api_authenticationTypes")));
         assertThat(types.isArray()).isTrue();
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         types.forEach(t -> names.add(t.asText()));
         assertThat(names).contains("local", "basic");
         assertThat(String.valueOf(service("openhim-core").get("image"))).startsWith("jembi/openhim-core:v8.");

@@ -3,6 +3,9 @@ package org.chis.openhim.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.InputStream;
@@ -12,12 +15,22 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.CoreApi;
@@ -26,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Proof that the harness runs a real OpenHIM core 4.0.5: API auth, routing, transactions, reruns, mediators. */
 class OpenHimCoreTest {
@@ -58,11 +72,11 @@ class OpenHimCoreTest {
         }
     }
 
-    static Map<Long, Long> rss(java.util.List<Long> pids) {
-        Map<Long, Long> m = new java.util.LinkedHashMap<>();
+    static Map<Long, Long> rss(List<Long> pids) {
+        Map<Long, Long> m = new LinkedHashMap<>();
         for (long pid : pids) {
             try {
-                for (String l : Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status"))) {
+                for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                     if (l.startsWith("VmRSS:")) m.put(pid, Long.parseLong(l.replaceAll("\\D", "")));
                 }
             } catch (Exception ignored) {
@@ -199,15 +213,15 @@ class OpenHimCoreTest {
         // mongo-java-server updates stored documents in place while other connections encode them: without
         // OpenHimCore's serializing backend this logged "Failed to encode" (ConcurrentModificationException)
         // and the reader never got its reply
-        ch.qos.logback.classic.Logger wire = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("de.bwaldvogel.mongo.wire");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> errors = new ch.qos.logback.core.read.ListAppender<>();
+        Logger wire = (Logger) LoggerFactory.getLogger("de.bwaldvogel.mongo.wire");
+        ListAppender<ILoggingEvent> errors = new ListAppender<>();
         errors.start();
         wire.addAppender(errors);
         admin.createChannel(CoreAdmin.httpChannel("Load test", "^/load-test$", "127.0.0.1", upstream.port(), "/load", "tests"));
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        AtomicBoolean done = new AtomicBoolean();
         try {
-            java.util.concurrent.Callable<Integer> read = () -> {
+            Callable<Integer> read = () -> {
                 int reads = 0;
                 while (!done.get()) {
                     assertThat(admin.api().get("/transactions?filterRepresentation=full&filterLimit=5&filterPage=0").status()).isEqualTo(200);
@@ -215,17 +229,17 @@ class OpenHimCoreTest {
                 }
                 return reads;
             };
-            java.util.concurrent.Future<Integer> reader = pool.submit(read);
-            java.util.concurrent.Future<Integer> reader2 = pool.submit(read);
-            java.util.List<java.util.concurrent.Future<Integer>> calls = new java.util.ArrayList<>();
+            Future<Integer> reader = pool.submit(read);
+            Future<Integer> reader2 = pool.submit(read);
+            List<Future<Integer>> calls = new ArrayList<>();
             for (int i = 0; i < LOAD; i++) {
                 int n = i;
                 calls.add(pool.submit(() -> router("POST", "/load-test", "test-client", "test-pass", "{\"n\":" + n + "}").statusCode()));
             }
-            for (var c : calls) assertThat(c.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+            for (var c : calls) assertThat(c.get(60, TimeUnit.SECONDS)).isEqualTo(200);
             done.set(true);
-            System.out.println("transactions reads during the load: " + (reader.get(60, java.util.concurrent.TimeUnit.SECONDS)
-                    + reader2.get(60, java.util.concurrent.TimeUnit.SECONDS)));
+            System.out.println("transactions reads during the load: " + (reader.get(60, TimeUnit.SECONDS)
+                    + reader2.get(60, TimeUnit.SECONDS)));
             // core sets the final status after answering; on a loaded machine (2 cores, several JVMs) that lags
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             int ok;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.chis.common.json.Json;
@@ -27,7 +28,7 @@ class ShippedChannelsTest {
         try (Stream<Path> dirs = Files.list(repo().resolve("mediator-configs"))) {
             List<Path> files = dirs.map(d -> d.resolve("mediator-registration-info.json")).filter(Files::isRegularFile).sorted().toList();
             assertThat(files).hasSize(4);
-            List<JsonNode> out = new java.util.ArrayList<>();
+            List<JsonNode> out = new ArrayList<>();
             for (Path f : files) Json.parse(Files.readString(f)).path("defaultChannelConfig").forEach(c -> {
                 if (c.path("type").asText().equals(type)) out.add(c);
             });

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import org.chis.common.json.Json;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +28,7 @@ class SuppliedCoreTest {
              Upstream upstream = new Upstream()) {
             assertThat(core.install().dir()).isEqualTo(npmCore.toAbsolutePath().normalize());
             assertThat(core.install().version()).isEqualTo("4.0.5");
-            JsonNode conf = org.chis.common.json.Json.parse(Files.readString(core.confFile()));
+            JsonNode conf = Json.parse(Files.readString(core.confFile()));
             assertThat(conf.path("api").path("httpsPort").asInt()).isEqualTo(core.apiPort());
             assertThat(Files.readString(core.logFile())).contains("usePushEach on");
             assertThat(core.api().get("/about").json().path("currentCoreVersion").asText()).isEqualTo("4.0.5");

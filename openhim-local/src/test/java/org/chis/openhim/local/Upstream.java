@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A tiny upstream for routing tests (JDK HttpServer on 127.0.0.1): answers {@link #status} with a JSON echo. */
@@ -28,7 +29,7 @@ final class Upstream implements AutoCloseable {
     Upstream() throws IOException {
         // a real backlog and worker threads: core opens one connection per concurrent request (the load test)
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
-        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+        server.setExecutor(Executors.newFixedThreadPool(8, r -> {
             Thread t = new Thread(r, "upstream");
             t.setDaemon(true);
             return t;

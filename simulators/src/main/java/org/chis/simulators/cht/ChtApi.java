@@ -9,6 +9,7 @@ import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Iterator;
@@ -168,7 +169,7 @@ final class ChtApi implements ResponseDefinitionTransformerV2 {
 
     private static boolean validDate(String s) {
         try {
-            java.time.LocalDate.parse(s.length() >= 10 ? s.substring(0, 10) : s);
+            LocalDate.parse(s.length() >= 10 ? s.substring(0, 10) : s);
             return true;
         } catch (DateTimeParseException e) {
             return false;

@@ -14,6 +14,7 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2;
 import com.github.tomakehurst.wiremock.http.Request;
+import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -186,7 +187,7 @@ public final class CommCareSimulator implements AutoCloseable {
     /** How many requests matched (method, path regex) so far. */
     public int requestCount(String method, String pathRegex) {
         return server.countRequestsMatching(RequestPatternBuilder.newRequestPattern(
-                com.github.tomakehurst.wiremock.http.RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
+                RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
     }
 
     // ------------------------------------------------------------------ seeding and inspection

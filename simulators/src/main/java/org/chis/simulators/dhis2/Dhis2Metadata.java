@@ -1,5 +1,6 @@
 package org.chis.simulators.dhis2;
 
+import java.time.LocalDate;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -144,7 +145,7 @@ public final class Dhis2Metadata {
                 case BOOLEAN -> value.equals("true") || value.equals("false");
                 case TRUE_ONLY -> value.equals("true");
                 case DATE -> {
-                    java.time.LocalDate.parse(value.length() >= 10 ? value.substring(0, 10) : value);
+                    LocalDate.parse(value.length() >= 10 ? value.substring(0, 10) : value);
                     yield true;
                 }
                 case TEXT -> value.length() <= 50_000;

@@ -13,18 +13,23 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2;
 import com.github.tomakehurst.wiremock.http.Request;
+import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -189,7 +194,7 @@ public final class Dhis2Simulator implements AutoCloseable {
     /** How many requests matched (method, path regex) so far. */
     public int requestCount(String method, String pathRegex) {
         return server.countRequestsMatching(RequestPatternBuilder.newRequestPattern(
-                com.github.tomakehurst.wiremock.http.RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
+                RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
     }
 
     // ------------------------------------------------------------------ inspection and edits "in DHIS2"
@@ -224,7 +229,7 @@ public final class Dhis2Simulator implements AutoCloseable {
      * Registers (or edits) a tracked entity as a DHIS2 user would in Capture: gets a fresh updatedAt and
      * {@code updatedBy = username}. {@code attributes}: attribute UID -> value.
      */
-    public synchronized String saveTrackedEntity(String uid, String orgUnit, String trackedEntityType, java.util.Map<String, String> attributes, String username) {
+    public synchronized String saveTrackedEntity(String uid, String orgUnit, String trackedEntityType, Map<String, String> attributes, String username) {
         String id = uid != null ? uid : newUid();
         ObjectNode te = Json.object().put("trackedEntity", id).put("trackedEntityType", trackedEntityType).put("orgUnit", orgUnit);
         ArrayNode attrs = te.putArray("attributes");
@@ -242,7 +247,7 @@ public final class Dhis2Simulator implements AutoCloseable {
     /** Saves several tracked entities in one go, all with the same updatedAt (one DHIS2 transaction). */
     public synchronized void saveTrackedEntitiesAtOnce(List<String> uids, String orgUnit, String trackedEntityType, String attribute, String username) {
         for (int i = 0; i < uids.size(); i++) {
-            saveTrackedEntity(uids.get(i), orgUnit, trackedEntityType, java.util.Map.of(attribute, "v" + i), username);
+            saveTrackedEntity(uids.get(i), orgUnit, trackedEntityType, Map.of(attribute, "v" + i), username);
         }
         String stamp = tracker.sameStamp();
         for (String uid : uids) tracker.trackedEntities.get(uid).put("updatedAt", stamp);
@@ -252,7 +257,7 @@ public final class Dhis2Simulator implements AutoCloseable {
     public static String newUid() {
         String letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         String all = letters + "0123456789";
-        java.util.Random r = new java.util.Random(UUID.randomUUID().getMostSignificantBits());
+        Random r = new Random(UUID.randomUUID().getMostSignificantBits());
         StringBuilder sb = new StringBuilder().append(letters.charAt(r.nextInt(letters.length())));
         for (int i = 0; i < 10; i++) sb.append(all.charAt(r.nextInt(all.length())));
         return sb.toString();
@@ -423,8 +428,8 @@ public final class Dhis2Simulator implements AutoCloseable {
         try {
             if (s.length() == 10) return LocalDate.parse(s).atStartOfDay().format(TrackerStore.TIME);
             String local = s.replaceAll("(Z|[+-]\\d{2}:?\\d{2})$", "");
-            return java.time.LocalDateTime.parse(local).format(TrackerStore.TIME);
-        } catch (java.time.DateTimeException e) {
+            return LocalDateTime.parse(local).format(TrackerStore.TIME);
+        } catch (DateTimeException e) {
             return null;
         }
     }

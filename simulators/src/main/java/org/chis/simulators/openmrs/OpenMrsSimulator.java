@@ -13,6 +13,7 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2;
 import com.github.tomakehurst.wiremock.http.Request;
+import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.matching.RequestPatternBuilder;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -24,9 +25,11 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -218,7 +221,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
     /** How many requests matched (method, path regex) so far. */
     public int requestCount(String method, String pathRegex) {
         return server.countRequestsMatching(RequestPatternBuilder.newRequestPattern(
-                com.github.tomakehurst.wiremock.http.RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
+                RequestMethod.fromString(method), urlPathMatching(pathRegex)).build()).getCount();
     }
 
     // ------------------------------------------------------------------ seeding and inspection
@@ -558,7 +561,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
                 if (uuid == null && method.equals("GET")) {
                     String q = url.queryParameter("q");
                     List<OpenMrsState.Concept> hits = state.concepts.values().stream()
-                            .filter(c -> q == null || c.name().toLowerCase(java.util.Locale.ROOT).contains(q.toLowerCase(java.util.Locale.ROOT))).toList();
+                            .filter(c -> q == null || c.name().toLowerCase(Locale.ROOT).contains(q.toLowerCase(Locale.ROOT))).toList();
                     return page(hits, c -> state.conceptRep(c.uuid(), base), url);
                 }
                 if (method.equals("GET")) {
@@ -571,10 +574,10 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     // ProviderResource search: identifier or name containing q (letter case ignored), retired ones
                     // only with includeAll
                     String q = url.queryParameter("q");
-                    String needle = q == null ? null : q.toLowerCase(java.util.Locale.ROOT);
+                    String needle = q == null ? null : q.toLowerCase(Locale.ROOT);
                     List<OpenMrsState.Provider> hits = state.providers.values().stream()
-                            .filter(p -> needle == null || (p.identifier() != null && p.identifier().toLowerCase(java.util.Locale.ROOT).contains(needle))
-                                    || state.metadata.getOrDefault("provider", Map.of()).getOrDefault(p.uuid(), "").toLowerCase(java.util.Locale.ROOT).contains(needle))
+                            .filter(p -> needle == null || (p.identifier() != null && p.identifier().toLowerCase(Locale.ROOT).contains(needle))
+                                    || state.metadata.getOrDefault("provider", Map.of()).getOrDefault(p.uuid(), "").toLowerCase(Locale.ROOT).contains(needle))
                             .toList();
                     return page(hits, p -> rep(rep, state.providerRep(p, base)), url);
                 }
@@ -589,7 +592,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     if (uuid == null) {
                         String q = url.queryParameter("q");
                         List<Map.Entry<String, String>> hits = items.entrySet().stream()
-                                .filter(en -> q == null || en.getValue().toLowerCase(java.util.Locale.ROOT).contains(q.toLowerCase(java.util.Locale.ROOT))).toList();
+                                .filter(en -> q == null || en.getValue().toLowerCase(Locale.ROOT).contains(q.toLowerCase(Locale.ROOT))).toList();
                         return page(hits, en -> metaRep(resource, en.getKey(), en.getValue(), base), url);
                     }
                     if (!items.containsKey(uuid)) throw OpenMrsState.notFound();
@@ -714,9 +717,9 @@ public final class OpenMrsSimulator implements AutoCloseable {
         x.append("  <author><name>OpenMRS</name></author>\n");
         x.append("  <id>bec795b1-3d17-451d-b43e-a094019f6984+").append(n).append("</id>\n");
         x.append("  <generator uri=\"https://github.com/ICT4H/atomfeed\">OpenMRS Feed Publisher</generator>\n");
-        x.append("  <updated>").append(iso.format(updated.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))).append("</updated>\n");
+        x.append("  <updated>").append(iso.format(updated.truncatedTo(ChronoUnit.SECONDS))).append("</updated>\n");
         for (OpenMrsState.FeedEvent e : onPage) {
-            String when = iso.format(e.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+            String when = iso.format(e.at().truncatedTo(ChronoUnit.MILLIS));
             x.append("  <entry>\n");
             x.append("    <title>").append(e.title()).append("</title>\n");
             x.append("    <category term=\"").append(category.equals("patient") ? "patient" : "Encounter").append("\" />\n");

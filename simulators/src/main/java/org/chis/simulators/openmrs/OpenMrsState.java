@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.Period;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -855,7 +858,7 @@ final class OpenMrsState {
         ObjectNode r = ref("person", p.uuid, p.display(), base);
         r.put("gender", p.gender);
         if (p.birthdate != null) {
-            r.put("age", java.time.Period.between(OpenMrsDates.datePart(p.birthdate), java.time.LocalDate.now()).getYears());
+            r.put("age", Period.between(OpenMrsDates.datePart(p.birthdate), LocalDate.now()).getYears());
         } else {
             r.putNull("age");
         }
@@ -959,7 +962,7 @@ final class OpenMrsState {
 
     String encounterDisplay(Encounter e) {
         return metadata.getOrDefault("encountertype", Map.of()).getOrDefault(e.type, "Encounter") + " "
-                + e.datetime.toLocalDate().format(java.time.format.DateTimeFormatter.ofPattern("dd/MM/yyyy"));
+                + e.datetime.toLocalDate().format(DateTimeFormatter.ofPattern("dd/MM/yyyy"));
     }
 
     ObjectNode encounterRep(Encounter e, String base) {

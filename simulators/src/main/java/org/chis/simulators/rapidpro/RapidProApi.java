@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -128,7 +129,7 @@ final class RapidProApi implements ResponseDefinitionTransformerV2 {
                 && (after == null || RapidProWorkspace.parseTime(b.path("created_on").asText()).isAfter(after))
                 && (before == null || RapidProWorkspace.parseTime(b.path("created_on").asText()).isBefore(before));
         List<JsonNode> all = new ArrayList<>(workspace.broadcasts().stream().filter(keep).toList());
-        java.util.Collections.reverse(all); // newest first
+        Collections.reverse(all); // newest first
         return page(req, "/api/v2/broadcasts.json", all);
     }
 
@@ -142,7 +143,7 @@ final class RapidProApi implements ResponseDefinitionTransformerV2 {
                     for (JsonNode u : c.path("urns")) if (u.asText().equalsIgnoreCase(urn)) return true;
                     return false;
                 }).toList());
-        java.util.Collections.reverse(all);
+        Collections.reverse(all);
         return page(req, "/api/v2/contacts.json", all);
     }
 

@@ -3,6 +3,7 @@ package org.chis.simulators.rapidpro;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ final class RapidProWorkspace {
         String t = text.trim();
         if (t.length() == 10) t = t + "T00:00:00Z";
         if (!t.endsWith("Z") && !t.matches(".*[+-]\\d\\d:?\\d\\d$")) t = t + "Z";
-        return java.time.OffsetDateTime.parse(t, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        return OffsetDateTime.parse(t, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
     }
 
     synchronized List<JsonNode> broadcasts() {

@@ -3,8 +3,10 @@ package org.chis.simulators.commcare;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
+import okhttp3.Credentials;
 import okhttp3.MediaType;
 import okhttp3.MultipartBody;
 import okhttp3.OkHttpClient;
@@ -108,7 +110,7 @@ class CommCareSimulatorTest {
         RequestBody body = new MultipartBody.Builder().setType(MultipartBody.FORM)
                 .addFormDataPart("xml_submission_file", "form.xml", RequestBody.create(xml, MediaType.get("text/xml"))).build();
         try (Response r = ok.newCall(new Request.Builder().url(hq.baseUrl() + "/a/demo-project/receiver/app123/")
-                .header("Authorization", okhttp3.Credentials.basic(CommCareSimulator.USER, CommCareSimulator.PASSWORD)).post(body).build()).execute()) {
+                .header("Authorization", Credentials.basic(CommCareSimulator.USER, CommCareSimulator.PASSWORD)).post(body).build()).execute()) {
             assertThat(r.code()).isEqualTo(201);
         }
         assertThat(hq.submittedForms().get(0).appId()).isEqualTo("app123");
@@ -140,17 +142,17 @@ class CommCareSimulatorTest {
 
     @Test
     void caseApiCreateUpdateAndErrors() {
-        CommCareCase created = client.createCase(tx, (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(
+        CommCareCase created = client.createCase(tx, (ObjectNode) Json.parse(
                 "{\"case_type\":\"patient\",\"case_name\":\"Amina\",\"owner_id\":\"o1\",\"external_id\":\"e1\",\"properties\":{\"age\":\"3\"}}"));
         assertThat(created.caseId()).isNotBlank();
         assertThat(created.property("age")).isEqualTo("3");
-        CommCareCase updated = client.updateCase(tx, created.caseId(), (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse("{\"properties\":{\"age\":\"4\"}}"));
+        CommCareCase updated = client.updateCase(tx, created.caseId(), (ObjectNode) Json.parse("{\"properties\":{\"age\":\"4\"}}"));
         assertThat(updated.property("age")).isEqualTo("4");
         assertThat(hq.submittedForms()).extracting(SubmittedForm::xmlns).containsOnly("http://commcarehq.org/case_api");
 
-        assertThatThrownBy(() -> client.createCase(tx, (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse("{\"case_type\":\"patient\"}")))
+        assertThatThrownBy(() -> client.createCase(tx, (ObjectNode) Json.parse("{\"case_type\":\"patient\"}")))
                 .hasMessageContaining("400").hasMessageContaining("case_name is required");
-        assertThatThrownBy(() -> client.createCase(tx, (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(
+        assertThatThrownBy(() -> client.createCase(tx, (ObjectNode) Json.parse(
                 "{\"case_type\":\"p\",\"case_name\":\"x\",\"owner_id\":\"o\",\"properties\":{\"a\":1}}"))).hasMessageContaining("Values must be strings");
         assertThat(client.caseById(tx, "missing")).isEmpty();
         assertThat(client.caseByExternalId(tx, "missing")).isEmpty();

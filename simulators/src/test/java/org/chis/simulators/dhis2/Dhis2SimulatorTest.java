@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +48,7 @@ class Dhis2SimulatorTest {
     }
 
     static Dhis2Client client(Map<String, String> auth) {
-        Map<String, String> m = new java.util.HashMap<>(auth);
+        Map<String, String> m = new HashMap<>(auth);
         m.put("dhis2.url", sim.baseUrl());
         return new Dhis2Client(new RecordingHttpClient(new OkHttpClient()), Settings.of(m));
     }
@@ -190,7 +191,7 @@ class Dhis2SimulatorTest {
         } while (p.hasNext() && page < 10);
         assertThat(seen).containsExactlyElementsOf(uids);
         String third = sim.trackedEntity(uids.get(2)).orElseThrow().path("updatedAt").asText();
-        Map<String, String> since = new java.util.HashMap<>(q);
+        Map<String, String> since = new HashMap<>(q);
         since.put("updatedAfter", third);
         assertThat(client.exportPage(tx, "t", "trackedEntities", since, 1, 50).items()).extracting(n -> n.path("trackedEntity").asText())
                 .containsExactlyElementsOf(uids.subList(2, 5));

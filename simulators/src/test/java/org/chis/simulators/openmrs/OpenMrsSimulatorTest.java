@@ -3,12 +3,20 @@ package org.chis.simulators.openmrs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.util.Base64;
+import java.util.List;
 import okhttp3.OkHttpClient;
 import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.json.Json;
 import org.chis.common.openhim.TransactionContext;
 import org.chis.common.systems.openmrs.NewEncounter;
+import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.NewVisit;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.openmrs.OpenMrsException;
@@ -118,7 +126,7 @@ class OpenMrsSimulatorTest {
         OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
         String v = OpenMrsClient.uuidOf(client.createVisit(tx, visit(noon, noon.plusHours(1))));
         assertThatThrownBy(() -> client.createEncounter(tx, new NewEncounter(OpenMrsSimulator.newUuid(), patient,
-                OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, noon.plusHours(2), v, OpenMrsSimulator.LOCATION_CLINIC, null, java.util.List.of(), java.util.List.of())))
+                OpenMrsSimulator.ENCOUNTER_TYPE_VITALS, noon.plusHours(2), v, OpenMrsSimulator.LOCATION_CLINIC, null, List.of(), List.of())))
                 .isInstanceOfSatisfying(OpenMrsException.class, e -> {
                     assertThat(e.status()).isEqualTo(400);
                     assertThat(e.fieldErrors().path("encounterDatetime").get(0).path("code").asText()).isEqualTo("Encounter.datetimeShouldBeInVisitDatesRange");
@@ -135,18 +143,18 @@ class OpenMrsSimulatorTest {
     @Test
     void an_added_identifier_is_validated_like_a_new_patients_and_can_be_purged() throws Exception {
         String other = openmrs.registerPatient("Baraka", "Otieno", "M", LocalDate.of(1990, 1, 1), "200-1");
-        var id = new org.chis.common.systems.openmrs.NewPatient.Identifier("NID-77", OpenMrsSimulator.ID_TYPE_NATIONAL_ID, null);
+        var id = new NewPatient.Identifier("NID-77", OpenMrsSimulator.ID_TYPE_NATIONAL_ID, null);
         String idUuid = OpenMrsClient.uuidOf(client.addIdentifier(tx, patient, id));
         assertThat(client.patient(tx, patient).orElseThrow().path("identifiers").toString()).contains("NID-77");
 
-        var http = java.net.http.HttpClient.newHttpClient();
-        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(openmrs.baseUrl() + "/ws/rest/v1/patient/" + other + "/identifier"))
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes()))
+        var http = HttpClient.newHttpClient();
+        var req = HttpRequest.newBuilder(URI.create(openmrs.baseUrl() + "/ws/rest/v1/patient/" + other + "/identifier"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes()))
                 .header("Content-Type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"identifier\":\"nid-77\",\"identifierType\":\"" + OpenMrsSimulator.ID_TYPE_NATIONAL_ID + "\"}")).build();
-        var r = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString("{\"identifier\":\"nid-77\",\"identifierType\":\"" + OpenMrsSimulator.ID_TYPE_NATIONAL_ID + "\"}")).build();
+        var r = http.send(req, HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(org.chis.common.json.Json.parse(r.body())).isEqualTo(org.chis.common.json.Json.parse("""
+        assertThat(Json.parse(r.body())).isEqualTo(Json.parse("""
                 {"error":{"message":"Invalid Submission","code":"webservices.rest.error.invalid.submission",
                  "globalErrors":[{"code":"Identifier nid-77 already in use by another patient","message":"Identifier nid-77 already in use by another patient"}],
                  "fieldErrors":{}}}"""));
@@ -158,17 +166,17 @@ class OpenMrsSimulatorTest {
 
     @Test
     void a_provider_needs_a_person_or_name_its_identifier_is_unique_and_it_is_found_by_identifier() {
-        var created = client.create(tx, "provider", org.chis.common.json.Json.object().put("name", "Hawa Musa").put("identifier", "chw-hawa"));
+        var created = client.create(tx, "provider", Json.object().put("name", "Hawa Musa").put("identifier", "chw-hawa"));
         assertThat(created.path("identifier").asText()).isEqualTo("chw-hawa");
         assertThat(created.path("display").asText()).isEqualTo("chw-hawa - Hawa Musa");
-        var withPerson = client.create(tx, "provider", org.chis.common.json.Json.object().put("person", patient).put("identifier", "CHW-9"));
+        var withPerson = client.create(tx, "provider", Json.object().put("person", patient).put("identifier", "CHW-9"));
         assertThat(withPerson.path("person").path("uuid").asText()).isEqualTo(patient);
 
         assertThat(client.list(tx, "OpenMRS: find provider", "provider", OpenMrsClient.query("q", "CHW-HAWA", "v", "default")))
                 .extracting(p -> p.path("uuid").asText()).containsExactly(created.path("uuid").asText());
-        assertThatThrownBy(() -> client.create(tx, "provider", org.chis.common.json.Json.object().put("name", "Other").put("identifier", "CHW-HAWA")))
+        assertThatThrownBy(() -> client.create(tx, "provider", Json.object().put("name", "Other").put("identifier", "CHW-HAWA")))
                 .isInstanceOf(OpenMrsException.class).hasMessageContaining("identifier");
-        assertThatThrownBy(() -> client.create(tx, "provider", org.chis.common.json.Json.object().put("identifier", "chw-x")))
+        assertThatThrownBy(() -> client.create(tx, "provider", Json.object().put("identifier", "chw-x")))
                 .isInstanceOf(OpenMrsException.class).hasMessageContaining("name");
         // seeded providers are there too, and usable in encounters as before
         assertThat(openmrs.providers()).hasSize(4);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -116,7 +117,7 @@ class RapidProSimulatorTest {
         assertThat(m.channelUuid()).isEqualTo("b1f0c3f2-7d0e-4b8e-9a43-1f2e5d6c7a80");
         assertThat(m.language()).isNull();
         assertThat(m.runUuid()).isNotNull();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) legacy.path("contact")).putNull("urn");
+        ((ObjectNode) legacy.path("contact")).putNull("urn");
         assertThat(FlowWebhook.parse(legacy, null).urn()).as("input.urn when the contact has none").isEqualTo("tel:+255712000001");
     }
 }

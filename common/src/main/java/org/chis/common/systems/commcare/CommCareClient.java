@@ -2,6 +2,7 @@ package org.chis.common.systems.commcare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +167,7 @@ public final class CommCareClient {
     public SubmissionResult submit(TransactionContext tx, String xformXml) {
         HttpUrl url = domainUrl().addPathSegment("receiver").addPathSegment("").build();
         UpstreamResponse r = send(tx, "CommCare submit form", request(url).header("Accept", "text/xml")
-                .post(RequestBody.create(xformXml.getBytes(java.nio.charset.StandardCharsets.UTF_8), XML)).build());
+                .post(RequestBody.create(xformXml.getBytes(StandardCharsets.UTF_8), XML)).build());
         SubmissionResult result = openRosa(r);
         if (!result.accepted()) {
             throw new CommCareException("CommCare form submission: HTTP " + r.status()

@@ -1,6 +1,7 @@
 package org.chis.common.systems.rapidpro;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ public record NewBroadcast(List<String> urns, List<String> contacts, Map<String,
     public NewBroadcast {
         urns = urns == null ? List.of() : List.copyOf(urns);
         contacts = contacts == null ? List.of() : List.copyOf(contacts);
-        text = text == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(text));
+        text = text == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(text));
         if (urns.isEmpty() && contacts.isEmpty()) throw new IllegalArgumentException("a broadcast needs urns or contacts");
         if (urns.size() > MAX_RECIPIENTS || contacts.size() > MAX_RECIPIENTS) {
             throw new IllegalArgumentException("RapidPro accepts at most " + MAX_RECIPIENTS + " urns and " + MAX_RECIPIENTS + " contacts per broadcast");

@@ -2,6 +2,7 @@ package org.chis.common.systems.rapidpro;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,6 @@ public record RapidProContact(String uuid, String name, String language, String 
         c.path("fields").fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().isNull() ? null : f.getValue().asText()));
         return new RapidProContact(c.path("uuid").asText(null), c.path("name").asText(null),
                 c.path("language").isNull() ? null : c.path("language").asText(null), c.path("status").asText(null),
-                List.copyOf(urns), List.copyOf(groups), java.util.Collections.unmodifiableMap(fields));
+                List.copyOf(urns), List.copyOf(groups), Collections.unmodifiableMap(fields));
     }
 }

@@ -3,6 +3,7 @@ package org.chis.mediator.dhis2;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -61,7 +62,7 @@ final class ReportStream {
         } catch (JsonParseException e) {
             throw new BadInputException("report is not valid JSON: " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr());
-        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+        } catch (StreamConstraintsException e) {
             // Jackson's guards (nesting depth, number/string length) protect the heap: such a body is bad input
             throw new BadInputException("report exceeds a JSON limit: " + e.getOriginalMessage());
         } catch (IOException e) {

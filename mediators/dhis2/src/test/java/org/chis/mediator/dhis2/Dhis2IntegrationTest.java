@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -82,7 +83,7 @@ class Dhis2IntegrationTest {
     static JsonNode channels() throws Exception {
         try {
             return admin.api().get("/channels").json();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return admin.api().get("/channels").json();
         }
     }

@@ -2,9 +2,17 @@ package org.chis.mediator.dhis2;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.chis.common.json.Json;
+import org.chis.common.openhim.MediatorApp;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.dhis2.Dhis2Simulator;
@@ -81,13 +89,13 @@ class ImportTest {
         assertThat(f.call("GET", "/dhis2/import", null).body().path("casesCreated").asInt()).isEqualTo(4);
         f.app.close();
         // same state database, new process: only what changed since is imported
-        org.chis.common.openhim.MediatorApp again = Main.start(f.settings(Map.of("import.pageSize", "3")));
+        MediatorApp again = Main.start(f.settings(Map.of("import.pageSize", "3")));
         try {
             List<String> later = register(2, "After ");
-            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://127.0.0.1:" + again.port() + "/dhis2/import")).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-            com.fasterxml.jackson.databind.JsonNode body = org.chis.common.json.Json.parse(
-                    org.chis.common.json.Json.parse(r.body()).path("response").path("body").asText());
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + again.port() + "/dhis2/import")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode body = Json.parse(
+                    Json.parse(r.body()).path("response").path("body").asText());
             assertThat(body.path("casesCreated").asInt()).isEqualTo(2);
             assertThat(body.path("casesUpdated").asInt()).isZero();
             assertEachImportedOnce(first);
@@ -126,8 +134,8 @@ class ImportTest {
     @Test
     void events_recorded_in_dhis2_update_the_case_of_their_tracked_entity() throws Exception {
         String te = f.dhis2.saveTrackedEntity(null, "DiszpKrYNg8", PERSON, Map.of(FIRST_NAME, "Isatu"), "clerk");
-        com.fasterxml.jackson.databind.node.ObjectNode bundle = org.chis.common.json.Json.object();
-        com.fasterxml.jackson.databind.node.ObjectNode en = bundle.putArray("enrollments").addObject().put("enrollment", Dhis2Simulator.newUid())
+        ObjectNode bundle = Json.object();
+        ObjectNode en = bundle.putArray("enrollments").addObject().put("enrollment", Dhis2Simulator.newUid())
                 .put("trackedEntity", te).put("program", "IpHINAT79UW").put("orgUnit", "DiszpKrYNg8").put("enrolledAt", "2024-03-01");
         en.putArray("events").addObject().put("event", Dhis2Simulator.newUid()).put("programStage", "A03MvHHogjR").put("orgUnit", "DiszpKrYNg8")
                 .put("occurredAt", "2024-03-05").putArray("dataValues").addObject().put("dataElement", "UXz7xuGCEhU").put("value", "7.5");

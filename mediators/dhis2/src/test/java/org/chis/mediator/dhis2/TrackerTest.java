@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.chis.common.systems.dhis2.Dhis2Uid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,9 +142,9 @@ class TrackerTest {
         String b = form("form-9b", "case-9", "njandama-mchp", "7.6", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-05T11:30:00.000Z")
                 .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-05\"").replace("\"Amina\"", "\"Aminata\"");
         f.dhis2.slowNext("POST", "/api/tracker", 1500);
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            java.util.concurrent.Future<MediatorFixture.Reply> newer = pool.submit(() -> f.call("POST", "/dhis2/tracker", b));
+            Future<MediatorFixture.Reply> newer = pool.submit(() -> f.call("POST", "/dhis2/tracker", b));
             long deadline = System.currentTimeMillis() + 5000;
             while (f.dhis2.trackedEntity(Dhis2Uid.derive("trackedEntity", "case-9")).isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(20);
             MediatorFixture.Reply older = f.call("POST", "/dhis2/tracker", a);

@@ -1,5 +1,6 @@
 package org.chis.mediator.referral;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -165,7 +166,7 @@ final class CommunityPush {
         return b;
     }
 
-    private UpstreamResponse postJson(TransactionContext tx, String name, String system, String path, com.fasterxml.jackson.databind.JsonNode body) {
+    private UpstreamResponse postJson(TransactionContext tx, String name, String system, String path, JsonNode body) {
         String base = settings.require(system + ".url");
         HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
         if (url == null) throw new ConfigException(system + ".url '" + base + "' is not an http(s) URL");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.chis.common.config.Settings;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class FhirValidationTest {
         long t0 = System.nanoTime();
         FhirValidation.warmUp();
         long warm = (System.nanoTime() - t0) / 1_000_000;
-        ReferralConfig c = ReferralConfig.of(Settings.of(java.util.Map.of()));
+        ReferralConfig c = ReferralConfig.of(Settings.of(Map.of()));
         Referral r = referral("female", "2019-04-02");
         Instant exp = Instant.parse("2024-03-16T09:10:00Z");
         long t1 = System.nanoTime();

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -149,7 +150,7 @@ final class ReferralFixture implements AutoCloseable {
                           "case": {"@case_id": "%s", "@xmlns": "http://commcarehq.org/case/transaction/v2"},
                           "meta": {"instanceID": "%s", "timeEnd": "%s", "username": "chw1",
                                    "userID": "a3f1c2d4e5b64a7f8e9d0c1b2a3f4e5d"}}}
-                """.formatted(formId, clientId, dob, urgency, caseId, formId, Instant.now().minusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                """.formatted(formId, clientId, dob, urgency, caseId, formId, Instant.now().minusSeconds(60).truncatedTo(ChronoUnit.MILLIS));
     }
 
     @Override

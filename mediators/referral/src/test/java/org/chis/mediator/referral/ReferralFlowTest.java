@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -93,7 +94,7 @@ class ReferralFlowTest {
         // every transition recorded
         var shown = f.call("GET", "/referrals/" + formId, null);
         assertThat(shown.body().path("status").asText()).isEqualTo("completed");
-        List<String> moves = new java.util.ArrayList<>();
+        List<String> moves = new ArrayList<>();
         shown.body().path("transitions").forEach(t -> moves.add(t.path("from").asText("") + "->" + t.path("to").asText() + " via " + t.path("via").asText()));
         assertThat(moves).containsExactly("->requested via intake", "requested->in-progress via api", "in-progress->completed via api");
     }

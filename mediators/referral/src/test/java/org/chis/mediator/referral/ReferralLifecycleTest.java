@@ -13,6 +13,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import org.chis.common.json.Json;
 import org.chis.simulators.opensrp.OpenSrpSimulator;
 import java.time.Instant;
@@ -222,8 +224,8 @@ class ReferralLifecycleTest {
         assertThat(f.status(taskIdentifier, "completed").body().path("pushedBackTo").asText()).isEqualTo("opensrp-task");
         // what the CHW app's next task sync (by owner, since its last serverVersion) brings down
         HttpResponse<String> sync = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(f.opensrp.baseUrl() + "/rest/task/sync"))
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
-                        (OpenSrpSimulator.USER + ":" + OpenSrpSimulator.PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        (OpenSrpSimulator.USER + ":" + OpenSrpSimulator.PASSWORD).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"owner\": \"chw-hawa\", \"serverVersion\": " + (before + 1) + "}")).build(),
                 HttpResponse.BodyHandlers.ofString());

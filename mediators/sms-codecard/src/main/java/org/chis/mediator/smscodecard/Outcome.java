@@ -2,6 +2,7 @@ package org.chis.mediator.smscodecard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
 import org.chis.common.json.Json;
 import org.chis.mediator.smscodecard.parse.ReplyKind;
 
@@ -30,7 +31,7 @@ public record Outcome(ReplyKind kind, String reply, String ref, String language,
 
     public static Outcome fromJson(JsonNode o, boolean repeat) {
         String k = o.path("kind").asText();
-        ReplyKind kind = k.equals("temporary_fault") ? null : ReplyKind.valueOf(k.toUpperCase(java.util.Locale.ROOT));
+        ReplyKind kind = k.equals("temporary_fault") ? null : ReplyKind.valueOf(k.toUpperCase(Locale.ROOT));
         return new Outcome(kind, o.path("reply").asText(null), o.path("ref").asText(null), o.path("language").asText(null),
                 o.path("send").asBoolean(true), o.path("record").asText(null), null, repeat);
     }

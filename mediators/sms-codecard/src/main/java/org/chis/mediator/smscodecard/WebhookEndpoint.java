@@ -10,6 +10,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
@@ -22,6 +24,7 @@ import org.chis.common.systems.rapidpro.RapidProClient;
 import org.chis.common.systems.rapidpro.RapidProException;
 import org.chis.common.work.Idempotent;
 import org.chis.mediator.smscodecard.parse.ReplyKind;
+import org.chis.mediator.smscodecard.reply.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,13 +47,13 @@ public final class WebhookEndpoint implements RequestHandler {
     private final ExecutorService workers;
     private final ScheduledExecutorService retries;
     /** sms.webhookToken, read per message so a console edit applies to the next one; blank = no check */
-    private final java.util.function.Supplier<String> token;
+    private final Supplier<String> token;
     private final long inlineMillis;
     private final long retryAfterSeconds;
     private final int broadcastAttempts;
 
     public WebhookEndpoint(Intake intake, Warehouse warehouse, RapidProClient rapidpro, ExecutorService workers,
-                           ScheduledExecutorService retries, java.util.function.Supplier<String> token, long inlineMillis, long retryAfterSeconds) {
+                           ScheduledExecutorService retries, Supplier<String> token, long inlineMillis, long retryAfterSeconds) {
         this.intake = intake;
         this.warehouse = warehouse;
         this.rapidpro = rapidpro;
@@ -80,8 +83,8 @@ public final class WebhookEndpoint implements RequestHandler {
         } catch (TimeoutException slow) {
             if (state.compareAndSet(WAITING, HANDED_OFF)) {
                 tx.property("sms.reply", "by broadcast (took longer than " + inlineMillis + " ms)");
-                var body = org.chis.common.json.Json.object().putNull("ok").put("kind", "accepted")
-                        .put("ref", org.chis.mediator.smscodecard.reply.Reference.of(m.messageUuid())).put("send", false);
+                var body = Json.object().putNull("ok").put("kind", "accepted")
+                        .put("ref", Reference.of(m.messageUuid())).put("send", false);
                 return MediatorResponse.json(MediatorStatus.COMPLETED, 202, body);
             }
             o = work.get();

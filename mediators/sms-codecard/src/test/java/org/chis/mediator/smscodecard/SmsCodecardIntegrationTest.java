@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +22,7 @@ import java.util.Map;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.mediator.smscodecard.reply.Reference;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -76,7 +78,7 @@ class SmsCodecardIntegrationTest {
         try {
             for (JsonNode c : admin.api().get("/channels").json()) if (c.path("name").asText().equals(CHANNEL)) return c;
             return null;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         }
     }
@@ -111,7 +113,7 @@ class SmsCodecardIntegrationTest {
         JsonNode tx = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains(SmsFixture.uuid(501))
                 && t.path("status").asText().equals("Successful"), Duration.ofSeconds(20));
         assertThat(names(tx)).contains("OpenMRS: find patient by identifier", "OpenMRS: create encounter", "OpenSRP: add event");
-        assertThat(tx.path("properties").path("sms.ref").asText()).isEqualTo(org.chis.mediator.smscodecard.reply.Reference.of(SmsFixture.uuid(501)));
+        assertThat(tx.path("properties").path("sms.ref").asText()).isEqualTo(Reference.of(SmsFixture.uuid(501)));
 
         // OpenMRS refuses encounters for a while: Failed, nothing kept
         var down = f.openmrs.failAlways("POST", "/openmrs/ws/rest/v1/encounter", 503, null);

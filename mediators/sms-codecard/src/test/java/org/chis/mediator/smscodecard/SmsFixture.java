@@ -8,6 +8,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +73,7 @@ final class SmsFixture implements AutoCloseable {
                 "703AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "664AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
         PATIENTS.forEach((id, name) -> {
             String[] n = name.split(" ");
-            uuids.put(id, openmrs.registerPatient(n[0], n[1], "F", java.time.LocalDate.of(1998, 3, 4), id));
+            uuids.put(id, openmrs.registerPatient(n[0], n[1], "F", LocalDate.of(1998, 3, 4), id));
         });
     }
 
@@ -102,7 +104,7 @@ final class SmsFixture implements AutoCloseable {
         int responseStatus() { return envelope.path("response").path("status").asInt(); }
 
         List<String> orchestrations() {
-            List<String> n = new java.util.ArrayList<>();
+            List<String> n = new ArrayList<>();
             envelope.path("orchestrations").forEach(o -> n.add(o.path("name").asText()));
             return n;
         }

@@ -4,14 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.ConfigProblem;
 import org.chis.common.json.Json;
+import org.chis.common.store.Ledger;
+import org.chis.common.store.SagaJournal;
+import org.chis.common.store.StateStore;
+import org.chis.common.systems.openmrs.StableUuid;
 import org.chis.common.work.Idempotent;
 import org.chis.common.work.Recovery;
 import org.chis.mediator.smscodecard.card.CodeCards;
@@ -19,6 +28,7 @@ import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.reply.Gsm7;
 import org.chis.mediator.smscodecard.reply.Reference;
 import org.chis.mediator.smscodecard.reply.ReplyTexts;
+import org.chis.simulators.rapidpro.RapidProSimulator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +44,7 @@ class WebhookTest {
     @Test
     void a_webhook_not_labelled_json_is_415_and_nothing_is_kept_or_forwarded() throws Exception {
         f = new SmsFixture(Map.of());
-        String body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(415), java.util.UUID.randomUUID().toString(),
+        String body = RapidProSimulator.flowWebhook(SmsFixture.uuid(415), UUID.randomUUID().toString(),
                 "Worker", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
         for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded"}) {
             SmsFixture.Reply r = f.postWebhook(body, Map.of("Content-Type", type));
@@ -65,9 +75,9 @@ class WebhookTest {
         JsonNode enc = f.liveEncounters().get(0);
         assertThat(enc.path("patient").path("uuid").asText()).isEqualTo(f.patientUuids.get("1000Y"));
         assertThat(enc.path("obs")).hasSize(4); // visit number, LMP, weight, EDD
-        assertThat(f.opensrp.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
-        JsonNode event = org.chis.common.json.Json.parse(f.opensrp.getAllServeEvents().get(0).getRequest().getBodyAsString()).path("events").get(0);
+        assertThat(f.opensrp.findAll(WireMock.postRequestedFor(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+        JsonNode event = Json.parse(f.opensrp.getAllServeEvents().get(0).getRequest().getBodyAsString()).path("events").get(0);
         assertThat(event.path("formSubmissionId").asText()).isEqualTo(SmsFixture.uuid(1));
         assertThat(event.path("eventType").asText()).isEqualTo("ANC Visit");
         assertThat(event.path("baseEntityId").asText()).isEqualTo(f.patientUuids.get("1000Y"));
@@ -77,14 +87,14 @@ class WebhookTest {
     void twoMessagesWithTheSameReportAtOnceMakeOneRecord() throws Exception {
         f = new SmsFixture(Map.of());
         // OpenSRP answers slowly, so both messages are past the duplicate read before either is saved
-        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(700)));
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        f.opensrp.stubFor(WireMock.post(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(201).withFixedDelay(700)));
+        var pool = Executors.newFixedThreadPool(2);
         try {
             var a = pool.submit(() -> f.sms(SmsFixture.uuid(21), SmsFixture.JOHN, "eng", VALID));
             var b = pool.submit(() -> f.sms(SmsFixture.uuid(22), SmsFixture.JOHN, "eng", VALID));
-            List<String> kinds = new java.util.ArrayList<>(List.of(a.get().kind() == null ? "503" : a.get().kind(),
+            List<String> kinds = new ArrayList<>(List.of(a.get().kind() == null ? "503" : a.get().kind(),
                     b.get().kind() == null ? "503" : b.get().kind()));
             assertThat(kinds).contains("ok");
             assertThat(kinds).containsAnyOf("already_received", "503");
@@ -111,9 +121,9 @@ class WebhookTest {
     @Test
     void aForwardingFailureRollsBackAnswers503AndTheRetrySucceedsWithoutDuplicates() throws Exception {
         f = new SmsFixture(Map.of("sms.maxAttempts", "3"));
-        var down = f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(503).withBody("maintenance")));
+        var down = f.opensrp.stubFor(WireMock.post(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(503).withBody("maintenance")));
         SmsFixture.Reply r = f.sms(SmsFixture.uuid(7), SmsFixture.JOHN, "eng", VALID);
         assertThat(r.http()).isEqualTo(503);
         assertThat(r.retryAfter()).isEqualTo("30");
@@ -135,11 +145,11 @@ class WebhookTest {
         // what kill -9 during forwarding leaves: the message and report claims IN_PROGRESS (2 min leases, noted as
         // the room notes them) and the saga RUNNING with the encounter POST under way
         String msg = SmsFixture.uuid(61);
-        String db = "jdbc:h2:mem:sms-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        String db = "jdbc:h2:mem:sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         var parsed = new MessageParser(CodeCards.load(SmsFixture.CONFIG.resolve("cards")), ReplyTexts.load(SmsFixture.CONFIG.resolve("replies")).commandWords())
-                .parse(VALID, java.time.LocalDate.of(2026, 6, 15));
+                .parse(VALID, LocalDate.of(2026, 6, 15));
         String reportKey = "sms-report:" + Report.duplicateKey(parsed) + "#0";
-        try (var crashed = org.chis.common.store.StateStore.open(db, "", "", null, "sms-codecard")) {
+        try (var crashed = StateStore.open(db, "", "", null, "sms-codecard")) {
             var ledger = crashed.ledger();
             var held = (Idempotent.Held) new Recovery(crashed, Recovery.Replicas.SINGLE).idempotent(Intake.LEDGER_KIND, Intake.LEASE)
                     .take("sms:" + msg);
@@ -147,7 +157,7 @@ class WebhookTest {
             held.claimAlso(reportKey, "sms-report", Intake.LEASE);
             crashed.sagaJournal().begin("sms:" + msg);
             crashed.sagaJournal().planStep("sms:" + msg, 1, "create encounter", Forwarding.ENCOUNTER,
-                    org.chis.common.systems.openmrs.StableUuid.of("sms", msg, "encounter"));
+                    StableUuid.of("sms", msg, "encounter"));
             // another message's claim with no saga of ours (a live run elsewhere, say) is not touched
             ledger.claim("sms:" + SmsFixture.uuid(62), Intake.LEDGER_KIND, Duration.ofMinutes(2));
         }
@@ -155,11 +165,11 @@ class WebhookTest {
         f = new SmsFixture(Map.of("db.url", db)); // the restart: recovery undoes the saga, then releases its claims
         var store = f.warehouse().store();
         assertThat(store.sagaJournal().find("sms:" + msg).orElseThrow().state())
-                .isEqualTo(org.chis.common.store.SagaJournal.State.ROLLED_BACK);
-        assertThat(store.ledger().find("sms:" + msg).orElseThrow().status()).isEqualTo(org.chis.common.store.Ledger.Status.FAILED);
-        assertThat(store.ledger().find(reportKey).orElseThrow().status()).isEqualTo(org.chis.common.store.Ledger.Status.FAILED);
+                .isEqualTo(SagaJournal.State.ROLLED_BACK);
+        assertThat(store.ledger().find("sms:" + msg).orElseThrow().status()).isEqualTo(Ledger.Status.FAILED);
+        assertThat(store.ledger().find(reportKey).orElseThrow().status()).isEqualTo(Ledger.Status.FAILED);
         assertThat(store.ledger().find("sms:" + SmsFixture.uuid(62)).orElseThrow().status())
-                .isEqualTo(org.chis.common.store.Ledger.Status.IN_PROGRESS);
+                .isEqualTo(Ledger.Status.IN_PROGRESS);
 
         // RapidPro's resend, well within the 2-minute lease: processed now (not 503), written once
         SmsFixture.Reply resend = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
@@ -169,8 +179,8 @@ class WebhookTest {
         assertThat(again.text()).isEqualTo(resend.text());
         assertThat(f.warehouse().records()).hasSize(1);
         assertThat(f.liveEncounters()).hasSize(1);
-        assertThat(f.opensrp.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+        assertThat(f.opensrp.findAll(WireMock.postRequestedFor(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
     }
 
     @Test
@@ -194,9 +204,9 @@ class WebhookTest {
     @Test
     void aSlowMessageIsAnswered202AndTheReplyGoesOutAsOneBroadcast() throws Exception {
         f = new SmsFixture(Map.of("sms.inlineReplyMs", "200"));
-        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(1500)));
+        f.opensrp.stubFor(WireMock.post(
+                WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(201).withFixedDelay(1500)));
         SmsFixture.Reply r = f.sms(SmsFixture.uuid(9), SmsFixture.MARIE, "fra", "CPN 1000Y ANC2 DDR 01022026");
         assertThat(r.http()).isEqualTo(202);
         assertThat(r.body().path("send").asBoolean()).isFalse();
@@ -217,7 +227,7 @@ class WebhookTest {
     @Test
     void anOpenHimRerunRepliesByBroadcastNotInTheAnswer() throws Exception {
         f = new SmsFixture(Map.of());
-        var body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(10), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        var body = RapidProSimulator.flowWebhook(SmsFixture.uuid(10), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
         SmsFixture.Reply r = f.postWebhook(body, Map.of("parentID", "5f0000000000000000000001", "X-OpenHIM-TransactionID", "5f0000000000000000000002"));
         assertThat(r.kind()).isEqualTo("ok");
         assertThat(r.body().path("send").asBoolean()).isFalse();
@@ -229,7 +239,7 @@ class WebhookTest {
     @Test
     void theLegacyWebhookBodyIsProcessedLikeTheDocumentedOne() throws Exception {
         f = new SmsFixture(Map.of());
-        var body = org.chis.simulators.rapidpro.RapidProSimulator.legacyFlowWebhook(SmsFixture.uuid(12), "c-1", "John", "tel:" + SmsFixture.JOHN, VALID).toString();
+        var body = RapidProSimulator.legacyFlowWebhook(SmsFixture.uuid(12), "c-1", "John", "tel:" + SmsFixture.JOHN, VALID).toString();
         SmsFixture.Reply r = f.postWebhook(body, Map.of());
         assertThat(r.http()).isEqualTo(200);
         assertThat(r.kind()).isEqualTo("ok");
@@ -243,7 +253,7 @@ class WebhookTest {
     void aThrottledReplyBroadcastIsSentOnceAfterRetryAfter() throws Exception {
         f = new SmsFixture(Map.of());
         f.rapidpro.throttle(1, 1);
-        var body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(13), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        var body = RapidProSimulator.flowWebhook(SmsFixture.uuid(13), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
         SmsFixture.Reply r = f.postWebhook(body, Map.of("parentID", "5f0000000000000000000003", "X-OpenHIM-TransactionID", "5f0000000000000000000004"));
         assertThat(r.kind()).isEqualTo("ok");
         long deadline = System.currentTimeMillis() + 15_000;
@@ -256,7 +266,7 @@ class WebhookTest {
     @Test
     void theWebhookTokenIsRequiredWhenConfigured() throws Exception {
         f = new SmsFixture(Map.of("sms.webhookToken", "s3cret-token"));
-        var body = org.chis.simulators.rapidpro.RapidProSimulator.flowWebhook(SmsFixture.uuid(11), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
+        var body = RapidProSimulator.flowWebhook(SmsFixture.uuid(11), "c-1", "John", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();
         SmsFixture.Reply none = f.postWebhook(body, Map.of());
         assertThat(none.http()).isEqualTo(401);
         assertThat(f.postWebhook(body, Map.of("X-Webhook-Token", "wrong")).http()).isEqualTo(401);
@@ -302,7 +312,7 @@ class WebhookTest {
     void theShippedCardsLoad() {
         CodeCards cards = CodeCards.load(SmsFixture.CONFIG.resolve("cards"));
         assertThat(cards.all()).extracting(c -> c.keyword() + " v" + c.version()).contains("ANC v1", "ANC v2", "FEVER v1", "BIRTH v1");
-        assertThat(cards.current("ANC", java.time.LocalDate.of(2025, 1, 1)).version()).isEqualTo(1);
-        assertThat(cards.current("KLINIKI", java.time.LocalDate.of(2026, 1, 1)).version()).isEqualTo(2);
+        assertThat(cards.current("ANC", LocalDate.of(2025, 1, 1)).version()).isEqualTo(1);
+        assertThat(cards.current("KLINIKI", LocalDate.of(2026, 1, 1)).version()).isEqualTo(2);
     }
 }

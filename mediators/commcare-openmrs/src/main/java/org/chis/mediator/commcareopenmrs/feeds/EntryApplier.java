@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -87,7 +89,7 @@ final class EntryApplier implements FeedTarget {
         String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
         CaseBlock block = block(caseId, current.isEmpty(), p, changes, at);
         // same entry + same changes -> same instanceID: HQ ignores the repeat of a submission it already has
-        FormSubmission form = form(entry, "OpenMRS patient", new java.util.TreeMap<>(changes).toString()).addCase(block);
+        FormSubmission form = form(entry, "OpenMRS patient", new TreeMap<>(changes).toString()).addCase(block);
         form.question("openmrs_patient_uuid", patientUuid);
         commcare.submit(tx, form);
         remember(caseId, patientUuid);
@@ -172,7 +174,7 @@ final class EntryApplier implements FeedTarget {
             try {
                 String patient = ahead.join().map(EntryApplier::patientOf).orElse(null);
                 if (patient != null && !patient.isBlank()) return patient;
-            } catch (CompletionException | java.util.concurrent.CancellationException ex) {
+            } catch (CompletionException | CancellationException ex) {
                 // unreadable now: applying it will fail and park it under its own name
             }
         }
@@ -187,7 +189,7 @@ final class EntryApplier implements FeedTarget {
         if (ahead != null) {
             try {
                 return ahead.join();
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            } catch (CompletionException | CancellationException e) {
                 if (e.getCause() instanceof RuntimeException r) throw r;
                 // cancelled or an error: read it now instead
             }

@@ -3,6 +3,7 @@ package org.chis.mediator.commcareopenmrs.feeds;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -81,7 +82,7 @@ final class FeedBatch {
     private final Map<String, CompletableFuture<Item>> lanes = new HashMap<>();
     private final List<CompletableFuture<Item>> running = new ArrayList<>();
     private final List<Item> pending = new ArrayList<>();
-    private final java.util.ArrayDeque<Item> unrouted = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Item> unrouted = new ArrayDeque<>();
     private final int readWindow;
     private final Object commitLock = new Object();
     private int next;

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -195,8 +198,8 @@ final class FeedPoll {
     }
 
     /** Patients with a parked entry in any feed: their later entries wait behind it (order per patient). */
-    private java.util.Set<String> parkedSubjects() {
-        java.util.Set<String> out = new java.util.HashSet<>();
+    private Set<String> parkedSubjects() {
+        Set<String> out = new HashSet<>();
         for (String f : feeds) for (FailedEvent ev : store.failedEvents().all(applier.statePrefix() + f)) if (ev.subject() != null) out.add(ev.subject());
         return out;
     }
@@ -263,7 +266,7 @@ final class FeedPoll {
     }
 
     static void tally(String feed, EntryApplier.Applied a, Report report) {
-        report.count(feed, a.result().name().toLowerCase(java.util.Locale.ROOT));
+        report.count(feed, a.result().name().toLowerCase(Locale.ROOT));
         if (a.result() == EntryApplier.Result.CREATED || a.result() == EntryApplier.Result.UPDATED) report.applied();
     }
 

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
@@ -53,7 +54,7 @@ public final class FeedSync {
         return sync;
     }
 
-    static FeedSync create(Settings s, org.chis.common.http.RecordingHttpClient http, StateStore store, Clock clock) {
+    static FeedSync create(Settings s, RecordingHttpClient http, StateStore store, Clock clock) {
         FeedMapping mapping = FeedMapping.load(s.file("feeds.mapping", "feeds.json"));
         List<String> feeds = list(s.get("feeds.categories", "patient,encounter"));
         for (String f : feeds) {
@@ -71,7 +72,7 @@ public final class FeedSync {
      * The same poll of the OpenMRS feeds for another target (CHT): this mediator's {@code feeds.*} limits, the
      * target's own categories and start key, its own markers and ledger keys ({@link FeedTarget#statePrefix}).
      */
-    public static FeedSync forTarget(Settings s, org.chis.common.http.RecordingHttpClient http, StateStore store, FeedTarget target,
+    public static FeedSync forTarget(Settings s, RecordingHttpClient http, StateStore store, FeedTarget target,
                                      List<String> categories, String startKey) {
         for (String f : categories) {
             if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("unknown feed '" + f + "' (patient, encounter)");

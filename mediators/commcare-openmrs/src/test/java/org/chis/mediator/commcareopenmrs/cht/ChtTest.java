@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -219,8 +220,8 @@ class ChtTest {
 
     @Test
     void cht_refusing_a_person_parks_the_entry_and_the_next_poll_after_the_fix_creates_it_once() throws Exception {
-        cht.wireMock().stubFor(com.github.tomakehurst.wiremock.client.WireMock.post("/api/v1/people").atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(503).withBody("Service Unavailable")));
+        cht.wireMock().stubFor(WireMock.post("/api/v1/people").atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(503).withBody("Service Unavailable")));
         openmrs.registerPatient("Otieno", "Ouma", "M", LocalDate.of(1979, 1, 5), "10001X");
         JsonNode poll = drain();
         assertThat(poll.path("feeds").path("cht:patient").path("failed").asInt()).isEqualTo(1);

@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -97,7 +98,7 @@ class FeedOperatorToolsTest {
         for (int i = 0; i < 3; i++) fine.add(patient("Fine" + i));
         // OpenMRS fails on the first three patients only (say, a bad address hierarchy on their records)
         StubMapping down = openmrs.failAlways("GET", "/openmrs/ws/rest/v1/patient/(" + String.join("|", broken) + ").*", 500, null);
-        FeedSync sync = FeedSync.create(settings, RecordingHttpClient.create(settings), store, java.time.Clock.systemUTC());
+        FeedSync sync = FeedSync.create(settings, RecordingHttpClient.create(settings), store, Clock.systemUTC());
 
         MediatorResponse stopped = poll(sync);
         assertThat(stopped.httpStatus()).isEqualTo(503);

@@ -5,17 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chis.common.config.ConfigException;
@@ -43,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FeedSyncTest {
     static final Path MAPPING = Path.of("../../mediator-configs/commcare-openmrs/feeds.json").toAbsolutePath().normalize();
     static final String XMLNS = "http://chis.org/xforms/openmrs-feed";
-    static final java.time.OffsetDateTime ENCOUNTER_TIME = java.time.OffsetDateTime.now(ZoneOffset.UTC).minusMinutes(30).withNano(0);
+    static final OffsetDateTime ENCOUNTER_TIME = OffsetDateTime.now(ZoneOffset.UTC).minusMinutes(30).withNano(0);
     static OpenMrsSimulator openmrs;
     static CommCareSimulator hq;
 
@@ -355,8 +360,8 @@ class FeedSyncTest {
 
         // a's first encounter is slow to read: b's lane runs ahead, but the marker must wait for a
         openmrs.slowNext("GET", "/openmrs/ws/rest/v1/encounter/" + aEncounters.get(0), 3000); // wide enough for b's lane on a loaded machine
-        java.util.concurrent.atomic.AtomicBoolean aheadOfMarker = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicReference<String> broken = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean aheadOfMarker = new AtomicBoolean();
+        AtomicReference<String> broken = new AtomicReference<>();
         Thread watcher = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 int m = markerIndex("encounter", ids);
@@ -521,10 +526,10 @@ class FeedSyncTest {
     @Test
     void badMappingNamesFileAndPath(@TempDir Path tmp) throws Exception {
         Path bad = tmp.resolve("feeds.json");
-        java.nio.file.Files.writeString(bad, "{\"caseType\":\"patient\",\"ownerId\":\"o\",\"patient\":{\"properties\":[{\"property\":\"x\",\"from\":\"shoeSize\"}]}}");
+        Files.writeString(bad, "{\"caseType\":\"patient\",\"ownerId\":\"o\",\"patient\":{\"properties\":[{\"property\":\"x\",\"from\":\"shoeSize\"}]}}");
         assertThatThrownBy(() -> FeedMapping.load(bad)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(bad.toString()).hasMessageContaining("$.patient.properties[0].from").hasMessageContaining("shoeSize");
-        java.nio.file.Files.writeString(bad, "{\"caseType\":\"patient\",\"ownerId\":\"o\",\"patient\":{\"properties\":[{\"property\":\"a\",\"from\":\"gender\",\"conflict\":\"both-win\"}]}}");
+        Files.writeString(bad, "{\"caseType\":\"patient\",\"ownerId\":\"o\",\"patient\":{\"properties\":[{\"property\":\"a\",\"from\":\"gender\",\"conflict\":\"both-win\"}]}}");
         assertThatThrownBy(() -> FeedMapping.load(bad)).hasMessageContaining("$.patient.properties[0].conflict").hasMessageContaining("both-win");
         assertThat(FeedMapping.load(MAPPING).patient()).isNotEmpty();
     }
@@ -559,8 +564,8 @@ class FeedSyncTest {
             while (System.nanoTime() < until) Thread.onSpinWait();
         }
 
-        @Override public java.time.ZoneId getZone() { return ZoneOffset.UTC; }
-        @Override public Clock withZone(java.time.ZoneId zone) { return this; }
+        @Override public ZoneId getZone() { return ZoneOffset.UTC; }
+        @Override public Clock withZone(ZoneId zone) { return this; }
         @Override public Instant instant() { return Instant.now().plus(offset); }
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import org.chis.common.json.Json;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.ConfigProblem;
@@ -88,14 +89,14 @@ class FormMappingsTest {
                  "observations": [{"concept": "163137AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": {"path": "form/seen", "timeZone": "UTC"}, "dataType": "datetime"},
                                   {"concept": "1427AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "value": "metadata/timeStart", "dataType": "datetime"}]}""";
         // as CommCare HQ forwards a form: metadata in UTC without a zone, form.meta and received_on with the Z
-        var doc = org.chis.common.json.Json.parse("""
+        var doc = Json.parse("""
                 {"id": "f1", "received_on": "2017-05-25T21:07:01.311000Z",
                  "metadata": {"timeStart": "2017-05-25T20:58:02.000000", "timeEnd": "2017-05-25T21:06:27.012000"},
                  "form": {"@xmlns": "urn:zones", "case_id": "c1", "nid": "N1", "seen": "2017-05-25T20:00:00",
                           "meta": {"timeStart": "2017-05-25T20:58:02.000Z", "timeEnd": "2017-05-25T21:06:27.012Z"}}}""");
         for (String datetime : List.of("\"metadata/timeEnd\"", "\"form/meta/timeEnd\"", "{\"path\": \"metadata/timeEnd\", \"timeZone\": \"UTC\"}")) {
             var errors = new ArrayList<ConfigProblem>();
-            FormMapping m = FormMapping.read(Path.of("zones.json"), org.chis.common.json.Json.parse(mapping.formatted(datetime)), errors);
+            FormMapping m = FormMapping.read(Path.of("zones.json"), Json.parse(mapping.formatted(datetime)), errors);
             assertThat(errors).isEmpty();
             FormValues v = FormValues.read(m, Submission.commCare(doc));
             // the same instant, told on the clock of the mapping's zone (what OpenMRS shows the facility)
@@ -105,14 +106,14 @@ class FormMappingsTest {
                     .containsExactly("2017-05-25T23:00:00.000+0300", "2017-05-25T23:58:02.000+0300");
         }
         var errors = new ArrayList<ConfigProblem>();
-        FormMapping.read(Path.of("zones.json"), org.chis.common.json.Json.parse(mapping.formatted("{\"path\": \"form/x\", \"timeZone\": \"Mars/Base\"}")), errors);
+        FormMapping.read(Path.of("zones.json"), Json.parse(mapping.formatted("{\"path\": \"form/x\", \"timeZone\": \"Mars/Base\"}")), errors);
         assertThat(errors).singleElement().asString().contains("$.encounter.datetime.timeZone").contains("'Mars/Base' is not a time zone id");
     }
 
     @Test
     void dates_datetimes_and_zones_are_converted_as_mapped() {
         var errors = new ArrayList<ConfigProblem>();
-        FormMapping m = FormMapping.read(Path.of("dates.json"), org.chis.common.json.Json.parse("""
+        FormMapping m = FormMapping.read(Path.of("dates.json"), Json.parse("""
                 {"source": "commcare", "formType": "urn:dates", "caseId": "form/case_id",
                  "patient": {"identifiers": [{"identifierType": "a5d38e09-efcb-4d91-a526-50ce1ba5011a", "value": "form/nid"}]},
                  "encounter": {"encounterType": "67a71486-1a54-468f-ac3e-7091a9a79584", "datetime": "form/day", "datetimeType": "date",
@@ -124,7 +125,7 @@ class FormMappingsTest {
                                    "value": {"path": "form/signs", "valueMap": {"fever": "1065AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cough": "1066AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}}]}
                 """), errors);
         assertThat(errors).isEmpty();
-        var doc = org.chis.common.json.Json.parse("""
+        var doc = Json.parse("""
                 {"id": "f1", "form": {"@xmlns": "urn:dates", "case_id": "c1", "nid": "N1", "day": "2024-05-01",
                  "lmp": "2024-02-20T23:30:00+03:00", "seen": "2024-05-01T09:15:00", "referred": "yes", "signs": "fever rash cough"}}""");
         FormValues v = FormValues.read(m, Submission.commCare(doc));

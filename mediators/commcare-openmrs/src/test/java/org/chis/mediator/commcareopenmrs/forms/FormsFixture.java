@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -142,7 +143,7 @@ final class FormsFixture implements AutoCloseable {
                 .put("location", OpenMrsSimulator.LOCATION_CLINIC).put("preferred", true);
         HttpRequest r = HttpRequest.newBuilder(URI.create(openmrs.baseUrl() + "/ws/rest/v1/patient")).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                         (OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body), StandardCharsets.UTF_8)).build();
         HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());

@@ -87,7 +87,7 @@ class FormsIntegrationTest {
         String formId = UUID.randomUUID().toString();
         var form = FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-IT-1");
         // another person than the other test's (the matcher would rightly find her and see nothing new)
-        ((com.fasterxml.jackson.databind.node.ObjectNode) form.get("form")).put("first_name", "Zawadi").put("last_name", "Otieno").put("dob", "1988-07-01");
+        ((ObjectNode) form.get("form")).put("first_name", "Zawadi").put("last_name", "Otieno").put("dob", "1988-07-01");
         HttpResponse<String> r = router(Forms.COMMCARE_PATH, Json.write(form));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         JsonNode tx = transactionOfForm(formId, "Successful");

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.config.Settings;
@@ -177,7 +178,7 @@ class FormsRecoveryTest {
         body.putArray("identifiers").addObject().put("identifier", "NID-CRASH").put("identifierType", OpenMrsSimulator.ID_TYPE_NATIONAL_ID);
         HttpRequest r = HttpRequest.newBuilder(URI.create(openmrs.baseUrl() + "/ws/rest/v1/patient"))
                 .header("Content-Type", "application/json")
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                         (OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
         HttpResponse<String> res = HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());

@@ -7,10 +7,14 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +23,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.chis.common.json.Json;
+import org.chis.common.store.IdMap;
+import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.common.testing.OrchestrationNames;
@@ -88,7 +95,7 @@ class FormsTest {
 
         JsonNode visit = f.openmrs.visits().get(0);
         OffsetDateTime stop = OpenMrsDates.parse(visit.path("stopDatetime").asText());
-        assertThat(stop.atZoneSameInstant(java.time.ZoneId.of("Africa/Nairobi")).toLocalDate()).isEqualTo(LocalDate.of(2024, 5, 1));
+        assertThat(stop.atZoneSameInstant(ZoneId.of("Africa/Nairobi")).toLocalDate()).isEqualTo(LocalDate.of(2024, 5, 1));
 
         CommCareCase c = f.commcare.caseById(caseId).orElseThrow();
         assertThat(c.properties()).containsEntry("openmrs_uuid", patient).containsEntry("openmrs_national_id", nid)
@@ -105,8 +112,8 @@ class FormsTest {
     }
 
     /** The id map of the running mediator's store (same in-memory database URL). */
-    static org.chis.common.store.IdMap storeOf() {
-        return org.chis.common.store.StateStore.open(f.app.settings(), "commcare-openmrs").idMap();
+    static IdMap storeOf() {
+        return StateStore.open(f.app.settings(), "commcare-openmrs").idMap();
     }
 
     @Test
@@ -334,9 +341,9 @@ class FormsTest {
     void a_failure_at_any_step_leaves_nothing_in_openmrs_and_a_rerun_succeeds(String step, String path, String bodyContains, String rollback)
             throws Exception {
         var server = path.startsWith("/a/") ? f.commcare.wireMock() : f.openmrs.wireMock();
-        var match = post(path.contains("[") ? com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(path) : urlPathEqualTo(path));
+        var match = post(path.contains("[") ? WireMock.urlPathMatching(path) : urlPathEqualTo(path));
         if (bodyContains != null) match = match.withRequestBody(containing(bodyContains));
-        server.stubFor(match.atPriority(1).inScenario(step).whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+        server.stubFor(match.atPriority(1).inScenario(step).whenScenarioStateIs(Scenario.STARTED)
                 .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
                         .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
         String caseId = id();
@@ -374,7 +381,7 @@ class FormsTest {
 
         // the second form fails at its last obs: its rollback purges its encounter and obs, not the visit it joined
         f.openmrs.wireMock().stubFor(post(urlPathEqualTo(FormsFixture.REST + "/obs")).withRequestBody(containing(OpenMrsSimulator.CONCEPT_VISIT_TIME))
-                .atPriority(1).inScenario("second").whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .atPriority(1).inScenario("second").whenScenarioStateIs(Scenario.STARTED)
                 .willSetStateTo("failed").willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
                         .withBody("{\"error\":{\"message\":\"[Could not open Hibernate Session for transaction]\",\"code\":\"org.hibernate:1\",\"detail\":\"\"}}")));
         ObjectNode second = FormsFixture.followUp(id(), caseId, nid, day + "T12:00:00+03:00");
@@ -439,7 +446,7 @@ class FormsTest {
     @Test
     void a_form_or_event_not_labelled_json_is_415_and_nothing_is_written() throws Exception {
         String formId = id();
-        String form = org.chis.common.json.Json.write(FormsFixture.registration(formId, id(), nid()));
+        String form = Json.write(FormsFixture.registration(formId, id(), nid()));
         // HQ's XML forwarding format, a misconfigured sender's text/plain: neither is read as a JSON form
         for (String type : List.of("text/plain", "text/plain; charset=utf-8", "application/xml")) {
             FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH, form, type);
@@ -523,21 +530,21 @@ class FormsTest {
     @Test
     void an_opensrp_sync_batch_is_checked_whole_before_anything_is_written() throws Exception {
         String e1 = id(), e2 = id(), entity1 = id(), entity2 = id();
-        JsonNode one = org.chis.common.json.Json.parse(openSrpBody(e1, entity1, "OSRP-A" + e1.substring(0, 4)));
-        JsonNode two = org.chis.common.json.Json.parse(openSrpBody(e2, entity2, "OSRP-B" + e2.substring(0, 4)));
-        ObjectNode batch = org.chis.common.json.Json.object();
+        JsonNode one = Json.parse(openSrpBody(e1, entity1, "OSRP-A" + e1.substring(0, 4)));
+        JsonNode two = Json.parse(openSrpBody(e2, entity2, "OSRP-B" + e2.substring(0, 4)));
+        ObjectNode batch = Json.object();
         batch.putArray("clients").add(one.get("clients").get(0)).add(two.get("clients").get(0));
         ObjectNode badEvent = two.get("events").get(0).deepCopy();
         ((ObjectNode) badEvent.get("obs").get(0)).putArray("values").add("eleven");
         batch.putArray("events").add(one.get("events").get(0)).add(badEvent);
 
-        FormsFixture.Reply bad = f.post(Forms.OPENSRP_PATH, org.chis.common.json.Json.write(batch));
+        FormsFixture.Reply bad = f.post(Forms.OPENSRP_PATH, Json.write(batch));
         assertThat(bad.http()).isEqualTo(400);
         assertThat(bad.body().path("error").asText()).contains(e2).contains("not a number");
         assertThat(f.openmrs.requestCount("POST", ".*")).isZero();
 
-        ((com.fasterxml.jackson.databind.node.ArrayNode) batch.get("events")).set(1, two.get("events").get(0));
-        FormsFixture.Reply ok = f.post(Forms.OPENSRP_PATH, org.chis.common.json.Json.write(batch));
+        ((ArrayNode) batch.get("events")).set(1, two.get("events").get(0));
+        FormsFixture.Reply ok = f.post(Forms.OPENSRP_PATH, Json.write(batch));
         assertThat(ok.status()).as(ok.envelope().toString()).isEqualTo("Successful");
         assertThat(ok.body().path("events")).hasSize(2);
         assertThat(f.encounters()).hasSize(2);
