@@ -155,7 +155,7 @@ public final class Warehouse {
         });
     }
 
-    /** How the reply went out: status SENT or FAILED (after RapidPro refused it). */
+    /** How the reply went out: via inline/broadcast; status SENDING (broadcast under way), SENT, FAILED (RapidPro refused it), UNKNOWN (no answer). */
     public void replyStatus(String messageUuid, String via, String status) {
         store.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE sms_message SET reply_via = ?, reply_status = ?, updated_at = ? WHERE message_uuid = ?")) {

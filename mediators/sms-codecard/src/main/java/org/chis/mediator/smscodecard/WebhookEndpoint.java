@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * {@code POST /sms/inbound}: the RapidPro flow's Call Webhook. The reply travels in the answer when the message
  * is done within {@code sms.inlineReplyMs}; otherwise the answer is 202 and the reply goes out later through
  * RapidPro's broadcasts API. Exactly one of the two carries it (a compare-and-set decides), and a repeat of a
- * message whose reply was broadcast, or an OpenHIM rerun, never makes the flow send a second one.
+ * message whose reply was not answered inline (broadcast, being broadcast, or not yet routed), or an OpenHIM
+ * rerun, never makes the flow send a second one.
  */
 public final class WebhookEndpoint implements RequestHandler {
     private static final Logger log = LoggerFactory.getLogger(WebhookEndpoint.class);
@@ -103,10 +104,12 @@ public final class WebhookEndpoint implements RequestHandler {
         }
         Outcome shown = o;
         if (o.repeat() && o.sendReply()) {
-            // a repeat: RapidPro only retries when it did not get our answer, so an inline reply is still unsent;
-            // a broadcast one went already
+            // a repeat: RapidPro only retries when it did not get our answer, so a reply that went inline is still
+            // unsent. Any other route on record means the reply is ours to deliver: by broadcast (sent, or still
+            // sending: RapidPro may already hold it), or none yet (the first delivery is still choosing inline or
+            // broadcast and will send it). The inline route is recorded before that answer is written.
             var logged = warehouse.message(m.messageUuid());
-            if (rerun || logged.map(l -> "broadcast".equals(l.replyVia())).orElse(false)) shown = o.silent();
+            if (rerun || !logged.map(l -> "inline".equals(l.replyVia())).orElse(false)) shown = o.silent();
         } else if (rerun && o.sendReply()) {
             // nobody reads a rerun's answer: the worker gets the reply by SMS
             broadcast(tx, m, o);
@@ -142,6 +145,9 @@ public final class WebhookEndpoint implements RequestHandler {
     }
 
     private void sendBroadcast(TransactionContext tx, FlowWebhook m, Outcome o, int attempt) {
+        // recorded before the call: RapidPro keeps the broadcast before it answers, and a repeat arriving in between
+        // must see the reply as going out (answered send:false), not as one the flow should send
+        markQuietly(m, "broadcast", "SENDING");
         try {
             rapidpro.sendBroadcast(tx, NewBroadcast.toUrn(m.urn(), o.language(), o.reply()));
             markQuietly(m, "broadcast", "SENT");

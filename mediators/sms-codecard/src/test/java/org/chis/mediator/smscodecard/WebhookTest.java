@@ -224,6 +224,42 @@ class WebhookTest {
         assertThat(f.warehouse().records()).hasSize(1);
     }
 
+    /**
+     * RapidPro keeps the broadcast before it answers: a repeat of the message while the mediator still waits for that
+     * answer must not tell the flow to send the reply too (it was sent twice: the reply route was only recorded after
+     * the answer). The simulator's answer is held 3 s, the repeat goes in that hold.
+     */
+    @Test
+    void aRepeatWhileTheReplyBroadcastIsUnderWayIsAnsweredSendFalse() throws Exception {
+        f = new SmsFixture(Map.of("sms.inlineReplyMs", "200"));
+        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(1000)));
+        // the simulator records the broadcast, then its answer is held (a stub's own delay is lost to its transformer)
+        f.rapidpro.wireMock().setGlobalFixedDelay(3000);
+        String msg = SmsFixture.uuid(91);
+        String text = "CPN 1000Y ANC2 DDR 01022026";
+        assertThat(f.sms(msg, SmsFixture.MARIE, "fra", text).http()).isEqualTo(202);
+        String urn = "tel:" + SmsFixture.MARIE;
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (f.rapidpro.broadcastsTo(urn).isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertThat(f.rapidpro.broadcastsTo(urn)).hasSize(1);
+
+        SmsFixture.Reply repeat = f.sms(msg, SmsFixture.MARIE, "fra", text);
+        // still inside the hold: the broadcast call has not returned
+        assertThat(f.warehouse().message(msg).orElseThrow().replyStatus()).isNotEqualTo("SENT");
+        assertThat(repeat.http()).isEqualTo(200);
+        assertThat(repeat.body().path("duplicate").asBoolean()).isTrue();
+        assertThat(repeat.body().path("send").asBoolean()).isFalse();
+
+        deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!"SENT".equals(f.warehouse().message(msg).orElseThrow().replyStatus()) && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(f.warehouse().message(msg).orElseThrow().replyVia()).isEqualTo("broadcast");
+        assertThat(f.warehouse().message(msg).orElseThrow().replyStatus()).isEqualTo("SENT");
+        assertThat(f.rapidpro.broadcastsTo(urn)).hasSize(1);
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
+
     @Test
     void anOpenHimRerunRepliesByBroadcastNotInTheAnswer() throws Exception {
         f = new SmsFixture(Map.of());
