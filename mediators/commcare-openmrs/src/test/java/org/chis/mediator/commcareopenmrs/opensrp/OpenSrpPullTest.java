@@ -18,6 +18,7 @@ import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.mediator.commcareopenmrs.forms.Forms;
 import com.github.tomakehurst.wiremock.client.WireMock;
@@ -66,19 +67,10 @@ class OpenSrpPullTest {
         commcare.reset();
         opensrp.reset();
         db = "jdbc:h2:mem:opensrp-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
-        settings.put("mediator.port", "0");
-        settings.put("mediator.host", "localhost");
-        settings.put("mediator.bind", "127.0.0.1");
-        settings.put("mediator.inbound.username", "");
-        settings.put("core.register", "false");
-        settings.put("db.url", db);
-        settings.put("openmrs.url", openmrs.baseUrl());
-        settings.put("openmrs.user", OpenMrsSimulator.USER);
-        settings.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        settings.put("commcare.url", commcare.baseUrl());
-        settings.put("commcare.domain", CommCareSimulator.DOMAIN);
-        settings.put("commcare.user", CommCareSimulator.USER);
-        settings.put("commcare.apiKey", CommCareSimulator.API_KEY);
+        settings.putAll(MediatorTestSettings.standalone(db)
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .map());
         settings.put("feeds.enabled", "false");
         settings.put("opensrp.pull.enabled", "true");
         settings.put("opensrp.url", opensrp.baseUrl());

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,6 +31,7 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareCase;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.cht.ChtSimulator;
 import org.chis.simulators.cht.OutboundPush;
@@ -80,20 +80,10 @@ class TracingTest {
         cht.reset();
         cht.addForm("TRACE"); // the JSON form of trace reports, in CHT's app_settings forms
         db = "jdbc:h2:mem:tracing-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "localhost");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("core.register", "false");
-        s.put("db.url", db);
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("commcare.url", commcare.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
+        Map<String, String> s = MediatorTestSettings.standalone(db)
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .map();
         s.put("feeds.categories", "patient");
         s.put("tracing.enabled", "true");
         s.put("forms.ownXmlns", shipped("forms.ownXmlns"));
