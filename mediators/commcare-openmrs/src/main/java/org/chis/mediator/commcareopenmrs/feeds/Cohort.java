@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.http.UpstreamException;
-import org.chis.common.openhim.TransactionContext;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 
 /**
