@@ -77,9 +77,21 @@ public final class BulkImport {
 
     static String ledgerKey(String patient) { return "openmrs-import:" + patient; }
 
-    /** GET answers where the import stands; POST runs it (until done or the time budget is used). */
+    /**
+     * GET answers where the import stands; POST runs it (until done or the time budget is used). The cohort and
+     * {@code restart} come from the query or the JSON body ({@code {"cohort": "<uuid>", "restart": false}}): core's
+     * console reruns only a POST that had a body.
+     */
     public MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
-        String cohort = req.query().getOrDefault("cohort", limits.defaultCohort());
+        String cohort = req.query().get("cohort");
+        boolean restart = "true".equalsIgnoreCase(req.query().get("restart"));
+        if (req.method().equals("POST") && req.body() != null && !req.body().isBlank()) {
+            JsonNode b = req.json();
+            if (!b.isObject()) return MediatorResponse.rejected(400, "the body must be a JSON object: {\"cohort\": \"<cohort uuid>\", \"restart\": false}");
+            if (cohort == null && b.hasNonNull("cohort")) cohort = b.get("cohort").asText();
+            restart = restart || b.path("restart").asBoolean(false);
+        }
+        if (cohort == null) cohort = limits.defaultCohort();
         if (cohort == null || cohort.isBlank()) {
             return MediatorResponse.rejected(400, "name the OpenMRS cohort to import: ?cohort=<cohort uuid> (or set feeds.import.cohort)");
         }
@@ -88,14 +100,15 @@ public final class BulkImport {
             Position p = Position.parse(store.feedMarkers().get(marker(cohort)).orElse(null));
             return MediatorResponse.completed(Json.object().put("cohort", cohort).put("next", p.next()).put("done", p.done()));
         }
-        boolean restart = "true".equalsIgnoreCase(req.query().get("restart"));
         if (!running.tryLock()) return busy(cohort);
         try {
             MediatorResponse[] answer = new MediatorResponse[1];
+            String id = cohort;
+            boolean fromStart = restart;
             boolean locked = store.inTransaction(c -> {
-                if (!store.feedMarkers().tryLock(c, "openmrs-import/" + cohort)) return false;
+                if (!store.feedMarkers().tryLock(c, "openmrs-import/" + id)) return false;
                 // the lock lives as long as this transaction: the run writes on other connections
-                answer[0] = run(tx, cohort, restart);
+                answer[0] = run(tx, id, fromStart);
                 return true;
             });
             return locked ? answer[0] : busy(cohort);

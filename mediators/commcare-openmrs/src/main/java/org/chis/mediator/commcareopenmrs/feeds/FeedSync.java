@@ -12,6 +12,7 @@ import org.chis.common.http.UpstreamException;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorServer;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.RequestHandler;
 import org.chis.common.json.Json;
@@ -58,7 +59,7 @@ public final class FeedSync {
         FeedSync sync = create(app.settings(), app.http(), store, Clock.systemUTC());
         // core's polling channel sends GET; a person or script triggering a poll by hand POSTs
         app.route("GET", PATH, sync::handle).route("POST", PATH, sync::handle);
-        app.route("GET", BulkImport.PATH, sync.bulkImport::handle).route("POST", BulkImport.PATH, sync.bulkImport::handle);
+        app.route("GET", BulkImport.PATH, sync.bulkImport::handle).route("POST", BulkImport.PATH, MediatorServer.JSON, sync.bulkImport::handle);
         return sync;
     }
 

@@ -361,6 +361,11 @@ class FeedCohortTest {
         MediatorResponse unknown = importCohort(sync, "cohort=" + OpenMrsSimulator.newUuid());
         assertThat(unknown.httpStatus()).isEqualTo(404);
         assertThat(unknown.body()).contains("OpenMRS has no cohort");
+        // the cohort in a JSON body (what core's console can rerun) works the same; a body that is not an object is 400
+        MediatorRequest inBody = new MediatorRequest("POST", BulkImport.PATH, Map.of(), Map.of(), "{\"cohort\": \"" + OpenMrsSimulator.newUuid() + "\"}");
+        assertThat(sync.bulkImport().handle(inBody, new TransactionContext("import")).httpStatus()).isEqualTo(404);
+        MediatorRequest notAnObject = new MediatorRequest("POST", BulkImport.PATH, Map.of(), Map.of(), "[\"x\"]");
+        assertThat(sync.bulkImport().handle(notAnObject, new TransactionContext("import")).httpStatus()).isEqualTo(400);
         assertThat(hq.submittedForms()).isEmpty();
     }
 }
