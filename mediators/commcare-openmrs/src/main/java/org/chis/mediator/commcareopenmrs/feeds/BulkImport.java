@@ -200,7 +200,7 @@ public final class BulkImport {
             store.ledger().fail(key, Json.write(Json.object().put("error", FeedPoll.describe(e))));
             throw e instanceof UpstreamException u ? u : new UpstreamException(FeedPoll.describe(e), 0, e);
         }
-        count(counts, applied.result() == FeedTarget.Result.UNCHANGED ? "unchanged" : applied.result().name().toLowerCase(Locale.ROOT));
+        count(counts, applied.result().name().toLowerCase(Locale.ROOT));
         if (applied.result() == FeedTarget.Result.SKIPPED && skipped.size() < 50) {
             skipped.addObject().put("patient", patient).put("reason", applied.detail());
         }
