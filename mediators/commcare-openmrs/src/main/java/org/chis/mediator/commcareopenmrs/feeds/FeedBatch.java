@@ -1,7 +1,6 @@
 package org.chis.mediator.commcareopenmrs.feeds;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,11 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chis.common.json.Json;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
 import org.chis.common.work.Idempotent;
-import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.FeedEntry;
 
 /**
@@ -46,7 +43,6 @@ final class FeedBatch {
     private static final class Item {
         final FeedEntry entry;
         final FeedMarker marker;
-        final String key;
         CompletableFuture<Optional<JsonNode>> resource;
         volatile boolean done;
         Kind kind;
@@ -58,10 +54,9 @@ final class FeedBatch {
         boolean recorded;
         boolean committed;
 
-        Item(FeedEntry entry, FeedMarker marker, String statePrefix) {
+        Item(FeedEntry entry, FeedMarker marker) {
             this.entry = entry;
             this.marker = marker;
-            this.key = "openmrs-feed:" + statePrefix + entry.id();
         }
 
         boolean parks() { return kind == Kind.PARK_FAILED || kind == Kind.PARK_WAITING; }
@@ -69,11 +64,10 @@ final class FeedBatch {
 
     private final String feed;
     private final TransactionContext tx;
-    private final StateStore store;
     private final FeedTarget applier;
-    private final FeedPoll.Limits limits;
-    private final Clock clock;
-    private final FeedPoll.Report report;
+    private final FeedLedger ledger;
+    private final int maxFailedEvents;
+    private final PollReport report;
     private final Executor lanePool;
     private final Executor readPool;
     private final Set<String> parkedSubjects;
@@ -96,15 +90,14 @@ final class FeedBatch {
      * @param readWindow     entries whose resources are being read before the first of them joins its lane
      * @param parkedCount    entries of this feed parked now, for the breaker
      */
-    FeedBatch(String feed, TransactionContext tx, StateStore store, FeedTarget applier, FeedPoll.Limits limits, Clock clock,
-              FeedPoll.Report report, Executor lanePool, Executor readPool, int readWindow, Set<String> parkedSubjects, int parkedCount) {
+    FeedBatch(String feed, TransactionContext tx, FeedTarget applier, FeedLedger ledger, int maxFailedEvents,
+              PollReport report, Executor lanePool, Executor readPool, int readWindow, Set<String> parkedSubjects, int parkedCount) {
         this.readWindow = readWindow;
         this.feed = feed;
         this.tx = tx;
-        this.store = store;
         this.applier = applier;
-        this.limits = limits;
-        this.clock = clock;
+        this.ledger = ledger;
+        this.maxFailedEvents = maxFailedEvents;
         this.report = report;
         this.lanePool = lanePool;
         this.readPool = readPool;
@@ -122,7 +115,7 @@ final class FeedBatch {
      */
     void add(FeedEntry entry, FeedMarker marker) {
         report.count(feed, "read");
-        Item it = new Item(entry, marker, applier.statePrefix());
+        Item it = new Item(entry, marker);
         it.resource = applier.read(tx, entry, readPool);
         synchronized (this) {
             items.add(it);
@@ -152,7 +145,7 @@ final class FeedBatch {
             for (Item it : items) {
                 if (!it.claimed || it.recorded) continue;
                 try {
-                    store.ledger().fail(it.key, Json.write(Json.object().put("error", it.error == null ? "not done in this poll" : it.error)));
+                    ledger.release(it.entry.id(), it.error == null ? "not done in this poll" : it.error);
                 } catch (RuntimeException e) {
                     // the database is what failed: the claim's lease runs out instead
                     if (error != null) error.addSuppressed(e);
@@ -183,7 +176,7 @@ final class FeedBatch {
     }
 
     private void handle(Item it) {
-        Ledger.Claim claim = FeedPoll.claimEntry(store, it.key, limits.lease());
+        Ledger.Claim claim = ledger.claim(it.entry.id());
         if (claim.result() == Ledger.ClaimResult.DONE) {
             // applied before (e.g. past the marker before a crash, or listed again): nothing to do but move on
             it.kind = Kind.SEEN_BEFORE;
@@ -200,11 +193,11 @@ final class FeedBatch {
         } catch (FeedTarget.WaitingBehind w) {
             it.kind = Kind.PARK_WAITING;
             it.error = w.getMessage();
-            it.due = clock.instant();
+            it.due = ledger.now();
         } catch (RuntimeException e) {
             it.kind = Kind.PARK_FAILED;
-            it.error = FeedPoll.describe(e);
-            it.due = clock.instant().plus(limits.retryBase());
+            it.error = FeedLedger.describe(e);
+            it.due = ledger.firstRetry();
         }
         if (it.parks()) {
             it.subject = subject.get() == null ? "entry:" + it.entry.id() : subject.get();
@@ -263,7 +256,7 @@ final class FeedBatch {
                 }
                 to = x.marker;
                 n++;
-                if (x.parks() && parks >= limits.maxFailedEvents()) {
+                if (x.parks() && parks >= maxFailedEvents) {
                     trip = true;
                     break;
                 }
@@ -273,15 +266,8 @@ final class FeedBatch {
         FeedMarker marker = to;
         try {
             if (!records.isEmpty() || marker != null) {
-                store.inTransaction(c -> {
-                    for (Item r : records) store.ledger().succeed(c, r.key, FeedPoll.outcome(r.applied));
-                    for (Item p : toPark) {
-                        store.ledger().fail(c, p.key, Json.write(Json.object().put("error", p.error)));
-                        store.failedEvents().record(c, feed, p.entry.id(), p.subject, ParkedEntry.write(p.entry), p.error, p.due);
-                    }
-                    if (marker != null) store.feedMarkers().advance(c, feed, marker.toJson());
-                    return null;
-                });
+                ledger.commit(feed, records.stream().map(r -> new FeedLedger.Applied(r.entry.id(), r.applied)).toList(),
+                        toPark.stream().map(p -> new FeedLedger.Parked(p.entry, p.subject, p.error, p.due)).toList(), marker);
             }
         } catch (RuntimeException e) {
             abort(e);
@@ -296,7 +282,7 @@ final class FeedBatch {
         synchronized (this) {
             for (Item r : records) {
                 r.recorded = true;
-                FeedPoll.tally(feed, r.applied, report);
+                report.tally(feed, r.applied);
             }
             for (Item x : group) x.committed = true;
             for (int i = next; i < n; i++) {
