@@ -24,8 +24,8 @@ import org.chis.common.systems.openmrs.FeedPage;
  * <ol>
  * <li>parked entries that are due are retried, oldest first, each only when no older parked entry of the same
  * patient remains (per-patient order);</li>
- * <li>new entries are read from the stored marker on: each is applied, then its ledger record and the marker
- * advance are committed in one transaction. A failing entry is parked in {@code failed_event} with a back-off, in
+ * <li>new entries are read from the stored marker on, one {@link FeedBatch} per feed: each is applied in its
+ * patient's lane, then its ledger record and the marker advance are committed in one transaction. A failing entry is parked in {@code failed_event} with a back-off, in
  * that same transaction, and the feed goes on with other patients; later entries of its patient are parked behind
  * it;</li>
  * <li>when a feed holds {@code maxFailedEvents} parked entries it stops taking new ones (circuit breaker) and the
@@ -44,9 +44,7 @@ final class FeedPoll {
     private final Clock clock;
     private final int readAheadPages;
     private final FeedLedger ledger;
-    private final int parallelism;
-    private final ExecutorService lanePool;
-    private final ExecutorService readPool;
+    private final FeedBatch.Setup batchSetup;
     private final ExecutorService pagePool;
 
     /**
@@ -63,9 +61,8 @@ final class FeedPoll {
         this.clock = clock;
         this.readAheadPages = readAheadPages;
         this.ledger = new FeedLedger(store, applier.statePrefix(), limits, clock);
-        this.parallelism = parallelism;
-        this.lanePool = pool("feed-lane", parallelism);
-        this.readPool = pool("feed-read-ahead", parallelism);
+        // an entry joins its lane once the next 2 x parallelism resources are being read
+        this.batchSetup = new FeedBatch.Setup(applier, ledger, pool("feed-lane", parallelism), pool("feed-read-ahead", parallelism), 2 * parallelism);
         this.pagePool = pool("feed-page-ahead", Math.max(1, readAheadPages));
     }
 
@@ -141,8 +138,8 @@ final class FeedPoll {
                 start = at + 1;
             }
         }
-        FeedBatch batch = new FeedBatch(feed, tx, applier, ledger, limits.maxFailedEvents(), report, lanePool, readPool, 2 * parallelism,
-                parkedSubjects(), failed.count(feed));
+        FeedBatch batch = new FeedBatch(batchSetup, feed, tx, report, new DonePrefix(failed.count(feed), limits.maxFailedEvents()),
+                parkedSubjects());
         try (FeedPages pages = new FeedPages(reader, tx, pagePool, category, readAheadPages)) {
             while (page != null && budget > 0 && !batch.stopped()) {
                 String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
