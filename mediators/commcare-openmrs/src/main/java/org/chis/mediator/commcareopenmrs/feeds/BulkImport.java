@@ -177,7 +177,7 @@ public final class BulkImport {
             return;
         }
         String key = ledgerKey(patient);
-        Ledger.Claim claim = FeedPoll.claimEntry(store, key, limits.lease());
+        Ledger.Claim claim = FeedLedger.claim(store, key, limits.lease());
         if (claim.result() == Ledger.ClaimResult.DONE) {
             count(counts, "alreadyImported");
             advance(cohort, after, null, null, false);
@@ -197,14 +197,14 @@ public final class BulkImport {
             advance(cohort, after, key, Json.write(Json.object().put("error", e.getMessage())), false);
             return;
         } catch (RuntimeException e) {
-            store.ledger().fail(key, Json.write(Json.object().put("error", FeedPoll.describe(e))));
-            throw e instanceof UpstreamException u ? u : new UpstreamException(FeedPoll.describe(e), 0, e);
+            store.ledger().fail(key, Json.write(Json.object().put("error", FeedLedger.describe(e))));
+            throw e instanceof UpstreamException u ? u : new UpstreamException(FeedLedger.describe(e), 0, e);
         }
         count(counts, applied.result().name().toLowerCase(Locale.ROOT));
         if (applied.result() == FeedTarget.Result.SKIPPED && skipped.size() < 50) {
             skipped.addObject().put("patient", patient).put("reason", applied.detail());
         }
-        advance(cohort, after, key, FeedPoll.outcome(applied), true);
+        advance(cohort, after, key, FeedLedger.outcome(applied), true);
     }
 
     private void advance(String cohort, Position to, String key, String outcome, boolean succeeded) {

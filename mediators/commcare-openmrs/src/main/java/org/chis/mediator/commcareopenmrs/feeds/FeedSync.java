@@ -69,7 +69,7 @@ public final class FeedSync {
         for (String f : feeds) {
             if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("feeds.categories: unknown feed '" + f + "' (patient, encounter)");
         }
-        FeedPoll.Limits limits = limits(s, "feeds.start");
+        FeedLimits limits = limits(s, "feeds.start");
         OpenMrsClient openmrs = OpenMrsClient.fromSettings(http, s);
         EntryApplier applier = new EntryApplier(openmrs, CommCareClient.fromSettings(http, s), mapping,
                 store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")),
@@ -93,16 +93,16 @@ public final class FeedSync {
                 positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)), null);
     }
 
-    private static FeedPoll.Limits limits(Settings s, String startKey) {
+    private static FeedLimits limits(Settings s, String startKey) {
         String start = s.get(startKey, "beginning");
         if (!start.equals("beginning") && !start.equals("recent")) throw new ConfigException(startKey + " must be 'beginning' or 'recent', got '" + start + "'");
-        return new FeedPoll.Limits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
+        return new FeedLimits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
                 Duration.ofSeconds(s.getLong("feeds.retry.baseSeconds", 60)), Duration.ofSeconds(s.getLong("feeds.retry.maxSeconds", 86_400)),
                 start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
     }
 
     public MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
-        FeedPoll.Report r;
+        PollReport r;
         try {
             r = poll.run(tx);
         } catch (FeedPageMissingException e) {
