@@ -186,4 +186,31 @@ class RegistrationTest {
         assertThat(newPatients()).hasSize(1);
         assertThat(f.opensrpEvents.clients()).hasSize(1);
     }
+
+    @Test
+    void whenOpenSrpsAnswerIsLostAndItCannotBeAskedThePatientIsKeptAndTheResendCompletesWithOneOfEach() throws Exception {
+        f = new SmsFixture(Map.of("http.readTimeoutMs", "1000", "sms.maxAttempts", "1"));
+        String message = SmsFixture.uuid(60);
+        // the client and event land at once, only the answer is held past the read timeout; the lookup fails too
+        var lost = f.opensrp.stubFor(WireMock.post(WireMock.urlPathEqualTo("/opensrp/rest/event/add")).withHeader("X-Lost-Answer", WireMock.absent())
+                .atPriority(1).willReturn(WireMock.aResponse().proxiedFrom("http://127.0.0.1:" + f.opensrp.port())
+                        .withAdditionalRequestHeader("X-Lost-Answer", "served").withFixedDelay(2500)));
+        var lookupDown = f.opensrp.stubFor(WireMock.get(WireMock.urlPathEqualTo("/opensrp/rest/event/findById")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(503)));
+        SmsFixture.Reply first = f.sms(message, SmsFixture.ASHA, "eng", "REG Mary Otieno F 35");
+        f.opensrp.removeStub(lost);
+        f.opensrp.removeStub(lookupDown);
+        // even at the last attempt no fault reply: a new message would register the client a second time
+        assertThat(first.http()).isEqualTo(503);
+        assertThat(first.orchestrations()).doesNotContain("OpenMRS: purge patient");
+        assertThat(f.openmrs.patient(patientUuid(60))).isPresent();
+
+        SmsFixture.Reply resend = f.sms(message, SmsFixture.ASHA, "eng", "REG Mary Otieno F 35");
+        assertThat(resend.kind()).isEqualTo("registered");
+        assertThat(newPatients()).hasSize(1);
+        assertThat(f.opensrpEvents.clients()).hasSize(1);
+        assertThat(f.opensrpEvents.clients().get(0).path("identifiers").path("OPENMRS_UUID").asText()).isEqualTo(patientUuid(60));
+        assertThat(f.opensrpEvents.eventsWithFormSubmissionId(message)).hasSize(1);
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
 }
