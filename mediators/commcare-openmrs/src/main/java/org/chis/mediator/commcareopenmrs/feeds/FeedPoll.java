@@ -98,7 +98,7 @@ final class FeedPoll {
 
         synchronized ObjectNode feed(String name) {
             ObjectNode f = json.with("feeds").with(name);
-            for (String k : List.of("read", "created", "updated", "unchanged", "echo", "gone", "failed", "waiting", "retried", "resolved")) {
+            for (String k : List.of("read", "created", "updated", "unchanged", "echo", "gone", "skipped", "failed", "waiting", "retried", "resolved")) {
                 if (!f.has(k)) f.put(k, 0);
             }
             return f;

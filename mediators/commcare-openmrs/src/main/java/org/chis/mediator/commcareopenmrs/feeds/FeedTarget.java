@@ -15,7 +15,8 @@ import org.chis.common.systems.openmrs.FeedEntry;
  * and the breaker; a target applies one entry, repeatably (a replay must not write twice).
  */
 public interface FeedTarget {
-    enum Result { CREATED, UPDATED, UNCHANGED, ECHO, GONE }
+    /** SKIPPED: outside the target's cohort, or a new patient in update-only mode (recorded and counted, not parked). */
+    enum Result { CREATED, UPDATED, UNCHANGED, ECHO, GONE, SKIPPED }
 
     /** What applying an entry did: {@code subject} the patient uuid, {@code caseId} the target's id for it. */
     record Applied(Result result, String subject, String caseId, String detail) {}
