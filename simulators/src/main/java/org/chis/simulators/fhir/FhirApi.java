@@ -46,7 +46,7 @@ final class FhirApi implements ResponseDefinitionTransformerV2 {
     private static final int DEFAULT_PAGE = 20;
     private static final int MAX_PAGE = 200;
     /** The resource types this server hosts (a real server has ~145; unknown names get HAPI's 404). */
-    static final Set<String> TYPES = Set.of("Patient", "Task", "ServiceRequest", "Organization", "Location", "Practitioner",
+    static final Set<String> TYPES = Set.of("Patient", "Task", "Appointment", "ServiceRequest", "Organization", "Location", "Practitioner",
             "PractitionerRole", "Encounter", "Observation", "Condition", "CarePlan", "Communication", "Provenance", "Endpoint");
 
     private final FhirStore store;

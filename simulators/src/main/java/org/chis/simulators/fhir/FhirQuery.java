@@ -82,6 +82,13 @@ final class FhirQuery {
             def(t, "patient", Kind.REFERENCE, "subject");
             def(t, "code", Kind.TOKEN, "code");
         }
+        // Appointment as R4 defines its search parameters: date = start, actor/patient = participant.actor
+        def("Appointment", "identifier", Kind.TOKEN, "identifier");
+        def("Appointment", "status", Kind.TOKEN, "status");
+        def("Appointment", "date", Kind.DATE, "start");
+        def("Appointment", "patient", Kind.REFERENCE, "participant.actor");
+        def("Appointment", "actor", Kind.REFERENCE, "participant.actor");
+        def("Appointment", "service-type", Kind.TOKEN, "serviceType");
         def("Encounter", "status", Kind.TOKEN, "status");
         def("Observation", "status", Kind.TOKEN, "status");
     }

@@ -30,6 +30,6 @@ public final class CommCareOpenMrsMediator implements Mediator {
         // OpenSRP event sync pulled -> the same forms workflow; OpenSRP practitioners -> OpenMRS providers
         OpenSrp.install(app, store, forms.intake());
         // OpenMRS patients who missed a visit or refill -> trace tasks for the CHW
-        Tracing.install(app, store);
+        Tracing.install(app, store, forms.intake());
     }
 }

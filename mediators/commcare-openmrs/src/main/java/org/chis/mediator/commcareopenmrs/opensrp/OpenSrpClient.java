@@ -1,8 +1,10 @@
 package org.chis.mediator.commcareopenmrs.opensrp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
@@ -12,17 +14,19 @@ import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
+import org.chis.common.json.Json;
 import org.chis.common.audit.TransactionContext;
 
 /**
- * OpenSRP server's REST API (opensrp-server-web, HTTP Basic): {@code GET /rest/event/sync}, {@code GET /rest/practitioner}. Settings {@code opensrp.url},
+ * OpenSRP server's REST API (opensrp-server-web, HTTP Basic): {@code GET /rest/event/sync}, {@code GET /rest/practitioner},
+ * {@code TaskResource} ({@code GET /rest/task/{identifier}}, {@code POST /rest/task/add}, {@code POST /rest/task/sync}). Settings {@code opensrp.url},
  * {@code opensrp.user}, {@code opensrp.password} are read per call (a console edit applies to the next request).
  */
-final class OpenSrpClient {
+public final class OpenSrpClient {
     private final RecordingHttpClient http;
     private final Supplier<Endpoint> endpoint;
 
-    OpenSrpClient(RecordingHttpClient http, Settings s) {
+    public OpenSrpClient(RecordingHttpClient http, Settings s) {
         this.http = http;
         this.endpoint = s.derived(x -> new Endpoint(Endpoint.directory("opensrp.url", x.require("opensrp.url")),
                 Credentials.basic(x.require("opensrp.user"), x.get("opensrp.password", ""), StandardCharsets.UTF_8)),
@@ -75,5 +79,48 @@ final class OpenSrpClient {
         }
         if (!body.path("events").isArray()) throw new UpstreamException("OpenSRP: event sync answered no 'events' array: " + r.body(), 502);
         return body;
+    }
+
+    /** {@code GET /rest/task/{identifier}}: the task, or empty (TaskResource answers 204 for an unknown identifier). */
+    public Optional<JsonNode> task(TransactionContext tx, String identifier) {
+        Request request = new Request.Builder().url(endpoint.get().base().newBuilder().addPathSegments("rest/task").addPathSegment(identifier).build())
+                .header("Authorization", endpoint.get().authorization()).header("Accept", "application/json").get().build();
+        UpstreamResponse r = http.send(tx, "OpenSRP: read task", request);
+        if (r.status() == 204 || r.status() == 404 || (r.ok() && r.body().isBlank())) return Optional.empty();
+        return Optional.of(json(r, "read task"));
+    }
+
+    /** {@code POST /rest/task/add}: a JSON array of tasks, each stored (or replaced) by its identifier; 201. */
+    public void addTasks(TransactionContext tx, JsonNode tasks) {
+        Request request = new Request.Builder().url(endpoint.get().base().newBuilder().addPathSegments("rest/task/add").build())
+                .header("Authorization", endpoint.get().authorization())
+                .post(RecordingHttpClient.jsonBody(Json.write(tasks))).build();
+        UpstreamResponse r = http.send(tx, "OpenSRP: add tasks", request);
+        if (!r.ok()) throw new UpstreamException("OpenSRP: add tasks answered " + r.status() + ": " + r.body(), r.status() >= 500 ? 502 : r.status());
+    }
+
+    /**
+     * {@code POST /rest/task/sync} with {@code {"plan":[..],"group":[..],"serverVersion":n}}: the plan's tasks in those
+     * groups written at or after serverVersion (status updates included), a JSON array.
+     */
+    public JsonNode taskSync(TransactionContext tx, String plan, String group, long serverVersion) {
+        ObjectNode body = Json.object().put("serverVersion", serverVersion);
+        body.putArray("plan").add(plan);
+        body.putArray("group").add(group);
+        Request request = new Request.Builder().url(endpoint.get().base().newBuilder().addPathSegments("rest/task/sync").build())
+                .header("Authorization", endpoint.get().authorization()).header("Accept", "application/json")
+                .post(RecordingHttpClient.jsonBody(Json.write(body))).build();
+        JsonNode tasks = json(http.send(tx, "OpenSRP: task sync", request), "task sync");
+        if (!tasks.isArray()) throw new UpstreamException("OpenSRP: task sync answered no JSON array", 502);
+        return tasks;
+    }
+
+    private static JsonNode json(UpstreamResponse r, String what) {
+        if (!r.ok()) throw new UpstreamException("OpenSRP: " + what + " answered " + r.status() + ": " + r.body(), r.status() >= 500 ? 502 : r.status());
+        try {
+            return r.json();
+        } catch (IllegalArgumentException e) {
+            throw new UpstreamException("OpenSRP: " + what + " answered a body that is not JSON", 502, e);
+        }
     }
 }

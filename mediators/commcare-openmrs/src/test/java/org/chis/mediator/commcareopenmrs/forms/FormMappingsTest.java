@@ -24,7 +24,7 @@ class FormMappingsTest {
         FormMappings m = FormMappings.load(FormsFixture.CONFIG.resolve("forms"));
         assertThat(m.formTypes(FormMapping.Source.COMMCARE)).contains("http://openrosa.org/formdesigner/chis-registration",
                 "http://openrosa.org/formdesigner/chis-followup");
-        assertThat(m.formTypes(FormMapping.Source.OPENSRP)).containsExactly("Growth Monitoring");
+        assertThat(m.formTypes(FormMapping.Source.OPENSRP)).containsExactlyInAnyOrder("Growth Monitoring", "LTFU Trace Outcome");
     }
 
     @Test
