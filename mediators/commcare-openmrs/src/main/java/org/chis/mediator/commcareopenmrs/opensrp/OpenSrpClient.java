@@ -81,27 +81,37 @@ public final class OpenSrpClient {
         return body;
     }
 
-    /** {@code GET /rest/task/{identifier}}: the task, or empty (TaskResource answers 204 for an unknown identifier). */
+    /**
+     * {@code GET /rest/task/{identifier}}: the task, or empty. TaskResource answers an unknown identifier 200 with the
+     * body {@code null} (gson of no task); an empty answer (204) or 404 is taken the same way.
+     */
     public Optional<JsonNode> task(TransactionContext tx, String identifier) {
         Request request = new Request.Builder().url(endpoint.get().base().newBuilder().addPathSegments("rest/task").addPathSegment(identifier).build())
                 .header("Authorization", endpoint.get().authorization()).header("Accept", "application/json").get().build();
         UpstreamResponse r = http.send(tx, "OpenSRP: read task", request);
         if (r.status() == 204 || r.status() == 404 || (r.ok() && r.body().isBlank())) return Optional.empty();
-        return Optional.of(json(r, "read task"));
+        JsonNode task = json(r, "read task");
+        return task.isObject() && task.hasNonNull("identifier") ? Optional.of(task) : Optional.empty();
     }
 
-    /** {@code POST /rest/task/add}: a JSON array of tasks, each stored (or replaced) by its identifier; 201. */
+    /**
+     * {@code POST /rest/task/add}: a JSON array of tasks, each stored (or replaced) by its identifier. TaskResource
+     * answers 201 even for tasks it could not save, naming them ("Tasks with identifiers not processed: a,b"): that is
+     * a failure here.
+     */
     public void addTasks(TransactionContext tx, JsonNode tasks) {
         Request request = new Request.Builder().url(endpoint.get().base().newBuilder().addPathSegments("rest/task/add").build())
                 .header("Authorization", endpoint.get().authorization())
                 .post(RecordingHttpClient.jsonBody(Json.write(tasks))).build();
         UpstreamResponse r = http.send(tx, "OpenSRP: add tasks", request);
         if (!r.ok()) throw new UpstreamException("OpenSRP: add tasks answered " + r.status() + ": " + r.body(), r.status() >= 500 ? 502 : r.status());
+        if (r.body() != null && r.body().contains("not processed")) throw new UpstreamException("OpenSRP: add tasks answered " + r.status() + ": " + r.body(), 502);
     }
 
     /**
-     * {@code POST /rest/task/sync} with {@code {"plan":[..],"group":[..],"serverVersion":n}}: the plan's tasks in those
-     * groups written at or after serverVersion (status updates included), a JSON array.
+     * {@code POST /rest/task/sync} with {@code {"plan":[..],"group":[..],"serverVersion":n}} (TaskResource's
+     * TaskSyncRequestWrapper; the GET form is kept there only for old apps): the plan's tasks in those groups written at
+     * or after serverVersion (status updates included), a JSON array.
      */
     public JsonNode taskSync(TransactionContext tx, String plan, String group, long serverVersion) {
         ObjectNode body = Json.object().put("serverVersion", serverVersion);

@@ -31,6 +31,7 @@ import org.chis.mediator.commcareopenmrs.opensrp.OpenSrpClient;
  */
 final class TaskOutcomePull {
     static final String FEED = "opensrp:trace-tasks";
+    private static final String LOCK = "opensrp:trace-tasks/pull";
 
     private final OpenSrpClient opensrp;
     private final SourceIntake intake;
@@ -48,14 +49,23 @@ final class TaskOutcomePull {
     }
 
     MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
-        if (!running.tryLock()) {
-            return MediatorResponse.completed(Json.object().put("busy", true).put("message", "another trace outcome pull is running; nothing read"));
-        }
+        if (!running.tryLock()) return busy();
         try {
-            return pull(tx);
+            MediatorResponse[] answer = new MediatorResponse[1];
+            boolean locked = store.inTransaction(c -> {
+                // one replica pulls at a time: the lock lives as long as this transaction, the pull runs inside it
+                if (!store.feedMarkers().tryLock(c, LOCK)) return false;
+                answer[0] = pull(tx);
+                return true;
+            });
+            return locked ? answer[0] : busy();
         } finally {
             running.unlock();
         }
+    }
+
+    private static MediatorResponse busy() {
+        return MediatorResponse.completed(Json.object().put("busy", true).put("message", "another trace outcome pull is running; nothing read"));
     }
 
     private MediatorResponse pull(TransactionContext tx) {
