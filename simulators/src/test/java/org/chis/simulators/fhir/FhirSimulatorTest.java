@@ -61,6 +61,24 @@ class FhirSimulatorTest {
         assertThat(b.path("entry").get(0).path("search").path("mode").asText()).isEqualTo("match");
     }
 
+    @Test
+    void appointments_are_searched_by_status_start_date_and_participant_patient() throws Exception {
+        sim.put((ObjectNode) Json.parse("{\"resourceType\":\"Appointment\",\"id\":\"a-1\",\"status\":\"noshow\",\"start\":\"2026-11-20T08:00:00Z\","
+                + "\"participant\":[{\"actor\":{\"reference\":\"Patient/p-1\"},\"status\":\"accepted\"}]}"));
+        sim.put((ObjectNode) Json.parse("{\"resourceType\":\"Appointment\",\"id\":\"a-2\",\"status\":\"noshow\",\"start\":\"2026-09-01T08:00:00Z\","
+                + "\"participant\":[{\"actor\":{\"reference\":\"Patient/p-2\"},\"status\":\"accepted\"}]}"));
+        sim.put((ObjectNode) Json.parse("{\"resourceType\":\"Appointment\",\"id\":\"a-3\",\"status\":\"fulfilled\",\"start\":\"2026-11-21T08:00:00Z\","
+                + "\"participant\":[{\"actor\":{\"reference\":\"Patient/p-1\"},\"status\":\"accepted\"}]}"));
+        JsonNode b = Json.parse(send("GET", "/Appointment?status=noshow&date=ge2026-11-01", null, null).body());
+        assertThat(b.path("type").asText()).isEqualTo("searchset");
+        assertThat(b.path("total").asInt()).isEqualTo(1);
+        assertThat(b.path("entry").get(0).path("resource").path("id").asText()).isEqualTo("a-1");
+        assertThat(Json.parse(send("GET", "/Appointment?patient=Patient/p-1", null, null).body()).path("total").asInt()).isEqualTo(2);
+        HttpResponse<String> unknown = send("GET", "/Appointment?practitioner=x", null, null);
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(unknown.body()).contains("HAPI-0524");
+    }
+
     HttpResponse<String> send(String method, String path, String body, String ifMatch) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(sim.baseUrl() + path)).header("Accept", "application/fhir+json");
         if (body != null) b.header("Content-Type", "application/fhir+json");
