@@ -50,7 +50,7 @@ class Dhis2SimulatorTest {
     static Dhis2Client client(Map<String, String> auth) {
         Map<String, String> m = new HashMap<>(auth);
         m.put("dhis2.url", sim.baseUrl());
-        return new Dhis2Client(new RecordingHttpClient(new OkHttpClient()), Settings.of(m));
+        return Dhis2Client.fromSettings(new RecordingHttpClient(new OkHttpClient()), Settings.of(m));
     }
 
     @AfterAll

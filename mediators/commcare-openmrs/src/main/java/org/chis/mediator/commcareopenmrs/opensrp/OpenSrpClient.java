@@ -1,10 +1,8 @@
 package org.chis.mediator.commcareopenmrs.opensrp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.Supplier;
-import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
 import org.chis.common.config.Settings;
@@ -24,9 +22,7 @@ final class OpenSrpClient {
 
     OpenSrpClient(RecordingHttpClient http, Settings s) {
         this.http = http;
-        this.endpoint = s.derived(x -> new Endpoint(Endpoint.directory("opensrp.url", x.require("opensrp.url")),
-                Credentials.basic(x.require("opensrp.user"), x.get("opensrp.password", ""), StandardCharsets.UTF_8)),
-                "opensrp.url", "opensrp.user", "opensrp.password");
+        this.endpoint = Endpoint.basic(s, "opensrp");
     }
 
     /** {@code PractitionerResource}: every practitioner ({@code {identifier, active, name, userId, username}}), a JSON array. */
