@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.systems.dhis2.Dhis2Uid;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.commcare.CommCareSimulator;
@@ -52,15 +53,10 @@ class Dhis2IntegrationTest {
         teFromDhis2 = dhis2.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("w75KJ2mc4zz", "Fatmata"), "clerk");
         commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withHeader("Content-Type", "application/json")
                 .withBody(AggregateTest.MONTHLY)));
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "route-secret");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        s.put("aggregate.source.url", "http://localhost:" + commcare.port() + "/reports/anc.json");
-        f = new MediatorFixture(dhis2, commcare, s, "jdbc:h2:mem:dhis2-it-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        String db = MediatorTestSettings.memoryDb("dhis2-it");
+        Map<String, String> s = MediatorTestSettings.registeredWith(core.settingsFor(), db)
+                .set("aggregate.source.url", "http://localhost:" + commcare.port() + "/reports/anc.json").map();
+        f = new MediatorFixture(dhis2, commcare, s, db);
         assertThat(f.app.awaitRegistered(Duration.ofSeconds(60))).as("registered with core").isTrue();
         admin.awaitRouterCache();
     }
@@ -202,6 +198,25 @@ class Dhis2IntegrationTest {
             } finally {
                 admin.restoreMediatorConfig(urn, before);
                 CoreAdmin.awaitSetting(f.app.settings(), "dhis2.url", f.dhis2.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    @Test
+    void a_console_edit_of_the_commcare_url_applies_to_the_next_import() throws Exception {
+        triggerPolling("DHIS2 to CommCare import"); // what DHIS2 holds so far goes to the first CommCare
+        String urn = f.app.registration().urn();
+        try (CommCareSimulator moved = new CommCareSimulator(0)) {
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("commcareUrl", moved.baseUrl()));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "commcare.url", moved.baseUrl(), Duration.ofSeconds(30));
+                String te = f.dhis2.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("w75KJ2mc4zz", "Isatu"), "clerk");
+                triggerPolling("DHIS2 to CommCare import");
+                assertThat(moved.casesByExternalId(te)).hasSize(1);
+                assertThat(f.commcare.casesByExternalId(te)).isEmpty();
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(f.app.settings(), "commcare.url", f.commcare.baseUrl(), Duration.ofSeconds(30));
             }
         }
     }

@@ -13,10 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -57,24 +57,13 @@ class ProviderSyncTest {
         openmrs.reset();
         commcare.reset();
         opensrp.reset();
-        settings.put("mediator.port", "0");
-        settings.put("mediator.host", "localhost");
-        settings.put("mediator.bind", "127.0.0.1");
-        settings.put("mediator.inbound.username", "");
-        settings.put("core.register", "false");
-        settings.put("db.url", "jdbc:h2:mem:providers-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        settings.put("openmrs.url", openmrs.baseUrl());
-        settings.put("openmrs.user", OpenMrsSimulator.USER);
-        settings.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        settings.put("commcare.url", commcare.baseUrl());
-        settings.put("commcare.domain", CommCareSimulator.DOMAIN);
-        settings.put("commcare.user", CommCareSimulator.USER);
-        settings.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        settings.put("feeds.enabled", "false");
-        settings.put("opensrp.practitioners.enabled", "true");
-        settings.put("opensrp.url", opensrp.baseUrl());
-        settings.put("opensrp.user", OpenSrpSimulator.USER);
-        settings.put("opensrp.password", OpenSrpSimulator.PASSWORD);
+        settings.putAll(MediatorTestSettings.standalone(MediatorTestSettings.memoryDb("providers"))
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .upstream("opensrp", opensrp.baseUrl(), OpenSrpSimulator.USER, OpenSrpSimulator.PASSWORD)
+                .set("feeds.enabled", "false")
+                .set("opensrp.practitioners.enabled", "true")
+                .map());
         app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(settings, CONFIG)));
     }
 
@@ -113,7 +102,7 @@ class ProviderSyncTest {
         opensrp.addPractitioner(practitioner("p-10", "chw.new", "New Worker", true));
         body(sync(), "Successful");
         app.close();
-        settings.put("db.url", "jdbc:h2:mem:providers-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        settings.put("db.url", MediatorTestSettings.memoryDb("providers"));
         app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(settings, CONFIG)));
         JsonNode relinked = body(sync(), "Successful");
         assertThat(relinked.path("matched").asInt()).isEqualTo(2);
