@@ -22,6 +22,7 @@ import org.chis.bench.ChildJvm;
 import org.chis.bench.Upstream;
 import org.chis.bench.overhead.PassThroughMediator;
 import org.chis.common.json.Json;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.openhim.local.OpenHimCore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -68,20 +69,13 @@ class CoreFaultIntegrationTest {
                 .withHeader("Content-Type", "application/json")
                 .withBody("{\"error\":\"upstream broke\",\"password\":\"" + UPSTREAM_PASSWORD + "\"}")));
         log = Files.createTempDirectory("fault-core").resolve("mediator.log");
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("core.register", "true");
-        s.put("core.api.url", "https://127.0.0.1:" + apiPort);
-        s.put("core.api.user", OpenHimCore.ROOT_USER);
-        s.put("core.api.password", OpenHimCore.ROOT_PASSWORD);
-        // core's certificate file does not exist before core does; this test is about reconnecting, not TLS pinning
-        s.put("core.api.trustAll", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", INBOUND_PASSWORD);
-        s.put("upstream.url", upstream.echoUrl());
-        s.put("upstream.user", UPSTREAM_USER);
-        s.put("upstream.password", UPSTREAM_PASSWORD);
+        Map<String, String> s = MediatorTestSettings.registeredWith(Map.of("core.api.url", "https://127.0.0.1:" + apiPort,
+                        "core.api.user", OpenHimCore.ROOT_USER, "core.api.password", OpenHimCore.ROOT_PASSWORD,
+                        // core's certificate file does not exist before core does; this test is about reconnecting, not TLS pinning
+                        "core.api.trustAll", "true"))
+                .inbound("openhim-core", INBOUND_PASSWORD)
+                .upstream("upstream", upstream.echoUrl(), UPSTREAM_USER, UPSTREAM_PASSWORD)
+                .map();
         List<String> args = new ArrayList<>();
         s.forEach((k, v) -> args.add(k + "=" + v));
         mediator = ChildJvm.launch("192m", PassThroughMediator.class, log, args);
