@@ -9,9 +9,9 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.BadInputException;
 import org.chis.common.openhim.MediatorResponse;
@@ -20,6 +20,7 @@ import org.chis.common.openhim.TransactionContext;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
+import org.chis.common.store.KeyLocks;
 import org.chis.common.store.StateStore;
 import org.chis.common.work.Failures;
 import org.chis.common.work.Idempotent;
@@ -76,8 +77,6 @@ final class FormWorkflow {
     private final PatientFinder finder;
     private final Saga saga;
     private final Idempotent room;
-    // one patient's forms one at a time (per process): two new forms of one new case must not both create it
-    private final ReentrantLock[] patientLocks = new ReentrantLock[256];
 
     /** {@code room}: the ledger claims of kind {@value #LEDGER_KIND} (duplicate and busy answers, recovery's release). */
     FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Idempotent room) {
@@ -88,7 +87,6 @@ final class FormWorkflow {
         this.finder = new PatientFinder(openmrs, store.idMap());
         this.saga = new Saga(store, compensators(openmrs));
         this.room = room;
-        for (int i = 0; i < patientLocks.length; i++) patientLocks[i] = new ReentrantLock();
     }
 
     /** Purge (hard delete) what a saga created: a rolled-back form leaves nothing behind in OpenMRS. 404 = already gone. */
@@ -119,20 +117,34 @@ final class FormWorkflow {
     MediatorResponse run(TransactionContext tx, Prepared p) throws Exception {
         Submission s = p.submission();
         return room.run(tx, s.ledgerKey(), "form " + s.key(), held -> {
-            ReentrantLock lock = patientLocks[Math.floorMod(patientKey(p).hashCode(), patientLocks.length)];
-            lock.lock();
-            try {
+            // one person's forms one at a time, in every replica on the database: two new forms of one new person must
+            // not both find no patient and both create one
+            KeyLocks locks = store.keyLocks();
+            try (KeyLocks.Held person = locks.tryLock("patient", patientKeys(p))) {
+                if (person == null) {
+                    MediatorResponse busy = Idempotent.busy("form " + s.key() + ": another form of the same person has been in progress for "
+                            + locks.waitLimit().toSeconds() + " s; nothing written, retry later", room.retryAfter());
+                    held.fail(busy.body());
+                    return busy;
+                }
                 return runClaimed(tx, p, held);
-            } finally {
-                lock.unlock();
             }
         });
     }
 
-    private static String patientKey(Prepared p) {
-        if (p.values().caseId() != null) return p.values().caseId();
-        if (!p.values().matchIdentifiers().isEmpty()) return p.values().matchIdentifiers().get(0).identifier();
-        return p.values().name() == null ? "" : String.valueOf(p.values().name());
+    /**
+     * What names the person: the case id and each matchOn identifier (the finder matches on either), else the name.
+     * Identifiers are compared without letter case, as OpenMRS's default collation does.
+     */
+    static List<String> patientKeys(Prepared p) {
+        List<String> keys = new ArrayList<>();
+        FormValues v = p.values();
+        if (v.caseId() != null) keys.add("case/" + p.submission().source().label + "/" + v.caseId());
+        for (NewPatient.Identifier id : v.matchIdentifiers()) {
+            keys.add("identifier/" + id.identifierType() + "/" + id.identifier().toLowerCase(Locale.ROOT));
+        }
+        if (keys.isEmpty() && v.name() != null) keys.add("name/" + v.name());
+        return keys;
     }
 
     /** Records the outcome with the case -> patient mapping in one transaction; the answer carries any warning. */
