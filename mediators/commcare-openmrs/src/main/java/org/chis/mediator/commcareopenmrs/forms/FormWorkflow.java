@@ -21,6 +21,7 @@ import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
 import org.chis.common.store.KeyLocks;
+import org.chis.common.store.SagaJournal;
 import org.chis.common.store.StateStore;
 import org.chis.common.work.Failures;
 import org.chis.common.work.Idempotent;
@@ -147,6 +148,21 @@ final class FormWorkflow {
         return keys;
     }
 
+    /**
+     * The form whose saga created {@code patientUuid} and is still RUNNING, other than {@code s}: under the person's
+     * lock that run is dead (a replica killed mid-saga; with {@code db.replicas=many} its saga waits for the form's
+     * resend or the lease).
+     */
+    private Optional<String> interruptedCreator(Submission s, String patientUuid) {
+        Optional<String> form = store.idMap().source(Forms.FORM_TO_PATIENT, patientUuid); // "<source>:<key>"
+        if (form.isEmpty() || form.get().equals(s.source().label + ":" + s.key())) return Optional.empty();
+        int colon = form.get().indexOf(':');
+        if (colon < 0) return Optional.empty();
+        String sagaKey = form.get().substring(0, colon) + "-form:" + form.get().substring(colon + 1);
+        boolean running = store.sagaJournal().find(sagaKey).map(e -> e.state() == SagaJournal.State.RUNNING).orElse(false);
+        return running ? Optional.of(form.get().substring(colon + 1)) : Optional.empty();
+    }
+
     /** Records the outcome with the case -> patient mapping in one transaction; the answer carries any warning. */
     private MediatorResponse succeed(Idempotent.Held held, Prepared p, MediatorStatus status, int http, ObjectNode body) {
         Submission s = p.submission();
@@ -210,6 +226,14 @@ final class FormWorkflow {
             body.putObject("patient").put("uuid", patientUuid).put("created", true);
         } else {
             patientUuid = OpenMrsClient.uuidOf(found.patient());
+            Optional<String> maker = interruptedCreator(s, patientUuid);
+            if (maker.isPresent()) {
+                // its run died mid-saga (a live run would hold this person's lock): the patient may yet be undone when
+                // that form is resent; an encounter added to it now would be purged with it
+                return Idempotent.busy("form " + s.key() + ": the matching OpenMRS patient " + patientUuid + " was created by form "
+                        + maker.get() + ", whose run was interrupted and is not finished (undone and redone when that form is"
+                        + " resent); nothing written, retry later", room.retryAfter());
+            }
             body.putObject("patient").put("uuid", patientUuid).put("created", false).put("matchedBy", found.how());
             tx.property("matchedBy", found.how());
             Optional<String> same = sameEncounter(tx, m, v, patientUuid, encounterUuid);
