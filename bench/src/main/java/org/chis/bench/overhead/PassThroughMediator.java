@@ -14,7 +14,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
 

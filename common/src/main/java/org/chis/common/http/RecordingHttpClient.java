@@ -21,8 +21,8 @@ import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.Buffer;
 import org.chis.common.config.Settings;
-import org.chis.common.openhim.Orchestration;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.Orchestration;
+import org.chis.common.audit.TransactionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

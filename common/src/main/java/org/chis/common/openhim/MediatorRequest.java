@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Locale;
 import java.util.Map;
 import org.chis.common.json.Json;
+import org.chis.common.http.BadInputException;
 
 /**
  * An inbound request as a mediator handler sees it: body decoded as UTF-8, headers with lower-case names,

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.chis.common.json.Json;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * What a mediator answers: the client-facing response plus the OpenHIM status. Serialised as the

@@ -48,6 +48,8 @@ import org.chis.common.metrics.MediatorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import org.chis.common.audit.TransactionContext;
+import org.chis.common.http.BadInputException;
 
 /**
  * The mediator's inbound HTTP endpoint on Pekko HTTP. Routes by method and path pattern, authenticates the

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.metrics.MediatorMetrics;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorServer;

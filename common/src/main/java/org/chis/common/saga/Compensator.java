@@ -1,6 +1,6 @@
 package org.chis.common.saga;
 
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * Undoes what a step created (e.g. purges an OpenMRS encounter, closes a CommCare case, deletes a FHIR Task).

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.SagaJournal;
 import org.chis.common.store.SagaJournal.State;
 import org.chis.common.store.SagaJournal.Step;

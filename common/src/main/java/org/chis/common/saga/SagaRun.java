@@ -1,7 +1,7 @@
 package org.chis.common.saga;
 
 import java.util.List;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /** What a {@link SagaBody} uses to take journaled steps. */
 public interface SagaRun {

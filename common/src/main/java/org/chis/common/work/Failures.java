@@ -3,10 +3,10 @@ package org.chis.common.work;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.SagaOutcome;
 import org.chis.common.systems.openmrs.OpenMrsException;
 

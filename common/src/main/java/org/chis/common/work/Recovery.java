@@ -7,7 +7,7 @@ import java.util.Locale;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.SagaRecovery;
 import org.chis.common.store.Ledger;

@@ -28,6 +28,7 @@ import org.chis.common.json.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.chis.common.http.BadInputException;
 
 class MediatorServerTest {
     static final String NAME = "José Ñandú 中文 ሰላም";

@@ -19,7 +19,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorResponse;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.store.StateStore;

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /** A fake compensator: remembers what it undid, in order, and fails for the ids it is told to. */
 final class RecordingCompensator implements Compensator {

@@ -20,7 +20,7 @@ import okhttp3.OkHttpClient;
 import org.chis.common.config.DerivedSetting;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.dhis2.Dhis2Client;
 import org.chis.common.systems.fhir.FhirClient;

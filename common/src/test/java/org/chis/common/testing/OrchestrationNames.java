@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.chis.common.audit.Orchestration;
 
-/** Checks orchestration names against the suite's one scheme (see {@link org.chis.common.openhim.Orchestration}). */
+/** Checks orchestration names against the suite's one scheme (see {@link org.chis.common.audit.Orchestration}). */
 public final class OrchestrationNames {
     private static final Pattern SCHEME = Pattern.compile("([A-Z][A-Za-z0-9]*( [a-z]+)?|rollback): (\\S+).*");
 

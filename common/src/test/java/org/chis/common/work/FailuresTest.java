@@ -6,10 +6,10 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.util.List;
 import org.chis.common.http.UpstreamException;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.SagaOutcome;
 import org.junit.jupiter.api.Test;
 

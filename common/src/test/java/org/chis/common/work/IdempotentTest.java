@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.store.StoreException;

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.store.Ledger;

@@ -15,7 +15,7 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.commcare.CaseBlock;
 import org.chis.common.systems.commcare.CasePage;
 import org.chis.common.systems.commcare.CommCareCase;

@@ -21,7 +21,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.dhis2.DataValue;
 import org.chis.common.systems.dhis2.DataValueSetBody;
 import org.chis.common.systems.dhis2.Dhis2Client;

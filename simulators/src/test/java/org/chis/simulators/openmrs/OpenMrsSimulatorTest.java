@@ -14,7 +14,7 @@ import java.util.List;
 import okhttp3.OkHttpClient;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.NewVisit;

@@ -12,7 +12,7 @@ import java.net.http.HttpResponse;
 import okhttp3.OkHttpClient;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.rapidpro.Broadcast;
 import org.chis.common.systems.rapidpro.FlowWebhook;
 import org.chis.common.systems.rapidpro.NewBroadcast;

@@ -21,8 +21,8 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.Orchestration;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.Orchestration;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * CommCare HQ: Case Data API v2 ({@code /a/<domain>/api/case/v2/}) and the form receiver

@@ -15,8 +15,8 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.Orchestration;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.Orchestration;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * Typed DHIS2 Web API calls on the recording client (every call is an orchestration). Connection settings

@@ -19,7 +19,7 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * A FHIR R4 REST client speaking JSON through {@link RecordingHttpClient}, so every call is an orchestration.

@@ -21,8 +21,8 @@ import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
-import org.chis.common.openhim.Orchestration;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.Orchestration;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * Reads OpenMRS atom feed pages ({@code <base>/ws/atomfeed/{category}/recent|{n}}) with Rome. Archive links

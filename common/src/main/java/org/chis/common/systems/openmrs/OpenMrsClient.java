@@ -19,8 +19,8 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.Orchestration;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.Orchestration;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * OpenMRS REST v1 ({@code <base>/ws/rest/v1}) over the recording client: every call is an orchestration named

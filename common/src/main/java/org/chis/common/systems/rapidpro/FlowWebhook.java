@@ -1,7 +1,7 @@
 package org.chis.common.systems.rapidpro;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 
 /**
  * What a RapidPro flow's "Call Webhook" action posts about one incoming message. Accepts the body the

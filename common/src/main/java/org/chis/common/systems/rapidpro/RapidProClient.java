@@ -13,7 +13,7 @@ import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * RapidPro API v2 ({@code Authorization: Token <api token>}): send broadcasts, look up contacts.

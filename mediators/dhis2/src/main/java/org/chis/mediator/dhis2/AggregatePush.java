@@ -7,7 +7,7 @@ import java.util.List;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.dhis2.DataValue;
 import org.chis.common.systems.dhis2.DataValueSetBody;
 import org.chis.common.systems.dhis2.Dhis2Client;

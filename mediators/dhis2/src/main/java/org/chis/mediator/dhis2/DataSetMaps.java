@@ -11,7 +11,7 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.ConfigProblem;
 import org.chis.common.config.JsonConfigReader;
 import org.chis.common.config.JsonConfigReader.Node;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 
 /** Every data set map of a folder ({@code *.json}), by report name. Loaded at start-up: broken files stop the start, every problem listed. */
 public final class DataSetMaps {

@@ -10,7 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 
 /**
  * Reads a report one row at a time with Jackson's streaming parser, so a report of a million rows never sits in

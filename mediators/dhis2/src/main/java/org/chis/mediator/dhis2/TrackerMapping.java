@@ -16,7 +16,7 @@ import org.chis.common.config.ConfigProblem;
 import org.chis.common.config.JsonConfigReader;
 import org.chis.common.config.JsonConfigReader.Node;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.systems.dhis2.Dhis2Uid;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 

@@ -17,7 +17,7 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.commcare.CaseBlock;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.commcare.FormSubmission;

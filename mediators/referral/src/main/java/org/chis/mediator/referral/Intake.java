@@ -11,7 +11,7 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
 import org.chis.common.work.Failures;

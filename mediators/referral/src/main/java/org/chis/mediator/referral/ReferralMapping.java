@@ -18,7 +18,7 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.JsonConfigReader.Node;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 
 /**
  * One source's mapping file ({@code mediator-configs/referral/sources/<source>.json}): where each referral field

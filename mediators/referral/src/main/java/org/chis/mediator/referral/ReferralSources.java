@@ -11,7 +11,7 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.ConfigProblem;
 import org.chis.common.config.JsonConfigReader;
 import org.chis.common.config.JsonConfigReader.Node;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 
 /** Every source's mapping, read once at start from {@code referral.sourcesDir}; a broken file stops the start, listing every problem of every file. */
 final class ReferralSources {

@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * A facility app moves a referral: {@code PUT|POST /referrals/{id}/status} with {@code {"status", "businessStatus"?,

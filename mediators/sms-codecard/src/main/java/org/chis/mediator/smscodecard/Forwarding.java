@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StoreException;
 import org.chis.common.systems.openmrs.OpenMrsClient;

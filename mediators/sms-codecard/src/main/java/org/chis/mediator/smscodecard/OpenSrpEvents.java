@@ -18,7 +18,7 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.openmrs.StableUuid;
 import org.chis.mediator.smscodecard.card.CardField;
 import org.chis.mediator.smscodecard.card.CodeOption;

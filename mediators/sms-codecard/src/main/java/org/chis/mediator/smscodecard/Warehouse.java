@@ -29,7 +29,8 @@ public final class Warehouse {
                          String duplicateKey, String recordJson) {}
 
     /** A logged message with its reply. */
-    public record Message(String messageUuid, String ref, String phone, String kind, String reply, String replyVia, String replyStatus) {}
+    public record Message(String messageUuid, String ref, String phone, String kind, String reply, String replyVia, String replyStatus,
+                          Instant updatedAt) {}
 
     private final StateStore store;
 
@@ -169,6 +170,22 @@ public final class Warehouse {
         });
     }
 
+    /**
+     * Takes the reply of a message whose route was never chosen (no reply_via) and that was last touched before
+     * {@code before}: the inline route is recorded for it, and true means this caller, alone, carries the reply.
+     */
+    public boolean takeUnroutedReply(String messageUuid, Instant before) {
+        return store.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE sms_message SET reply_via = 'inline', reply_status = 'SENT', updated_at = ?"
+                    + " WHERE message_uuid = ? AND reply_via IS NULL AND updated_at < ?")) {
+                ps.setTimestamp(1, Timestamp.from(Instant.now()));
+                ps.setString(2, messageUuid);
+                ps.setTimestamp(3, Timestamp.from(before));
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
     public Optional<Message> message(String messageUuid) {
         return store.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT * FROM sms_message WHERE message_uuid = ?")) {
@@ -176,7 +193,8 @@ public final class Warehouse {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) return Optional.empty();
                     return Optional.of(new Message(rs.getString("message_uuid"), rs.getString("ref"), rs.getString("phone"), rs.getString("kind"),
-                            rs.getString("reply"), rs.getString("reply_via"), rs.getString("reply_status")));
+                            rs.getString("reply"), rs.getString("reply_via"), rs.getString("reply_status"),
+                            rs.getTimestamp("updated_at").toInstant()));
                 }
             }
         });

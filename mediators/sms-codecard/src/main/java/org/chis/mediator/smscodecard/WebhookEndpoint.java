@@ -3,6 +3,7 @@ package org.chis.mediator.smscodecard;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -12,12 +13,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.RequestHandler;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.rapidpro.FlowWebhook;
 import org.chis.common.systems.rapidpro.NewBroadcast;
 import org.chis.common.systems.rapidpro.RapidProClient;
@@ -52,6 +53,7 @@ public final class WebhookEndpoint implements RequestHandler {
     private final long inlineMillis;
     private final long retryAfterSeconds;
     private final int broadcastAttempts;
+    private final Duration unroutedAfter;
 
     public WebhookEndpoint(Intake intake, Warehouse warehouse, RapidProClient rapidpro, ExecutorService workers,
                            ScheduledExecutorService retries, Supplier<String> token, long inlineMillis, long retryAfterSeconds) {
@@ -64,6 +66,8 @@ public final class WebhookEndpoint implements RequestHandler {
         this.inlineMillis = inlineMillis;
         this.retryAfterSeconds = retryAfterSeconds;
         this.broadcastAttempts = 3;
+        // a live delivery chooses its route within inlineMillis of finishing; far longer means it died choosing
+        this.unroutedAfter = Duration.ofMillis(Math.max(60_000, 10 * inlineMillis));
     }
 
     @Override
@@ -105,11 +109,16 @@ public final class WebhookEndpoint implements RequestHandler {
         Outcome shown = o;
         if (o.repeat() && o.sendReply()) {
             // a repeat: RapidPro only retries when it did not get our answer, so a reply that went inline is still
-            // unsent. Any other route on record means the reply is ours to deliver: by broadcast (sent, or still
-            // sending: RapidPro may already hold it), or none yet (the first delivery is still choosing inline or
-            // broadcast and will send it). The inline route is recorded before that answer is written.
+            // unsent. A broadcast route on record means the reply is ours to deliver (sent, or still sending:
+            // RapidPro may already hold it). No route yet: the first delivery is still choosing inline or broadcast
+            // and will send it, unless it died doing so (then nothing chose for longer than any delivery takes, and
+            // this repeat takes the reply, once, by compare-and-set). The inline route is recorded before that
+            // answer is written.
             var logged = warehouse.message(m.messageUuid());
-            if (rerun || !logged.map(l -> "inline".equals(l.replyVia())).orElse(false)) shown = o.silent();
+            boolean inline = logged.map(l -> "inline".equals(l.replyVia())).orElse(false);
+            boolean unrouted = !rerun && !inline && logged.map(l -> l.replyVia() == null).orElse(false)
+                    && warehouse.takeUnroutedReply(m.messageUuid(), Instant.now().minus(unroutedAfter));
+            if (rerun || !(inline || unrouted)) shown = o.silent();
         } else if (rerun && o.sendReply()) {
             // nobody reads a rerun's answer: the worker gets the reply by SMS
             broadcast(tx, m, o);

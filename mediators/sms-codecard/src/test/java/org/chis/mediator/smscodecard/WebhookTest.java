@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,9 +234,8 @@ class WebhookTest {
     @Test
     void aRepeatWhileTheReplyBroadcastIsUnderWayIsAnsweredSendFalse() throws Exception {
         f = new SmsFixture(Map.of("sms.inlineReplyMs", "200"));
-        f.opensrp.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
-                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
-                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(201).withFixedDelay(1000)));
+        f.opensrp.stubFor(WireMock.post(WireMock.urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(201).withFixedDelay(1000)));
         // the simulator records the broadcast, then its answer is held (a stub's own delay is lost to its transformer)
         f.rapidpro.wireMock().setGlobalFixedDelay(3000);
         String msg = SmsFixture.uuid(91);
@@ -258,6 +259,47 @@ class WebhookTest {
         assertThat(f.warehouse().message(msg).orElseThrow().replyStatus()).isEqualTo("SENT");
         assertThat(f.rapidpro.broadcastsTo(urn)).hasSize(1);
         assertThat(f.warehouse().records()).hasSize(1);
+    }
+
+    /**
+     * The first delivery finished the message and died before it chose inline or broadcast (no route on record):
+     * while that could still be a live delivery choosing, a repeat stays silent; once far older than any delivery
+     * takes, the repeat carries the reply, and records the inline route so only one repeat does.
+     */
+    @Test
+    void aRepeatOfAMessageWhoseFirstDeliveryDiedBeforeChoosingARouteCarriesTheReply() throws Exception {
+        f = new SmsFixture(Map.of());
+        String msg = SmsFixture.uuid(93);
+        SmsFixture.Reply first = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
+        assertThat(first.body().path("send").asBoolean()).isTrue();
+        String reply = first.body().path("reply").asText();
+
+        forgetTheRoute(msg, Duration.ZERO);
+        SmsFixture.Reply early = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
+        assertThat(early.body().path("duplicate").asBoolean()).isTrue();
+        assertThat(early.body().path("send").asBoolean()).as("the first delivery may still be choosing").isFalse();
+
+        forgetTheRoute(msg, Duration.ofMinutes(5));
+        SmsFixture.Reply late = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
+        assertThat(late.http()).isEqualTo(200);
+        assertThat(late.body().path("duplicate").asBoolean()).isTrue();
+        assertThat(late.body().path("send").asBoolean()).isTrue();
+        assertThat(late.body().path("reply").asText()).isEqualTo(reply);
+        assertThat(f.warehouse().message(msg).orElseThrow().replyVia()).isEqualTo("inline");
+        assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.JOHN)).isEmpty();
+        assertThat(f.warehouse().records()).hasSize(1);
+    }
+
+    /** What a crash between finishing the message and choosing its reply route leaves, last touched {@code ago}. */
+    private void forgetTheRoute(String messageUuid, Duration ago) {
+        f.warehouse().store().inTransaction(c -> {
+            try (var ps = c.prepareStatement("UPDATE sms_message SET reply_via = NULL, reply_status = NULL, updated_at = ? WHERE message_uuid = ?")) {
+                ps.setTimestamp(1, Timestamp.from(Instant.now().minus(ago)));
+                ps.setString(2, messageUuid);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            return null;
+        });
     }
 
     @Test

@@ -14,7 +14,7 @@ import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * CHT's REST API (cht-core api, HTTP Basic as a user with can_create_people / can_create_records):

@@ -15,7 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.chis.common.http.UpstreamException;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.IdMap;
 import org.chis.common.systems.commcare.CaseBlock;
 import org.chis.common.systems.commcare.CommCareCase;

@@ -15,7 +15,7 @@ import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.RequestHandler;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.openmrs.AtomFeedReader;

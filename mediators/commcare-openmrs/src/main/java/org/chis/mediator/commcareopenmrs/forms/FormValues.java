@@ -9,7 +9,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.mediator.commcareopenmrs.forms.FormMapping.DataType;

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.IdMap;
 import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.OpenMrsClient;

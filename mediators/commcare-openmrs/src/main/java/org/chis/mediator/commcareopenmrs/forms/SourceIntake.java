@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorResponse;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * The forms workflow for a source whose endpoint lives in its own package (the CHT outbound push, the OpenSRP pull): its submissions

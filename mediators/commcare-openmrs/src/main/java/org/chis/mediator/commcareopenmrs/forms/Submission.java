@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 
 /**
  * One inbound item in a common shape: a CommCare form (data-forwarding JSON) or an OpenSRP event. {@code key} is

@@ -6,11 +6,11 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.BadInputException;
+import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.StateStore;
 import org.chis.mediator.commcareopenmrs.forms.SourceIntake;
 

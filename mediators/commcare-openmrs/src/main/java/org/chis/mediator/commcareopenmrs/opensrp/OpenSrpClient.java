@@ -12,7 +12,7 @@ import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /**
  * OpenSRP server's REST API (opensrp-server-web, HTTP Basic): {@code GET /rest/event/sync}, {@code GET /rest/practitioner}. Settings {@code opensrp.url},

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.IdMap;
 import org.chis.mediator.commcareopenmrs.cht.ChtClient;
 import org.chis.mediator.commcareopenmrs.forms.SourceIntake;

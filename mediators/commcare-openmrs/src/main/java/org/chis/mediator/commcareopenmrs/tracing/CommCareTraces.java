@@ -6,7 +6,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.commcare.CaseBlock;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.commcare.CommCareClient;

@@ -14,7 +14,7 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.slf4j.Logger;

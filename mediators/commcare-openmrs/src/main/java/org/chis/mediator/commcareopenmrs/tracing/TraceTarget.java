@@ -2,7 +2,7 @@ package org.chis.mediator.commcareopenmrs.tracing;
 
 import java.time.Instant;
 import java.util.List;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 
 /** A community app trace tasks go to: who can be traced there, and how one task is written. */
 interface TraceTarget {

@@ -12,7 +12,7 @@ import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.simulators.commcare.CommCareSimulator;

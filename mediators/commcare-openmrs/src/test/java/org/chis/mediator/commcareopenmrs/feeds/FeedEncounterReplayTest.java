@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 import org.chis.common.config.Settings;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.openhim.MediatorResponse;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.StateStore;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.commcare.SubmittedForm;

@@ -23,7 +23,7 @@ import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorServer;
 import org.chis.common.openhim.MediatorStatus;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.ops.OperatorEndpoints;
 import org.chis.common.store.StateStore;
 import org.chis.simulators.commcare.CommCareSimulator;

@@ -13,7 +13,7 @@ import okhttp3.OkHttpClient;
 import org.chis.common.config.ConfigProblem;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.json.Json;
-import org.chis.common.openhim.TransactionContext;
+import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.simulators.openmrs.OpenMrsSimulator;

@@ -1,4 +1,4 @@
-package org.chis.common.openhim;
+package org.chis.common.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package org.chis.common.openhim;
+package org.chis.common.audit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;

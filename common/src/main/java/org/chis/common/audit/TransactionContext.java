@@ -1,4 +1,4 @@
-package org.chis.common.openhim;
+package org.chis.common.audit;
 
 import java.util.ArrayList;
 import java.util.Collections;

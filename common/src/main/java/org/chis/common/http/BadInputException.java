@@ -1,4 +1,4 @@
-package org.chis.common.openhim;
+package org.chis.common.http;
 
 /** The caller sent something we cannot accept (4xx); the message must tell a person what to fix. */
 public class BadInputException extends RuntimeException {
