@@ -51,6 +51,8 @@ import org.junit.jupiter.api.Test;
  * <p>Kills: {@code FAULTS_KILLS} per kind (bench/faults sets 20; 1 in the test command).
  */
 class KillNineFaultTest {
+    /** A child JVM starts in seconds on a quiet machine; minutes when parallel builds load it (seen: over 60 s at load 20). */
+    private static final Duration CHILD_START = Duration.ofMinutes(3);
     static final String JOHN = "+255712000002";
     static final String EVENT_PATH = "/opensrp/rest/event/add";
 
@@ -102,7 +104,7 @@ class KillNineFaultTest {
                 int encountersBefore = openmrs.encounters().size();
                 long liveBefore = live(openmrs);
                 ChildJvm child = ChildJvm.launch("192m", SmsCodecardChild.class, dir.resolve("mediator-" + k + ".log"), args);
-                int port = child.awaitReady(Duration.ofSeconds(60));
+                int port = child.awaitReady(CHILD_START);
                 CompletableFuture<Http.Reply> inFlight = CompletableFuture.supplyAsync(() -> {
                     try {
                         return sms(port, messageUuid, text);
@@ -117,7 +119,7 @@ class KillNineFaultTest {
                 Http.Reply killedAnswer = inFlight.get();
 
                 ChildJvm restarted = ChildJvm.launch("192m", SmsCodecardChild.class, dir.resolve("mediator-" + k + "-restart.log"), args);
-                int port2 = restarted.awaitReady(Duration.ofSeconds(60));
+                int port2 = restarted.awaitReady(CHILD_START);
                 Http.Reply r = null;
                 // the killed delivery's ledger claim holds for its lease (2 min in sms-codecard): resend past it
                 long restartedAt = System.nanoTime();
@@ -219,7 +221,7 @@ class KillNineFaultTest {
                 else openmrs.slowNext(step.method(), step.pathRegex(), 4000);
 
                 ChildJvm child = ChildJvm.launch("192m", CommcareOpenmrsChild.class, dir.resolve("forms-" + k + ".log"), args);
-                int port = child.awaitReady(Duration.ofSeconds(60));
+                int port = child.awaitReady(CHILD_START);
                 CompletableFuture<Http.Reply> inFlight = CompletableFuture.supplyAsync(() -> postQuietly(formsUrl(port), form));
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 while (stepCalls(openmrs, hq, step) == stepCalls && System.nanoTime() < deadline) Thread.sleep(10);
@@ -230,7 +232,7 @@ class KillNineFaultTest {
                 if (reached) killedAt.merge(step.name(), 1, Integer::sum);
 
                 ChildJvm restarted = ChildJvm.launch("192m", CommcareOpenmrsChild.class, dir.resolve("forms-" + k + "-restart.log"), args);
-                int port2 = restarted.awaitReady(Duration.ofSeconds(60));
+                int port2 = restarted.awaitReady(CHILD_START);
                 long restartedAt = System.nanoTime();
                 Http.Reply r = null;
                 int sends = 0;
@@ -371,7 +373,7 @@ class KillNineFaultTest {
                 else openmrs.slowNext("GET", slowPath, 4000);
 
                 ChildJvm child = ChildJvm.launch("192m", CommcareOpenmrsChild.class, dir.resolve("feeds-" + k + ".log"), args);
-                int port = child.awaitReady(Duration.ofSeconds(60));
+                int port = child.awaitReady(CHILD_START);
                 CompletableFuture<Http.Reply> inFlight = CompletableFuture.supplyAsync(() -> postQuietly(pollUrl(port), "{}"));
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 boolean reached = false;
@@ -386,7 +388,7 @@ class KillNineFaultTest {
                 Http.Reply killedAnswer = inFlight.get();
 
                 ChildJvm restarted = ChildJvm.launch("192m", CommcareOpenmrsChild.class, dir.resolve("feeds-" + k + "-restart.log"), args);
-                int port2 = restarted.awaitReady(Duration.ofSeconds(60));
+                int port2 = restarted.awaitReady(CHILD_START);
                 long restartedAt = System.nanoTime();
                 JsonNode last = null;
                 int polls = 0;

@@ -50,21 +50,34 @@ public final class Ledger {
      * Claims {@code key} for {@code lease}. Atomic across threads and replicas: of several concurrent
      * claimers exactly one gets NEW/RETRY, the others IN_PROGRESS (or DONE once it succeeded).
      */
-    public Claim claim(String key, String kind, Duration lease) {
+    public Claim claim(String key, String kind, Duration lease) { return claim(key, kind, lease, null); }
+
+    /**
+     * What the new holder writes on its claim (the row's outcome while IN_PROGRESS), from its claim number and the
+     * last run's outcome (null on a first claim): written in the claim's own statement, so noting costs no commit.
+     */
+    @FunctionalInterface
+    public interface HolderNote {
+        String write(int attempts, String lastOutcome);
+    }
+
+    /** {@link #claim(String, String, Duration)}, leaving {@code note} on the row when this caller gets the key. */
+    public Claim claim(String key, String kind, Duration lease, HolderNote note) {
         for (int race = 0; race < MAX_RACES; race++) {
             // a fresh connection per attempt: the pool closes one whose statement timed out on a row lock
-            Claim claim = store.withConnection(c -> attempt(c, key, kind, lease));
+            Claim claim = store.withConnection(c -> attempt(c, key, kind, lease, note));
             if (claim != null) return claim;
         }
         throw new StoreException("ledger: could not claim '" + key + "' after " + MAX_RACES + " concurrent attempts");
     }
 
     /** One try; null when another claimer changed the row between our read and our update. */
-    private Claim attempt(Connection c, String key, String kind, Duration lease) throws SQLException {
+    private Claim attempt(Connection c, String key, String kind, Duration lease, HolderNote note) throws SQLException {
         Instant now = clock.instant();
         Instant until = now.plus(lease);
-        if (Sql.tryInsert(c, "INSERT INTO ledger (source_key, kind, status, attempts, lease_until, created_at, updated_at)"
-                + " VALUES (?, ?, ?, 1, ?, ?, ?)", key, kind, Status.IN_PROGRESS, until, now, now)) {
+        if (Sql.tryInsert(c, "INSERT INTO ledger (source_key, kind, status, attempts, lease_until, created_at, updated_at, outcome)"
+                + " VALUES (?, ?, ?, 1, ?, ?, ?, ?)", key, kind, Status.IN_PROGRESS, until, now, now,
+                note == null ? null : note.write(1, null))) {
             return new Claim(ClaimResult.NEW, key, 1, null);
         }
         Optional<Entry> found = find(c, key);
@@ -75,11 +88,17 @@ public final class Ledger {
             return new Claim(ClaimResult.IN_PROGRESS, key, e.attempts(), null);
         }
         // failed before, or its holder's lease ran out: take it over only if nobody changed it since we read it
-        return takeOver(c, e, until, now) ? new Claim(ClaimResult.RETRY, key, e.attempts() + 1, e.outcome()) : null;
+        return takeOver(c, e, until, now, note) ? new Claim(ClaimResult.RETRY, key, e.attempts() + 1, e.outcome()) : null;
     }
 
-    private boolean takeOver(Connection c, Entry seen, Instant until, Instant now) throws SQLException {
+    private boolean takeOver(Connection c, Entry seen, Instant until, Instant now, HolderNote note) throws SQLException {
         try {
+            if (note != null) {
+                return Sql.update(c, "UPDATE ledger SET status = ?, attempts = attempts + 1, lease_until = ?, updated_at = ?, outcome = ?"
+                        + " WHERE source_key = ? AND status = ? AND attempts = ?",
+                        Status.IN_PROGRESS, until, now, note.write(seen.attempts() + 1, seen.outcome()),
+                        seen.key(), seen.status(), seen.attempts()) == 1;
+            }
             return Sql.update(c, "UPDATE ledger SET status = ?, attempts = attempts + 1, lease_until = ?, updated_at = ?"
                     + " WHERE source_key = ? AND status = ? AND attempts = ?",
                     Status.IN_PROGRESS, until, now, seen.key(), seen.status(), seen.attempts()) == 1;

@@ -109,7 +109,9 @@ public final class Idempotent {
 
     /** Claims {@code key}: {@link Done}, {@link Busy}, or {@link Held} (this caller must run the work and finish it). */
     public Taken take(String key) {
-        Ledger.Claim claim = store.ledger().claim(key, kind, lease);
+        // the holder's note goes in with the claim itself: one commit, not two
+        Ledger.Claim claim = noteClaims ? store.ledger().claim(key, kind, lease, (n, last) -> Json.write(Recovery.holderNote(n, last)))
+                : store.ledger().claim(key, kind, lease);
         return switch (claim.result()) {
             case DONE -> new Done(key, claim.outcome());
             case IN_PROGRESS -> new Busy(key);
@@ -150,7 +152,7 @@ public final class Idempotent {
         private final StateStore store;
         private final Ledger.Claim claim;
         private final boolean noting;
-        private final ObjectNode note = Json.object();
+        private final ObjectNode note;
         private final List<Ledger.Claim> also = new ArrayList<>();
         private volatile boolean finished;
 
@@ -158,15 +160,8 @@ public final class Idempotent {
             this.store = store;
             this.claim = claim;
             this.noting = noting;
-            // the note replaces the last run's outcome on the row: keep its fields (e.g. "the fault reply went out"), so
-            // a rerun after a crash still reads them in earlier()
-            if (earlier() instanceof ObjectNode last) {
-                last.fields().forEachRemaining(f -> {
-                    if (!f.getKey().equals(Recovery.CLAIM) && !f.getKey().equals(Recovery.ALSO)) note.set(f.getKey(), f.getValue());
-                });
-            }
-            // before anything else: if this process dies from here on, start-up recovery releases exactly this claim
-            if (noting) Recovery.note(store.ledger(), claim, note);
+            // the same note the claim left on the row (Recovery.holderNote), kept to add further claims to it
+            this.note = Recovery.holderNote(claim.attempts(), claim.result() == Ledger.ClaimResult.RETRY ? claim.outcome() : null);
         }
 
         /** The ledger's claim (what {@link org.chis.common.saga.Saga#run} takes). */

@@ -95,6 +95,27 @@ public final class Recovery {
     }
 
     /** Writes {@code note} on claim {@code claim} (still in progress); a store error is logged, the lease still runs out. */
+    /**
+     * The note a holder leaves on its claim: its claim number, so start-up recovery releases exactly this claim if the
+     * process dies, and the last run's fields (e.g. "the fault reply went out"), so a rerun after a crash still reads
+     * them in {@code Held.earlier()}.
+     */
+    static ObjectNode holderNote(int attempts, String lastOutcome) {
+        ObjectNode note = Json.object();
+        if (lastOutcome != null) {
+            try {
+                if (Json.parse(lastOutcome) instanceof ObjectNode last) {
+                    last.fields().forEachRemaining(f -> {
+                        if (!f.getKey().equals(CLAIM) && !f.getKey().equals(ALSO)) note.set(f.getKey(), f.getValue());
+                    });
+                }
+            } catch (RuntimeException notJson) {
+                // a plain-text outcome carries no fields to keep
+            }
+        }
+        return note.put(CLAIM, attempts);
+    }
+
     static void note(Ledger ledger, Ledger.Claim claim, ObjectNode note) {
         try {
             ledger.note(claim.key(), claim.attempts(), Json.write(note.put(CLAIM, claim.attempts())));

@@ -52,6 +52,31 @@ class LedgerTest {
         }
     }
 
+    /** The holder's note is written by the claim's own statement, from the claim number and the last run's outcome. */
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void aClaimLeavesItsHoldersNoteInTheSameStatement(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            Ledger ledger = store.ledger();
+            List<String> seen = new ArrayList<>();
+            Ledger.HolderNote note = (attempts, last) -> {
+                seen.add(attempts + ":" + last);
+                return "{\"holder\":" + attempts + "}";
+            };
+            assertThat(ledger.claim("form-9", "form", LEASE, note).result()).isEqualTo(ClaimResult.NEW);
+            assertThat(ledger.find("form-9").orElseThrow().outcome()).isEqualTo("{\"holder\":1}");
+            assertThat(ledger.claim("form-9", "form", LEASE, note).result()).as("held: no note written").isEqualTo(ClaimResult.IN_PROGRESS);
+            assertThat(ledger.find("form-9").orElseThrow().outcome()).isEqualTo("{\"holder\":1}");
+
+            ledger.fail("form-9", "{\"error\":\"x\"}");
+            Claim rerun = ledger.claim("form-9", "form", LEASE, note);
+            assertThat(rerun.result()).isEqualTo(ClaimResult.RETRY);
+            assertThat(rerun.outcome()).as("the last run's outcome, for the rerun to read").isEqualTo("{\"error\":\"x\"}");
+            assertThat(ledger.find("form-9").orElseThrow().outcome()).isEqualTo("{\"holder\":2}");
+            assertThat(seen).contains("1:null", "2:{\"error\":\"x\"}");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(StoreEngine.class)
     void aFailedKeyIsRetriedWithTheAttemptCounted(StoreEngine engine) {

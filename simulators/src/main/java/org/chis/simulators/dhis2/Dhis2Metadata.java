@@ -17,7 +17,16 @@ public final class Dhis2Metadata {
 
     public enum ValueType { NUMBER, INTEGER, INTEGER_ZERO_OR_POSITIVE, TEXT, BOOLEAN, TRUE_ONLY, DATE }
 
-    public record Program(String uid, String trackedEntityType, boolean onlyEnrollOnce) {}
+    /**
+     * A program; {@code withoutRegistration} = DHIS2's programType WITHOUT_REGISTRATION (an event program: events
+     * carry no tracked entity or enrollment, and an enrollment into it is refused with E1014).
+     */
+    public record Program(String uid, String trackedEntityType, boolean onlyEnrollOnce, boolean withoutRegistration) {
+        public Program(String uid, String trackedEntityType, boolean onlyEnrollOnce) { this(uid, trackedEntityType, onlyEnrollOnce, false); }
+
+        /** An event program (WITHOUT_REGISTRATION). */
+        public static Program events(String uid) { return new Program(uid, null, false, true); }
+    }
 
     public record ProgramStage(String uid, String program, boolean repeatable) {}
 
@@ -69,6 +78,10 @@ public final class Dhis2Metadata {
         program(new Program("IpHINAT79UW", "nEenWmSyUEp", true));
         programStage(new ProgramStage("A03MvHHogjR", "IpHINAT79UW", false));
         programStage(new ProgramStage("ZzYYXq4fJie", "IpHINAT79UW", true));
+        // event program without registration: Inpatient morbidity and mortality (demo database ids)
+        program(Program.events("eBAyeGv0exc"));
+        programStage(new ProgramStage("Zj7UnCAulEk", "eBAyeGv0exc", true));
+        dataElement("qrur9Dvnyt5", ValueType.INTEGER_ZERO_OR_POSITIVE).dataElement("oZg33kd9taw", ValueType.TEXT);
         dataElement("UXz7xuGCEhU", ValueType.NUMBER).dataElement("bx6fsa0t90x", ValueType.BOOLEAN)
                 .dataElement("GQY2lXrypjO", ValueType.INTEGER_ZERO_OR_POSITIVE);
     }

@@ -371,6 +371,26 @@ public final class Dhis2Simulator implements AutoCloseable {
         if (v.pagerObject() && url.queryParameter("orgUnit") != null && url.queryParameter("orgUnits") != null) {
             return message(400, "ERROR", "Only one parameter of 'orgUnit' and 'orgUnits' must be specified. Prefer 'orgUnits' as 'orgUnit' will be removed.");
         }
+        if (v.pagerObject() && "ACCESSIBLE".equals(url.queryParameter("ouMode"))
+                && (url.queryParameter("orgUnit") != null || url.queryParameter("orgUnits") != null)) {
+            // OperationsParamsValidator.validateOrgUnitMode (2.41)
+            return message(400, "ERROR", "orgUnitMode ACCESSIBLE cannot be used with orgUnits. Please remove the orgUnit parameter and try again.");
+        }
+        List<String[]> attributeFilters = new ArrayList<>();
+        for (String f : resource.equals("trackedEntities") ? url.queryParameterValues("filter") : List.<String>of()) {
+            // <attribute>:<operator>:<value>; 2.41 also takes several, comma separated, in one parameter
+            for (String one : f.split(",")) {
+                String[] parts = one.split(":", 3);
+                if (parts.length < 3 || !List.of("EQ", "LIKE").contains(parts[1].toUpperCase(Locale.ROOT))) {
+                    return message(400, "ERROR", "Query item or filter is invalid: " + one);
+                }
+                if (!metadata.attributes.containsKey(parts[0])) {
+                    return message(400, "ERROR", "Attribute does not exist: " + parts[0]);
+                }
+                attributeFilters.add(new String[] {parts[0], parts[1].toUpperCase(Locale.ROOT), parts[2]});
+            }
+        }
+        String ofTrackedEntity = url.queryParameter("trackedEntity");
         String updatedAfter = url.queryParameter("updatedAfter");
         String orgUnit = Optional.ofNullable(url.queryParameter(v.pagerObject() ? "orgUnits" : "orgUnit")).orElse(url.queryParameter("orgUnit"));
         String ouMode = Optional.ofNullable(url.queryParameter("ouMode")).orElse(v.pagerObject() ? "ACCESSIBLE" : "SELECTED");
@@ -390,6 +410,8 @@ public final class Dhis2Simulator implements AutoCloseable {
                 && (program == null || resource.equals("trackedEntities") || n.path("program").asText().equals(program))
                 && (program == null || !resource.equals("trackedEntities") || enrolledIn(n.path("trackedEntity").asText(), program))
                 && (stage == null || n.path("programStage").asText().equals(stage))
+                && (ofTrackedEntity == null || resource.equals("trackedEntities") || n.path("trackedEntity").asText().equals(ofTrackedEntity))
+                && attributeFilters.stream().allMatch(af -> matches(n, af[0], af[1], af[2]))
                 && (orgUnit == null || ouMode.equals("ALL") || ouMode.equals("ACCESSIBLE") && orgUnit == null
                     || (ouMode.equals("SELECTED") ? n.path("orgUnit").asText().equals(orgUnit) : metadata.within(n.path("orgUnit").asText(), orgUnit)));
         List<ObjectNode> all;
@@ -415,6 +437,17 @@ public final class Dhis2Simulator implements AutoCloseable {
             body.set("instances", items);
         }
         return json(200, body);
+    }
+
+    /** A tracked entity attribute filter; DHIS2 compares attribute values case-insensitively. */
+    private static boolean matches(JsonNode te, String attribute, String operator, String value) {
+        for (JsonNode a : te.path("attributes")) {
+            if (!a.path("attribute").asText().equals(attribute)) continue;
+            String have = a.path("value").asText().toLowerCase(Locale.ROOT);
+            String want = value.toLowerCase(Locale.ROOT);
+            return operator.equals("EQ") ? have.equals(want) : have.contains(want);
+        }
+        return false;
     }
 
     private boolean enrolledIn(String te, String program) {

@@ -257,6 +257,11 @@ final class TrackerStore {
                     errors.add(new Error(i.type(), uid, "E1069", "Could not find Program: `" + program + "`, linked to Enrollment."));
                     return;
                 }
+                if (p.withoutRegistration()) {
+                    errors.add(new Error(i.type(), uid, "E1014", "Provided Program: `" + program + "`, is a Program without registration. "
+                            + "An Enrollment cannot be created into Program without registration."));
+                    return;
+                }
                 String te = n.path("trackedEntity").asText(null);
                 if (te == null || (!trackedEntities.containsKey(te) && !inBundle.containsKey("TRACKED_ENTITY:" + te))) {
                     errors.add(new Error(i.type(), uid, "E1068", "Could not find TrackedEntity: `" + te + "`, linked to Enrollment."));
@@ -278,8 +283,16 @@ final class TrackerStore {
                     errors.add(new Error(i.type(), uid, "E1013", "Could not find ProgramStage: `" + stage + "`, linked to Event."));
                     return;
                 }
+                String program = n.path("program").asText(s.program());
+                if (!program.equals(s.program())) {
+                    errors.add(new Error(i.type(), uid, "E1089", "Event: `" + uid + "`, ProgramStage Program and Event Program don't match."));
+                    return;
+                }
+                Dhis2Metadata.Program p = metadata.programs.get(program);
                 String en = n.path("enrollment").asText(null);
-                if (en == null || (!enrollments.containsKey(en) && !inBundle.containsKey("ENROLLMENT:" + en))) {
+                if (p != null && p.withoutRegistration()) {
+                    // an event program's events stand alone: no tracked entity, no enrollment of the client's
+                } else if (en == null || (!enrollments.containsKey(en) && !inBundle.containsKey("ENROLLMENT:" + en))) {
                     errors.add(new Error(i.type(), uid, "E1033", "Event: `" + uid + "`, Enrollment value is NULL or does not exist."));
                 }
                 if (!n.hasNonNull("occurredAt")) errors.add(new Error(i.type(), uid, "E1031", "Event OccurredAt date is missing."));

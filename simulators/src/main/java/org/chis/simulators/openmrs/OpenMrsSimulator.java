@@ -107,6 +107,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
     }
 
     private final OpenMrsState state = new OpenMrsState();
+    private final ProgramsAndCohorts rosters = new ProgramsAndCohorts();
     private final WireMockServer server;
     private final AtomicInteger scenarios = new AtomicInteger();
     private volatile int feedPageSize = 5;
@@ -139,6 +140,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
     public void reset() {
         synchronized (state) {
             state.clear();
+            rosters.clear();
         }
         server.resetAll();
         server.setGlobalFixedDelay(0);
@@ -251,6 +253,68 @@ public final class OpenMrsSimulator implements AutoCloseable {
                 .put("location", LOCATION_CLINIC).put("preferred", true);
         synchronized (state) {
             return state.createPatient(body).uuid;
+        }
+    }
+
+    /** Registers a patient whose OpenMRS ID was issued at {@code location} (a location uuid; added as metadata if new). */
+    public String registerPatientAt(String givenName, String familyName, String gender, LocalDate birthdate, String identifier, String location) {
+        ObjectNode body = Json.object();
+        ObjectNode person = body.putObject("person");
+        person.putArray("names").addObject().put("givenName", givenName).put("familyName", familyName);
+        person.put("gender", gender);
+        if (birthdate != null) person.put("birthdate", OpenMrsDates.format(birthdate));
+        body.putArray("identifiers").addObject().put("identifier", identifier).put("identifierType", ID_TYPE_OPENMRS_ID)
+                .put("location", location).put("preferred", true);
+        synchronized (state) {
+            if (!state.metadata.getOrDefault("location", Map.of()).containsKey(location)) state.meta("location", location, "Location " + location);
+            return state.createPatient(body).uuid;
+        }
+    }
+
+    /** Gives a patient another identifier (POST /patient/{uuid}/identifier, as a clerk would). */
+    public void addIdentifier(String patientUuid, String identifierType, String identifier, String location) {
+        ObjectNode body = Json.object().put("identifier", identifier).put("identifierType", identifierType);
+        if (location != null) body.put("location", location);
+        synchronized (state) {
+            state.addIdentifier(state.patient(patientUuid, false), body);
+        }
+    }
+
+    /** Adds a program ({@code GET /program/{uuid}}). */
+    public void addProgram(String uuid, String name) {
+        synchronized (state) {
+            rosters.programs.put(uuid, name);
+        }
+    }
+
+    /** Enrolls a patient in a program (completed == null: still active); returns the enrollment uuid. */
+    public String enroll(String patientUuid, String programUuid, LocalDate enrolled, LocalDate completed) {
+        synchronized (state) {
+            state.patient(patientUuid, false);
+            return rosters.enroll(patientUuid, programUuid, enrolled, completed, LOCATION_CLINIC).uuid;
+        }
+    }
+
+    /** Adds an empty cohort ({@code GET /cohort/{uuid}}, members under {@code /cohort/{uuid}/membership}). */
+    public void addCohort(String uuid, String name) {
+        synchronized (state) {
+            ProgramsAndCohorts.Cohort c = new ProgramsAndCohorts.Cohort();
+            c.uuid = uuid;
+            c.name = name;
+            rosters.cohorts.put(uuid, c);
+        }
+    }
+
+    /** Adds a patient to a cohort from {@code start} until {@code end} (null: still a member). */
+    public void addCohortMember(String cohortUuid, String patientUuid, LocalDate start, LocalDate end) {
+        synchronized (state) {
+            state.patient(patientUuid, false);
+            ProgramsAndCohorts.Membership m = new ProgramsAndCohorts.Membership();
+            m.uuid = UUID.randomUUID().toString();
+            m.patient = patientUuid;
+            m.start = start;
+            m.end = end;
+            rosters.cohort(cohortUuid).members.add(m);
         }
     }
 
@@ -568,6 +632,44 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     if (!state.concepts.containsKey(uuid)) throw OpenMrsState.notFound();
                     return json(200, state.conceptRep(uuid, base));
                 }
+            }
+            case "program" -> {
+                if (uuid == null && method.equals("GET")) {
+                    return page(List.copyOf(rosters.programs.keySet()), p -> rosters.programRep(state, p, base), url);
+                }
+                if (method.equals("GET")) {
+                    if (!rosters.programs.containsKey(uuid)) throw OpenMrsState.notFound();
+                    return json(200, rosters.programRep(state, uuid, base));
+                }
+            }
+            case "programenrollment" -> {
+                if (uuid == null && method.equals("GET")) {
+                    String patient = url.queryParameter("patient");
+                    if (patient == null) throw searchRequired();
+                    // ProgramEnrollmentResource: an unknown patient is an empty result, not 404
+                    return page(rosters.enrollmentsOf(patient), e -> rep(rep, rosters.enrollmentRep(state, e, base)), url);
+                }
+                if (uuid == null && method.equals("POST")) {
+                    String patient = body.path("patient").asText(null);
+                    if (patient == null || !state.persons.containsKey(patient)) throw OpenMrsState.invalid(Map.of("patient", "Invalid patient"));
+                    String loc = body.path("location").asText(null);
+                    ProgramsAndCohorts.Enrollment e = rosters.enroll(patient, body.path("program").asText(""),
+                            LocalDate.parse(body.path("dateEnrolled").asText(LocalDate.now(ZoneOffset.UTC).toString()).substring(0, 10)),
+                            body.hasNonNull("dateCompleted") ? LocalDate.parse(body.get("dateCompleted").asText().substring(0, 10)) : null, loc);
+                    return json(201, rosters.enrollmentRep(state, e, base));
+                }
+                ProgramsAndCohorts.Enrollment e = rosters.enrollments.get(uuid);
+                if (e == null) throw OpenMrsState.notFound();
+                if (method.equals("GET")) return json(200, rep(rep, rosters.enrollmentRep(state, e, base)));
+            }
+            case "cohort" -> {
+                if (uuid == null) throw searchRequired();
+                ProgramsAndCohorts.Cohort c = rosters.cohort(uuid);
+                if (seg.size() >= 3 && seg.get(2).equals("membership") && method.equals("GET")) {
+                    return page(c.members, m -> rosters.membershipRep(c, m, base), url);
+                }
+                if (seg.size() == 2 && method.equals("GET")) return json(200, rep(rep, rosters.cohortRep(state, c, base)));
+                if (seg.size() >= 3) throw OpenMrsState.error(404, "Unknown sub-resource: " + seg.get(2), "org.openmrs.module.webservices.rest.web.api.impl.RestServiceImpl:254");
             }
             case "provider" -> {
                 if (uuid == null && method.equals("GET")) {

@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import java.util.Optional;
 import org.chis.common.json.Json;
 
@@ -29,7 +30,9 @@ import org.chis.common.json.Json;
  * ({@code {"plan":[..],"group":[..],"serverVersion":n}} or {@code {"owner":..,"serverVersion":n}} -> the tasks written
  * at or after that serverVersion, a JSON array) and {@code POST /rest/task/update_status} (a JSON array of
  * {@code {identifier, status, businessStatus, serverVersion}} -> 200 {@code {"task_ids":[the ones updated]}}, 400 when
- * none was, or when the body is not such an array); {@code PractitionerResource}: {@code GET /rest/practitioner} (a
+ * none was, or when the body is not such an array); {@code ClientResource}: {@code GET /rest/client/search?identifier=} ({@code [client]} or
+ * {@code [null]}) and {@code GET /rest/client/{baseEntityId or identifier}} (the client or {@code null});
+ * {@code PractitionerResource}: {@code GET /rest/practitioner} (a
  * JSON array of {@code {identifier, active, name, userId, username}}), {@code GET /rest/practitioner/{identifier}}
  * (the practitioner, or {@code null}), {@code POST|PUT /rest/practitioner} (one, 201; no identifier -> 400) and
  * {@code POST /rest/practitioner/add} (an array, 201). HTTP Basic, 401 without it.
@@ -69,6 +72,10 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         if (method.equals("POST") && path.equals("/rest/event/add")) return add(req);
         if (method.equals("GET") && path.equals("/rest/event/findById")) return findById(req);
         if (method.equals("GET") && path.equals("/rest/event/sync")) return eventSync(req);
+        if (method.equals("GET") && path.equals("/rest/client/search")) return clientSearch(req);
+        if (method.equals("GET") && path.startsWith("/rest/client/") && path.indexOf('/', "/rest/client/".length()) < 0) {
+            return clientById(path.substring("/rest/client/".length()));
+        }
         if (method.equals("POST") && path.equals("/rest/task/update_status")) return updateStatus(req);
         if (method.equals("POST") && path.equals("/rest/task/sync")) return sync(req);
         if (method.equals("POST") && path.equals("/rest/task/add")) return addTasks(req);
@@ -88,12 +95,46 @@ final class OpenSrpApi implements ResponseDefinitionTransformerV2 {
         if (!body.has("clients") && !body.has("events")) return new ResponseDefinitionBuilder().withStatus(400).build();
         // like the real server: a client or event it cannot save is logged and skipped, the answer is still 201
         for (JsonNode c : body.path("clients")) {
-            if (c.isObject() && c.hasNonNull("baseEntityId")) events.addOrUpdateClient((ObjectNode) c);
+            if (!c.isObject() || !c.hasNonNull("baseEntityId")) continue;
+            try {
+                events.addOrUpdateClient((ObjectNode) c);
+            } catch (IllegalArgumentException e) {
+                // skipped and logged, as the server does
+            }
         }
         for (JsonNode e : body.path("events")) {
             if (e.isObject()) events.addOrUpdate((ObjectNode) e);
         }
         return new ResponseDefinitionBuilder().withStatus(201).build();
+    }
+
+    /**
+     * ClientResource.search with {@code identifier}: {@code [clientService.find(identifier)]}, which is {@code [null]}
+     * when no client has it (the controller wraps the lookup's null in a list); two clients with it -> 500.
+     */
+    private ResponseDefinition clientSearch(Request req) {
+        var identifier = req.queryParameter("identifier");
+        if (!identifier.isPresent() || identifier.firstValue().isBlank()) {
+            ArrayNode all = Json.array();
+            events.allClients().forEach(all::add);
+            return json(200, Json.write(all));
+        }
+        try {
+            ArrayNode one = Json.array();
+            one.add(events.findClient(identifier.firstValue()).map(c -> (JsonNode) c).orElse(NullNode.getInstance()));
+            return json(200, Json.write(one));
+        } catch (IllegalArgumentException e) {
+            return new ResponseDefinitionBuilder().withStatus(500).build();
+        }
+    }
+
+    /** RestResource.getById: the client whose baseEntityId or identifier this is, or {@code null}. */
+    private ResponseDefinition clientById(String uniqueId) {
+        try {
+            return json(200, events.findClient(uniqueId).map(Json::write).orElse("null"));
+        } catch (IllegalArgumentException e) {
+            return new ResponseDefinitionBuilder().withStatus(500).build();
+        }
     }
 
     private ResponseDefinition findById(Request req) {

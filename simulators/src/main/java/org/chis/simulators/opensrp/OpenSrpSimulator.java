@@ -81,6 +81,12 @@ public final class OpenSrpSimulator implements AutoCloseable {
     /** Stores a client (per baseEntityId) as the app's sync does. */
     public ObjectNode addClient(ObjectNode client) { return events.addOrUpdateClient(client); }
 
+    /** Stored clients, in the order they were first added. Copies. */
+    public List<ObjectNode> clients() { return events.allClients(); }
+
+    /** Client writes OpenSRP accepted, updates by a resend included. */
+    public int clientWrites() { return events.clientWrites(); }
+
     /** Event writes OpenSRP accepted, updates by a resend included. */
     public int writes() { return events.writes(); }
 

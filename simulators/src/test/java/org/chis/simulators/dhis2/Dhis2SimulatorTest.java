@@ -199,6 +199,68 @@ class Dhis2SimulatorTest {
         assertThat(edited.path("updatedBy").path("username").asText()).isEqualTo("clerk");
     }
 
+    /** A tracked entity search by attribute (what a client does before creating one), in the 2.40 and 2.41 shapes. */
+    @ParameterizedTest
+    @ValueSource(strings = {"2.40.4", "2.41.0"})
+    void trackedEntities_filter_by_attribute_finds_the_person_in_the_accessible_scope(String version) {
+        sim.version(version);
+        String amina = sim.saveTrackedEntity(null, "g8upMTyEZGZ", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-77", "w75KJ2mc4zz", "Amina"), "clerk");
+        sim.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-78"), "clerk");
+        Map<String, String> q = new HashMap<>(Map.of("trackedEntityType", "nEenWmSyUEp", "ouMode", "ACCESSIBLE", "filter", "lZGmxYbs97q:EQ:sl-77"));
+        assertThat(client.exportPage(tx, "t", "trackedEntities", q, 1, 2).items()).extracting(n -> n.path("trackedEntity").asText())
+                .containsExactly(amina); // values compare case-insensitively
+        q.put("filter", "lZGmxYbs97q:eq:SL-79");
+        assertThat(client.exportPage(tx, "t", "trackedEntities", q, 1, 2).items()).isEmpty();
+        q.put("orgUnit", "DiszpKrYNg8");
+        var r = client.get(tx, "t", "tracker/trackedEntities", q);
+        if (version.startsWith("2.41")) {
+            // OperationsParamsValidator.validateOrgUnitMode: ACCESSIBLE is the user's whole search scope
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.json().path("message").asText())
+                    .isEqualTo("orgUnitMode ACCESSIBLE cannot be used with orgUnits. Please remove the orgUnit parameter and try again.");
+        } else {
+            assertThat(r.status()).isEqualTo(200);
+        }
+    }
+
+    /** ValidationCode E1064 (2.38+ wording): a second tracked entity with a unique attribute's value is refused, nothing written. */
+    @Test
+    void a_duplicate_value_of_a_unique_attribute_is_E1064_and_nothing_is_written() throws Exception {
+        sim.saveTrackedEntity("teUnique001", "DiszpKrYNg8", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-90"), "clerk");
+        JsonNode r = rawPost("/api/tracker?async=false&importStrategy=CREATE_AND_UPDATE&atomicMode=ALL", """
+                {"trackedEntities": [{"trackedEntity": "teUnique002", "trackedEntityType": "nEenWmSyUEp", "orgUnit": "DiszpKrYNg8",
+                  "attributes": [{"attribute": "lZGmxYbs97q", "value": "SL-90"}]}]}""", 409);
+        assertThat(r.path("status").asText()).isEqualTo("ERROR");
+        assertThat(r.has("bundleReport")).isFalse();
+        JsonNode e = r.path("validationReport").path("errorReports").get(0);
+        assertThat(e.path("errorCode").asText()).isEqualTo("E1064");
+        assertThat(e.path("trackerType").asText()).isEqualTo("TRACKED_ENTITY");
+        assertThat(e.path("uid").asText()).isEqualTo("teUnique002");
+        assertThat(e.path("message").asText()).isEqualTo("Non-unique attribute value `SL-90` for attribute `lZGmxYbs97q`");
+        assertThat(r.path("stats").path("ignored").asInt()).isEqualTo(1);
+        assertThat(sim.trackedEntities()).hasSize(1);
+    }
+
+    /** Program type WITHOUT_REGISTRATION: events stand alone; an enrollment into it is E1014; a registration program's event needs one (E1033). */
+    @Test
+    void event_program_events_need_no_enrollment_and_refuse_one() throws Exception {
+        TrackerReport ok = client.importTracker(tx, "t", Json.parse("""
+                {"events": [{"event": "evNoReg0001", "program": "eBAyeGv0exc", "programStage": "Zj7UnCAulEk", "orgUnit": "DiszpKrYNg8",
+                  "occurredAt": "2024-03-01", "status": "COMPLETED", "dataValues": [{"dataElement": "qrur9Dvnyt5", "value": "34"}]}]}"""),
+                "CREATE_AND_UPDATE", "ALL");
+        assertThat(ok.ok()).isTrue();
+        assertThat(ok.created()).isEqualTo(1);
+        TrackerReport enrol = client.importTracker(tx, "t", Json.parse("""
+                {"enrollments": [{"enrollment": "enNoReg0001", "trackedEntity": "teNoReg0001", "program": "eBAyeGv0exc",
+                  "orgUnit": "DiszpKrYNg8", "enrolledAt": "2024-03-01"}]}"""), "CREATE_AND_UPDATE", "ALL");
+        assertThat(enrol.errors()).extracting(TrackerReport.ObjectReport::errorCode).containsExactly("E1014");
+        TrackerReport withoutEnrollment = client.importTracker(tx, "t", Json.parse("""
+                {"events": [{"event": "evNoReg0002", "program": "IpHINAT79UW", "programStage": "A03MvHHogjR", "orgUnit": "DiszpKrYNg8",
+                  "occurredAt": "2024-03-01"}]}"""), "CREATE_AND_UPDATE", "ALL");
+        assertThat(withoutEnrollment.errors()).extracting(TrackerReport.ObjectReport::errorCode).containsExactly("E1033");
+        assertThat(sim.events()).hasSize(1);
+    }
+
     static JsonNode rawPost(String path, String body, int expectedStatus) throws Exception {
         var req = HttpRequest.newBuilder(URI.create(sim.baseUrl() + path))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:district".getBytes()))

@@ -135,7 +135,7 @@ final class AggregateEndpoint {
 
     private static Period reportPeriod(DataSetMap map, ReportStream.Header h) {
         try {
-            return map.reportPeriod(h.period(), h.date());
+            return map.reportPeriod(h.period(), h.date(), h.fields());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

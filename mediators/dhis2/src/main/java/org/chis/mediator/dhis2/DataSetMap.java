@@ -19,8 +19,8 @@ import org.chis.common.systems.dhis2.PeriodType;
  * which columns are values of which data element / category option combo. See the README for the file format.
  */
 public record DataSetMap(String report, String dataSet, PeriodType periodType, String attributeOptionCombo,
-                         String orgUnitColumn, String periodColumn, String dateColumn, Map<String, String> orgUnits,
-                         Map<String, Column> columns) {
+                         String orgUnitColumn, String periodColumn, String dateColumn, List<String> reportDateFields,
+                         Map<String, String> orgUnits, Map<String, Column> columns) {
 
     /** One value column: the data element and category option combo it is reported as. */
     public record Column(String dataElement, String categoryOptionCombo) {}
@@ -68,8 +68,12 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
         String orgUnitColumn = j.string("orgUnitColumn", "location");
         String periodColumn = j.string("periodColumn", null);
         String dateColumn = j.string("dateColumn", null);
+        List<String> reportDateFields = j.strings("reportDateFields");
+        for (String f : reportDateFields) {
+            if (List.of("report", "period", "date", "rows").contains(f)) j.problem("reportDateFields", "'" + f + "' is a report field of its own, not a date field");
+        }
         if (!j.clean()) return null;
-        return new DataSetMap(report, dataSet, type, aoc, orgUnitColumn, periodColumn, dateColumn, Map.copyOf(orgUnits), columns);
+        return new DataSetMap(report, dataSet, type, aoc, orgUnitColumn, periodColumn, dateColumn, reportDateFields, Map.copyOf(orgUnits), columns);
     }
 
     /** A DHIS2 UID field (11 characters, a letter first). */
@@ -105,7 +109,8 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
             }
         }
         if (reportPeriod == null) {
-            throw new RowProblem("row " + rowNumber + ": no period: give the report a 'period' or 'date', or the row a "
+            throw new RowProblem("row " + rowNumber + ": no period: give the report a 'period' or 'date'"
+                    + (reportDateFields.isEmpty() ? "" : " or one of " + reportDateFields) + ", or the row a "
                     + (periodColumn != null ? "'" + periodColumn + "'" : dateColumn != null ? "'" + dateColumn + "'" : "period"));
         }
         return reportPeriod;
@@ -130,8 +135,12 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
         return out;
     }
 
-    /** A report-level period: an explicit DHIS2 period id, a date in it, or (neither) null. */
-    Period reportPeriod(String period, String date) {
+    /**
+     * A report-level period: an explicit DHIS2 period id, else a date in it, else the period of the first of the
+     * map's {@code reportDateFields} the report has (its own date field, or {@code received_on}: the period is then
+     * computed from the data and the map's period type); null when none applies.
+     */
+    Period reportPeriod(String period, String date, Map<String, String> fields) {
         if (period != null) {
             Period p = Period.parse(period);
             if (p.type() != periodType) {
@@ -140,14 +149,24 @@ public record DataSetMap(String report, String dataSet, PeriodType periodType, S
             }
             return p;
         }
-        if (date != null) {
-            try {
-                return periodType.periodOf(LocalDate.parse(date.length() > 10 ? date.substring(0, 10) : date));
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("date '" + date + "' is not a date (yyyy-MM-dd)");
-            }
+        if (date != null) return periodOfDate("date", date);
+        for (String f : reportDateFields) {
+            String v = blankToNull(fields.get(f));
+            if (v != null) return periodOfDate(f, v);
         }
         return null;
+    }
+
+    /**
+     * The period of this map's type holding the date {@code value} ({@code 2026-12-06}, or a date-time whose date
+     * part is taken as written: {@code 2026-12-31T23:30:00Z} is 31 December).
+     */
+    private Period periodOfDate(String field, String value) {
+        try {
+            return periodType.periodOf(LocalDate.parse(value.length() > 10 ? value.substring(0, 10) : value));
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(field + " '" + value + "' is not a date (yyyy-MM-dd)");
+        }
     }
 
     private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.trim(); }

@@ -19,8 +19,13 @@ import org.chis.common.http.BadInputException;
  * object of scalars; numbers and booleans are read as their text.
  */
 final class ReportStream {
-    /** The report-level fields, known when the rows begin. */
-    record Header(String report, String period, String date) {}
+    /**
+     * The report-level fields, known when the rows begin. {@code fields}: every other top-level text, number or
+     * boolean given before the rows ({@code received_on}, {@code visit_date} ...), for a map's reportDateFields.
+     */
+    record Header(String report, String period, String date, Map<String, String> fields) {
+        Header(String report, String period, String date) { this(report, period, date, Map.of()); }
+    }
 
     interface Listener {
         void start(Header header);
@@ -40,6 +45,7 @@ final class ReportStream {
             }
             if (t != JsonToken.START_OBJECT) throw new BadInputException("a report is a JSON object with 'rows' (or an array of rows)");
             String report = defaults.report(), period = defaults.period(), date = defaults.date();
+            Map<String, String> fields = new LinkedHashMap<>(defaults.fields());
             long count = -1;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
@@ -51,10 +57,14 @@ final class ReportStream {
                     case "rows" -> {
                         if (v != JsonToken.START_ARRAY) throw new BadInputException("'rows' must be an array of row objects");
                         if (count >= 0) throw new BadInputException("'rows' given twice");
-                        listener.start(new Header(report, period, date));
+                        listener.start(new Header(report, period, date, Map.copyOf(fields)));
                         count = rows(p, listener);
                     }
-                    default -> p.skipChildren(); // other metadata (generatedAt, source ...) is not ours to check
+                    default -> {
+                        // other metadata (generatedAt, received_on ...): kept for a map's reportDateFields, not checked
+                        if (v.isScalarValue() && v != JsonToken.VALUE_NULL) fields.put(name, p.getText());
+                        else p.skipChildren();
+                    }
                 }
             }
             if (count < 0) throw new BadInputException("the report has no 'rows' array");

@@ -9,7 +9,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.json.Json;
 import org.chis.common.http.BadInputException;
@@ -23,10 +25,12 @@ import org.chis.common.systems.dhis2.TrackerReport;
 import org.chis.common.work.Idempotent;
 
 /**
- * {@code POST /dhis2/tracker}: a forwarded CommCare form becomes a tracked entity + enrollment + event in one
+ * {@code POST /dhis2/tracker}: a forwarded CommCare form becomes a tracked entity + enrollment + event (or, for an
+ * event program, one event) in one
  * {@code POST /api/tracker?async=false&importStrategy=CREATE_AND_UPDATE&atomicMode=ALL}. DHIS2 writes all or
  * nothing, so there is nothing to roll back; the UIDs are derived from the case and form ids, so a rerun updates
- * the same objects. The ledger (key: form id + body hash) answers an identical resend from its record (the room's
+ * the same objects. Before our own tracked entity is created, a person already in DHIS2 with the form's
+ * {@code findBy} attribute value is looked up and used instead (no duplicate of someone DHIS2 knows). The ledger (key: form id + body hash) answers an identical resend from its record (the room's
  * duplicate answer, {@link Idempotent}).
  */
 final class TrackerEndpoint {
@@ -58,41 +62,136 @@ final class TrackerEndpoint {
         TrackerMapping mapping = mappings.stream().filter(m -> m.xmlns().equals(xmlns)).findFirst()
                 .orElseThrow(() -> new BadInputException("no tracker mapping for form xmlns '" + xmlns + "' (known: "
                         + mappings.stream().map(TrackerMapping::xmlns).toList() + ")"));
-        TrackerMapping.Bundle b = mapping.bundle(form);
+        TrackerMapping.Form f = mapping.formOf(form);
         tx.property("dhis2.mapping", mapping.name());
-        tx.property("dhis2.trackedEntity", b.trackedEntity());
-        tx.property("dhis2.enrollment", b.enrollment());
-        tx.property("dhis2.event", b.event());
-        tx.property("commcare.caseId", b.caseId());
-
-        String key = "tracker:" + b.formId() + ":" + sha256(request.body()).substring(0, 16);
-        return room.run(tx, key, "form " + b.formId(), held -> {
-            // one form of a tracked entity at a time (per process): deciding "older?", sending and recording the newest
-            // time are one step, so two forms of one entity arriving together reach DHIS2 in the order the check assumed
-            ReentrantLock entityLock = entityLocks[Math.floorMod(b.trackedEntity().hashCode(), entityLocks.length)];
+        String key = "tracker:" + f.formId() + ":" + sha256(request.body()).substring(0, 16);
+        if (mapping.kind() == TrackerMapping.Kind.EVENT) {
+            TrackerMapping.Bundle b = mapping.eventBundle(f);
+            tx.property("dhis2.event", b.eventUid());
+            return room.run(tx, key, "form " + f.formId(), held -> {
+                TrackerReport report = dhis2.importTracker(tx, "tracker import " + mapping.name(), b.json(), "CREATE_AND_UPDATE", "ALL");
+                return answer(tx, b, null, false, report, held);
+            });
+        }
+        tx.property("commcare.caseId", f.caseId());
+        TrackerMapping.Target ours = mapping.derivedTarget(f);
+        return room.run(tx, key, "form " + f.formId(), held -> {
+            // one form of a case at a time (per process): finding its tracked entity, deciding "older?", sending and
+            // recording the newest time are one step, so two forms of one case reach DHIS2 in the order the check assumed
+            ReentrantLock entityLock = entityLocks[Math.floorMod(ours.trackedEntity().hashCode(), entityLocks.length)];
             entityLock.lock();
             try {
-                return send(tx, mapping, b, held);
+                return sendTracker(tx, mapping, f, held);
+            } catch (Ambiguous e) {
+                ObjectNode body = Json.object().put("caseId", f.caseId()).put("formId", f.formId()).put("error", e.getMessage());
+                // a data problem in DHIS2 (two people share the value): the same form fails again until someone merges them
+                return MediatorResponse.json(MediatorStatus.FAILED, 409, body);
             } finally {
                 entityLock.unlock();
             }
         });
     }
 
-    private MediatorResponse send(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Bundle b, Idempotent.Held held) {
-        // a form older than the newest one sent for this tracked entity (a rerun days later) adds its event only: the
-        // attributes and enrollment it carries are out of date
-        String newestKey = NEWEST_FORM + b.trackedEntity();
-        Instant newest = store.feedMarkers().get(newestKey).map(TrackerEndpoint::markerTime).orElse(null);
+    /** More than one tracked entity has the form's findBy value: which one is meant cannot be guessed. */
+    private static final class Ambiguous extends RuntimeException {
+        Ambiguous(String message) { super(message, null, false, false); }
+    }
+
+    private MediatorResponse sendTracker(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Form f, Idempotent.Held held) {
+        TrackerMapping.Target target = target(tx, mapping, f);
+        TrackerMapping.Bundle b = mapping.trackerBundle(f, target);
+        boolean older = older(tx, b);
+        TrackerReport report = dhis2.importTracker(tx, "tracker import " + mapping.name(), older ? b.eventOnly() : b.json(), "CREATE_AND_UPDATE", "ALL");
+        if (!report.ok() && target.derived() && report.errors().stream().anyMatch(e -> "E1064".equals(e.errorCode()))) {
+            // DHIS2 says the person exists after all (registered since our search, or outside what the search saw):
+            // search once more and send into theirs; nothing was written by the refused import
+            TrackerMapping.Target found = search(tx, mapping, f);
+            if (found != null) {
+                tx.property("dhis2.retriedAfter", "E1064");
+                target = found;
+                b = mapping.trackerBundle(f, found);
+                older = older(tx, b);
+                report = dhis2.importTracker(tx, "tracker import " + mapping.name() + " into the tracked entity found", older ? b.eventOnly() : b.json(),
+                        "CREATE_AND_UPDATE", "ALL");
+            }
+        }
+        return answer(tx, b, target, older, report, held);
+    }
+
+    /**
+     * The tracked entity of the form's case: the one recorded for the case before, else a person DHIS2 has with the
+     * form's findBy value, else our own (derived from the case id; created by the import if new).
+     */
+    private TrackerMapping.Target target(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Form f) {
+        TrackerMapping.Target ours = mapping.derivedTarget(f);
+        String known = store.idMap().target(ID_NAMESPACE, f.caseId()).orElse(null);
+        if (ours.trackedEntity().equals(known)) return ours;
+        if (known != null) {
+            tx.property("dhis2.foundBy", "id map");
+            return new TrackerMapping.Target(known, false, activeEnrollment(tx, mapping, known));
+        }
+        TrackerMapping.Target found = search(tx, mapping, f);
+        return found != null ? found : ours;
+    }
+
+    /** {@code GET /api/tracker/trackedEntities?filter=<attr>:EQ:<value>}; null when nobody (or only our own entity) has the value. */
+    private TrackerMapping.Target search(TransactionContext tx, TrackerMapping mapping, TrackerMapping.Form f) {
+        Map.Entry<String, String> identity = f.identity(mapping.findBy());
+        if (identity == null) return null;
+        Map<String, String> query = new LinkedHashMap<>();
+        // by type, not program: a person registered in another program is the same person; ACCESSIBLE = the user's
+        // search scope (2.41 refuses ACCESSIBLE together with an org unit)
+        query.put("trackedEntityType", mapping.trackedEntityType());
+        query.put("ouMode", "ACCESSIBLE");
+        query.put("filter", identity.getKey() + ":EQ:" + identity.getValue());
+        List<JsonNode> hits = dhis2.exportPage(tx, "find tracked entity by " + identity.getKey(), "trackedEntities", query, 1, 2).items();
+        if (hits.isEmpty()) return null;
+        if (hits.size() > 1) {
+            throw new Ambiguous("DHIS2 has more than one tracked entity with attribute " + identity.getKey() + " of this form ("
+                    + hits.get(0).path("trackedEntity").asText() + ", " + hits.get(1).path("trackedEntity").asText()
+                    + "): nothing was written; merge them in DHIS2 or correct the value, then rerun");
+        }
+        String uid = hits.get(0).path("trackedEntity").asText();
+        if (uid.equals(mapping.derivedTarget(f).trackedEntity())) return null; // ours, from an earlier try of this case
+        tx.property("dhis2.foundBy", identity.getKey());
+        return new TrackerMapping.Target(uid, false, activeEnrollment(tx, mapping, uid));
+    }
+
+    /** The found tracked entity's ACTIVE enrollment in the mapping's program, or null (one is then added). */
+    private String activeEnrollment(TransactionContext tx, TrackerMapping mapping, String trackedEntity) {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("trackedEntity", trackedEntity);
+        query.put("program", mapping.program());
+        query.put("ouMode", "ACCESSIBLE");
+        for (JsonNode e : dhis2.exportPage(tx, "enrollments of " + trackedEntity, "enrollments", query, 1, 50).items()) {
+            if ("ACTIVE".equals(e.path("status").asText())) return e.path("enrollment").asText();
+        }
+        return null;
+    }
+
+    /** A form older than the newest one sent for this tracked entity (a rerun days later) adds its event only. */
+    private boolean older(TransactionContext tx, TrackerMapping.Bundle b) {
+        Instant newest = store.feedMarkers().get(NEWEST_FORM + b.trackedEntity()).map(TrackerEndpoint::markerTime).orElse(null);
         boolean older = b.formTime() != null && newest != null && b.formTime().isBefore(newest);
         if (older) tx.property("dhis2.olderForm", "event only: " + newest + " is newer than this form's " + b.formTime());
-        TrackerReport report = dhis2.importTracker(tx, "tracker import " + mapping.name(), older ? b.eventOnly() : b.json(), "CREATE_AND_UPDATE", "ALL");
+        return older;
+    }
+
+    /** The answer to DHIS2's report; on success records the case's tracked entity and the newest form time (tracker kind). */
+    private MediatorResponse answer(TransactionContext tx, TrackerMapping.Bundle b, TrackerMapping.Target target, boolean older, TrackerReport report,
+                                    Idempotent.Held held) {
+        if (b.trackedEntity() != null) tx.property("dhis2.trackedEntity", b.trackedEntity());
+        if (b.enrollment() != null) tx.property("dhis2.enrollment", b.enrollment());
+        tx.property("dhis2.event", b.eventUid());
         tx.property("dhis2.created", report.created());
         tx.property("dhis2.updated", report.updated());
         tx.property("dhis2.ignored", report.ignored());
         ObjectNode body = Json.object();
-        body.put("trackedEntity", b.trackedEntity()).put("enrollment", b.enrollment()).put("event", b.event())
-                .put("caseId", b.caseId()).put("formId", b.formId()).put("status", report.status());
+        if (b.trackedEntity() != null) body.put("trackedEntity", b.trackedEntity()).put("enrollment", b.enrollment());
+        body.put("event", b.eventUid());
+        if (b.caseId() != null) body.put("caseId", b.caseId());
+        body.put("formId", b.formId()).put("status", report.status());
+        if (target != null && !target.derived()) body.put("foundInDhis2", true);
         body.putObject("stats").put("created", report.created()).put("updated", report.updated()).put("ignored", report.ignored())
                 .put("total", report.total());
         if (!report.ok()) {
@@ -109,10 +208,13 @@ final class TrackerEndpoint {
         }
         if (older) body.put("eventOnly", true);
         held.succeed(body, c -> {
-            store.idMap().put(c, ID_NAMESPACE, b.caseId(), b.trackedEntity());
+            if (b.caseId() == null) return; // an event program's event belongs to no case
+            // a person two cases share (a CommCare duplicate) stays mapped from the first case; the second finds it again
+            String owner = store.idMap().source(c, ID_NAMESPACE, b.trackedEntity()).orElse(null);
+            if (owner == null || owner.equals(b.caseId())) store.idMap().put(c, ID_NAMESPACE, b.caseId(), b.trackedEntity());
             // compare-and-set on the locked row: another replica's newer form recorded meanwhile is never overwritten
             if (!older && b.formTime() != null) {
-                store.feedMarkers().advanceIfNewer(c, newestKey, b.formTime() + " " + b.formId(), TrackerEndpoint::newerMarker);
+                store.feedMarkers().advanceIfNewer(c, NEWEST_FORM + b.trackedEntity(), b.formTime() + " " + b.formId(), TrackerEndpoint::newerMarker);
             }
         });
         if (!report.warnings().isEmpty()) {

@@ -21,26 +21,51 @@ import org.chis.common.systems.dhis2.Dhis2Uid;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 
 /**
- * How one CommCare form (matched by its xmlns) becomes a tracked entity, its enrollment and one event. Values
- * are read from the forwarded form JSON by JSON pointer ({@code /form/child/weight}, {@code /form/case/@case_id}).
- * UIDs are derived from the case id (tracked entity, enrollment) and the form id (event), so sending the same
- * form again addresses the same DHIS2 objects. See the README for the file format.
+ * How one CommCare form (matched by its xmlns) becomes DHIS2 tracker data. Kind {@code tracker} (the default): a
+ * tracked entity, its enrollment and one event; kind {@code event}: one event of a program without registration
+ * (no tracked entity, no enrollment). Values are read from the forwarded form JSON by JSON pointer
+ * ({@code /form/child/weight}, {@code /form/case/@case_id}). UIDs are derived from the case id (tracked entity,
+ * enrollment) and the form id (event), so sending the same form again addresses the same DHIS2 objects. A tracker
+ * mapping may name {@code findBy} attributes (a national id, a phone number): a person already in DHIS2 with that
+ * value is used instead of a new tracked entity. See the README for the file format.
  */
-public record TrackerMapping(String name, String xmlns, String trackedEntityType, String program, String programStage,
+public record TrackerMapping(String name, String xmlns, Kind kind, String trackedEntityType, String program, String programStage,
                              String orgUnit, String orgUnitFrom, Map<String, String> orgUnits, String enrolledAt, String occurredAt,
                              String caseIdAt, String formIdAt, String formTimeAt, Map<String, String> attributes, Map<String, String> dataValues,
-                             Map<String, Map<String, String>> valueMaps) {
+                             Map<String, Map<String, String>> valueMaps, List<String> findBy) {
+
+    /** What a form becomes: a tracked entity + enrollment + event, or a stand-alone event of an event program. */
+    public enum Kind { TRACKER, EVENT }
+
+    /** What a form says, read and checked once: everything the bundle needs except which tracked entity it goes to. */
+    record Form(String caseId, String formId, Instant formTime, String orgUnit, String occurredAt, String enrolledAt,
+                Map<String, String> attributes, Map<String, String> dataValues) {
+
+        /** The first {@code findBy} attribute the form has a value for (attribute UID, value), or null. */
+        Map.Entry<String, String> identity(List<String> findBy) {
+            for (String a : findBy) if (attributes.containsKey(a)) return Map.entry(a, attributes.get(a));
+            return null;
+        }
+    }
+
+    /**
+     * The tracked entity a form goes to. {@code derived}: ours (UID from the case id, created by the bundle if new);
+     * otherwise found in DHIS2, and then {@code enrollment} is its active enrollment in the program, or null.
+     */
+    record Target(String trackedEntity, boolean derived, String enrollment) {}
 
     /**
      * The bundle for {@code POST /api/tracker} and the ids it addresses. {@code formTime}: when the form was filled
-     * (null if the form does not say), to keep an older form from overwriting what a newer one set.
+     * (null if the form does not say), to keep an older form from overwriting what a newer one set. Event
+     * programs: caseId, trackedEntity and enrollment are null.
      */
-    record Bundle(ObjectNode json, String caseId, String formId, Instant formTime, String trackedEntity, String enrollment, String event) {
+    record Bundle(ObjectNode json, ObjectNode event, String caseId, String formId, Instant formTime, String trackedEntity, String enrollment,
+                  String eventUid) {
 
         /** Only this form's event, in the enrollment a newer form already wrote: its attributes and enrollment stay. */
         ObjectNode eventOnly() {
             ObjectNode flat = Json.object();
-            flat.putArray("events").add(json.path("trackedEntities").get(0).path("enrollments").get(0).path("events").get(0).deepCopy());
+            flat.putArray("events").add(event.deepCopy());
             return flat;
         }
     }
@@ -63,7 +88,9 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
     static TrackerMapping read(Node j) {
         if (!j.requireObject("a tracker mapping must be a JSON object")) return null;
         String xmlns = j.string("xmlns");
-        String tet = DataSetMap.uid(j, "trackedEntityType", true);
+        Kind kind = j.enumOf("kind", Kind.class, Kind.TRACKER);
+        boolean tracker = kind == Kind.TRACKER;
+        String tet = DataSetMap.uid(j, "trackedEntityType", tracker);
         String program = DataSetMap.uid(j, "program", true);
         String stage = DataSetMap.uid(j, "programStage", true);
         String orgUnit = DataSetMap.uid(j, "orgUnit", false);
@@ -77,10 +104,21 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
         Map<String, Map<String, String>> valueMaps = new LinkedHashMap<>();
         Node maps = j.at("valueMaps");
         j.members("valueMaps").keySet().forEach(uid -> valueMaps.put(uid, maps.stringMap(uid)));
+        List<String> findBy = j.strings("findBy");
+        for (String a : findBy) {
+            if (!attributes.containsKey(a)) j.problem("findBy", "'" + a + "' is not one of the mapped 'attributes' (its value comes from the form)");
+        }
+        if (!tracker) {
+            // an event program has no tracked entity: these would be silently ignored, so they are mistakes
+            for (String f : List.of("trackedEntityType", "attributes", "findBy", "enrolledAt", "caseId")) {
+                if (j.has(f)) j.problem(f, "is not used by an event program mapping (kind 'event'): remove it");
+            }
+        }
         String occurredAt = pointer(j, "occurredAt", "/form/meta/timeEnd");
-        TrackerMapping m = new TrackerMapping(j.string("name", xmlns), xmlns, tet, program, stage, orgUnit, orgUnitFrom, orgUnits,
+        TrackerMapping m = new TrackerMapping(j.string("name", xmlns), xmlns, kind, tet, program, stage, orgUnit, orgUnitFrom, orgUnits,
                 pointer(j, "enrolledAt", occurredAt), occurredAt, pointer(j, "caseId", "/form/case/@case_id"),
-                pointer(j, "formId", "/form/meta/instanceID"), pointer(j, "formTime", "/form/meta/timeEnd"), attributes, dataValues, valueMaps);
+                pointer(j, "formId", "/form/meta/instanceID"), pointer(j, "formTime", "/form/meta/timeEnd"), attributes, dataValues, valueMaps,
+                findBy);
         return j.clean() ? m : null;
     }
 
@@ -101,9 +139,9 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
         return m;
     }
 
-    /** Builds the nested bundle; a value the mapping needs but the form lacks is the sender's mistake (400). */
-    Bundle bundle(JsonNode form) {
-        String caseId = required(form, caseIdAt, "the case id");
+    /** Reads what the bundle needs from the form; a value the mapping needs but the form lacks is the sender's mistake (400). */
+    Form formOf(JsonNode form) {
+        String caseId = kind == Kind.TRACKER ? required(form, caseIdAt, "the case id") : null;
         String formId = form.hasNonNull("id") ? form.get("id").asText() : required(form, formIdAt, "the form id");
         String ou = orgUnit;
         if (orgUnitFrom != null) {
@@ -119,30 +157,77 @@ public record TrackerMapping(String name, String xmlns, String trackedEntityType
         String occurred = required(form, occurredAt, "the event date");
         String enrolled = value(form, enrolledAt);
         if (enrolled == null) enrolled = occurred;
-        String te = Dhis2Uid.derive("trackedEntity", caseId);
-        String en = Dhis2Uid.derive("enrollment", caseId + "/" + program);
-        String ev = Dhis2Uid.derive("event", formId + "/" + programStage);
-
-        ObjectNode bundle = Json.object();
-        ObjectNode t = bundle.putArray("trackedEntities").addObject();
-        t.put("trackedEntity", te).put("trackedEntityType", trackedEntityType).put("orgUnit", ou);
-        ArrayNode attrs = t.putArray("attributes");
+        Map<String, String> attrs = new LinkedHashMap<>();
         attributes.forEach((uid, path) -> {
             String v = mapped(uid, value(form, path));
-            if (v != null) attrs.addObject().put("attribute", uid).put("value", v);
+            if (v != null) attrs.put(uid, v);
         });
-        ObjectNode e = t.putArray("enrollments").addObject();
-        e.put("enrollment", en).put("trackedEntity", te).put("program", program).put("orgUnit", ou).put("status", "ACTIVE")
-                .put("enrolledAt", enrolled).put("occurredAt", enrolled);
-        ObjectNode event = e.putArray("events").addObject();
-        event.put("event", ev).put("enrollment", en).put("program", program).put("programStage", programStage).put("orgUnit", ou)
-                .put("status", "COMPLETED").put("occurredAt", occurred);
-        ArrayNode dvs = event.putArray("dataValues");
+        Map<String, String> dvs = new LinkedHashMap<>();
         dataValues.forEach((uid, path) -> {
             String v = mapped(uid, value(form, path));
-            if (v != null) dvs.addObject().put("dataElement", uid).put("value", v);
+            if (v != null) dvs.put(uid, v);
         });
-        return new Bundle(bundle, caseId, formId, formTime(form), te, en, ev);
+        for (String a : findBy) {
+            String v = attrs.get(a);
+            // DHIS2's filter syntax (attribute:EQ:value, several comma separated) has no escape before 2.41
+            if (v != null && (v.contains(":") || v.contains(","))) {
+                throw new BadInputException(name + ": " + a + " value '" + v + "' (" + attributes.get(a) + ") contains ':' or ',', which a DHIS2 search cannot take");
+            }
+        }
+        return new Form(caseId, formId, formTime(form), ou, occurred, enrolled, attrs, dvs);
+    }
+
+    /** Our own tracked entity of this case: its UID derived from the case id. */
+    Target derivedTarget(Form f) { return new Target(Dhis2Uid.derive("trackedEntity", f.caseId()), true, null); }
+
+    /** The event this form records (its UID from the form id and stage, so a resend updates it). */
+    private ObjectNode event(Form f, String enrollment) {
+        ObjectNode event = Json.object();
+        event.put("event", Dhis2Uid.derive("event", f.formId() + "/" + programStage));
+        if (enrollment != null) event.put("enrollment", enrollment);
+        event.put("program", program).put("programStage", programStage).put("orgUnit", f.orgUnit()).put("status", "COMPLETED")
+                .put("occurredAt", f.occurredAt());
+        ArrayNode dvs = event.putArray("dataValues");
+        f.dataValues().forEach((uid, v) -> dvs.addObject().put("dataElement", uid).put("value", v));
+        return event;
+    }
+
+    /** Kind event: {@code {"events": [event]}} with no tracked entity or enrollment. */
+    Bundle eventBundle(Form f) {
+        ObjectNode event = event(f, null);
+        ObjectNode bundle = Json.object();
+        bundle.putArray("events").add(event);
+        return new Bundle(bundle, event, null, f.formId(), f.formTime(), null, null, event.path("event").asText());
+    }
+
+    /**
+     * Kind tracker. Our own tracked entity: the nested bundle (tracked entity with the form's attributes, enrollment,
+     * event). A person found in DHIS2 keeps its attributes and org unit as DHIS2 has them: the event goes into its
+     * active enrollment, or into a new enrollment when it has none in this program.
+     */
+    Bundle trackerBundle(Form f, Target target) {
+        String te = target.trackedEntity();
+        String en = target.enrollment() != null ? target.enrollment() : Dhis2Uid.derive("enrollment", f.caseId() + "/" + program);
+        ObjectNode event = event(f, en);
+        ObjectNode bundle = Json.object();
+        if (!target.derived() && target.enrollment() != null) {
+            bundle.putArray("events").add(event);
+            return new Bundle(bundle, event, f.caseId(), f.formId(), f.formTime(), te, en, event.path("event").asText());
+        }
+        ObjectNode e = Json.object();
+        e.put("enrollment", en).put("trackedEntity", te).put("program", program).put("orgUnit", f.orgUnit()).put("status", "ACTIVE")
+                .put("enrolledAt", f.enrolledAt()).put("occurredAt", f.enrolledAt());
+        e.putArray("events").add(event);
+        if (target.derived()) {
+            ObjectNode t = bundle.putArray("trackedEntities").addObject();
+            t.put("trackedEntity", te).put("trackedEntityType", trackedEntityType).put("orgUnit", f.orgUnit());
+            ArrayNode attrs = t.putArray("attributes");
+            f.attributes().forEach((uid, v) -> attrs.addObject().put("attribute", uid).put("value", v));
+            t.putArray("enrollments").add(e);
+        } else {
+            bundle.putArray("enrollments").add(e);
+        }
+        return new Bundle(bundle, event, f.caseId(), f.formId(), f.formTime(), te, en, event.path("event").asText());
     }
 
     /** The form's end time (device clock, UTC with Z), else when HQ received it; zoneless values are HQ's UTC. */

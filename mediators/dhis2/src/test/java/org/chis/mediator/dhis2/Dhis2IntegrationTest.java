@@ -185,6 +185,32 @@ class Dhis2IntegrationTest {
     }
 
     @Test
+    void a_failed_push_of_a_person_known_to_dhis2_rerun_from_tasks_goes_to_them_once() throws Exception {
+        // registered outside the import's org unit: the import poll of another test would otherwise send it to a
+        // CommCare case the CommCare simulator never had (in real life the form's case exists)
+        f.dhis2.metadata().orgUnit("OutsideOrg1", "Outside the import");
+        String theirs = f.dhis2.saveTrackedEntity(null, "OutsideOrg1", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-IT-1"), "clerk");
+        f.dhis2.failNext("POST", "/api/tracker", 500, null);
+        String form = TrackerFindTest.form("it-find-1", "it-find-case-1", "SL-IT-1", "2024-03-02", "9.5");
+        HttpResponse<String> r = router("POST", "/dhis2/tracker", form);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        JsonNode failed = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains("it-find-1")
+                && t.path("status").asText().equals("Failed"), Duration.ofSeconds(30));
+        assertThat(orchestrated(failed, "DHIS2: find tracked entity by lZGmxYbs97q")).isTrue();
+
+        JsonNode task = admin.waitForTask(admin.rerun(failed.path("_id").asText()), Duration.ofSeconds(60));
+        String rerunId = task.path("transactions").get(0).path("rerunID").asText();
+        JsonNode child = admin.waitForTransaction(t -> t.path("_id").asText().equals(rerunId) && !t.path("status").asText().equals("Processing"),
+                Duration.ofSeconds(30));
+        assertThat(child.path("status").asText()).isEqualTo("Successful");
+        assertThat(child.path("properties").path("dhis2.trackedEntity").asText()).isEqualTo(theirs);
+        assertThat(child.path("properties").path("dhis2.foundBy").asText()).isEqualTo("lZGmxYbs97q");
+        assertThat(f.dhis2.trackedEntities()).filteredOn(t -> t.path("attributes").toString().contains("SL-IT-1")).hasSize(1);
+        assertThat(f.dhis2.enrollments()).filteredOn(e -> e.path("trackedEntity").asText().equals(theirs)).hasSize(1);
+        assertThat(f.dhis2.events()).filteredOn(e -> e.path("trackedEntity").asText().equals(theirs)).hasSize(1);
+    }
+
+    @Test
     void a_console_edit_of_the_dhis2_url_applies_to_the_next_push() throws Exception {
         String urn = f.app.registration().urn();
         try (Dhis2Simulator moved = new Dhis2Simulator(0)) {

@@ -53,6 +53,23 @@ class MappingFilesTest {
     }
 
     @Test
+    void findByAndEventProgramMappingsAreChecked(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("child.json"), """
+                {"xmlns": "x", "trackedEntityType": "nEenWmSyUEp", "program": "IpHINAT79UW", "programStage": "A03MvHHogjR", "orgUnit": "DiszpKrYNg8",
+                 "attributes": {"w75KJ2mc4zz": "/form/name"}, "findBy": ["lZGmxYbs97q"]}""");
+        Files.writeString(dir.resolve("deaths.json"), """
+                {"xmlns": "y", "kind": "event", "trackedEntityType": "nEenWmSyUEp", "program": "eBAyeGv0exc", "programStage": "Zj7UnCAulEk",
+                 "orgUnit": "DiszpKrYNg8", "attributes": {"w75KJ2mc4zz": "/form/name"}}""");
+        Files.writeString(dir.resolve("odd.json"), """
+                {"xmlns": "z", "kind": "cohort", "program": "eBAyeGv0exc", "programStage": "Zj7UnCAulEk", "orgUnit": "DiszpKrYNg8"}""");
+        assertThatThrownBy(() -> TrackerMapping.loadAll(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("child.json: $.findBy: 'lZGmxYbs97q' is not one of the mapped 'attributes'")
+                .hasMessageContaining("deaths.json: $.trackedEntityType: is not used by an event program mapping (kind 'event'): remove it")
+                .hasMessageContaining("deaths.json: $.attributes: is not used by an event program mapping")
+                .hasMessageContaining("odd.json: $.kind: 'cohort' is not one of tracker, event");
+    }
+
+    @Test
     void theImportMappingListsEveryProblem(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("import.json");
         Files.writeString(f, """

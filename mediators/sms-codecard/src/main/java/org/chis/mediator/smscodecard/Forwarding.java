@@ -19,6 +19,7 @@ import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewObs;
+import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.common.systems.openmrs.StableUuid;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
 public final class Forwarding {
     private static final Logger log = LoggerFactory.getLogger(Forwarding.class);
     public static final String ENCOUNTER = "openmrs-encounter";
+    public static final String PATIENT = "openmrs-patient";
 
     /** What was written upstream. */
     public record Forwarded(String encounterUuid, String eventId) {}
@@ -92,10 +94,30 @@ public final class Forwarding {
 
     /** How to undo what forwarding creates; also used by start-up recovery. */
     public static Compensators compensators(OpenMrsClient openmrs) {
-        return new Compensators().register(ENCOUNTER, (tx, ref) -> openmrs.purge(tx, "encounter", ref.id()));
+        return new Compensators().register(ENCOUNTER, (tx, ref) -> openmrs.purge(tx, "encounter", ref.id()))
+                .register(PATIENT, (tx, ref) -> openmrs.purge(tx, "patient", ref.id()));
     }
 
     public boolean sendsTo(String destination) { return destinations.contains(destination); }
+
+    /**
+     * Find before create (REG): true when the identifier already belongs to a client other than the one this message
+     * makes (an earlier attempt of the same message made the same uuid, and is adopted, not reported): a non-voided
+     * OpenMRS patient holding it, or an OpenSRP client ({@code GET /rest/client/search?identifier=}).
+     */
+    public boolean registeredElsewhere(TransactionContext tx, Registrant who) {
+        if (sendsTo("openmrs")) {
+            for (JsonNode p : openmrs.patientsByIdentifier(tx, who.identifier())) {
+                if (!p.path("voided").asBoolean(false) && !who.patientUuid().equals(OpenMrsClient.uuidOf(p))) return true;
+            }
+        }
+        if (sendsTo("opensrp") && opensrp.configured()) {
+            for (JsonNode c : opensrp.clientsWithIdentifier(tx, who.identifier())) {
+                if (!who.patientUuid().equals(c.path("baseEntityId").asText(null))) return true;
+            }
+        }
+        return false;
+    }
 
     /**
      * @param retry true when an earlier attempt of this message may have written upstream (the encounter is then
@@ -106,7 +128,15 @@ public final class Forwarding {
         String[] ids = new String[2];
         RuntimeException[] unknown = new RuntimeException[1];
         SagaOutcome outcome = saga.run(tx, claim, run -> {
-            if (sendsTo("openmrs") && r.patientUuid() != null && r.card().openmrsEncounterType() != null) {
+            Registrant who = r.registrant();
+            if (who != null && sendsTo("openmrs")) {
+                // the patient first: it can be purged if OpenSRP then fails (OpenSRP cannot delete a client)
+                boolean exists = retry && run.step("find earlier patient", () -> openmrs.patient(tx, who.patientUuid()).isPresent());
+                if (!exists) {
+                    run.create("create patient", PATIENT, who.patientUuid(), () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, patient(r, who))));
+                }
+            }
+            if (who == null && sendsTo("openmrs") && r.patientUuid() != null && r.card().openmrsEncounterType() != null) {
                 String uuid = StableUuid.of("sms", r.messageUuid(), "encounter");
                 boolean exists = retry && run.step("find earlier encounter", () -> openmrs.encounter(tx, uuid).isPresent());
                 if (!exists) {
@@ -115,8 +145,10 @@ public final class Forwarding {
                 ids[0] = uuid;
             }
             if (sendsTo("opensrp") && opensrp.configured()) {
-                String encounterUuid = ids[0];
-                ids[1] = run.step("send OpenSRP event", () -> sendEvent(tx, r, encounterUuid, unknown));
+                // what the event (or, for REG, the new client) became in OpenMRS: kept when OpenSRP's answer is unsure
+                String openmrsUuid = who != null ? (sendsTo("openmrs") ? who.patientUuid() : null) : ids[0];
+                ids[1] = run.step(who != null ? "send OpenSRP client and registration event" : "send OpenSRP event",
+                        () -> sendEvent(tx, r, openmrsUuid, unknown));
             }
         });
         if (!outcome.succeeded()) throw new ForwardingFailed(outcome.failure(), outcome.rollbackComplete());
@@ -156,6 +188,15 @@ public final class Forwarding {
     /** Retracts a report upstream (UNDO): the encounter is voided, kept for audit. */
     public void retract(TransactionContext tx, String encounterUuid) {
         if (encounterUuid != null) openmrs.delete(tx, "encounter", encounterUuid, false);
+    }
+
+    NewPatient patient(Report r, Registrant who) {
+        String location = r.sender() != null && r.sender().location() != null ? r.sender().location() : defaultLocation;
+        List<NewPatient.Attribute> attributes = who.phone() != null && who.card().openmrsPhoneAttributeType() != null
+                ? List.of(new NewPatient.Attribute(who.card().openmrsPhoneAttributeType(), who.phone())) : List.of();
+        return new NewPatient(who.patientUuid(), new NewPatient.Name(who.given(), null, who.family()), who.gender(), who.birthdate(),
+                who.birthdateEstimated(), List.of(new NewPatient.Identifier(who.identifier(), who.card().openmrsIdentifierType(), location)),
+                attributes, null);
     }
 
     NewEncounter encounter(Report r, String uuid) {

@@ -146,6 +146,16 @@ public final class Intake {
         }
         Problem range = Ranges.check(parsed, today);
         if (range != null) return answer(m, held, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
+        Registrant registrant = card.registers() ? Registrant.of(parsed, m.messageUuid(), today) : null;
+        if (registrant != null) {
+            // find before create: an identifier some other client holds is answered, nothing is created
+            if (forwarding.registeredElsewhere(tx, registrant)) {
+                return answer(m, held, ref, lang, ReplyKind.ALREADY_REGISTERED, replies.registration(lang, ReplyKind.ALREADY_REGISTERED, parsed,
+                        registrant.name(), registrant.identifier(), Map.of(), ref), null);
+            }
+            patientId = registrant.identifier();
+            patientUuid = registrant.patientUuid();
+        }
         String duplicateKey = Report.duplicateKey(parsed);
         Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(duplicateKey);
         if (dup.isPresent()) return alreadyReceived(m, held, ref, lang, parsed, dup.get().ref());
@@ -162,7 +172,7 @@ public final class Intake {
         if (reportClaim.result() == Ledger.ClaimResult.IN_PROGRESS) {
             throw new UpstreamException("the same report is being saved from another message; try again", 503);
         }
-        return save(tx, m, held, ref, lang, parsed, sender, patientId, patientUuid, now, retry, reportKey);
+        return save(tx, m, held, ref, lang, parsed, sender, patientId, patientUuid, registrant, now, retry, reportKey);
     }
 
     private Outcome alreadyReceived(FlowWebhook m, Idempotent.Held held, String ref, String lang, Parsed parsed, String earlierRef) {
@@ -171,23 +181,26 @@ public final class Intake {
     }
 
     private Outcome save(TransactionContext tx, FlowWebhook m, Idempotent.Held held, String ref, String lang, Parsed parsed, Sender sender,
-                         String patientId, String patientUuid, Instant now, boolean retry, String reportKey) {
+                         String patientId, String patientUuid, Registrant registrant, Instant now, boolean retry, String reportKey) {
         CodeCard card = parsed.card();
         Map<String, LocalDate> derived = new LinkedHashMap<>();
         for (DerivedField d : card.derived()) {
             Value from = parsed.value(d.from());
             if (from != null && from.value() instanceof LocalDate date) derived.put(d.name(), date.plusDays(d.addDays()));
         }
-        Report report = new Report(m.messageUuid(), ref, parsed, Map.copyOf(derived), sender, phone(m), patientId, patientUuid, now);
+        Report report = new Report(m.messageUuid(), ref, parsed, Map.copyOf(derived), sender, phone(m), patientId, patientUuid, now, registrant);
         Forwarding.Forwarded f = forwarding.forward(tx, report, retry, held.claim());
-        String text = replies.ok(lang, parsed, derived, ref);
-        Outcome o = new Outcome(ReplyKind.OK, text, ref, lang, true, ref, null, false);
+        ReplyKind kind = registrant == null ? ReplyKind.OK : ReplyKind.REGISTERED;
+        String text = registrant == null ? replies.ok(lang, parsed, derived, ref)
+                : replies.registration(lang, kind, parsed, registrant.name(), registrant.identifier(), derived, ref);
+        Outcome o = new Outcome(kind, text, ref, lang, true, ref, null, false);
         held.succeed(o.toJson(), c -> {
             warehouse.insert(c, report, f.encounterUuid(), f.eventId());
             warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null, now);
             ledger.succeed(c, reportKey, Json.write(Json.object().put("ref", ref)));
         });
         tx.property("sms.record", ref);
+        if (registrant != null) tx.property("openmrs.patient", registrant.patientUuid());
         if (f.encounterUuid() != null) tx.property("openmrs.encounter", f.encounterUuid());
         return o;
     }

@@ -8,6 +8,8 @@ import java.net.UnknownHostException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
@@ -61,8 +63,11 @@ public final class OpenSrpEvents {
     public String send(TransactionContext tx, Report r, String encounterUuid) {
         String id = eventId(r.messageUuid());
         ObjectNode body = Json.object();
-        body.putArray("clients");
-        body.putArray("events").add(event(r, id, encounterUuid));
+        ArrayNode clients = body.putArray("clients");
+        // a registration sends the client with its event, as an OpenSRP app's sync does; the patient's uuid is both the
+        // client's baseEntityId and its OPENMRS_UUID (so OpenSRP's own OpenMRS connector does not create it again)
+        if (r.registrant() != null) clients.add(client(r, encounterUuid));
+        body.putArray("events").add(event(r, id, r.registrant() != null ? null : encounterUuid));
         Request req = request("rest/event/add").header("Accept", "application/json")
                 .post(RecordingHttpClient.jsonBody(Json.write(body))).build();
         UpstreamResponse resp = http.send(tx, "OpenSRP: add event", req);
@@ -84,6 +89,20 @@ public final class OpenSrpEvents {
     }
 
     /**
+     * The clients holding this identifier: {@code GET /rest/client/search?identifier=} (ClientResource: the client whose
+     * baseEntityId or any identifier it is, as a one-element list; {@code [null]} when there is none).
+     */
+    public List<JsonNode> clientsWithIdentifier(TransactionContext tx, String identifier) {
+        Request req = request("rest/client/search?identifier=" + identifier).header("Accept", "application/json").get().build();
+        UpstreamResponse resp = http.send(tx, "OpenSRP: find client", req);
+        if (!resp.ok()) throw answered("OpenSRP: find client", resp);
+        List<JsonNode> out = new ArrayList<>();
+        if (resp.body() == null || resp.body().isBlank()) return out;
+        for (JsonNode c : Json.parse(resp.body())) if (c.isObject()) out.add(c);
+        return out;
+    }
+
+    /**
      * True when a failed send may still have been saved: the request went out and no answer came back (read
      * timeout, connection reset). False when OpenSRP answered, or the connection was never made.
      */
@@ -102,6 +121,28 @@ public final class OpenSrpEvents {
     private static UpstreamException answered(String name, UpstreamResponse resp) {
         String text = resp.body() == null ? "" : resp.body();
         return new UpstreamException(name + ": answered " + resp.status() + " " + (text.length() > 200 ? text.substring(0, 200) : text), resp.status());
+    }
+
+    /**
+     * The new client as OpenSRP's {@code org.smartregister.domain.Client} serialises it: names, gender (Female/Male),
+     * birthdate with {@code birthdateApprox} when only an age was sent, identifiers (the worker's or derived id under
+     * the card's identifier type, OPENMRS_UUID) and the phone as an attribute.
+     */
+    static ObjectNode client(Report r, String patientUuid) {
+        Registrant who = r.registrant();
+        String at = OPENSRP_TIME.format(r.receivedAt().atOffset(ZoneOffset.UTC));
+        ObjectNode c = Json.object();
+        c.put("type", "Client").put("baseEntityId", who.patientUuid()).put("firstName", who.given()).put("lastName", who.family())
+                .put("gender", who.gender().equals("F") ? "Female" : who.gender().equals("M") ? "Male" : who.gender())
+                .put("birthdate", who.birthdate() + "T00:00:00.000Z").put("birthdateApprox", who.birthdateEstimated())
+                .put("deathdateApprox", false).put("dateCreated", at).put("clientType", r.card().opensrpEntityType());
+        ObjectNode ids = c.putObject("identifiers").put(who.card().opensrpIdentifierType(), who.identifier());
+        if (patientUuid != null) ids.put(OPENMRS_UUID, patientUuid);
+        ObjectNode attributes = c.putObject("attributes");
+        if (who.phone() != null) attributes.put(who.card().phoneAttribute(), who.phone());
+        c.putArray("addresses");
+        c.putObject("relationships");
+        return c;
     }
 
     static ObjectNode event(Report r, String id, String encounterUuid) {

@@ -15,10 +15,12 @@ import org.chis.mediator.smscodecard.reply.Replies;
  * A message that passed every check: the structured record forwarded to OpenMRS, OpenSRP and the warehouse.
  *
  * @param derived     computed dates (EDD), by derived field name
- * @param patientUuid the OpenMRS patient the id names (null when the card has no patient field)
+ * @param patientUuid the OpenMRS patient the id names (null when the card has no patient field); for a
+ *                    registration the new patient's
+ * @param registrant  the client a registration card (REG) creates, else null
  */
 public record Report(String messageUuid, String ref, Parsed parsed, Map<String, LocalDate> derived, Sender sender,
-                     String phone, String patientId, String patientUuid, Instant receivedAt) {
+                     String phone, String patientId, String patientUuid, Instant receivedAt, Registrant registrant) {
 
     public CodeCard card() { return parsed.card(); }
 

@@ -148,6 +148,31 @@ class SmsCodecardIntegrationTest {
         assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.ASHA)).hasSize(1);
         assertThat(f.warehouse().records()).hasSize(2);
         assertThat(f.liveEncounters()).hasSize(2);
+
+        // REG through the same channel: OpenSRP refusing -> Failed, the patient purged; the rerun registers the
+        // client once and the reply with its id goes by SMS
+        int patientsBefore = f.openmrs.patients().size();
+        var opensrpDown = f.opensrp.stubFor(post(urlPathEqualTo("/opensrp/rest/event/add")).atPriority(1)
+                .willReturn(aResponse().withStatus(500)));
+        String reg = RapidProSimulator.flowWebhook(SmsFixture.uuid(511), "c-511", "Asha", "tel:" + SmsFixture.ASHA, "swa",
+                "SAJILI Rehema Juma KE 35 NAMBA 2001V").toString();
+        assertThat(router(reg).statusCode()).isEqualTo(503);
+        JsonNode regFailed = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains(SmsFixture.uuid(511))
+                && t.path("status").asText().equals("Failed"), Duration.ofSeconds(20));
+        assertThat(names(regFailed)).contains("OpenMRS: create patient", "OpenSRP: add event", "OpenMRS: purge patient");
+        assertThat(f.openmrs.patients()).hasSize(patientsBefore);
+        f.opensrp.removeStub(opensrpDown);
+        JsonNode regTask = admin.waitForTask(admin.rerun(regFailed.path("_id").asText()), Duration.ofSeconds(20));
+        String regRerun = regTask.path("transactions").get(0).path("rerunID").asText();
+        JsonNode registered = admin.waitForTransaction(t -> t.path("_id").asText().equals(regRerun)
+                && t.path("status").asText().equals("Successful"), Duration.ofSeconds(20));
+        assertThat(names(registered)).contains("OpenMRS: create patient", "OpenSRP: add event", "RapidPro: send broadcast");
+        assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.ASHA)).hasSize(2);
+        assertThat(f.rapidpro.broadcastsTo("tel:" + SmsFixture.ASHA).get(1).path("text").path("swa").asText())
+                .startsWith("SAWA SAJILI: Rehema Juma amesajiliwa, namba 2001V.");
+        assertThat(f.openmrs.patients()).hasSize(patientsBefore + 1);
+        assertThat(f.opensrpEvents.clients()).hasSize(1);
+        assertThat(f.warehouse().records()).hasSize(3);
     }
 
     @Test

@@ -376,9 +376,16 @@ class WebhookTest {
                            {"name":"lmp","type":"date","label":"L1","range":{"min":1}},
                            {"name":"visit","type":"code","bare":true,"position":2,"codes":[]}]}""");
         Files.writeString(dir.resolve("broken.json"), "{\"keyword\": ");
+        Files.writeString(dir.resolve("reg.json"), """
+                {"keyword":"REG","version":1,"examples":{"eng":"REG Mary"},"registration":{"sexField":"given"},
+                 "fields":[{"name":"given","type":"name","position":1},{"name":"id","type":"id","label":"ID"}]}""");
         assertThatThrownBy(() -> CodeCards.load(dir)).isInstanceOf(ConfigException.class).satisfies(e -> {
             List<String> p = ((ConfigException) e).problems().stream().map(ConfigProblem::toString).toList();
-            assertThat(p).contains("bad.json: $.fields[0].type: 'identifier' is not one of id, date, integer, code, yesno, text");
+            assertThat(p).contains("bad.json: $.fields[0].type: 'identifier' is not one of id, date, integer, code, yesno, text, name, phone, birthdate");
+            assertThat(p).contains("reg.json: $.registration.familyField: no field named 'family'",
+                    "reg.json: $.registration.sexField: field 'given' must be of type code",
+                    "reg.json: $.registration.openmrsIdentifierType: is required",
+                    "reg.json: $.registration.identifierField: the identifier field needs checkDigit luhn-mod30 (the OpenMRS ID the mediator also derives)");
             assertThat(p).contains("bad.json: $.fields[1].label: 'L1' must be letters only (a value follows it)");
             assertThat(p).contains("bad.json: $.fields[1].range: min/max apply to integer fields only");
             assertThat(p).contains("bad.json: $.fields[2].codes: a code field needs codes");
@@ -389,7 +396,8 @@ class WebhookTest {
     @Test
     void theShippedCardsLoad() {
         CodeCards cards = CodeCards.load(SmsFixture.CONFIG.resolve("cards"));
-        assertThat(cards.all()).extracting(c -> c.keyword() + " v" + c.version()).contains("ANC v1", "ANC v2", "FEVER v1", "BIRTH v1");
+        assertThat(cards.all()).extracting(c -> c.keyword() + " v" + c.version()).contains("ANC v1", "ANC v2", "FEVER v1", "BIRTH v1", "REG v1");
+        assertThat(cards.current("SAJILI", LocalDate.of(2026, 1, 1)).registers()).isTrue();
         assertThat(cards.current("ANC", LocalDate.of(2025, 1, 1)).version()).isEqualTo(1);
         assertThat(cards.current("KLINIKI", LocalDate.of(2026, 1, 1)).version()).isEqualTo(2);
     }

@@ -1,6 +1,7 @@
 package org.chis.mediator.commcareopenmrs.feeds;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -24,6 +25,8 @@ import org.chis.common.systems.commcare.FormSubmission;
 import org.chis.common.systems.openmrs.FeedEntry;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.openmrs.StableUuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies one OpenMRS feed entry to CommCare: reads the changed patient or encounter, finds the patient's case
@@ -34,6 +37,7 @@ import org.chis.common.systems.openmrs.StableUuid;
 final class EntryApplier implements FeedTarget {
     /** IdMap namespace: CommCare case id -> OpenMRS patient uuid (shared with the forms side). */
     static final String CASE_TO_PATIENT = "case->patient";
+    private static final Logger log = LoggerFactory.getLogger(EntryApplier.class);
 
     private final OpenMrsClient openmrs;
     private final CommCareClient commcare;
@@ -42,6 +46,7 @@ final class EntryApplier implements FeedTarget {
     private final List<String> encounterEchoNamespaces;
     private final List<String> patientEchoNamespaces;
     private final List<String> createdPatientNamespaces;
+    private final Cohort cohort;
 
     EntryApplier(OpenMrsClient openmrs, CommCareClient commcare, FeedMapping mapping, IdMap idMap,
                  List<String> encounterEchoNamespaces, List<String> patientEchoNamespaces, List<String> createdPatientNamespaces) {
@@ -52,6 +57,7 @@ final class EntryApplier implements FeedTarget {
         this.encounterEchoNamespaces = List.copyOf(encounterEchoNamespaces);
         this.patientEchoNamespaces = List.copyOf(patientEchoNamespaces);
         this.createdPatientNamespaces = List.copyOf(createdPatientNamespaces);
+        this.cohort = new Cohort(mapping.cohort(), openmrs, Clock.systemUTC());
     }
 
     /**
@@ -83,13 +89,18 @@ final class EntryApplier implements FeedTarget {
             return new Applied(Result.ECHO, patientUuid, null, "patient created by the suite, unchanged since");
         }
         OpenMrsPatient p = new OpenMrsPatient(json.get());
+        String location = mapping.location().of(p, null);
+        Optional<String> outside = cohort.excludes(tx, p, location);
+        if (outside.isPresent()) return skipped(tx, entry, patientUuid, outside.get());
         Optional<CommCareCase> current = caseOf(tx, patientUuid);
+        if (current.isEmpty() && mapping.updateOnly()) return skipped(tx, entry, patientUuid, "update-only: the patient has no CommCare case");
         Map<String, String> changes = patientChanges(p, current.orElse(null), at);
         if (current.isPresent() && changes.isEmpty()) return new Applied(Result.UNCHANGED, patientUuid, current.get().caseId(), "case already up to date");
         String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
-        CaseBlock block = block(caseId, current.isEmpty(), p, changes, at);
+        String owner = owner(patientUuid, location, current.orElse(null));
+        CaseBlock block = block(caseId, current.isEmpty(), p, changes, at, owner);
         // same entry + same changes -> same instanceID: HQ ignores the repeat of a submission it already has
-        FormSubmission form = form(entry, "OpenMRS patient", new TreeMap<>(changes).toString()).addCase(block);
+        FormSubmission form = form(entry, "OpenMRS patient", new TreeMap<>(changes).toString(), owner).addCase(block);
         form.question("openmrs_patient_uuid", patientUuid);
         commcare.submit(tx, form);
         remember(caseId, patientUuid);
@@ -111,13 +122,18 @@ final class EntryApplier implements FeedTarget {
         if (blocked != null && blocked.test(patientUuid)) throw new WaitingBehind(patientUuid);
         if (enc.path("voided").asBoolean(false)) return new Applied(Result.GONE, patientUuid, null, "encounter is voided");
 
+        // a cohort filter decides on the patient (and the encounter's location), so it is read first
+        OpenMrsPatient patient = cohort.everyone() ? null : patient(tx, encounterUuid, patientUuid);
+        String location = patient == null ? null : mapping.location().of(patient, enc);
+        Optional<String> outside = patient == null ? Optional.empty() : cohort.excludes(tx, patient, location);
+        if (outside.isPresent()) return skipped(tx, entry, patientUuid, outside.get());
         Optional<CommCareCase> current = caseOf(tx, patientUuid);
-        OpenMrsPatient patient = null;
+        if (current.isEmpty() && mapping.updateOnly()) return skipped(tx, entry, patientUuid, "update-only: the patient has no CommCare case");
         Map<String, String> changes = new LinkedHashMap<>();
         if (current.isEmpty()) {
             // the patient's case comes first: its entry may be further down the patient feed or was before our start
-            patient = new OpenMrsPatient(openmrs.patient(tx, patientUuid)
-                    .orElseThrow(() -> new UpstreamException("encounter " + encounterUuid + ": patient " + patientUuid + " not found in OpenMRS", 404)));
+            if (patient == null) patient = patient(tx, encounterUuid, patientUuid);
+            location = mapping.location().of(patient, enc);
             changes.putAll(patientChanges(patient, null, at));
         }
         Map<String, String> observed = observations(enc);
@@ -133,16 +149,41 @@ final class EntryApplier implements FeedTarget {
         }
         String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
         // a new encounter is always recorded as a form (the encounter is an event in CommCare), even with no property change
-        CaseBlock block = block(caseId, current.isEmpty(), patient, changes, at);
+        String owner = owner(patientUuid, location, current.orElse(null));
+        CaseBlock block = block(caseId, current.isEmpty(), patient, changes, at, owner);
         // one form per encounter entry, whatever the case held when it was applied: a replay after HQ saved the first
         // submission (answer lost, or kill -9 before the ledger record) finds no change left, and a changes-based
         // instanceID would have made it a second form for the same encounter
-        FormSubmission form = form(entry, "OpenMRS encounter", "encounter").addCase(block);
+        FormSubmission form = form(entry, "OpenMRS encounter", "encounter", owner).addCase(block);
         form.question("openmrs_encounter_uuid", encounterUuid).question("openmrs_patient_uuid", patientUuid)
                 .question("encounter_type", type).question("encounter_datetime", when);
         commcare.submit(tx, form);
         remember(caseId, patientUuid);
         return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, "encounter " + encounterUuid);
+    }
+
+    private OpenMrsPatient patient(TransactionContext tx, String encounterUuid, String patientUuid) {
+        return new OpenMrsPatient(openmrs.patient(tx, patientUuid)
+                .orElseThrow(() -> new UpstreamException("encounter " + encounterUuid + ": patient " + patientUuid + " not found in OpenMRS", 404)));
+    }
+
+    /** Outside the cohort or update-only: recorded (ledger outcome, poll count "skipped"), never parked; the marker moves on. */
+    private static Applied skipped(TransactionContext tx, FeedEntry entry, String patientUuid, String why) {
+        log.info("[{}] feed entry {} of patient {} skipped: {}", tx.transactionId(), entry.id(), patientUuid, why);
+        return new Applied(Result.SKIPPED, patientUuid, null, why);
+    }
+
+    /**
+     * A new case's owner, by the patient's location ({@link CaseOwner.Unmapped} when there is none: the entry parks).
+     * An existing case keeps its owner; the form is then submitted as the owner the mapping gives, else the case's.
+     */
+    private String owner(String patientUuid, String location, CommCareCase current) {
+        if (current == null) return mapping.owner().ownerFor(patientUuid, location);
+        try {
+            return mapping.owner().ownerFor(patientUuid, location);
+        } catch (CaseOwner.Unmapped e) {
+            return current.ownerId();
+        }
     }
 
     // ------------------------------------------------------------------ read-ahead
@@ -210,12 +251,12 @@ final class EntryApplier implements FeedTarget {
         return changes;
     }
 
-    private CaseBlock block(String caseId, boolean create, OpenMrsPatient patient, Map<String, String> changes, Instant at) {
+    private CaseBlock block(String caseId, boolean create, OpenMrsPatient patient, Map<String, String> changes, Instant at, String owner) {
         CaseBlock b = CaseBlock.of(caseId).dateModified(at == null ? Instant.now() : at);
         Map<String, String> updates = new LinkedHashMap<>(changes);
         if (create) {
             String name = updates.getOrDefault("case_name", patient == null ? caseId : patient.fullName());
-            b.create(mapping.caseType(), name, mapping.ownerId());
+            b.create(mapping.caseType(), name, owner);
             String uuid = updates.get("openmrs_uuid");
             if (uuid != null) b.externalId(uuid);
         }
@@ -224,11 +265,11 @@ final class EntryApplier implements FeedTarget {
     }
 
     /** The entry's form; its instanceID is derived from the entry id and {@code variant}, so HQ ignores a repeat. */
-    private FormSubmission form(FeedEntry entry, String name, String variant) {
+    private FormSubmission form(FeedEntry entry, String name, String variant, String user) {
         String instanceId = StableUuid.of("openmrs-feed-entry", entry.id(), variant);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         return new FormSubmission(mapping.xmlns(), instanceId).name(name).deviceId("chis-openmrs-atomfeed")
-                .user(mapping.ownerId(), "chis-openmrs-feed").times(now, now).question("openmrs_feed_entry", entry.id());
+                .user(user, "chis-openmrs-feed").times(now, now).question("openmrs_feed_entry", entry.id());
     }
 
     /** Concept uuid -> value of every observation (group members too); coded answers as the answer concept's uuid. */

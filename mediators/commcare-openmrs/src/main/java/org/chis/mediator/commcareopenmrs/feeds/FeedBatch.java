@@ -1,54 +1,48 @@
 package org.chis.mediator.commcareopenmrs.feeds;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chis.common.json.Json;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
-import org.chis.common.work.Idempotent;
-import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.FeedEntry;
+import org.chis.common.work.Idempotent;
 
 /**
- * The new entries of one feed in one poll, applied in lanes: one lane per patient, whose entries run strictly one
- * after the other in feed order; lanes run in parallel on the lane pool ({@code feeds.parallelism} threads).
+ * The new entries of one feed in one poll: each is claimed and applied in its patient's lane ({@link Lanes}), its
+ * outcome recorded in the {@link FeedLedger}, and the marker moved over the {@link DonePrefix}.
  * <ul>
- * <li>An applied entry's ledger record is committed as soon as it is applied, before the next entry of its lane
- * starts: after a crash, an entry past the marker with a SUCCEEDED record is skipped when read again, and at most
- * the one entry per patient that was in flight is applied again (its form has the same instanceID, or it finds
- * nothing to change).</li>
- * <li>The marker moves only over the contiguous prefix of entries that are done (applied, seen before, or parked), in
- * the same transaction as the record of the entry that completed the prefix.</li>
+ * <li>An applied entry's record is committed as soon as it is applied, before the next entry of its lane starts:
+ * after a crash, an entry past the marker with a SUCCEEDED record is skipped when read again, and at most the one
+ * entry per patient that was in flight is applied again (its form has the same instanceID, or it finds nothing to
+ * change).</li>
  * <li>Failing entries, and the later entries of their patient waiting behind them, are parked in feed order as the
  * prefix reaches them, so failed_event ids keep the order of the feed and the breaker trips at the same entry as a
  * sequential read. Entries past the breaker or an aborted entry are not done: the marker stays before them and
- * their ledger claims are released, so the next poll reads them again.</li>
+ * their claims are released, so the next poll reads them again.</li>
  * </ul>
  * Commits are serialised (one lock), which keeps the marker monotonic; entries finishing meanwhile are committed
- * together by the next one (group commit).
+ * together by the next one (group commit: each commit of the H2 file store writes to disk, the largest CPU cost per
+ * entry after the HTTP calls).
  */
 final class FeedBatch {
+    /** What a poll gives each of its batches: the target and its ledger, the lane and read pools, the read window. */
+    record Setup(FeedTarget target, FeedLedger ledger, Executor lanePool, Executor readPool, int readWindow) {}
+
     private enum Kind { APPLIED, SEEN_BEFORE, PARK_FAILED, PARK_WAITING, NOT_DONE }
 
     /** One entry of the batch and, once its lane ran it, how it ended. */
     private static final class Item {
         final FeedEntry entry;
-        final FeedMarker marker;
-        final String key;
+        final int position;
         CompletableFuture<Optional<JsonNode>> resource;
-        volatile boolean done;
         Kind kind;
         FeedTarget.Applied applied;
         String subject;
@@ -58,58 +52,53 @@ final class FeedBatch {
         boolean recorded;
         boolean committed;
 
-        Item(FeedEntry entry, FeedMarker marker, String statePrefix) {
+        Item(FeedEntry entry, int position) {
             this.entry = entry;
-            this.marker = marker;
-            this.key = "openmrs-feed:" + statePrefix + entry.id();
+            this.position = position;
         }
 
         boolean parks() { return kind == Kind.PARK_FAILED || kind == Kind.PARK_WAITING; }
+
+        DonePrefix.State state() {
+            return switch (kind) {
+                case APPLIED -> DonePrefix.State.APPLIED;
+                case SEEN_BEFORE -> DonePrefix.State.DONE;
+                case PARK_FAILED, PARK_WAITING -> DonePrefix.State.PARKED;
+                case NOT_DONE -> DonePrefix.State.NOT_DONE;
+            };
+        }
     }
 
     private final String feed;
     private final TransactionContext tx;
-    private final StateStore store;
+    private final PollReport report;
+    private final Setup setup;
     private final FeedTarget applier;
-    private final FeedPoll.Limits limits;
-    private final Clock clock;
-    private final FeedPoll.Report report;
-    private final Executor lanePool;
-    private final Executor readPool;
+    private final FeedLedger ledger;
+    private final DonePrefix prefix;
+    private final Lanes<Item> lanes;
     private final Set<String> parkedSubjects;
     private final Set<String> waitingSubjects = ConcurrentHashMap.newKeySet();
     private final List<Item> items = new ArrayList<>();
-    private final Map<String, CompletableFuture<Item>> lanes = new HashMap<>();
-    private final List<CompletableFuture<Item>> running = new ArrayList<>();
     private final List<Item> pending = new ArrayList<>();
-    private final ArrayDeque<Item> unrouted = new ArrayDeque<>();
-    private final int readWindow;
     private final Object commitLock = new Object();
-    private int next;
-    private int parked;
     private volatile boolean stopped;
-    private boolean tripped;
     private RuntimeException error;
 
     /**
+     * @param prefix         the feed's marker over this batch, with the feed's parked entries for the breaker
      * @param parkedSubjects patients with entries parked before this batch (in any feed): theirs wait behind them
-     * @param readWindow     entries whose resources are being read before the first of them joins its lane
-     * @param parkedCount    entries of this feed parked now, for the breaker
      */
-    FeedBatch(String feed, TransactionContext tx, StateStore store, FeedTarget applier, FeedPoll.Limits limits, Clock clock,
-              FeedPoll.Report report, Executor lanePool, Executor readPool, int readWindow, Set<String> parkedSubjects, int parkedCount) {
-        this.readWindow = readWindow;
+    FeedBatch(Setup setup, String feed, TransactionContext tx, PollReport report, DonePrefix prefix, Set<String> parkedSubjects) {
+        this.setup = setup;
+        this.applier = setup.target();
+        this.ledger = setup.ledger();
         this.feed = feed;
         this.tx = tx;
-        this.store = store;
-        this.applier = applier;
-        this.limits = limits;
-        this.clock = clock;
         this.report = report;
-        this.lanePool = lanePool;
-        this.readPool = readPool;
+        this.prefix = prefix;
         this.parkedSubjects = Set.copyOf(parkedSubjects);
-        this.parked = parkedCount;
+        this.lanes = new Lanes<>(setup.lanePool(), setup.readWindow(), it -> EntryApplier.patientLane(it.entry, it.resource), this::run);
     }
 
     /** True once no more entries should be added: the breaker tripped or an entry could not be handled. */
@@ -117,28 +106,16 @@ final class FeedBatch {
 
     /**
      * Adds the next entry in feed order. Its resource is read at once; it joins its patient's lane once the reads of
-     * the entries after it are under way too (an encounter's patient is only known from the encounter, and waiting
-     * for each read in turn would pace the whole feed at one read at a time).
+     * the entries after it are under way too.
      */
     void add(FeedEntry entry, FeedMarker marker) {
         report.count(feed, "read");
-        Item it = new Item(entry, marker, applier.statePrefix());
-        it.resource = applier.read(tx, entry, readPool);
+        Item it = new Item(entry, prefix.add(marker));
+        it.resource = applier.read(tx, entry, setup.readPool());
         synchronized (this) {
             items.add(it);
         }
-        unrouted.add(it);
-        while (unrouted.size() > readWindow) route(unrouted.poll());
-    }
-
-    private void route(Item it) {
-        String lane = EntryApplier.patientLane(it.entry, it.resource);
-        CompletableFuture<Item> before = lanes.get(lane);
-        CompletableFuture<Item> run = before == null
-                ? CompletableFuture.supplyAsync(() -> run(it, null), lanePool)
-                : before.thenApplyAsync(b -> run(it, b), lanePool);
-        lanes.put(lane, run);
-        running.add(run);
+        lanes.add(it);
     }
 
     /**
@@ -146,20 +123,19 @@ final class FeedBatch {
      * batch. Returns true when the breaker tripped.
      */
     boolean finish() {
-        while (!unrouted.isEmpty()) route(unrouted.poll());
-        CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+        lanes.finish();
         synchronized (this) {
             for (Item it : items) {
                 if (!it.claimed || it.recorded) continue;
                 try {
-                    store.ledger().fail(it.key, Json.write(Json.object().put("error", it.error == null ? "not done in this poll" : it.error)));
+                    ledger.release(it.entry.id(), it.error == null ? "not done in this poll" : it.error);
                 } catch (RuntimeException e) {
                     // the database is what failed: the claim's lease runs out instead
                     if (error != null) error.addSuppressed(e);
                 }
             }
             if (error != null) throw error;
-            return tripped;
+            return prefix.tripped();
         }
     }
 
@@ -182,8 +158,9 @@ final class FeedBatch {
         return it;
     }
 
+    /** Claims the entry and applies it to the target: applied, seen before, or to be parked (failed or waiting). */
     private void handle(Item it) {
-        Ledger.Claim claim = FeedPoll.claimEntry(store, it.key, limits.lease());
+        Ledger.Claim claim = ledger.claim(it.entry.id());
         if (claim.result() == Ledger.ClaimResult.DONE) {
             // applied before (e.g. past the marker before a crash, or listed again): nothing to do but move on
             it.kind = Kind.SEEN_BEFORE;
@@ -200,11 +177,11 @@ final class FeedBatch {
         } catch (FeedTarget.WaitingBehind w) {
             it.kind = Kind.PARK_WAITING;
             it.error = w.getMessage();
-            it.due = clock.instant();
+            it.due = ledger.now();
         } catch (RuntimeException e) {
             it.kind = Kind.PARK_FAILED;
-            it.error = FeedPoll.describe(e);
-            it.due = clock.instant().plus(limits.retryBase());
+            it.error = FeedLedger.describe(e);
+            it.due = ledger.firstRetry();
         }
         if (it.parks()) {
             it.subject = subject.get() == null ? "entry:" + it.entry.id() : subject.get();
@@ -225,12 +202,11 @@ final class FeedBatch {
 
     /**
      * Records an entry's outcome and moves the marker over the prefix of done entries; returns once that is
-     * committed. Group commit: lanes finishing while a commit runs are committed together by the next one (each
-     * commit of the H2 file store writes to disk, the largest CPU cost per entry after the HTTP calls).
+     * committed, by this lane or by the commit running meanwhile (group commit).
      */
     private void complete(Item it) {
         synchronized (this) {
-            it.done = true;
+            prefix.set(it.position, it.state());
             if (it.kind != Kind.NOT_DONE) pending.add(it);
         }
         synchronized (commitLock) {
@@ -246,42 +222,18 @@ final class FeedBatch {
 
     /** One transaction: the records of {@code group}, the parks and the marker over the prefix of done entries. */
     private void commit(List<Item> group) {
-        int n;
-        int parks;
-        boolean trip = false;
-        List<Item> toPark = new ArrayList<>();
-        FeedMarker to = null;
-        synchronized (this) {
-            n = next;
-            parks = parked;
-            while (n < items.size() && !tripped) {
-                Item x = items.get(n);
-                if (!x.done || x.kind == Kind.NOT_DONE || x.kind == Kind.APPLIED && !x.committed && !group.contains(x)) break;
-                if (x.parks()) {
-                    toPark.add(x);
-                    parks++;
-                }
-                to = x.marker;
-                n++;
-                if (x.parks() && parks >= limits.maxFailedEvents()) {
-                    trip = true;
-                    break;
-                }
-            }
-        }
         List<Item> records = group.stream().filter(x -> x.kind == Kind.APPLIED).toList();
-        FeedMarker marker = to;
+        DonePrefix.Move move = prefix.next(records.stream().map(x -> x.position).toList());
+        List<Item> toPark;
+        synchronized (this) {
+            toPark = move.parked().stream().map(items::get).toList();
+        }
         try {
-            if (!records.isEmpty() || marker != null) {
-                store.inTransaction(c -> {
-                    for (Item r : records) store.ledger().succeed(c, r.key, FeedPoll.outcome(r.applied));
-                    for (Item p : toPark) {
-                        store.ledger().fail(c, p.key, Json.write(Json.object().put("error", p.error)));
-                        store.failedEvents().record(c, feed, p.entry.id(), p.subject, ParkedEntry.write(p.entry), p.error, p.due);
-                    }
-                    if (marker != null) store.feedMarkers().advance(c, feed, marker.toJson());
-                    return null;
-                });
+            if (!records.isEmpty() || move.marker() != null) {
+                ledger.commit(feed,
+                        records.stream().map(r -> new FeedLedger.Applied(r.entry.id(), r.applied)).toList(),
+                        toPark.stream().map(p -> new FeedLedger.Parked(p.entry, p.subject, p.error, p.due)).toList(),
+                        move.marker());
             }
         } catch (RuntimeException e) {
             abort(e);
@@ -289,6 +241,7 @@ final class FeedBatch {
                 for (Item x : group) {
                     x.kind = Kind.NOT_DONE;
                     x.committed = true; // nothing more to do for it: its claim is released at the end
+                    prefix.set(x.position, DonePrefix.State.NOT_DONE);
                 }
             }
             return;
@@ -296,10 +249,11 @@ final class FeedBatch {
         synchronized (this) {
             for (Item r : records) {
                 r.recorded = true;
-                FeedPoll.tally(feed, r.applied, report);
+                prefix.set(r.position, DonePrefix.State.DONE);
+                report.tally(feed, r.applied);
             }
             for (Item x : group) x.committed = true;
-            for (int i = next; i < n; i++) {
+            for (int i = move.from(); i < move.to(); i++) {
                 Item x = items.get(i);
                 if (x.kind == Kind.SEEN_BEFORE) report.count(feed, "unchanged");
                 if (x.parks()) {
@@ -308,12 +262,8 @@ final class FeedBatch {
                     if (x.kind == Kind.PARK_FAILED) report.failed();
                 }
             }
-            next = n;
-            parked = parks;
-            if (trip) {
-                tripped = true;
-                stopped = true;
-            }
+            prefix.moved(move);
+            if (move.trips()) stopped = true;
         }
     }
 }

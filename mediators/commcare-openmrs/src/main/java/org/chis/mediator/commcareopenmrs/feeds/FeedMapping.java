@@ -14,11 +14,14 @@ import org.chis.common.config.JsonConfigReader.Node;
 
 /**
  * What the OpenMRS feeds write into CommCare ({@code feeds.json}): the case type and owner of cases made for new
- * patients, the xmlns of the suite's own submissions, patient fields -> case properties and encounter observations
- * -> case properties, each with a conflict policy. Validated at start-up; every problem is listed with the file and the JSON path.
+ * patients (one {@code ownerId}, or {@code owner} by the patient's location), the xmlns of the suite's own
+ * submissions, patient fields -> case properties and encounter observations -> case properties, each with a conflict
+ * policy; which patients go at all ({@code cohort}, {@code locationFrom}) and whether new cases may be made
+ * ({@code updateOnly}). Validated at start-up; every problem is listed with the file and the JSON path.
  */
-public record FeedMapping(String caseType, String ownerId, String xmlns, String caseNameFrom, List<PropertyRule> patient,
-                          String encounterDateProperty, String encounterTypeProperty, List<PropertyRule> observations) {
+public record FeedMapping(String caseType, CaseOwner owner, String xmlns, String caseNameFrom, List<PropertyRule> patient,
+                          String encounterDateProperty, String encounterTypeProperty, List<PropertyRule> observations,
+                          PatientLocation location, CohortFilter cohort, boolean updateOnly) {
 
     /** One case property fed from OpenMRS: {@code from} is a patient field or an obs concept uuid. */
     public record PropertyRule(String property, String from, ConflictPolicy conflict, Map<String, String> valueMap) {
@@ -48,7 +51,10 @@ public record FeedMapping(String caseType, String ownerId, String xmlns, String 
     static FeedMapping read(Node root) {
         if (!root.requireObject("must be a JSON object")) return null;
         String caseType = root.string("caseType");
-        String ownerId = root.string("ownerId");
+        CaseOwner owner = CaseOwner.read(root);
+        PatientLocation location = PatientLocation.read(root);
+        CohortFilter cohort = CohortFilter.read(root);
+        boolean updateOnly = root.bool("updateOnly", false);
         String xmlns = root.string("xmlns", "http://chis.org/xforms/openmrs-feed");
         Node patient = root.at("patient");
         String caseName = patient.string("caseName", "fullName");
@@ -60,7 +66,7 @@ public record FeedMapping(String caseType, String ownerId, String xmlns, String 
         String typeProp = enc.matching("typeProperty", false, XML_NAME, "an XML name");
         List<PropertyRule> obsRules = rules(enc.list("observations"), "concept", seen, false);
         if (!root.clean()) return null;
-        return new FeedMapping(caseType, ownerId, xmlns, caseName, patientRules, dateProp, typeProp, obsRules);
+        return new FeedMapping(caseType, owner, xmlns, caseName, patientRules, dateProp, typeProp, obsRules, location, cohort, updateOnly);
     }
 
     private static List<PropertyRule> rules(List<Node> list, String fromField, Set<String> seen, boolean patientField) {

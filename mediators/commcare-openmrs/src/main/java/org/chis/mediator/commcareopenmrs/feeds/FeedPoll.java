@@ -1,20 +1,14 @@
 package org.chis.mediator.commcareopenmrs.feeds;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chis.common.http.UpstreamException;
-import org.chis.common.json.Json;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.FailedEvent;
 import org.chis.common.store.FailedEvents;
@@ -30,8 +24,8 @@ import org.chis.common.systems.openmrs.FeedPage;
  * <ol>
  * <li>parked entries that are due are retried, oldest first, each only when no older parked entry of the same
  * patient remains (per-patient order);</li>
- * <li>new entries are read from the stored marker on: each is applied, then its ledger record and the marker
- * advance are committed in one transaction. A failing entry is parked in {@code failed_event} with a back-off, in
+ * <li>new entries are read from the stored marker on, one {@link FeedBatch} per feed: each is applied in its
+ * patient's lane, then its ledger record and the marker advance are committed in one transaction. A failing entry is parked in {@code failed_event} with a back-off, in
  * that same transaction, and the feed goes on with other patients; later entries of its patient are parked behind
  * it;</li>
  * <li>when a feed holds {@code maxFailedEvents} parked entries it stops taking new ones (circuit breaker) and the
@@ -42,26 +36,22 @@ import org.chis.common.systems.openmrs.FeedPage;
 final class FeedPoll {
     static final String LOCK = "openmrs-feeds/poll";
 
-    /** Settings of the batch: size, breaker cap, retry back-off, where a feed without a marker starts. */
-    record Limits(int batchSize, int maxFailedEvents, Duration retryBase, Duration retryMax, boolean startAtBeginning, Duration lease) {}
-
     private final AtomFeedReader reader;
     private final FeedTarget applier;
     private final StateStore store;
     private final List<String> feeds;
-    private final Limits limits;
+    private final FeedLimits limits;
     private final Clock clock;
     private final int readAheadPages;
-    private final int parallelism;
-    private final ExecutorService lanePool;
-    private final ExecutorService readPool;
+    private final FeedLedger ledger;
+    private final FeedBatch.Setup batchSetup;
     private final ExecutorService pagePool;
 
     /**
      * @param parallelism    patients applied at the same time (lanes), and OpenMRS resources read ahead at a time; 1 = one entry after the other
      * @param readAheadPages feed pages read ahead in parallel; 1 = follow the links one page at a time
      */
-    FeedPoll(AtomFeedReader reader, FeedTarget applier, StateStore store, List<String> feeds, Limits limits, Clock clock,
+    FeedPoll(AtomFeedReader reader, FeedTarget applier, StateStore store, List<String> feeds, FeedLimits limits, Clock clock,
              int parallelism, int readAheadPages) {
         this.reader = reader;
         this.applier = applier;
@@ -70,9 +60,9 @@ final class FeedPoll {
         this.limits = limits;
         this.clock = clock;
         this.readAheadPages = readAheadPages;
-        this.parallelism = parallelism;
-        this.lanePool = pool("feed-lane", parallelism);
-        this.readPool = pool("feed-read-ahead", parallelism);
+        this.ledger = new FeedLedger(store, applier.statePrefix(), limits, clock);
+        // an entry joins its lane once the next 2 x parallelism resources are being read
+        this.batchSetup = new FeedBatch.Setup(applier, ledger, pool("feed-lane", parallelism), pool("feed-read-ahead", parallelism), 2 * parallelism);
         this.pagePool = pool("feed-page-ahead", Math.max(1, readAheadPages));
     }
 
@@ -87,35 +77,8 @@ final class FeedPoll {
         return pool;
     }
 
-    /** What one poll did; {@code stopped} names why a feed halted (breaker, lost marker), null when healthy. */
-    static final class Report {
-        final ObjectNode json = Json.object();
-        int applied;
-        int failed;
-        String stopped;
-        boolean busy;
-        boolean more;
-
-        synchronized ObjectNode feed(String name) {
-            ObjectNode f = json.with("feeds").with(name);
-            for (String k : List.of("read", "created", "updated", "unchanged", "echo", "gone", "failed", "waiting", "retried", "resolved")) {
-                if (!f.has(k)) f.put(k, 0);
-            }
-            return f;
-        }
-
-        synchronized void failed() { failed++; }
-
-        synchronized void applied() { applied++; }
-
-        synchronized void count(String feed, String what) {
-            ObjectNode f = feed(feed);
-            f.put(what, f.get(what).asInt() + 1);
-        }
-    }
-
-    Report run(TransactionContext tx) {
-        Report report = new Report();
+    PollReport run(TransactionContext tx) {
+        PollReport report = new PollReport();
         boolean locked = store.inTransaction(c -> {
             if (!store.feedMarkers().tryLock(c, LOCK + (applier.statePrefix().isEmpty() ? "" : "/" + applier.statePrefix()))) return false;
             // the lock lives as long as this transaction: the whole batch runs inside it, on other connections
@@ -131,7 +94,7 @@ final class FeedPoll {
         return report;
     }
 
-    private int feed(TransactionContext tx, String category, int budget, Report report) {
+    private int feed(TransactionContext tx, String category, int budget, PollReport report) {
         String feed = applier.statePrefix() + category; // marker, parked entries and report of this target
         report.feed(feed);
         budget = retryParked(tx, feed, budget, report);
@@ -175,8 +138,8 @@ final class FeedPoll {
                 start = at + 1;
             }
         }
-        FeedBatch batch = new FeedBatch(feed, tx, store, applier, limits, clock, report, lanePool, readPool, 2 * parallelism,
-                parkedSubjects(), failed.count(feed));
+        FeedBatch batch = new FeedBatch(batchSetup, feed, tx, report, new DonePrefix(failed.count(feed), limits.maxFailedEvents()),
+                parkedSubjects());
         try (FeedPages pages = new FeedPages(reader, tx, pagePool, category, readAheadPages)) {
             while (page != null && budget > 0 && !batch.stopped()) {
                 String pageUrl = page.viaUrl() != null ? page.viaUrl() : page.selfUrl();
@@ -204,7 +167,7 @@ final class FeedPoll {
         return out;
     }
 
-    private void breaker(String feed, Report report) {
+    private void breaker(String feed, PollReport report) {
         List<FailedEvent> parked = store.failedEvents().all(feed);
         String oldest = parked.isEmpty() ? "" : " Oldest: entry " + parked.get(0).entryId() + " (" + parked.get(0).attempts()
                 + " attempts): " + parked.get(0).lastError();
@@ -214,38 +177,28 @@ final class FeedPoll {
     }
 
     /** Retries due parked entries of one feed, in the order they were parked. */
-    private int retryParked(TransactionContext tx, String feed, int budget, Report report) {
+    private int retryParked(TransactionContext tx, String feed, int budget, PollReport report) {
         FailedEvents failed = store.failedEvents();
         for (FailedEvent ev : failed.due(feed, clock.instant(), Math.max(0, budget))) {
             if (budget <= 0) break;
             if (blockedBefore(ev.subject(), ev.id())) continue;
             budget--;
             report.count(feed, "retried");
-            String key = "openmrs-feed:" + applier.statePrefix() + ev.entryId();
-            Ledger.Claim claim = claimEntry(store, key, limits.lease());
+            Ledger.Claim claim = ledger.claim(ev.entryId());
             if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) continue;
             if (claim.result() == Ledger.ClaimResult.DONE) {
-                failed.resolve(feed, ev.entryId());
+                ledger.resolvedBefore(feed, ev.entryId());
                 continue;
             }
             FeedEntry entry = ParkedEntry.read(ev.payload());
             AtomicReference<String> subject = new AtomicReference<>();
             try {
-                EntryApplier.Applied a = applier.apply(tx, feed, entry, null, subject, null);
-                store.inTransaction(c -> {
-                    store.ledger().succeed(c, key, outcome(a));
-                    failed.resolve(c, feed, ev.entryId());
-                    return null;
-                });
-                tally(feed, a, report);
+                FeedTarget.Applied a = applier.apply(tx, feed, entry, null, subject, null);
+                ledger.resolved(feed, ev.entryId(), a);
+                report.tally(feed, a);
                 report.count(feed, "resolved");
             } catch (RuntimeException e) {
-                Instant next = clock.instant().plus(backoff(ev.attempts()));
-                store.inTransaction(c -> {
-                    store.ledger().fail(c, key, Json.write(Json.object().put("error", describe(e))));
-                    failed.record(c, feed, ev.entryId(), ev.subject(), ev.payload(), describe(e), next);
-                    return null;
-                });
+                ledger.failedAgain(feed, ev, e);
                 report.failed();
             }
         }
@@ -256,40 +209,5 @@ final class FeedPoll {
         // failed_event ids are one sequence over all feeds, so "older" compares across feeds too
         for (String f : feeds) if (store.failedEvents().isBlockedBefore(applier.statePrefix() + f, subject, id)) return true;
         return false;
-    }
-
-    /** x3 per attempt from retryBase, at most retryMax (HQ's repeat-record curve). */
-    Duration backoff(int attempts) {
-        Duration d = limits.retryBase();
-        for (int i = 1; i < attempts && d.compareTo(limits.retryMax()) < 0; i++) d = d.multipliedBy(3);
-        return d.compareTo(limits.retryMax()) > 0 ? limits.retryMax() : d;
-    }
-
-    static void tally(String feed, EntryApplier.Applied a, Report report) {
-        report.count(feed, a.result().name().toLowerCase(Locale.ROOT));
-        if (a.result() == EntryApplier.Result.CREATED || a.result() == EntryApplier.Result.UPDATED) report.applied();
-    }
-
-    static String outcome(EntryApplier.Applied a) {
-        return Json.write(Json.object().put("result", a.result().name()).put("patient", a.subject()).put("case", a.caseId()).put("detail", a.detail()));
-    }
-
-    /**
-     * Claims a feed entry in the ledger. Polls run one at a time (the lock row) and finish every claim they take, so
-     * a claim found still in progress was left by a poll whose process died mid-entry (kill -9): it is taken over at
-     * once, not after its lease (feeds.leaseSeconds), which would fail every poll until then. Re-applying it is safe
-     * (deterministic case id and instanceID; a change HQ already has is "unchanged").
-     */
-    static Ledger.Claim claimEntry(StateStore store, String key, Duration lease) {
-        Ledger.Claim claim = store.ledger().claim(key, "feed-entry", lease);
-        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS && store.ledger().release(key, claim.attempts())) {
-            claim = store.ledger().claim(key, "feed-entry", lease);
-        }
-        return claim;
-    }
-
-    static String describe(Throwable e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 500 ? m.substring(0, 500) + "..." : m));
     }
 }

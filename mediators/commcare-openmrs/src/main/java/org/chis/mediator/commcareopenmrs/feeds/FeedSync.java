@@ -12,6 +12,7 @@ import org.chis.common.http.UpstreamException;
 import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
+import org.chis.common.openhim.MediatorServer;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.openhim.RequestHandler;
 import org.chis.common.json.Json;
@@ -36,21 +37,29 @@ public final class FeedSync {
     public static final String PATH = "/openmrs/feeds/poll";
 
     private final FeedPoll poll;
+    private final BulkImport bulkImport;
 
-    FeedSync(FeedPoll poll) { this.poll = poll; }
+    FeedSync(FeedPoll poll, BulkImport bulkImport) {
+        this.poll = poll;
+        this.bulkImport = bulkImport;
+    }
+
+    /** The initial import of an OpenMRS cohort through this feed's target ({@code POST /openmrs/feeds/import}). */
+    BulkImport bulkImport() { return bulkImport; }
 
     /** Reads the feed settings and mapping (failing start-up on a bad one) and installs the route. */
     public static FeedSync install(MediatorApp app, StateStore store) {
         if (!app.settings().getBool("feeds.enabled", true)) {
             // the channel may still call: answer, so core's log shows why nothing happens
             RequestHandler off = (req, tx) -> MediatorResponse.completed(Json.object().put("message", "feeds.enabled=false: OpenMRS feeds are not read"));
-            app.route("GET", PATH, off).route("POST", PATH, off);
+            app.route("GET", PATH, off).route("POST", PATH, off).route("GET", BulkImport.PATH, off).route("POST", BulkImport.PATH, off);
             log.info("feeds.enabled=false: OpenMRS feeds -> CommCare is off");
             return null;
         }
         FeedSync sync = create(app.settings(), app.http(), store, Clock.systemUTC());
         // core's polling channel sends GET; a person or script triggering a poll by hand POSTs
         app.route("GET", PATH, sync::handle).route("POST", PATH, sync::handle);
+        app.route("GET", BulkImport.PATH, sync.bulkImport::handle).route("POST", BulkImport.PATH, MediatorServer.JSON, sync.bulkImport::handle);
         return sync;
     }
 
@@ -60,12 +69,15 @@ public final class FeedSync {
         for (String f : feeds) {
             if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("feeds.categories: unknown feed '" + f + "' (patient, encounter)");
         }
-        FeedPoll.Limits limits = limits(s, "feeds.start");
-        EntryApplier applier = new EntryApplier(OpenMrsClient.fromSettings(http, s), CommCareClient.fromSettings(http, s), mapping,
+        FeedLimits limits = limits(s, "feeds.start");
+        OpenMrsClient openmrs = OpenMrsClient.fromSettings(http, s);
+        EntryApplier applier = new EntryApplier(openmrs, CommCareClient.fromSettings(http, s), mapping,
                 store.idMap(), list(s.get("feeds.echo.encounterNamespaces", "form->encounter")), list(s.get("feeds.echo.patientNamespaces", "")),
                 list(s.get("feeds.echo.createdPatientNamespaces", "form->patient")));
+        BulkImport bulk = new BulkImport(openmrs, applier, store, new BulkImport.Limits(positive(s, "feeds.import.pageSize", 50),
+                Duration.ofSeconds(positive(s, "feeds.import.maxSeconds", 45)), s.get("feeds.import.cohort", ""), limits.lease()), clock);
         return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), applier, store, feeds, limits, clock,
-                positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)));
+                positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)), bulk);
     }
 
     /**
@@ -78,19 +90,19 @@ public final class FeedSync {
             if (!f.equals("patient") && !f.equals("encounter")) throw new ConfigException("unknown feed '" + f + "' (patient, encounter)");
         }
         return new FeedSync(new FeedPoll(AtomFeedReader.fromSettings(http, s), target, store, categories, limits(s, startKey), Clock.systemUTC(),
-                positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)));
+                positive(s, "feeds.parallelism", 16), positive(s, "feeds.readAheadPages", 8)), null);
     }
 
-    private static FeedPoll.Limits limits(Settings s, String startKey) {
+    private static FeedLimits limits(Settings s, String startKey) {
         String start = s.get(startKey, "beginning");
         if (!start.equals("beginning") && !start.equals("recent")) throw new ConfigException(startKey + " must be 'beginning' or 'recent', got '" + start + "'");
-        return new FeedPoll.Limits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
+        return new FeedLimits(positive(s, "feeds.batchSize", 100), positive(s, "feeds.maxFailedEvents", 20),
                 Duration.ofSeconds(s.getLong("feeds.retry.baseSeconds", 60)), Duration.ofSeconds(s.getLong("feeds.retry.maxSeconds", 86_400)),
                 start.equals("beginning"), Duration.ofSeconds(s.getLong("feeds.leaseSeconds", 120)));
     }
 
     public MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
-        FeedPoll.Report r;
+        PollReport r;
         try {
             r = poll.run(tx);
         } catch (FeedPageMissingException e) {

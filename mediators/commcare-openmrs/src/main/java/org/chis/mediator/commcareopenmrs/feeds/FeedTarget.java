@@ -11,11 +11,13 @@ import org.chis.common.systems.openmrs.FeedEntry;
 
 /**
  * Where a poll of the OpenMRS feeds writes (CommCare cases: {@link EntryApplier}; CHT people and reports: the cht
- * package). The poll ({@link FeedPoll}, {@link FeedBatch}) keeps the order per patient, the marker, the ledger, parking
- * and the breaker; a target applies one entry, repeatably (a replay must not write twice).
+ * package). The poll ({@link FeedPoll}, {@link FeedBatch}) keeps the order per patient ({@link Lanes}), the marker
+ * ({@link DonePrefix}), the ledger, parking ({@link FeedLedger}) and the breaker; a target applies one entry,
+ * repeatably (a replay must not write twice).
  */
 public interface FeedTarget {
-    enum Result { CREATED, UPDATED, UNCHANGED, ECHO, GONE }
+    /** SKIPPED: outside the target's cohort, or a new patient in update-only mode (recorded and counted, not parked). */
+    enum Result { CREATED, UPDATED, UNCHANGED, ECHO, GONE, SKIPPED }
 
     /** What applying an entry did: {@code subject} the patient uuid, {@code caseId} the target's id for it. */
     record Applied(Result result, String subject, String caseId, String detail) {}

@@ -1,5 +1,7 @@
 package org.chis.mediator.commcareopenmrs.forms;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -12,6 +14,7 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorServer;
+import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.StateStore;
 import org.chis.common.work.Recovery;
@@ -82,7 +85,7 @@ public final class Forms {
                 recovery.idempotent(FormWorkflow.LEDGER_KIND, lease));
         // a saga the process died in the middle of: purge its leftovers before new work touches the same patients,
         // and free its form's claim, so CommCare's resend is processed now, not answered busy for the lease
-        recovery.atStartUp(FormWorkflow.compensators(openmrs), lease, FormWorkflow.LEDGER_KIND);
+        recovery.atStartUp(FormSaga.compensators(openmrs), lease, FormWorkflow.LEDGER_KIND);
         Set<String> own = new HashSet<>(List.of(s.get("forms.ownXmlns", FEED_XMLNS).split("\\s*,\\s*")));
         return new Forms(workflow, own);
     }
@@ -106,6 +109,41 @@ public final class Forms {
         if (prepared.size() == 1) return workflow.run(tx, prepared.get(0));
         List<MediatorResponse> results = new ArrayList<>();
         for (FormWorkflow.Prepared p : prepared) results.add(workflow.run(tx, p));
-        return FormWorkflow.combine(results);
+        return combine(results);
+    }
+
+    /**
+     * Several submissions of one request (an OpenSRP sync batch): Failed if any failed (with {@code error} when one of
+     * them was a fault, so core retries the batch; the done ones answer as duplicates then), else Successful if any wrote.
+     */
+    private static MediatorResponse combine(List<MediatorResponse> results) {
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("events");
+        MediatorStatus status = MediatorStatus.COMPLETED;
+        int http = 200;
+        List<String> errors = new ArrayList<>();
+        boolean fault = false;
+        String retryAfter = null;
+        for (MediatorResponse r : results) {
+            ObjectNode item = (ObjectNode) Json.parse(r.body());
+            item.put("status", r.status().label());
+            items.add(item);
+            if (r.status() == MediatorStatus.FAILED) {
+                status = MediatorStatus.FAILED;
+                http = Math.max(http, r.httpStatus());
+                errors.add(item.path("error").asText());
+                fault |= r.errorMessage() != null;
+                if (r.headers().containsKey("Retry-After")) retryAfter = r.headers().get("Retry-After");
+            } else if (r.status() == MediatorStatus.SUCCESSFUL && status != MediatorStatus.FAILED) {
+                status = MediatorStatus.SUCCESSFUL;
+                http = Math.max(http, r.httpStatus());
+            }
+        }
+        if (errors.isEmpty()) return MediatorResponse.json(status, http, body);
+        String error = String.join("; ", errors);
+        body.put("error", error);
+        if (!fault) return MediatorResponse.json(MediatorStatus.FAILED, http, body);
+        MediatorResponse failed = MediatorResponse.failed(http, body, error);
+        return retryAfter == null ? failed : failed.header("Retry-After", retryAfter);
     }
 }

@@ -358,8 +358,9 @@ class FeedSyncTest {
         extra.put("feeds.parallelism", "4");
         FeedSync sync = sync();
 
-        // a's first encounter is slow to read: b's lane runs ahead, but the marker must wait for a
-        openmrs.slowNext("GET", "/openmrs/ws/rest/v1/encounter/" + aEncounters.get(0), 3000); // wide enough for b's lane on a loaded machine
+        // a's first encounter is slow to apply (its CommCare submission; a slow read would hold the routing of every
+        // entry behind it instead): b's lane runs ahead, but the marker must wait for a
+        hq.slowNextContaining("POST", ".*/receiver/.*", "<openmrs_feed_entry>" + ids.get(0) + "<", 3000); // wide enough for b's lane on a loaded machine
         AtomicBoolean aheadOfMarker = new AtomicBoolean();
         AtomicReference<String> broken = new AtomicReference<>();
         Thread watcher = new Thread(() -> {

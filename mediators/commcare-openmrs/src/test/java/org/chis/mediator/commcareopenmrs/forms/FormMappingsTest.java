@@ -75,8 +75,8 @@ class FormMappingsTest {
         FormMapping m = FormMappings.load(FormsFixture.CONFIG.resolve("forms")).find(FormMapping.Source.COMMCARE,
                 "http://openrosa.org/formdesigner/chis-followup").orElseThrow();
         // 12 h window, Africa/Nairobi: 08:00 -> 19:59:59 the same day; 20:00 -> 23:59:59 (not the next morning)
-        assertThat(FormWorkflow.visitEnd(OffsetDateTime.parse("2024-05-01T08:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T19:59:59+03:00"));
-        assertThat(FormWorkflow.visitEnd(OffsetDateTime.parse("2024-05-01T20:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T23:59:59+03:00"));
+        assertThat(FormSaga.visitEnd(OffsetDateTime.parse("2024-05-01T08:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T19:59:59+03:00"));
+        assertThat(FormSaga.visitEnd(OffsetDateTime.parse("2024-05-01T20:00:00+03:00"), m)).isEqualTo(OffsetDateTime.parse("2024-05-01T23:59:59+03:00"));
     }
 
     @Test

@@ -58,7 +58,7 @@ class FormsRecoveryTest {
             String patient = StableUuid.of("commcare", "crashed-form", "patient");
             try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
                 store.sagaJournal().begin(key);
-                store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
+                store.sagaJournal().planStep(key, 1, "create patient", FormSaga.KIND_PATIENT, patient);
             }
             createPatient(openmrs, patient);
             assertThat(openmrs.patient(patient)).isPresent();
@@ -84,7 +84,7 @@ class FormsRecoveryTest {
             String patient = StableUuid.of("commcare", formId, "patient");
             try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
                 store.sagaJournal().begin(key);
-                store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
+                store.sagaJournal().planStep(key, 1, "create patient", FormSaga.KIND_PATIENT, patient);
             }
             createPatient(openmrs, patient);
             try (FormsFixture f = new FormsFixture(openmrs, commcare, Map.of("db.replicas", "many"), db)) {
@@ -113,9 +113,9 @@ class FormsRecoveryTest {
             try (StateStore store = StateStore.open(db, "", "", null, "commcare-openmrs")) {
                 room(store, Duration.ofMinutes(10)).take(key); // taken and noted as the room does
                 store.sagaJournal().begin(key);
-                store.sagaJournal().planStep(key, 1, "create patient", FormWorkflow.KIND_PATIENT, patient);
-                store.sagaJournal().markStepDone(key, 1, FormWorkflow.KIND_PATIENT, patient);
-                store.sagaJournal().planStep(key, 2, "start visit", FormWorkflow.KIND_VISIT, StableUuid.of("commcare", formId, "visit"));
+                store.sagaJournal().planStep(key, 1, "create patient", FormSaga.KIND_PATIENT, patient);
+                store.sagaJournal().markStepDone(key, 1, FormSaga.KIND_PATIENT, patient);
+                store.sagaJournal().planStep(key, 2, "start visit", FormSaga.KIND_VISIT, StableUuid.of("commcare", formId, "visit"));
 
                 room(store, Duration.ZERO).take(takenOver);
                 assertThat(store.ledger().claim(takenOver, "form", Duration.ofMinutes(10)).attempts()).isEqualTo(2);

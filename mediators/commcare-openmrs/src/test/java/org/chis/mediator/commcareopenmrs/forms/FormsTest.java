@@ -103,7 +103,7 @@ class FormsTest {
                 .containsEntry("openmrs_last_encounter_uuid", body.path("encounter").asText());
         assertThat(c.caseName()).isEqualTo("Amina Wanjirū");
         SubmittedForm wb = f.commcare.submittedForms().get(f.commcare.submittedForms().size() - 1);
-        assertThat(wb.xmlns()).isEqualTo(FormWorkflow.WRITE_BACK_XMLNS);
+        assertThat(wb.xmlns()).isEqualTo(CaseWriteBack.WRITE_BACK_XMLNS);
 
         // echo suppression API for the feeds side
         OwnWrites own = new OwnWrites(storeOf());
@@ -167,7 +167,7 @@ class FormsTest {
         Map<String, String> props = f.commcare.caseById(caseId).orElseThrow().properties();
         assertThat(props).containsEntry("openmrs_last_encounter_uuid", b.body().path("encounter").asText())
                 .containsEntry("openmrs_last_visit_uuid", b.body().path("visit").asText())
-                .containsEntry(FormWorkflow.LAST_FORM_TIME, now.minusDays(1).toInstant().toString());
+                .containsEntry(CaseWriteBack.LAST_FORM_TIME, now.minusDays(1).toInstant().toString());
         assertThat(a.property("caseWriteBack")).contains("kept the newer form's ids");
 
         // a form newer than both moves them on
@@ -175,7 +175,7 @@ class FormsTest {
         assertThat(c.status()).as(c.envelope().toString()).isEqualTo("Successful");
         assertThat(f.commcare.caseById(caseId).orElseThrow().properties())
                 .containsEntry("openmrs_last_encounter_uuid", c.body().path("encounter").asText())
-                .containsEntry(FormWorkflow.LAST_FORM_TIME, now.minusHours(1).toInstant().toString());
+                .containsEntry(CaseWriteBack.LAST_FORM_TIME, now.minusHours(1).toInstant().toString());
     }
 
     @Test

@@ -102,10 +102,42 @@ final class CardReader {
         if (encounterType == null && fields.stream().anyMatch(f -> f.target().openmrsConcept() != null)) {
             openmrs.problem("encounterType", "required when a field has an OpenMRS concept");
         }
+        Registration registration = registration(root, fields);
+        if (registration != null && patientField != null) root.problem("patientField", "a registration card names no existing patient");
         return new CodeCard(keyword, version == null ? 0 : version, validFrom, root.string("title", keyword), Map.copyOf(aliases), order,
                 Map.copyOf(examples), List.copyOf(fields), List.copyOf(derived), patientField, duplicateKey, confirm,
                 encounterType, openmrs.string("form", null), opensrp.string("eventType", null),
-                opensrp.string("entityType", null), root.file());
+                opensrp.string("entityType", null), registration, root.file());
+    }
+
+    /** The card's {@code registration} block (null when it has none), each named field checked for its type. */
+    private static Registration registration(Node root, List<CardField> fields) {
+        Node r = root.at("registration");
+        if (r.isMissing()) return null;
+        String given = registrationField(r, "givenField", "given", fields, true, FieldType.NAME);
+        String family = registrationField(r, "familyField", "family", fields, true, FieldType.NAME);
+        String sex = registrationField(r, "sexField", "sex", fields, true, FieldType.CODE);
+        String birthdate = registrationField(r, "birthdateField", "birthdate", fields, true, FieldType.BIRTHDATE, FieldType.DATE);
+        String phone = registrationField(r, "phoneField", "phone", fields, false, FieldType.PHONE);
+        String id = registrationField(r, "identifierField", "id", fields, false, FieldType.ID);
+        CardField idField = id == null ? null : fields.stream().filter(f -> f.name().equals(id)).findFirst().orElse(null);
+        if (idField != null && idField.checkDigit() != CheckDigit.LUHN_MOD30) {
+            r.problem("identifierField", "the identifier field needs checkDigit luhn-mod30 (the OpenMRS ID the mediator also derives)");
+        }
+        return new Registration(given, family, sex, birthdate, phone, id, r.string("openmrsIdentifierType"),
+                r.string("opensrpIdentifierType", "opensrp_id"), r.string("phoneAttribute", "phone_number"),
+                r.string("openmrsPhoneAttributeType", null));
+    }
+
+    private static String registrationField(Node r, String key, String defaultName, List<CardField> fields, boolean required, FieldType... types) {
+        String name = r.string(key, defaultName);
+        CardField f = fields.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+        if (f == null) {
+            if (required || r.has(key)) r.problem(key, "no field named '" + name + "'");
+            return null;
+        }
+        if (!List.of(types).contains(f.type())) r.problem(key, "field '" + name + "' must be of type " + types[0].jsonName());
+        return name;
     }
 
     private static CardField field(Node f) {
@@ -151,10 +183,11 @@ final class CardReader {
         Integer max = r.optionalInteger("max");
         if (min != null && max != null && min > max) r.problem("min", min + " is above range.max " + max);
         FieldRange range = new FieldRange(min, max, r.bool("notFuture", false), r.optionalInteger("maxDaysAgo"), r.optionalInteger("minDaysAgo"));
-        if ((range.notFuture() || range.maxDaysAgo() != null) && type != FieldType.DATE) r.problem("notFuture/maxDaysAgo apply to date fields only");
-        if ((min != null || max != null) && type != FieldType.INTEGER) r.problem("min/max apply to integer fields only");
+        if ((range.notFuture() || range.maxDaysAgo() != null) && type != FieldType.DATE && type != FieldType.BIRTHDATE) r.problem("notFuture/maxDaysAgo apply to date fields only");
+        // a birth date's max is the oldest age in years it accepts
+        if ((min != null || max != null) && type != FieldType.INTEGER && type != FieldType.BIRTHDATE) r.problem("min/max apply to integer fields only");
         int minLength = f.integer("minLength", 1);
-        int maxLength = f.integer("maxLength", type == FieldType.TEXT ? 160 : 20);
+        int maxLength = f.integer("maxLength", type == FieldType.TEXT ? 160 : type == FieldType.NAME ? 30 : 20);
         if (minLength > maxLength) f.problem("minLength", minLength + " is above maxLength " + maxLength);
         return new CardField(name, type, label.isEmpty() ? upper(name) : label, List.copyOf(labels), position,
                 f.bool("required", false), bare, minLength, maxLength, check, Collections.unmodifiableMap(codes),

@@ -15,12 +15,13 @@ import java.util.Map;
  * @param patientField the id field naming a patient who must exist, or null
  * @param duplicateKey fields that identify "the same report" (with the keyword) among active records
  * @param confirm      fields (or derived fields) the OK reply echoes, in order
+ * @param registration set when the command registers a new client (REG) rather than reporting on a known one
  * @param source       the file it came from, for messages
  */
 public record CodeCard(String keyword, int version, LocalDate validFrom, String title, Map<String, List<String>> aliases,
                        DateOrder dateOrder, Map<String, String> examples, List<CardField> fields, List<DerivedField> derived,
                        String patientField, List<String> duplicateKey, List<String> confirm, String openmrsEncounterType,
-                       String openmrsForm, String opensrpEventType, String opensrpEntityType, String source) {
+                       String openmrsForm, String opensrpEventType, String opensrpEntityType, Registration registration, String source) {
 
     public CardField field(String name) {
         for (CardField f : fields) if (f.name().equals(name)) return f;
@@ -50,6 +51,8 @@ public record CodeCard(String keyword, int version, LocalDate validFrom, String 
         List<String> a = aliases.get(language);
         return a == null || a.isEmpty() ? keyword : a.get(0);
     }
+
+    public boolean registers() { return registration != null; }
 
     /** Is this version in force on {@code day}? */
     public boolean validOn(LocalDate day) { return validFrom == null || !validFrom.isAfter(day); }

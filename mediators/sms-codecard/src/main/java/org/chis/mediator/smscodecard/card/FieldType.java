@@ -15,7 +15,16 @@ public enum FieldType {
     /** Yes or no, in any of the languages the suite knows (Y, YES, NDIYO, OUI / N, NO, HAPANA, NON, 1/0). */
     YESNO,
     /** Free text: last position only, takes the rest of the message. */
-    TEXT;
+    TEXT,
+    /** A person's name: one word of letters (an apostrophe or hyphen inside), as written; minLength..maxLength. */
+    NAME,
+    /** A phone number: 7 to 15 digits, optionally after '+' (E.164 without spaces). */
+    PHONE,
+    /**
+     * A birth date, or an age in whole years (1 to 3 digits): the worker often knows only the age. An age becomes an
+     * estimated birth date ({@code today - years}) when the record is made.
+     */
+    BIRTHDATE;
 
     public static FieldType parse(String s) {
         try {

@@ -130,18 +130,21 @@ public final class MessageParser {
                     break;
                 }
                 String rest = tok.substring(letters);
+                // names are kept as written (Mary, not MARY)
+                String asWritten = t.original(i).substring(letters);
                 int used = 1;
                 if (rest.isEmpty()) {
                     if (i + 1 >= t.size()) return Parsed.problem(Problem.of(ReplyKind.MISSING_FIELD, card, f, null, Hint.NONE));
                     rest = t.upper(i + 1);
+                    asWritten = t.original(i + 1);
                     used = 2;
                 }
-                if (f.type() == FieldType.DATE) {
+                if (f.type() == FieldType.DATE || f.type() == FieldType.BIRTHDATE) {
                     int extra = dateParts(t, i + used, rest);
                     if (extra > 0) rest = rest + "-" + t.upper(i + used) + "-" + t.upper(i + used + 1);
                     used += extra;
                 }
-                Problem p = put(card, values, f, rest, rest);
+                Problem p = put(card, values, f, rest, f.type() == FieldType.NAME ? asWritten : rest);
                 if (p != null) return Parsed.problem(p);
                 i += used;
                 continue;
@@ -157,12 +160,12 @@ public final class MessageParser {
             }
             String value = tok;
             int used = 1;
-            if (f.type() == FieldType.DATE) {
+            if (f.type() == FieldType.DATE || f.type() == FieldType.BIRTHDATE) {
                 int extra = dateParts(t, i + 1, tok);
                 if (extra > 0) value = tok + "-" + t.upper(i + 1) + "-" + t.upper(i + 2);
                 used += extra;
             }
-            Problem p = put(card, values, f, value, value);
+            Problem p = put(card, values, f, value, f.type() == FieldType.NAME ? t.original(i) : value);
             if (p != null) return Parsed.problem(p);
             i += used;
         }
@@ -223,6 +226,30 @@ public final class MessageParser {
                 if (r.date() == null) return Problem.of(ReplyKind.BAD_DATE, card, f, clip(written), Hint.DATE);
                 v = r.date();
             }
+            case BIRTHDATE -> {
+                // up to three digits is an age in years; anything longer is read as a date
+                if (digits(upper) && upper.length() <= 3) {
+                    v = new Age(Integer.parseInt(upper));
+                } else {
+                    DateReader.Result r = DateReader.read(upper, card.dateOrder());
+                    if (r.ambiguous()) return Problem.of(ReplyKind.AMBIGUOUS_DATE, card, f, clip(written), Hint.DATE);
+                    if (r.date() == null) return Problem.of(ReplyKind.BAD_DATE, card, f, clip(written), Hint.DATE);
+                    v = r.date();
+                }
+            }
+            case NAME -> {
+                if (!name(written) || written.length() < f.minLength() || written.length() > f.maxLength()) {
+                    return Problem.of(ReplyKind.BAD_FORMAT, card, f, clip(written), Hint.NAME);
+                }
+                v = written;
+            }
+            case PHONE -> {
+                String digitsOnly = upper.startsWith("+") ? upper.substring(1) : upper;
+                if (!digits(digitsOnly) || digitsOnly.length() < 7 || digitsOnly.length() > 15) {
+                    return Problem.of(ReplyKind.BAD_FORMAT, card, f, clip(written), Hint.PHONE);
+                }
+                v = upper;
+            }
             case INTEGER -> {
                 if (!digits(upper) || upper.length() > 9) return Problem.of(ReplyKind.BAD_FORMAT, card, f, clip(written), Hint.NUMBER);
                 v = Integer.parseInt(upper);
@@ -247,6 +274,16 @@ public final class MessageParser {
         }
         values.put(f.name(), new Value(f, f.type() == FieldType.TEXT ? (String) v : written, v));
         return null;
+    }
+
+    /** Letters, with an apostrophe or hyphen between them (O'Neil, Mary-Jane). */
+    private static boolean name(String s) {
+        if (s.isEmpty() || !Character.isLetter(s.charAt(0)) || !Character.isLetter(s.charAt(s.length() - 1))) return false;
+        for (int k = 0; k < s.length(); k++) {
+            char c = s.charAt(k);
+            if (!Character.isLetter(c) && c != '\'' && c != '-') return false;
+        }
+        return true;
     }
 
     private static boolean alnum(String s) {

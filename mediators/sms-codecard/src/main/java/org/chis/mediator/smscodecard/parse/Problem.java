@@ -15,7 +15,7 @@ import org.chis.mediator.smscodecard.card.CodeCard;
 public record Problem(ReplyKind kind, CodeCard card, CardField field, String label, String token, Hint hint, String extra) {
 
     /** Details replies put in words. */
-    public enum Hint { NONE, ID, CODES, NUMBER, YESNO, TOO_LONG, UNEXPECTED, TWICE, DATE, NOT_FUTURE, TOO_OLD, TOO_RECENT, MIN_MAX, SUGGEST }
+    public enum Hint { NONE, ID, CODES, NUMBER, YESNO, TOO_LONG, UNEXPECTED, TWICE, DATE, NOT_FUTURE, TOO_OLD, TOO_RECENT, MIN_MAX, SUGGEST, NAME, PHONE }
 
     public static Problem of(ReplyKind kind, CodeCard card, CardField field, String token, Hint hint) {
         return new Problem(kind, card, field, field == null ? null : field.label(), token, hint, null);

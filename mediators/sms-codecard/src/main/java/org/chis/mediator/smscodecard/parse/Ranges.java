@@ -25,6 +25,10 @@ public final class Ranges {
                 if (r.minDaysAgo() != null && ago < r.minDaysAgo()) {
                     return Problem.of(ReplyKind.OUT_OF_RANGE, report.card(), f, v.written(), Hint.TOO_RECENT).withExtra(weeksOrDays(r.minDaysAgo()));
                 }
+            } else if (v.value() instanceof Age age) {
+                if (r.max() != null && age.years() > r.max()) {
+                    return Problem.of(ReplyKind.OUT_OF_RANGE, report.card(), f, v.written(), Hint.MIN_MAX).withExtra("0-" + r.max());
+                }
             } else if (v.value() instanceof Integer n) {
                 if ((r.min() != null && n < r.min()) || (r.max() != null && n > r.max())) {
                     String limits = r.min() == null ? "<=" + r.max() : r.max() == null ? ">=" + r.min() : r.min() + "-" + r.max();

@@ -6,6 +6,10 @@ import java.util.Locale;
 public enum ReplyKind {
     OK(true),
     UNDONE(true),
+    /** A new client registered (REG): the reply gives the new client's id. */
+    REGISTERED(true),
+    /** REG for an identifier a client already has: nothing created, the reply gives the id. */
+    ALREADY_REGISTERED(false),
     EMPTY(false),
     UNKNOWN_COMMAND(false),
     MISSING_FIELD(false),

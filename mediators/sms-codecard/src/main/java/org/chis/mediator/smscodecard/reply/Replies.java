@@ -107,6 +107,12 @@ public final class Replies {
         return this;
     }
 
+    /** REG's replies: {@code registered} (with the confirm echo) or {@code already_registered}, naming the client's id. */
+    public String registration(String lang, ReplyKind kind, Parsed report, String name, String id, Map<String, LocalDate> derived, String ref) {
+        return fit(fill(lang, kind.jsonName(), report.card(), name, null, ref).replace("{id}", id)
+                .replace("{confirm}", confirm(report, derived, lang)));
+    }
+
     public String simple(String lang, ReplyKind kind, CodeCard card, String value, String earlierRef, String ref) {
         return fit(fill(lang, kind.jsonName(), card, value, earlierRef, ref));
     }
@@ -128,6 +134,8 @@ public final class Replies {
             case YESNO -> template(lang, "hint_yesno");
             case TOO_LONG -> template(lang, "hint_too_long");
             case TWICE -> template(lang, "hint_twice");
+            case NAME -> template(lang, "hint_name");
+            case PHONE -> template(lang, "hint_phone");
             default -> "";
         };
         return h;

@@ -48,7 +48,10 @@ public final class ReplyTexts {
         }
         // UNDO without a reference is a parse problem, an unknown reference a simple reply: only what both fill in
         REPLIES.put("undo_not_found", Set.of("kw", "value", "ref", "example"));
-        for (String k : List.of("id", "number", "yesno", "too_long", "twice")) HINTS.put(k, Set.of());
+        // REG: {value} the name as written, {id} the client's identifier
+        REPLIES.put("registered", Set.of("kw", "value", "id", "ref", "confirm"));
+        REPLIES.put("already_registered", Set.of("kw", "value", "id", "ref"));
+        for (String k : List.of("id", "number", "yesno", "too_long", "twice", "name", "phone")) HINTS.put(k, Set.of());
         HINTS.put("codes", Set.of("codes"));
     }
 
