@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.chis.common.json.Json;
 import org.chis.common.store.IdMap;
+import org.chis.common.store.SagaJournal;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.openmrs.OpenMrsDates;
@@ -325,6 +326,31 @@ class FormsTest {
         assertThat(again.property("duplicate")).isEqualTo("true");
         assertThat(f.encounters()).hasSize(1);
         assertThat(f.openmrs.patients()).hasSize(1);
+    }
+
+    /**
+     * Replicas: a form's run died mid-saga (its replica killed) after creating the patient; its saga stays RUNNING until
+     * that form is resent. Another form of the person matching that patient must not add an encounter the resend's undo
+     * would purge with the patient: busy (503) until the dead run is finished, then it is taken.
+     */
+    @Test
+    void a_patient_made_by_a_run_that_died_mid_saga_answers_busy_until_that_run_is_finished() throws Exception {
+        String nid = nid();
+        String patient = f.clerkRegisters("Amina", "Wanjiru", "F", "1994-03-12", nid); // as the dead run's "create patient"
+        String deadForm = id();
+        StateStore store = StateStore.open(f.app.settings(), "commcare-openmrs");
+        store.idMap().put(Forms.FORM_TO_PATIENT, "commcare:" + deadForm, patient);
+        store.sagaJournal().begin("commcare-form:" + deadForm);
+
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid));
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(503);
+        assertThat(r.envelope().toString()).contains("was created by form " + deadForm).contains("nothing written");
+        assertThat(f.encounters()).isEmpty();
+
+        store.sagaJournal().finish("commcare-form:" + deadForm, SagaJournal.State.COMPLETED, null);
+        FormsFixture.Reply again = f.form(FormsFixture.registration(id(), id(), nid));
+        assertThat(again.http()).as(again.envelope().toString()).isEqualTo(201);
+        assertThat(again.body().path("patient").path("uuid").asText()).isEqualTo(patient);
     }
 
     /** A failure at each step of the saga: the answer is Failed, OpenMRS is left empty, and a rerun then succeeds once. */
