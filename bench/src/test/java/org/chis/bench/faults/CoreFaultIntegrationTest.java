@@ -29,6 +29,10 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 
 /**
  * Faults around a real OpenHIM core 4.0.5 with the pass-through mediator in its own JVM: core is not there when the
@@ -121,10 +125,10 @@ class CoreFaultIntegrationTest {
         int ok = 0;
         for (int i = 0; i < 5; i++) if (Http.postJson(core.routerUrl() + "/pass", body, auth).status() == 200) ok++;
         // a failing upstream whose error body carries a password: the orchestration must mask it
-        var failing = java.net.http.HttpRequest.newBuilder(java.net.URI.create(core.routerUrl() + "/pass"))
+        var failing = HttpRequest.newBuilder(URI.create(core.routerUrl() + "/pass"))
                 .header("Content-Type", "application/json").header("Authorization", auth)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.replace("{", "{\"fail\":true,"))).build();
-        int failStatus = Http.CLIENT.send(failing, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+                .POST(HttpRequest.BodyPublishers.ofString(body.replace("{", "{\"fail\":true,"))).build();
+        int failStatus = Http.CLIENT.send(failing, HttpResponse.BodyHandlers.ofString()).statusCode();
         JsonNode last = core.admin().waitForTransaction(t -> t.path("status").asText().equals("Failed"), Duration.ofSeconds(20));
         assertThat(last).isNotNull();
         // wait until all 6 transactions are stored with their final status
@@ -144,7 +148,7 @@ class CoreFaultIntegrationTest {
             JsonNode copy = t.deepCopy();
             // core 4.0.5 itself keeps the client's request headers, Authorization included: core's record of what
             // the client sent, not something a mediator writes or can prevent; counted apart
-            if (copy.path("request").path("headers") instanceof com.fasterxml.jackson.databind.node.ObjectNode h && h.remove("authorization") != null) {
+            if (copy.path("request").path("headers") instanceof ObjectNode h && h.remove("authorization") != null) {
                 coreKeptClientAuth++;
             }
             all.append(Json.write(copy));

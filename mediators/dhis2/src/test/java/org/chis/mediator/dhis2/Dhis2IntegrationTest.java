@@ -101,7 +101,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void default_channels_are_installed_including_the_polling_ones() throws Exception {
+    void defaultChannelsAreInstalledIncludingThePollingOnes() throws Exception {
         JsonNode channels = channels();
         Map<String, String> types = new HashMap<>();
         channels.forEach(c -> types.put(c.path("name").asText(), c.path("type").asText()));
@@ -121,7 +121,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void core_polls_the_import_and_the_aggregate_pull() throws Exception {
+    void corePollsTheImportAndTheAggregatePull() throws Exception {
         triggerPolling("DHIS2 to CommCare import");
         triggerPolling("DHIS2 aggregate pull");
         JsonNode imported = polled("DHIS2: trackedEntities changed");
@@ -134,7 +134,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void aggregate_conflicts_show_as_completed_with_errors_in_core() throws Exception {
+    void aggregateConflictsShowAsCompletedWithErrorsInCore() throws Exception {
         HttpResponse<String> r = router("POST", "/dhis2/aggregate", """
                 {"report": "anc-monthly", "rows": [{"location": "njandama-mchp", "period": "202402", "anc1": 3},
                                                     {"location": "njandama-mchp", "period": "202408", "anc1": 4}]}""");
@@ -148,7 +148,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_failed_tracker_push_rerun_from_tasks_succeeds_without_duplicates() throws Exception {
+    void aFailedTrackerPushRerunFromTasksSucceedsWithoutDuplicates() throws Exception {
         f.dhis2.failNext("POST", "/api/tracker", 500, null);
         String form = TrackerTest.form("it-form-1", "it-case-1", "ngelehun-chc", "9.9", "yes");
         HttpResponse<String> r = router("POST", "/dhis2/tracker", form);
@@ -181,7 +181,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_failed_push_of_a_person_known_to_dhis2_rerun_from_tasks_goes_to_them_once() throws Exception {
+    void aFailedPushOfAPersonKnownToDhis2RerunFromTasksGoesToThemOnce() throws Exception {
         // registered outside the import's org unit: the import poll of another test would otherwise send it to a
         // CommCare case the CommCare simulator never had (in real life the form's case exists)
         f.dhis2.metadata().orgUnit("OutsideOrg1", "Outside the import");
@@ -207,7 +207,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_dhis2_url_applies_to_the_next_push() throws Exception {
+    void aConsoleEditOfTheDhis2UrlAppliesToTheNextPush() throws Exception {
         String urn = f.app.registration().urn();
         try (Dhis2Simulator moved = new Dhis2Simulator(0)) {
             moved.today(LocalDate.of(2024, 3, 15));
@@ -229,7 +229,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_commcare_url_applies_to_the_next_import() throws Exception {
+    void aConsoleEditOfTheCommcareUrlAppliesToTheNextImport() throws Exception {
         triggerPolling("DHIS2 to CommCare import"); // what DHIS2 holds so far goes to the first CommCare
         String urn = f.app.registration().urn();
         try (CommCareSimulator moved = new CommCareSimulator(0)) {

@@ -77,7 +77,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void default_channels_are_installed_including_the_polling_one() throws Exception {
+    void defaultChannelsAreInstalledIncludingThePollingOne() throws Exception {
         JsonNode channels = admin.api().get("/channels").json();
         Map<String, String> types = new HashMap<>();
         channels.forEach(c -> types.put(c.path("name").asText(), c.path("type").asText()));
@@ -85,7 +85,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_referral_and_its_status_change_go_through_core_with_orchestrations() throws Exception {
+    void aReferralAndItsStatusChangeGoThroughCoreWithOrchestrations() throws Exception {
         String caseId = f.commcare.registerCase("client", "Isatu Kallon", null, CommCareSimulator.props());
         String formId = UUID.randomUUID().toString();
         HttpResponse<String> r = router("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "IT-1", "urgent", "2018-08-08"));
@@ -108,7 +108,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_failed_referral_rerun_from_tasks_succeeds_without_duplicates() throws Exception {
+    void aFailedReferralRerunFromTasksSucceedsWithoutDuplicates() throws Exception {
         String caseId = f.commcare.registerCase("client", "Kadiatu Jalloh", null, CommCareSimulator.props());
         String formId = UUID.randomUUID().toString();
         var stub = f.openmrs.failAlways("POST", "/openmrs/ws/rest/v1/encounter", 500, "{\"error\":{\"message\":\"database is down\"}}");
@@ -143,7 +143,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_fhir_url_applies_to_the_next_referral() throws Exception {
+    void aConsoleEditOfTheFhirUrlAppliesToTheNextReferral() throws Exception {
         String urn = f.app.registration().urn();
         try (FhirSimulator moved = new FhirSimulator(0)) {
             ObjectNode before = admin.editMediatorConfig(urn, Map.of("fhirUrl", moved.baseUrl()));
@@ -163,7 +163,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_opensrp_server_and_its_credentials_applies_to_the_next_status_push_back() throws Exception {
+    void aConsoleEditOfTheOpensrpServerAndItsCredentialsAppliesToTheNextStatusPushBack() throws Exception {
         String urn = f.app.registration().urn();
         // OpenSRP moved to a server with other credentials: only those are accepted there (401 otherwise)
         try (OpenSrpSimulator moved = new OpenSrpSimulator(0, "referral-2", "rotated-secret")) {

@@ -71,14 +71,14 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void the_default_channels_are_installed() throws Exception {
+    void theDefaultChannelsAreInstalled() throws Exception {
         Map<String, String> types = new HashMap<>();
         admin.api().get("/channels").json().forEach(c -> types.put(c.path("name").asText(), c.path("urlPattern").asText()));
         assertThat(types).containsEntry("CommCare forms -> OpenMRS", "^/commcare/forms$").containsEntry("OpenSRP events -> OpenMRS", "^/opensrp/events$");
     }
 
     @Test
-    void a_form_routed_through_core_is_a_transaction_with_the_saga_orchestrations() throws Exception {
+    void aFormRoutedThroughCoreIsATransactionWithTheSagaOrchestrations() throws Exception {
         String formId = UUID.randomUUID().toString();
         var form = FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-IT-1");
         // another person than the other test's (the matcher would rightly find her and see nothing new)
@@ -95,7 +95,7 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void a_failed_form_rerun_from_tasks_succeeds_with_one_encounter() throws Exception {
+    void aFailedFormRerunFromTasksSucceedsWithOneEncounter() throws Exception {
         String formId = UUID.randomUUID().toString(), caseId = UUID.randomUUID().toString();
         f.openmrs.failNext("POST", FormsFixture.REST + "/encounter", 500, null);
         HttpResponse<String> r = router(Forms.COMMCARE_PATH, Json.write(FormsFixture.registration(formId, caseId, "NID-IT-2")));
@@ -128,7 +128,7 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_openmrs_url_and_user_applies_to_the_next_form() throws Exception {
+    void aConsoleEditOfTheOpenmrsUrlAndUserAppliesToTheNextForm() throws Exception {
         String urn = f.app.registration().urn();
         try (OpenMrsSimulator moved = new OpenMrsSimulator(0)) {
             // what an operator does in the console when OpenMRS moves: the mediator is not restarted
@@ -151,7 +151,7 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_read_timeout_applies_to_the_next_form() throws Exception {
+    void aConsoleEditOfTheReadTimeoutAppliesToTheNextForm() throws Exception {
         String urn = f.app.registration().urn();
         ObjectNode before = admin.editMediatorConfig(urn, Json.object().put("httpReadTimeoutMs", 500));
         try {

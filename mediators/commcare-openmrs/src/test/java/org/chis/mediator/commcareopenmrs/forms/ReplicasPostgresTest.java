@@ -41,7 +41,7 @@ class ReplicasPostgresTest {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
-    void two_replicas_given_two_new_forms_of_one_new_person_at_the_same_instant_create_one_patient() throws Exception {
+    void twoReplicasGivenTwoNewFormsOfOneNewPersonAtTheSameInstantCreateOnePatient() throws Exception {
         PostgresServer pg = PostgresServer.shared();
         String schema = StoreEngine.schemaFor(Files.createTempDirectory("replicas-pg"));
         // latency widens the window between "no patient found" and "create patient", as a real OpenMRS does

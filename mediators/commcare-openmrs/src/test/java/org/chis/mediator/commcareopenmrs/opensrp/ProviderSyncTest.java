@@ -71,7 +71,7 @@ class ProviderSyncTest {
     void stop() { app.close(); }
 
     @Test
-    void each_active_practitioner_becomes_one_provider_and_a_rerun_creates_none() throws Exception {
+    void eachActivePractitionerBecomesOneProviderAndARerunCreatesNone() throws Exception {
         opensrp.addPractitioner(practitioner("p-1", "chw.hawa", "Hawa Musa", true));
         opensrp.addPractitioner(practitioner("p-2", "chw.juma", "Juma Ali", true));
         opensrp.addPractitioner(practitioner("p-3", "chw.gone", "Left Service", false));
@@ -92,7 +92,7 @@ class ProviderSyncTest {
     }
 
     @Test
-    void a_provider_already_in_openmrs_with_that_identifier_is_linked_not_duplicated_even_with_the_id_map_lost() throws Exception {
+    void aProviderAlreadyInOpenmrsWithThatIdentifierIsLinkedNotDuplicatedEvenWithTheIdMapLost() throws Exception {
         opensrp.addPractitioner(practitioner("p-9", "CHW-1", "Community Health Worker", true)); // the simulator's seeded provider
         JsonNode first = body(sync(), "Successful");
         assertThat(first.path("matched").asInt()).as(first.toString()).isEqualTo(1);
@@ -111,7 +111,7 @@ class ProviderSyncTest {
     }
 
     @Test
-    void openmrs_failing_one_provider_fails_only_that_one_and_the_next_run_creates_it_once() throws Exception {
+    void openmrsFailingOneProviderFailsOnlyThatOneAndTheNextRunCreatesItOnce() throws Exception {
         opensrp.addPractitioner(practitioner("p-1", "chw.hawa", "Hawa Musa", true));
         opensrp.addPractitioner(practitioner("p-2", "chw.juma", "Juma Ali", true));
         var stub = openmrs.wireMock().stubFor(WireMock.post(WireMock.urlPathEqualTo(OpenMrsSimulator.CONTEXT + "/ws/rest/v1/provider")).atPriority(1)
