@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
 
 /** {@code bench/run [name ...]}: runs the named benchmarks (all when none), prints and saves a Markdown table each. */
 public final class BenchMain {
@@ -48,6 +50,6 @@ public final class BenchMain {
 
     /** The 1-minute load average when the run ended: the cores are shared, so it says how far to trust the figures. */
     private static String loadAverage() {
-        return String.format(java.util.Locale.ROOT, "%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return String.format(Locale.ROOT, "%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
 
 /**
  * A grouped bar chart saved as PNG beside the Markdown table (XChart, headless). Figures with different units
@@ -55,7 +56,7 @@ public final class Chart {
 
     private CategoryChart build(int width) {
         CategoryChart chart = new CategoryChartBuilder().width(width).height(560).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setAvailableSpaceFill(0.8);
         chart.getStyler().setYAxisDecimalPattern("#,##0.#"); // 1,300,000 rather than 1.3E6
         series.forEach((name, values) -> chart.addSeries(name, categories, values));

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 
 /**
  * Closed-loop load: {@code concurrency} threads each send one request, wait for the answer, send the next.
@@ -83,8 +85,8 @@ public final class LoadDriver {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (basicAuth != null) b.header("Authorization", "Basic " + java.util.Base64.getEncoder()
-                .encodeToString(basicAuth.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        if (basicAuth != null) b.header("Authorization", "Basic " + Base64.getEncoder()
+                .encodeToString(basicAuth.getBytes(StandardCharsets.UTF_8)));
         HttpRequest request = b.build();
         return () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode();
     }

@@ -6,6 +6,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** Peak resident memory (Linux {@code VmHWM}) of a process, and the peak heap of this JVM. */
 public final class ProcessMemory {
@@ -50,7 +51,7 @@ public final class ProcessMemory {
                 maxUsed = Math.max(maxUsed, heap.getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0));
                 if (System.nanoTime() - lastWrite > 100_000_000L) {
                     try {
-                        Files.writeString(stats, String.format(java.util.Locale.ROOT, "%.1f %.1f", peakHeapMb(), maxUsed));
+                        Files.writeString(stats, String.format(Locale.ROOT, "%.1f %.1f", peakHeapMb(), maxUsed));
                     } catch (Exception ignored) {
                         // next round
                     }

@@ -21,6 +21,9 @@ import java.util.UUID;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The "direct" side of added latency for a workflow: the upstream calls one mediator request made, read from the
@@ -66,7 +69,7 @@ public final class UpstreamReplay {
         int seq = 0;
         for (WireMockServer w : upstreams) {
             List<ServeEvent> events = new ArrayList<>(w.getAllServeEvents());
-            java.util.Collections.reverse(events); // the journal lists newest first
+            Collections.reverse(events); // the journal lists newest first
             for (ServeEvent e : events) {
                 LoggedRequest r = e.getRequest();
                 List<HttpHeader> headers = r.getHeaders() == null ? List.of() : List.copyOf(r.getHeaders().all());
@@ -101,7 +104,7 @@ public final class UpstreamReplay {
      * error (its status is returned); all calls are made either way, so every replay costs the same round trips.
      */
     public LoadDriver.Call call(HttpClient client, LongFunction<Map<String, String>> fresh) {
-        java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong seq = new AtomicLong();
         return () -> {
             Map<String, String> values = new LinkedHashMap<>(fresh.apply(seq.incrementAndGet()));
             for (String uuid : minted) values.putIfAbsent(uuid, UUID.randomUUID().toString());
@@ -109,7 +112,7 @@ public final class UpstreamReplay {
             for (Recorded c : calls) {
                 HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(replace(c.url(), values))).timeout(Duration.ofSeconds(60));
                 for (HttpHeader h : c.headers()) {
-                    if (NOT_COPIED.contains(h.key().toLowerCase(java.util.Locale.ROOT))) continue;
+                    if (NOT_COPIED.contains(h.key().toLowerCase(Locale.ROOT))) continue;
                     for (String v : h.values()) {
                         try {
                             b.header(h.key(), v);

@@ -42,6 +42,8 @@ import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
+import java.io.IOException;
+import java.util.Comparator;
 
 /**
  * {@code cpu-per-unit}: the CPU time a mediator process spends per unit of work, from /proc/&lt;pid&gt;/stat
@@ -356,8 +358,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
 
     private static void deleteQuietly(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException ignored) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
             // a temp folder left behind is harmless
         }
     }

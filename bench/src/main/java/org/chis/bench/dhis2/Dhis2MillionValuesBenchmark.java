@@ -26,6 +26,11 @@ import org.chis.common.json.Json;
 import org.chis.common.systems.dhis2.Dhis2Uid;
 import org.chis.simulators.dhis2.Dhis2Metadata;
 import org.chis.simulators.dhis2.Dhis2Simulator;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * {@code dhis2-1m-values}: one million aggregate values pulled from a report source (streamed, generated on the
@@ -47,7 +52,7 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
     public void run(BenchTable table) throws Exception {
         int values = Integer.getInteger("bench.dhis2.values", 1_000_000);
         String heap = System.getProperty("bench.dhis2.heap", "256m");
-        List<Integer> chunkSizes = java.util.Arrays.stream(System.getProperty("bench.dhis2.chunks", "5000,20000").split(","))
+        List<Integer> chunkSizes = Arrays.stream(System.getProperty("bench.dhis2.chunks", "5000,20000").split(","))
                 .map(String::trim).map(Integer::parseInt).toList();
         int rows = values / COLUMNS;
 
@@ -100,11 +105,11 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
                         row.put("imported", body.path("importCount").path("imported").asLong());
                         row.put("DHIS2 requests", dhis2.dataValueSetRequests() - requests0);
                         row.put("DHIS2 received", dhis2.valuesReceived() - received0);
-                        row.put("seconds", String.format(java.util.Locale.ROOT, "%.1f", seconds));
+                        row.put("seconds", String.format(Locale.ROOT, "%.1f", seconds));
                         row.put("values/s", Math.round(values / seconds));
                         row.put("peak heap MB (sampled used)", heapFigures.length > 1 ? heapFigures[1] : "?");
                         row.put("peak heap MB (sum of pool peaks)", heapFigures[0]);
-                        row.put("peak RSS MB", String.format(java.util.Locale.ROOT, "%.0f", ProcessMemory.peakRssMb(child.pid())));
+                        row.put("peak RSS MB", String.format(Locale.ROOT, "%.0f", ProcessMemory.peakRssMb(child.pid())));
                         table.add(row);
                     }
                 }
@@ -121,7 +126,7 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
         try {
             table.note("load average when done (other work on the machine skews the rates): "
                     + Files.readString(Path.of("/proc/loadavg")).trim());
-        } catch (java.io.IOException notLinux) {
+        } catch (IOException notLinux) {
             // no figure
         }
         table.note("The DHIS2 simulator (in the benchmark JVM) parses and checks every value like DHIS2 (metadata, period, value type) "
@@ -130,11 +135,11 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
 
     /** Values/s and the mediator JVM's memory per chunk size; the target: all values imported within the heap limit. */
     private static void chartAndTarget(BenchTable table, int values, String heap) {
-        List<String> chunks = new java.util.ArrayList<>();
-        List<Double> rate = new java.util.ArrayList<>();
-        List<Double> used = new java.util.ArrayList<>();
-        List<Double> pools = new java.util.ArrayList<>();
-        List<Double> rss = new java.util.ArrayList<>();
+        List<String> chunks = new ArrayList<>();
+        List<Double> rate = new ArrayList<>();
+        List<Double> used = new ArrayList<>();
+        List<Double> pools = new ArrayList<>();
+        List<Double> rss = new ArrayList<>();
         boolean allImported = true;
         double worstHeap = 0;
         for (Map<String, Object> r : table.rows()) {
@@ -151,7 +156,7 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
                 .beside(new Chart("mediator JVM memory (-Xmx" + heap + ")", "chunk size (values per DHIS2 request)", "MB", chunks)
                         .series("peak heap, sampled used", used).series("peak heap, sum of pool peaks", pools).series("peak RSS", rss)));
         double best = rate.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-        table.target(String.format(java.util.Locale.ROOT, "%d values %s with -Xmx%s, peak heap %.0f MB (worst chunk size), up to %.0f values/s",
+        table.target(String.format(Locale.ROOT, "%d values %s with -Xmx%s, peak heap %.0f MB (worst chunk size), up to %.0f values/s",
                         values, allImported ? "all imported" : "NOT all imported", heap, worstHeap, best),
                 "1M DHIS2 values with heap <= 256 MB", values < 1_000_000 ? null : allImported && worstHeap <= 256);
     }
@@ -173,7 +178,7 @@ public final class Dhis2MillionValuesBenchmark implements Benchmark {
         server.createContext("/report.json", ex -> {
             ex.getResponseHeaders().add("Content-Type", "application/json; charset=utf-8");
             ex.sendResponseHeaders(200, 0); // chunked
-            try (OutputStream out = new java.io.BufferedOutputStream(ex.getResponseBody(), 64 * 1024); JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+            try (OutputStream out = new BufferedOutputStream(ex.getResponseBody(), 64 * 1024); JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
                 g.writeStartObject();
                 g.writeStringField("report", "bench-1m");
                 g.writeStringField("period", "202405");

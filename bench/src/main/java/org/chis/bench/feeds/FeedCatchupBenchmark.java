@@ -22,6 +22,9 @@ import org.chis.bench.ProcessMemory;
 import org.chis.common.json.Json;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
 
 /**
  * {@code feed-catchup}: how fast the commcare-openmrs mediator catches up on an OpenMRS backlog. The OpenMRS
@@ -85,7 +88,7 @@ public final class FeedCatchupBenchmark implements Benchmark {
             openmrs.wireMock().resetRequests();
 
             Path stats = dir.resolve("heap.txt");
-            List<String> args = new java.util.ArrayList<>(List.of(Path.of("mediator-configs/commcare-openmrs").toAbsolutePath().toString(), stats.toString(),
+            List<String> args = new ArrayList<>(List.of(Path.of("mediator-configs/commcare-openmrs").toAbsolutePath().toString(), stats.toString(),
                     "db.url=jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE",
                     "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
                     "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN, "commcare.user=" + CommCareSimulator.USER,
@@ -176,15 +179,15 @@ public final class FeedCatchupBenchmark implements Benchmark {
             String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ 100)
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return -1;
         }
     }
 
     private static void deleteQuietly(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException ignored) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
             // a temp folder left behind is harmless
         }
     }

@@ -33,6 +33,8 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
+import java.util.Comparator;
+import java.util.UUID;
 
 /**
  * {@code forms-saga}: CommCare registration forms/s through the commcare-openmrs forms workflow, closed loop at
@@ -200,7 +202,7 @@ public final class FormsSagaBenchmark implements Benchmark {
 
     public static ObjectNode form(JsonNode template, long n) {
         ObjectNode f = template.deepCopy();
-        String id = java.util.UUID.randomUUID().toString();
+        String id = UUID.randomUUID().toString();
         f.put("id", id);
         ((ObjectNode) f.get("metadata")).put("instanceID", id);
         ObjectNode q = (ObjectNode) f.get("form");
@@ -208,7 +210,7 @@ public final class FormsSagaBenchmark implements Benchmark {
         q.put("national_id", "BENCH-" + n + "-" + id.substring(0, 8));
         q.put("last_name", "Bench" + n + id.substring(0, 4));
         ObjectNode c = (ObjectNode) q.get("case");
-        c.put("@case_id", java.util.UUID.randomUUID().toString());
+        c.put("@case_id", UUID.randomUUID().toString());
         return f;
     }
 
@@ -231,7 +233,7 @@ public final class FormsSagaBenchmark implements Benchmark {
 
     private static void deleteQuietly(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // a temp folder left behind is harmless
         }

@@ -23,6 +23,7 @@ import org.chis.bench.ProcessMemory;
 import org.chis.bench.Upstream;
 import org.chis.common.json.Json;
 import org.chis.openhim.local.OpenHimCore;
+import java.util.Arrays;
 
 /**
  * The common runtime's cost: the same POST sent straight to a WireMock upstream and through the pass-through
@@ -38,7 +39,7 @@ public final class MediatorOverheadBenchmark implements Benchmark {
             + "\"observations\":[{\"code\":\"5089AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"value\":61.5},{\"code\":\"5090AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"value\":162}]}";
 
     private static int[] ints(String property, String fallback) {
-        return java.util.Arrays.stream(System.getProperty(property, fallback).split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
+        return Arrays.stream(System.getProperty(property, fallback).split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
     }
 
     @Override

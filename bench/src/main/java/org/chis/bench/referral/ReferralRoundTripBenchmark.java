@@ -30,6 +30,11 @@ import org.chis.mediator.referral.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code referral-roundtrip}: one round trip = a CommCare referral in (OpenMRS patient + encounter with obs, FHIR
@@ -72,9 +77,9 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                 LoadResult lastDirect = null;
                 String base = "http://127.0.0.1:" + app.port();
                 // a pool of CHW cases to refer from (registering one per round trip would measure the simulator)
-                List<String> cases = new java.util.ArrayList<>();
+                List<String> cases = new ArrayList<>();
                 for (int i = 0; i < 64; i++) cases.add(hq.registerCase("client", "Bench " + i, null, CommCareSimulator.props()));
-                java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
+                AtomicLong seq = new AtomicLong();
                 LoadDriver.Call call = () -> {
                     long n = seq.incrementAndGet();
                     return roundTrip(http, base, UUID.randomUUID().toString(), cases.get((int) (n % cases.size())), "BENCH-" + n);
@@ -122,7 +127,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                 }
                 table.chart(direct.chart("referral round trip"));
                 table.note(direct.note("round trip (referral, in-progress, completed)"));
-                if (last != null) table.headline(String.format(java.util.Locale.ROOT, "c=%d: %.1f round trips/s, p99 %.0f ms, direct p99 %.0f ms (adds %+.0f ms, ratio %.2f)",
+                if (last != null) table.headline(String.format(Locale.ROOT, "c=%d: %.1f round trips/s, p99 %.0f ms, direct p99 %.0f ms (adds %+.0f ms, ratio %.2f)",
                         last.concurrency(), last.throughput(), last.p99Ms(), lastDirect.p99Ms(), last.p99Ms() - lastDirect.p99Ms(), last.p99Ms() / lastDirect.p99Ms()));
             } finally {
                 app.close();
@@ -137,7 +142,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                 + "ledger claim + saga journal + referral/transition rows in H2.");
         table.note(JvmPeaks.NOTE);
         table.note("The mediator, the three simulators (WireMock) and the load driver share this machine's cores (2, shared with other work); "
-                + "1-minute load average at the end: " + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()) + ".");
+                + "1-minute load average at the end: " + String.format("%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()) + ".");
     }
 
     /** Referral in, in-progress, completed: 201, 200, 200 or the first other status (>= 400). */
@@ -199,7 +204,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
 
     private static void deleteQuietly(Path dir) {
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // a temp folder left behind is harmless
         }

@@ -37,6 +37,8 @@ import org.chis.mediator.smscodecard.reply.ReplyTexts;
 import org.chis.mediator.smscodecard.parse.Parsed;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
 
 /**
  * sms-parse: (1) messages parsed per second by the code-card parser alone (the shipped cards, a realistic mix of
@@ -67,12 +69,12 @@ public final class SmsParseBenchmark implements Benchmark {
         table.chart(chart(table.rows()));
         Map<String, Object> one = table.rows().get(0);
         double perSecond = ((Number) one.get("messages/s (wall)")).doubleValue();
-        table.target(String.format(java.util.Locale.ROOT, "parse, 1 thread: %.0f msg/s wall (%s per CPU-second)", perSecond, one.get("messages per CPU-second")),
+        table.target(String.format(Locale.ROOT, "parse, 1 thread: %.0f msg/s wall (%s per CPU-second)", perSecond, one.get("messages per CPU-second")),
                 "SMS parse >= 100k msg/s", perSecond >= 100_000);
         table.note("Parse: the shipped cards, a mix of " + MIX.length + " messages (2/3 valid, the rest typos, bad ids, ambiguous dates,"
                 + " missing fields, chat, empty, full-width). Webhook: mediator in the benchmark JVM, simulators on loopback,"
                 + " H2 in memory; 'accepted' = a new report each call (patient lookup, OpenMRS encounter, OpenSRP event, warehouse + ledger)."
-                + " Load average at the end: " + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                + " Load average at the end: " + String.format("%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
                 + " (other builds share the cores: wall figures are inflated by it; messages per CPU-second is not).");
         table.note(JvmPeaks.NOTE + " Webhook rows only.");
     }
@@ -106,7 +108,7 @@ public final class SmsParseBenchmark implements Benchmark {
     private static void parse(BenchTable table, CodeCards cards, CommandWords words) throws InterruptedException {
         MessageParser parser = new MessageParser(cards, words);
         LocalDate today = LocalDate.of(2026, 6, 15);
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        var mx = ManagementFactory.getThreadMXBean();
         // JIT first: the 1-thread row must not pay for the compilation the 2-thread row then enjoys
         for (int i = 0; i < 3_000_000; i++) parser.parse(MIX[i % MIX.length], today);
         for (int threads : new int[] {1, 2}) {

@@ -22,12 +22,17 @@ import org.chis.bench.ChildJvm;
 import org.chis.bench.Upstream;
 import org.chis.bench.overhead.PassThroughMediator;
 import org.chis.common.json.Json;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.openhim.local.OpenHimCore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 
 /**
  * Faults around a real OpenHIM core 4.0.5 with the pass-through mediator in its own JVM: core is not there when the
@@ -68,20 +73,13 @@ class CoreFaultIntegrationTest {
                 .withHeader("Content-Type", "application/json")
                 .withBody("{\"error\":\"upstream broke\",\"password\":\"" + UPSTREAM_PASSWORD + "\"}")));
         log = Files.createTempDirectory("fault-core").resolve("mediator.log");
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("core.register", "true");
-        s.put("core.api.url", "https://127.0.0.1:" + apiPort);
-        s.put("core.api.user", OpenHimCore.ROOT_USER);
-        s.put("core.api.password", OpenHimCore.ROOT_PASSWORD);
-        // core's certificate file does not exist before core does; this test is about reconnecting, not TLS pinning
-        s.put("core.api.trustAll", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", INBOUND_PASSWORD);
-        s.put("upstream.url", upstream.echoUrl());
-        s.put("upstream.user", UPSTREAM_USER);
-        s.put("upstream.password", UPSTREAM_PASSWORD);
+        Map<String, String> s = MediatorTestSettings.registeredWith(Map.of("core.api.url", "https://127.0.0.1:" + apiPort,
+                        "core.api.user", OpenHimCore.ROOT_USER, "core.api.password", OpenHimCore.ROOT_PASSWORD,
+                        // core's certificate file does not exist before core does; this test is about reconnecting, not TLS pinning
+                        "core.api.trustAll", "true"))
+                .inbound("openhim-core", INBOUND_PASSWORD)
+                .upstream("upstream", upstream.echoUrl(), UPSTREAM_USER, UPSTREAM_PASSWORD)
+                .map();
         List<String> args = new ArrayList<>();
         s.forEach((k, v) -> args.add(k + "=" + v));
         mediator = ChildJvm.launch("192m", PassThroughMediator.class, log, args);
@@ -127,10 +125,10 @@ class CoreFaultIntegrationTest {
         int ok = 0;
         for (int i = 0; i < 5; i++) if (Http.postJson(core.routerUrl() + "/pass", body, auth).status() == 200) ok++;
         // a failing upstream whose error body carries a password: the orchestration must mask it
-        var failing = java.net.http.HttpRequest.newBuilder(java.net.URI.create(core.routerUrl() + "/pass"))
+        var failing = HttpRequest.newBuilder(URI.create(core.routerUrl() + "/pass"))
                 .header("Content-Type", "application/json").header("Authorization", auth)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.replace("{", "{\"fail\":true,"))).build();
-        int failStatus = Http.CLIENT.send(failing, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+                .POST(HttpRequest.BodyPublishers.ofString(body.replace("{", "{\"fail\":true,"))).build();
+        int failStatus = Http.CLIENT.send(failing, HttpResponse.BodyHandlers.ofString()).statusCode();
         JsonNode last = core.admin().waitForTransaction(t -> t.path("status").asText().equals("Failed"), Duration.ofSeconds(20));
         assertThat(last).isNotNull();
         // wait until all 6 transactions are stored with their final status
@@ -150,7 +148,7 @@ class CoreFaultIntegrationTest {
             JsonNode copy = t.deepCopy();
             // core 4.0.5 itself keeps the client's request headers, Authorization included: core's record of what
             // the client sent, not something a mediator writes or can prevent; counted apart
-            if (copy.path("request").path("headers") instanceof com.fasterxml.jackson.databind.node.ObjectNode h && h.remove("authorization") != null) {
+            if (copy.path("request").path("headers") instanceof ObjectNode h && h.remove("authorization") != null) {
                 coreKeptClientAuth++;
             }
             all.append(Json.write(copy));

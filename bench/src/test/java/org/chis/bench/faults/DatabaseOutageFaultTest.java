@@ -24,6 +24,7 @@ import org.chis.common.store.StateStore;
 import org.chis.common.testing.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import com.github.tomakehurst.wiremock.client.WireMock;
 
 /**
  * The state database goes away for a while (every connection dropped, new ones refused) under a mediator that
@@ -86,7 +87,7 @@ class DatabaseOutageFaultTest {
                 if (unhealthy) survived++;
                 seen.add("/health database=false during the outage: " + unhealthy);
                 long writesDuringOutage = upstream.wireMock().countRequestsMatching(postRequestedFor(urlPathEqualTo("/echo"))
-                        .withHeader("X-Item-Id", com.github.tomakehurst.wiremock.client.WireMock.matching("b.*")).build()).getCount();
+                        .withHeader("X-Item-Id", WireMock.matching("b.*")).build()).getCount();
                 tried++;
                 if (writesDuringOutage == 0) survived++;
                 seen.add("upstream writes during the outage: " + writesDuringOutage);

@@ -34,6 +34,7 @@ import org.chis.simulators.commcare.SubmittedForm;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 /**
  * kill -9 of a mediator in the middle of its work, restarted on the same H2 file; the caller resends (or polls)
@@ -269,7 +270,7 @@ class KillNineFaultTest {
                 else problems.add("kill " + k + " (" + step.name() + (reached ? "" : ", step never reached") + "): killed answer "
                         + killedAnswer.status() + ", after restart " + (r == null ? "-" : r.status() + " " + abbreviate(r.message()))
                         + " after " + sends + " send(s); OpenMRS (patients, visits, encounters, obs: all then live) "
-                        + java.util.Arrays.toString(delta) + ", obs of the encounter " + encounterObs + " of " + obsExpected
+                        + Arrays.toString(delta) + ", obs of the encounter " + encounterObs + " of " + obsExpected
                         + ", visit ended " + visitEnded + ", case write-backs " + writeBacks + ", case openmrs_uuid " + casePatient
                         + ", resend answered " + again.status() + " duplicate=" + duplicate);
             }

@@ -44,7 +44,7 @@ class RoomAnswersTest {
     static final String INBOUND = "openhim-core:fault-inbound-pw";
 
     /** An endpoint, its state database, and for a fresh id: the body to send and the ledger key it claims. */
-    record Endpoint(String name, String url, String db, Function<String, String> body, Function<String, String> key) {}
+    record Endpoint(String name, String mediator, String url, String db, Function<String, String> body, Function<String, String> key) {}
 
     static final List<Endpoint> endpoints = new ArrayList<>();
     static final List<AutoCloseable> closing = new ArrayList<>();
@@ -61,9 +61,9 @@ class RoomAnswersTest {
                 Settings.of(cc, config("commcare-openmrs"))));
         closing.add(forms);
         String demo = Files.readString(Path.of("../mediators/commcare-openmrs/src/test/resources/demo/registration-form.json"));
-        endpoints.add(new Endpoint("forms", url(forms, "/commcare/forms"), cc.get("db.url"), id -> commCareForm(demo, id),
+        endpoints.add(new Endpoint("forms", "commcare-openmrs", url(forms, "/commcare/forms"), cc.get("db.url"), id -> commCareForm(demo, id),
                 id -> "commcare-form:" + id));
-        endpoints.add(new Endpoint("OpenSRP events", url(forms, "/opensrp/events"), cc.get("db.url"), RoomAnswersTest::openSrpEvent,
+        endpoints.add(new Endpoint("OpenSRP events", "commcare-openmrs", url(forms, "/opensrp/events"), cc.get("db.url"), RoomAnswersTest::openSrpEvent,
                 id -> "opensrp-form:" + id));
 
         Map<String, String> ref = BadInputFaultTest.mediatorSettings("room-referral", openmrs, hq);
@@ -79,7 +79,7 @@ class RoomAnswersTest {
         ref.put("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT);
         MediatorApp referral = org.chis.mediator.referral.Main.start(Settings.of(ref, config("referral")));
         closing.add(referral);
-        endpoints.add(new Endpoint("referral intake", url(referral, "/referrals"), ref.get("db.url"), RoomAnswersTest::referralForm,
+        endpoints.add(new Endpoint("referral intake", "referral", url(referral, "/referrals"), ref.get("db.url"), RoomAnswersTest::referralForm,
                 id -> "referral:" + id));
 
         Dhis2Simulator dhis2 = new Dhis2Simulator(0);
@@ -90,7 +90,7 @@ class RoomAnswersTest {
         d.put("dhis2.password", Dhis2Simulator.PASSWORD);
         MediatorApp tracker = org.chis.mediator.dhis2.Main.start(Settings.of(d, config("dhis2")));
         closing.add(tracker);
-        endpoints.add(new Endpoint("dhis2 tracker", url(tracker, "/dhis2/tracker"), d.get("db.url"), RoomAnswersTest::trackerForm,
+        endpoints.add(new Endpoint("dhis2 tracker", "dhis2", url(tracker, "/dhis2/tracker"), d.get("db.url"), RoomAnswersTest::trackerForm,
                 id -> "tracker:" + id + ":" + sha256(trackerForm(id)).substring(0, 16)));
 
         RapidProSimulator rapidpro = new RapidProSimulator(0);
@@ -103,7 +103,7 @@ class RoomAnswersTest {
         MediatorApp webhook = org.chis.mediator.smscodecard.Main.start(Settings.of(sms, config("sms-codecard")));
         closing.add(webhook);
         // a phone nobody registered: answered (and recorded) with the "not registered" reply, enough for the room
-        endpoints.add(new Endpoint("sms webhook", url(webhook, "/sms/inbound"), sms.get("db.url"),
+        endpoints.add(new Endpoint("sms webhook", "sms-codecard", url(webhook, "/sms/inbound"), sms.get("db.url"),
                 id -> Json.write(RapidProSimulator.flowWebhook(id, "c-" + id, "Nobody", "tel:+23270000000", "eng", "ANC 1000Y")),
                 id -> "sms:" + id));
     }
@@ -142,7 +142,7 @@ class RoomAnswersTest {
         for (Endpoint e : endpoints) {
             String id = UUID.randomUUID().toString();
             // another run (this process or a replica) holds the key right now
-            try (StateStore store = StateStore.open(e.db(), "", "", null, "room-test")) {
+            try (StateStore store = StateStore.open(e.db(), "", "", null, e.mediator())) {
                 assertThat(store.ledger().claim(e.key().apply(id), "held-elsewhere", Duration.ofMinutes(5)).owned()).isTrue();
             }
             Answer busy = post(e, id);

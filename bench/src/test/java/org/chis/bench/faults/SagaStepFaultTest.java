@@ -33,6 +33,9 @@ import org.chis.simulators.rapidpro.RapidProSimulator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 
 /**
  * Upstream 5xx and timeouts at every step of a saga, here sms-codecard's forwarding (find the patient in OpenMRS,
@@ -316,13 +319,13 @@ class SagaStepFaultTest {
         int[] afterRetry = delta(before, openmrsCounts());
         Http.Reply again = Http.postJson(formsUrl(), form, null);
         int[] afterAgain = delta(before, openmrsCounts());
-        boolean ok = failed.status() >= 500 && java.util.Arrays.stream(orphans).allMatch(c -> c == 0)
+        boolean ok = failed.status() >= 500 && Arrays.stream(orphans).allMatch(c -> c == 0)
                 && retry.status() == 201 && again.status() == 200
                 && afterRetry[0] == 1 && afterRetry[1] == 1 && afterRetry[2] == 1 && afterRetry[3] > 0
-                && java.util.Arrays.equals(afterRetry, afterAgain);
+                && Arrays.equals(afterRetry, afterAgain);
         return ok ? null : step.name() + " " + fault + ": answered " + failed.status() + ", orphans (patients, visits, encounters, obs) "
-                + java.util.Arrays.toString(orphans) + "; retry " + retry.status() + "/" + again.status() + " -> "
-                + java.util.Arrays.toString(afterRetry) + " then " + java.util.Arrays.toString(afterAgain)
+                + Arrays.toString(orphans) + "; retry " + retry.status() + "/" + again.status() + " -> "
+                + Arrays.toString(afterRetry) + " then " + Arrays.toString(afterAgain)
                 + "; failed said " + abbreviate(failed.message()) + "; retry said " + abbreviate(retry.message());
     }
 
@@ -416,12 +419,12 @@ class SagaStepFaultTest {
         Http.Reply again = Http.postJson(referralUrl(), form, null);
         int[] after = delta(before, referralCounts());
         boolean explained = failed.message().contains("failed") && failed.message().contains("undone");
-        boolean ok = failed.status() >= 500 && explained && java.util.Arrays.stream(orphans).allMatch(c -> c == 0)
+        boolean ok = failed.status() >= 500 && explained && Arrays.stream(orphans).allMatch(c -> c == 0)
                 && retry.status() == 201 && again.status() == 200 && again.message().contains("\"duplicate\":true")
-                && java.util.Arrays.stream(after).allMatch(c -> c == 1);
+                && Arrays.stream(after).allMatch(c -> c == 1);
         return ok ? null : step.name() + " " + fault + ": answered " + failed.status() + ", orphans (OpenMRS patients, encounters; FHIR Patient, "
-                + "ServiceRequest, Task) " + java.util.Arrays.toString(orphans) + "; retry " + retry.status() + "/" + again.status() + " -> "
-                + java.util.Arrays.toString(after) + "; failed said " + abbreviate(failed.message()) + "; retry said " + abbreviate(retry.message());
+                + "ServiceRequest, Task) " + Arrays.toString(orphans) + "; retry " + retry.status() + "/" + again.status() + " -> "
+                + Arrays.toString(after) + "; failed said " + abbreviate(failed.message()) + "; retry said " + abbreviate(retry.message());
     }
 
     static String referralUrl() { return "http://127.0.0.1:" + referral.port() + "/referrals"; }
@@ -445,7 +448,7 @@ class SagaStepFaultTest {
                           "meta": {"instanceID": "%s", "timeEnd": "%s", "username": "chw1",
                                    "userID": "a3f1c2d4e5b64a7f8e9d0c1b2a3f4e5d"}}}
                 """.formatted(formId, clientId, UUID.randomUUID(), formId,
-                java.time.Instant.now().minusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                Instant.now().minusSeconds(60).truncatedTo(ChronoUnit.MILLIS));
     }
 
     static String formsUrl() { return "http://127.0.0.1:" + forms.port() + "/commcare/forms"; }

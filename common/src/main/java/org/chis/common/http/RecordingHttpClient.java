@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.Headers;
@@ -35,45 +36,61 @@ public final class RecordingHttpClient {
     private static final Logger log = LoggerFactory.getLogger(RecordingHttpClient.class);
     private static final int MAX_RECORDED_BODY = 64 * 1024;
 
-    private final OkHttpClient http;
     /**
-     * The same client (pool, timeouts) retrying GET/HEAD on a connection failure. An upstream closes idle keep-alive
-     * connections (Jetty 30 s, nginx 75 s, Apache 5 s) while our pool keeps them 5 minutes, and OkHttp only probes a
-     * pooled connection before a non-GET: without a retry the first read after a quiet spell failed with "unexpected
-     * end of stream" and a whole saga was answered 502. A read can be sent again; a write is never retried here.
+     * The writes' client and the same client (pool, timeouts) retrying GET/HEAD on a connection failure. An upstream
+     * closes idle keep-alive connections (Jetty 30 s, nginx 75 s, Apache 5 s) while our pool keeps them 5 minutes, and
+     * OkHttp only probes a pooled connection before a non-GET: without a retry the first read after a quiet spell
+     * failed with "unexpected end of stream" and a whole saga was answered 502. A read can be sent again; a write is
+     * never retried here.
      */
-    private final OkHttpClient reads;
+    private record Clients(OkHttpClient writes, OkHttpClient reads) {
+        static Clients of(OkHttpClient http) { return new Clients(http, http.newBuilder().retryOnConnectionFailure(true).build()); }
+    }
+
+    private final Supplier<Clients> clients;
 
     public RecordingHttpClient(OkHttpClient http) {
-        this.http = http;
-        this.reads = http.newBuilder().retryOnConnectionFailure(true).build();
+        Clients fixed = Clients.of(http);
+        this.clients = () -> fixed;
     }
+
+    private RecordingHttpClient(Supplier<Clients> clients) { this.clients = clients; }
 
     private OkHttpClient clientFor(Request request) {
-        return request.method().equals("GET") || request.method().equals("HEAD") ? reads : http;
+        Clients c = clients.get();
+        return request.method().equals("GET") || request.method().equals("HEAD") ? c.reads() : c.writes();
     }
 
-    /** A client with the suite's timeouts ({@code http.connectTimeoutMs}, {@code http.readTimeoutMs}). */
+    /**
+     * A client with the suite's timeouts ({@code http.connectTimeoutMs}, {@code http.readTimeoutMs}), which follow
+     * console edits: a changed timeout builds new OkHttp clients on the same connection pool and dispatcher
+     * ({@code newBuilder} shares them), so open connections and the request limits stay one.
+     */
     public static RecordingHttpClient create(Settings settings) {
-        return new RecordingHttpClient(baseClient(settings).build());
+        OkHttpClient shared = baseClient(settings).build();
+        return new RecordingHttpClient(settings.derived(s -> Clients.of(withTimeouts(shared.newBuilder(), s).build()),
+                "http.connectTimeoutMs", "http.readTimeoutMs"));
+    }
+
+    private static OkHttpClient.Builder withTimeouts(OkHttpClient.Builder b, Settings s) {
+        Duration read = Duration.ofMillis(s.getLong("http.readTimeoutMs", 30000));
+        return b.connectTimeout(Duration.ofMillis(s.getLong("http.connectTimeoutMs", 5000))).readTimeout(read).writeTimeout(read);
     }
 
     public static OkHttpClient.Builder baseClient(Settings settings) {
         Dispatcher dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(512);
         dispatcher.setMaxRequestsPerHost(256);
-        return new OkHttpClient.Builder()
+        OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .dispatcher(dispatcher)
                 // idle connections are dropped before common server idle timeouts (Apache httpd and OpenHIM core: 5 s), so a
                 // POST (never retried) does not go out on a connection the server already closed
-                .connectionPool(new ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), TimeUnit.MILLISECONDS))
-                .connectTimeout(Duration.ofMillis(settings.getLong("http.connectTimeoutMs", 5000)))
-                .readTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
-                .writeTimeout(Duration.ofMillis(settings.getLong("http.readTimeoutMs", 30000)))
+                .connectionPool(new ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), TimeUnit.MILLISECONDS));
+        return withTimeouts(b, settings)
                 .retryOnConnectionFailure(false); // a retried POST could create twice: retries are ours to decide
     }
 
-    public OkHttpClient okHttp() { return http; }
+    public OkHttpClient okHttp() { return clients.get().writes(); }
 
     public static RequestBody jsonBody(String json) { return RequestBody.create(json.getBytes(StandardCharsets.UTF_8), JSON); }
 

@@ -76,8 +76,16 @@ public final class RegistrationInfo {
         }
         ObjectNode filled = (ObjectNode) fill(root, s);
         if (filled.get("config") instanceof ObjectNode config) {
-            // core validates config against configDefs: numbers and booleans must not arrive as strings
+            // core validates config against configDefs: numbers and booleans must not arrive as strings, and an unset
+            // number (a test's settings without http.readTimeoutMs) is left out rather than refused as ""
             config.fields().forEachRemaining(e -> e.setValue(typed(e.getValue(), paramType.getOrDefault(e.getKey(), "string"))));
+            List<String> unsetNumbers = new ArrayList<>();
+            config.fields().forEachRemaining(e -> {
+                if (paramType.getOrDefault(e.getKey(), "string").equals("number") && e.getValue().isTextual() && e.getValue().asText().isEmpty()) {
+                    unsetNumbers.add(e.getKey());
+                }
+            });
+            config.remove(unsetNumbers);
         }
         return new RegistrationInfo(filled, paramToKey);
     }

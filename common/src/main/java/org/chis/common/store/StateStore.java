@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -40,8 +41,9 @@ public final class StateStore implements AutoCloseable {
     private final FeedMarkers feedMarkers;
     private final FailedEvents failedEvents;
     private final SagaJournal sagaJournal;
+    private final KeyLocks keyLocks;
 
-    private StateStore(HikariDataSource dataSource, Dialect dialect, String mediatorName, String lockScope, Clock clock) {
+    private StateStore(HikariDataSource dataSource, Dialect dialect, String mediatorName, String lockScope, KeyLocks keyLocks, Clock clock) {
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.mediatorName = mediatorName;
@@ -50,29 +52,33 @@ public final class StateStore implements AutoCloseable {
         this.feedMarkers = new FeedMarkers(this, dialect, lockScope, clock);
         this.failedEvents = new FailedEvents(this, clock);
         this.sagaJournal = new SagaJournal(this, clock);
+        this.keyLocks = keyLocks;
     }
 
     /**
      * Opens the store from settings: {@code db.url} (default an H2 file {@code ./data/<mediator>}),
      * {@code db.user}, {@code db.password}, {@code db.schema} (PostgreSQL only; default the mediator name
-     * with '-' as '_'), {@code db.poolSize} (default 10).
+     * with '-' as '_'), {@code db.poolSize} (default 10); {@code db.lockPoolSize} (default 16) and
+     * {@code db.lockWaitMs} (default 30000) for the {@link KeyLocks} on PostgreSQL.
      */
     public static StateStore open(Settings s, String mediatorName) {
         String url = s.get("db.url", "jdbc:h2:file:./data/" + mediatorName + ";AUTO_SERVER=FALSE");
         HikariConfig pool = new HikariConfig();
         pool.setMaximumPoolSize(s.getInt("db.poolSize", 10));
         pool.setConnectionTimeout(s.getLong("db.connectTimeoutMs", 10_000));
-        return open(url, s.get("db.user", ""), s.get("db.password", ""), s.get("db.schema", null), mediatorName, pool);
+        return open(url, s.get("db.user", ""), s.get("db.password", ""), s.get("db.schema", null), mediatorName, pool,
+                s.getInt("db.lockPoolSize", 16), Duration.ofMillis(s.getLong("db.lockWaitMs", 30_000)));
     }
 
     /** Opens the store on an explicit database; {@code schema} may be null for the default (see above). */
     public static StateStore open(String jdbcUrl, String user, String password, String schema, String mediatorName) {
         HikariConfig pool = new HikariConfig();
         pool.setMaximumPoolSize(10);
-        return open(jdbcUrl, user, password, schema, mediatorName, pool);
+        return open(jdbcUrl, user, password, schema, mediatorName, pool, 16, Duration.ofSeconds(30));
     }
 
-    private static StateStore open(String url, String user, String password, String schema, String mediatorName, HikariConfig pool) {
+    private static StateStore open(String url, String user, String password, String schema, String mediatorName, HikariConfig pool,
+            int lockPoolSize, Duration lockWait) {
         if (mediatorName == null || mediatorName.isBlank()) throw new IllegalArgumentException("mediatorName is required");
         boolean postgres = url.startsWith("jdbc:postgresql:");
         if (!postgres && !url.startsWith("jdbc:h2:")) {
@@ -105,7 +111,19 @@ public final class StateStore implements AutoCloseable {
             // advisory locks are database-wide: scope them by schema so two mediators' feeds never collide
             String lockScope = schemaName != null ? schemaName : mediatorName;
             log.info("state store for {} ready on {} ({})", mediatorName, dialect, postgres ? "schema " + schemaName : url);
-            return new StateStore(ds, dialect, mediatorName, lockScope, Clock.systemUTC());
+            HikariConfig lockPool = null;
+            if (postgres) {
+                lockPool = new HikariConfig();
+                lockPool.setJdbcUrl(url);
+                if (user != null && !user.isEmpty()) lockPool.setUsername(user);
+                if (password != null && !password.isEmpty()) lockPool.setPassword(password);
+                lockPool.setPoolName("state-" + mediatorName + "-locks");
+                lockPool.setMaximumPoolSize(lockPoolSize);
+                lockPool.setMinimumIdle(0);
+                lockPool.setConnectionTimeout(Math.max(250, lockWait.toMillis()));
+            }
+            KeyLocks keyLocks = new KeyLocks(lockScope, lockWait, lockPool);
+            return new StateStore(ds, dialect, mediatorName, lockScope, keyLocks, Clock.systemUTC());
         } catch (SQLException | RuntimeException e) {
             ds.close();
             if (e instanceof StoreException se) throw se;
@@ -239,6 +257,9 @@ public final class StateStore implements AutoCloseable {
 
     public SagaJournal sagaJournal() { return sagaJournal; }
 
+    /** Per-key serialisation: in this process on H2, across every process on the database on PostgreSQL. */
+    public KeyLocks keyLocks() { return keyLocks; }
+
     /** For the heartbeat/health endpoint: a cheap round trip, false instead of an exception. */
     public boolean healthy() {
         try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
@@ -252,5 +273,8 @@ public final class StateStore implements AutoCloseable {
     }
 
     @Override
-    public void close() { dataSource.close(); }
+    public void close() {
+        keyLocks.close();
+        dataSource.close();
+    }
 }

@@ -69,7 +69,7 @@ class IdleConnectionTest {
     String url() { return "http://127.0.0.1:" + server.getLocalPort() + "/x"; }
 
     @Test
-    void a_read_after_the_upstream_closed_the_pooled_connection_goes_through() throws Exception {
+    void aReadAfterTheUpstreamClosedThePooledConnectionGoesThrough() throws Exception {
         RecordingHttpClient http = client();
         TransactionContext tx = TransactionContext.detached("test");
         assertThat(http.send(tx, "first", new Request.Builder().url(url()).get().build()).status()).isEqualTo(200);
@@ -78,7 +78,7 @@ class IdleConnectionTest {
     }
 
     @Test
-    void a_write_on_a_dead_connection_is_not_sent_twice() throws Exception {
+    void aWriteOnADeadConnectionIsNotSentTwice() throws Exception {
         RecordingHttpClient http = client();
         TransactionContext tx = TransactionContext.detached("test");
         assertThat(http.send(tx, "first", new Request.Builder().url(url()).get().build()).status()).isEqualTo(200);

@@ -39,6 +39,14 @@ class CoreLinkTest {
     }
 
     @Test
+    void anUnsetNumberIsLeftOutOfTheConfigBecauseCoreRefusesAnEmptyString() {
+        Settings s = Settings.of(Map.of("mediator.host", "m", "mediator.port", "1", "openmrs.url", "http://openmrs:8080/openmrs"));
+        RegistrationInfo r = RegistrationInfo.fromTemplate(TEMPLATE, s);
+        assertThat(r.json().at("/config").has("batchSize")).isFalse();
+        assertThat(r.toSettingKeys(Json.parse("{\"batchSize\":75}"))).containsEntry("feed.batchSize", "75");
+    }
+
+    @Test
     void registersHeartbeatsAndAppliesConfigPushedByCore() throws Exception {
         try (CoreStub core = new CoreStub(CoreStub.Mode.TOKEN_ONLY)) {
             Settings s = settings(core.port());

@@ -89,7 +89,7 @@ class MediatorServerTest {
     }
 
     @Test
-    void a_json_endpoint_answers_415_to_other_body_types_before_its_handler_runs() throws Exception {
+    void aJsonEndpointAnswers415ToOtherBodyTypesBeforeItsHandlerRuns() throws Exception {
         int before = handled.get();
         for (String type : new String[] {"text/plain", "text/plain; charset=utf-8", "application/xml", "application/x-www-form-urlencoded", null}) {
             HttpResponse<String> r = sendTyped(type, "{\"form\": {}}");

@@ -20,6 +20,7 @@ import org.chis.common.testing.StoreEngine;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import java.sql.SQLException;
 
 /** The common reporting views (R__common_reporting_views.sql) on H2 and PostgreSQL, after real store writes. */
 class ReportingViewsTest {
@@ -30,7 +31,7 @@ class ReportingViewsTest {
         return store.inTransaction(c -> rows(c, sql));
     }
 
-    static List<Map<String, Object>> rows(Connection c, String sql) throws java.sql.SQLException {
+    static List<Map<String, Object>> rows(Connection c, String sql) throws SQLException {
         List<Map<String, Object>> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             ResultSetMetaData md = rs.getMetaData();

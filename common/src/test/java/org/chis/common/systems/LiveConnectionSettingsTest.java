@@ -8,6 +8,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import java.nio.charset.StandardCharsets;
@@ -16,10 +17,14 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
 import org.chis.common.config.DerivedSetting;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
+import org.chis.common.http.UpstreamException;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.systems.commcare.CommCareClient;
 import org.chis.common.systems.dhis2.Dhis2Client;
@@ -127,7 +132,7 @@ class LiveConnectionSettingsTest {
     @Test
     void dhis2AndRapidProClientsFollowTheirSettingsToo() {
         Settings d = settings("dhis2.url", url(before, "/dhis"), "dhis2.user", "admin", "dhis2.password", "district");
-        Dhis2Client dhis2 = new Dhis2Client(http, d);
+        Dhis2Client dhis2 = Dhis2Client.fromSettings(http, d);
         check(d, Map.of("dhis2.url", url(after, "/dhis"), "dhis2.token", "d2pat_x"),
                 tx -> dhis2.get(tx, "system info", "system/info", Map.of()), basic("admin", "district"), "ApiToken d2pat_x");
         after.verify(anyRequestedFor(anyUrl()).withUrl("/dhis/api/system/info"));
@@ -135,9 +140,45 @@ class LiveConnectionSettingsTest {
         after.resetRequests();
         before.resetRequests();
         Settings r = settings("rapidpro.url", url(before, "/"), "rapidpro.token", "t1");
-        RapidProClient rapidpro = new RapidProClient(http, r);
+        RapidProClient rapidpro = RapidProClient.fromSettings(http, r);
         check(r, Map.of("rapidpro.url", url(after, "/"), "rapidpro.token", "t2"),
                 tx -> rapidpro.contactByUrn(tx, "tel:+255712000001"), "Token t1", "Token t2");
+    }
+
+    @Test
+    void aCommCareClientOnDemandChecksItsSettingsAtItsFirstCallAndFollowsThem() {
+        Settings s = settings();
+        CommCareClient c = CommCareClient.onDemand(http, s); // a mediator without CommCare settings still starts
+        s.applyPushed(Map.of("commcare.url", url(before, ""), "commcare.domain", "demo", "commcare.user", "u@example.org", "commcare.apiKey", "k1"));
+        check(s, Map.of("commcare.url", url(after, ""), "commcare.apiKey", "k2"),
+                tx -> c.caseById(tx, "case-1"), "ApiKey u@example.org:k1", "ApiKey u@example.org:k2");
+    }
+
+    @Test
+    void aBasicEndpointWithoutUserSendsNoAuthorizationUntilOneIsPushed() {
+        Settings s = settings("opensrp.url", url(before, "/opensrp"));
+        Supplier<Endpoint> e = Endpoint.basicIfUser(s, "opensrp");
+        assertThat(e.get().authorization()).isNull();
+        assertThat(e.get().base().toString()).isEqualTo(url(before, "/opensrp/"));
+        s.applyPushed(Map.of("opensrp.user", "chw", "opensrp.password", "pw"));
+        assertThat(e.get().authorization()).isEqualTo(basic("chw", "pw"));
+        assertThatThrownBy(() -> Endpoint.basic(settings("opensrp.url", url(before, "/opensrp")), "opensrp").get())
+                .hasMessageContaining("opensrp.user");
+    }
+
+    @Test
+    void timeoutsFollowTheSettingsOnTheSameConnectionPool() {
+        Settings s = settings("http.readTimeoutMs", "5000");
+        RecordingHttpClient live = RecordingHttpClient.create(s);
+        before.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200).withFixedDelay(700)));
+        Request slow = new Request.Builder().url(url(before, "/slow")).get().build();
+        var pool = live.okHttp().connectionPool();
+        assertThat(live.send(new TransactionContext(null), "slow", slow).status()).isEqualTo(200);
+        s.applyPushed(Map.of("http.readTimeoutMs", "200"));
+        assertThatThrownBy(() -> live.send(new TransactionContext(null), "slow", slow))
+                .isInstanceOfSatisfying(UpstreamException.class, e -> assertThat(e.answerStatus()).isEqualTo(504));
+        assertThat(live.okHttp().connectionPool()).isSameAs(pool);
+        assertThat(live.okHttp().readTimeoutMillis()).isEqualTo(200);
     }
 
     @Test

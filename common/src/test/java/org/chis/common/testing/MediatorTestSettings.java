@@ -42,6 +42,11 @@ public final class MediatorTestSettings {
      * config edit arrives quickly), with its state in {@code dbUrl}.
      */
     public static MediatorTestSettings registeredWith(Map<String, String> coreSettings, String dbUrl) {
+        return registeredWith(coreSettings).set("db.url", dbUrl);
+    }
+
+    /** As {@link #registeredWith(Map, String)} for a mediator that keeps no state (the bench's pass-through). */
+    public static MediatorTestSettings registeredWith(Map<String, String> coreSettings) {
         return new MediatorTestSettings()
                 .setAll(coreSettings)
                 .set("core.register", "true")
@@ -50,8 +55,7 @@ public final class MediatorTestSettings {
                 .set("mediator.host", "127.0.0.1")
                 .set("mediator.bind", "127.0.0.1")
                 .inbound("openhim-core", ROUTE_PASSWORD)
-                .set("mediator.heartbeat.periodMs", "2000")
-                .set("db.url", dbUrl);
+                .set("mediator.heartbeat.periodMs", "2000");
     }
 
     /** The inbound password {@link #registeredWith} gives core's routes. */

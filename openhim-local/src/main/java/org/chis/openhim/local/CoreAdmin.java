@@ -165,9 +165,16 @@ public final class CoreAdmin {
      * the current config and {@code changes} (param names of the configDefs) merged in. Returns the config before.
      */
     public ObjectNode editMediatorConfig(String urn, Map<String, String> changes) {
+        ObjectNode typed = Json.object();
+        changes.forEach(typed::put);
+        return editMediatorConfig(urn, typed);
+    }
+
+    /** As {@link #editMediatorConfig(String, Map)} with typed values (a {@code number} param must be a JSON number). */
+    public ObjectNode editMediatorConfig(String urn, ObjectNode changes) {
         JsonNode before = mediator(urn).orElseThrow(() -> new IllegalStateException("core does not know " + urn)).path("config");
         ObjectNode config = before.isObject() ? ((ObjectNode) before).deepCopy() : Json.object();
-        changes.forEach(config::put);
+        config.setAll(changes);
         check("PUT /mediators/" + urn + "/config", call("PUT", "/mediators/" + enc(urn) + "/config", config));
         return before.isObject() ? (ObjectNode) before : Json.object();
     }

@@ -46,7 +46,7 @@ class CoreInstallTest {
     }
 
     @Test
-    void core_4_0_5_from_npm_reads_api_httpsPort_and_needs_usePushEach() throws Exception {
+    void core405FromNpmReadsApiHttpsPortAndNeedsUsePushEach() throws Exception {
         CoreInstall c = CoreInstall.of(core("npm", "4.0.5", "4.13.21", true));
         assertThat(c.major()).isEqualTo(4);
         assertThat(c.needsPushEach()).isTrue();
@@ -59,7 +59,7 @@ class CoreInstallTest {
     }
 
     @Test
-    void core_8_reads_api_port_over_https_and_its_mongoose_must_not_get_usePushEach() throws Exception {
+    void core8ReadsApiPortOverHttpsAndItsMongooseMustNotGetUsePushEach() throws Exception {
         CoreInstall c = CoreInstall.of(core("v8", "8.5.0", "6.12.3", false));
         assertThat(c.major()).isEqualTo(8);
         assertThat(c.needsPushEach()).isFalse();
@@ -76,7 +76,7 @@ class CoreInstallTest {
     }
 
     @Test
-    void cores_5_to_7_get_both_api_port_keys_and_push_each_follows_their_mongoose() throws Exception {
+    void cores5To7GetBothApiPortKeysAndPushEachFollowsTheirMongoose() throws Exception {
         CoreInstall c5 = CoreInstall.of(core("v5", "5.4.2", "5.13.3", false));
         assertThat(c5.apiPortKeys()).containsExactly("httpsPort", "port");
         assertThat(c5.needsPushEach()).isFalse();
@@ -87,7 +87,7 @@ class CoreInstallTest {
     }
 
     @Test
-    void a_folder_that_is_not_a_runnable_core_is_refused_with_what_to_do() throws Exception {
+    void aFolderThatIsNotARunnableCoreIsRefusedWithWhatToDo() throws Exception {
         Path notCore = tmp.resolve("other");
         Files.createDirectories(notCore);
         Files.writeString(notCore.resolve("package.json"), "{\"name\":\"openhim-console\",\"version\":\"1.18.2\"}");
@@ -103,7 +103,7 @@ class CoreInstallTest {
     }
 
     @Test
-    void the_supplied_home_comes_from_the_property_or_OPENHIM_CORE_HOME() {
+    void theSuppliedHomeComesFromThePropertyOrOPENHIMCOREHOME() {
         String before = System.getProperty(CoreInstall.HOME_PROPERTY);
         try {
             System.setProperty(CoreInstall.HOME_PROPERTY, "/opt/openhim-core-8.5.0");

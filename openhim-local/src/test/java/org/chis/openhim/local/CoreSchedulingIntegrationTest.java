@@ -50,7 +50,7 @@ class CoreSchedulingIntegrationTest {
     }
 
     @Test
-    void a_polling_channel_installed_by_the_mediator_is_polled_by_core_without_a_trigger() throws Exception {
+    void aPollingChannelInstalledByTheMediatorIsPolledByCoreWithoutATrigger() throws Exception {
         try (Upstream upstream = new Upstream()) {
             String template = """
                 {"urn": "urn:mediator:chis-sched-poll", "version": "1.0.0", "name": "polling schedule test",
@@ -84,7 +84,7 @@ class CoreSchedulingIntegrationTest {
     }
 
     @Test
-    void a_transient_upstream_failure_is_retried_by_core_and_ends_successful_once() throws Exception {
+    void aTransientUpstreamFailureIsRetriedByCoreAndEndsSuccessfulOnce() throws Exception {
         WireMockServer upstream = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
         upstream.start();
         String urn = "urn:mediator:chis-sched-retry";

@@ -28,7 +28,7 @@ class DockerComposeTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void core_enables_the_consoles_local_login_and_the_mediators_basic_login() throws Exception {
+    void coreEnablesTheConsolesLocalLoginAndTheMediatorsBasicLogin() throws Exception {
         Map<String, Object> env = (Map<String, Object>) service("openhim-core").get("environment");
         JsonNode types = Json.parse(String.valueOf(env.get("api_authenticationTypes")));
         assertThat(types.isArray()).isTrue();
@@ -40,7 +40,7 @@ class DockerComposeTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void the_console_is_served_over_https_and_talks_to_the_https_api() throws Exception {
+    void theConsoleIsServedOverHttpsAndTalksToTheHttpsApi() throws Exception {
         Map<String, Object> console = service("openhim-console");
         assertThat((List<String>) console.get("ports")).containsExactly("9000:443");
         List<String> volumes = (List<String>) console.get("volumes");

@@ -158,7 +158,7 @@ class MediatorRuntimeIntegrationTest {
     // ------------------------------------------------------------------------------------------------ 1. registration
 
     @Test
-    void registration_is_stored_by_core_and_the_default_channel_is_installed() throws Exception {
+    void registrationIsStoredByCoreAndTheDefaultChannelIsInstalled() throws Exception {
         JsonNode mediator = null;
         for (JsonNode m : admin.api().get("/mediators").json()) if (m.path("urn").asText().equals(URN)) mediator = m;
         assertThat(mediator).as("GET /mediators lists " + URN).isNotNull();
@@ -186,7 +186,7 @@ class MediatorRuntimeIntegrationTest {
     // -------------------------------------------------------------------------------------------------- 2. heartbeats
 
     @Test
-    void heartbeats_advance_uptime_and_last_heartbeat_in_core() throws Exception {
+    void heartbeatsAdvanceUptimeAndLastHeartbeatInCore() throws Exception {
         JsonNode first = admin.mediator(URN).orElseThrow();
         Instant firstBeat = Instant.parse(first.path("_lastHeartbeat").asText());
         JsonNode[] later = new JsonNode[1];
@@ -201,7 +201,7 @@ class MediatorRuntimeIntegrationTest {
     // ----------------------------------------------------------------------------------------------- 3. config push
 
     @Test
-    void config_put_through_the_api_reaches_the_settings_at_runtime() throws Exception {
+    void configPutThroughTheApiReachesTheSettingsAtRuntime() throws Exception {
         String urn = "urn:mediator:chis-runtime-it-config";
         // heartbeats every 500 ms without config:true (but every 20th): a change normally comes back through core's
         // _configModifiedTS > _lastHeartbeat; the periodic pull covers core's race where a heartbeat in flight during
@@ -236,7 +236,7 @@ class MediatorRuntimeIntegrationTest {
     // ------------------------------------------------------------------------------------------- 4. re-registration
 
     @Test
-    void a_mediator_deleted_in_core_registers_again_after_the_next_heartbeat() throws Exception {
+    void aMediatorDeletedInCoreRegistersAgainAfterTheNextHeartbeat() throws Exception {
         String urn = "urn:mediator:chis-runtime-it-reregister";
         try (PatientMediator m = PatientMediator.start(urn, mediatorSettings(core.apiUrl(), Map.of()), dir.resolve("reregister"))) {
             assertThat(m.app.awaitRegistered(Duration.ofSeconds(30))).isTrue();
@@ -262,7 +262,7 @@ class MediatorRuntimeIntegrationTest {
     // ----------------------------------------------------------------------------------------- 5. core down at start
 
     @Test
-    void a_mediator_started_before_core_registers_once_core_appears() throws Exception {
+    void aMediatorStartedBeforeCoreRegistersOnceCoreAppears() throws Exception {
         String urn = "urn:mediator:chis-runtime-it-late-core";
         int port = OpenHimCore.freePort();
         try (PatientMediator m = PatientMediator.start(urn, mediatorSettings("https://127.0.0.1:" + port, Map.of()), dir.resolve("late"))) {
@@ -283,7 +283,7 @@ class MediatorRuntimeIntegrationTest {
     // ------------------------------------------------------------------------------------------- 6. UTF-8 + masking
 
     @Test
-    void a_utf8_request_through_the_router_is_stored_intact_with_secrets_masked() throws Exception {
+    void aUtf8RequestThroughTheRouterIsStoredIntactWithSecretsMasked() throws Exception {
         HttpResponse<String> r = router("/rt/patients", "{\"id\":\"p-utf8\",\"name\":\"" + UTF8_NAME + "\"}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(Json.parse(r.body()).path("name").asText()).isEqualTo(UTF8_NAME);
@@ -314,7 +314,7 @@ class MediatorRuntimeIntegrationTest {
     // -------------------------------------------------------------------------------------------------------- 7. rerun
 
     @Test
-    void a_failed_transaction_rerun_from_tasks_succeeds_once_and_a_second_rerun_creates_nothing() throws Exception {
+    void aFailedTransactionRerunFromTasksSucceedsOnceAndASecondRerunCreatesNothing() throws Exception {
         String uuid = PatientMediator.uuidOf("patient:p-rerun");
         var sameUuid = matchingJsonPath("$.uuid", equalTo(uuid));
         upstream.stubFor(post(urlPathEqualTo("/api/patients")).withRequestBody(sameUuid).atPriority(1).inScenario("rerun")
@@ -368,7 +368,7 @@ class MediatorRuntimeIntegrationTest {
     // --------------------------------------------------------------------------------------------- 8. saga rollback
 
     @Test
-    void a_saga_failing_at_step_three_rolls_back_steps_two_and_one_and_core_shows_it() throws Exception {
+    void aSagaFailingAtStepThreeRollsBackStepsTwoAndOneAndCoreShowsIt() throws Exception {
         HttpResponse<String> r = router("/rt/visits", "{\"id\":\"v-1\"}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
 
@@ -391,7 +391,7 @@ class MediatorRuntimeIntegrationTest {
     // ------------------------------------------------------------------------------------------ core.api.auth=auto
 
     @Test
-    void auth_auto_against_the_real_core_ends_on_token_and_remembers_it() throws Exception {
+    void authAutoAgainstTheRealCoreEndsOnTokenAndRemembersIt() throws Exception {
         List<String> schemes = new ArrayList<>();
         OkHttpClient client = trustingCore().addInterceptor(chain -> {
             var req = chain.request();

@@ -37,7 +37,7 @@ class ShippedChannelsTest {
     }
 
     @Test
-    void every_request_channel_has_core_auto_retry_with_a_bounded_period_and_attempts() throws Exception {
+    void everyRequestChannelHasCoreAutoRetryWithABoundedPeriodAndAttempts() throws Exception {
         List<JsonNode> http = channels("http");
         assertThat(http).hasSizeGreaterThanOrEqualTo(7);
         for (JsonNode c : http) {
@@ -49,7 +49,7 @@ class ShippedChannelsTest {
     }
 
     @Test
-    void polling_channels_are_not_auto_retried_their_next_poll_is_the_retry() throws Exception {
+    void pollingChannelsAreNotAutoRetriedTheirNextPollIsTheRetry() throws Exception {
         for (JsonNode c : channels("polling")) assertThat(c.path("autoRetryEnabled").asBoolean(false)).as(c.path("name").asText()).isFalse();
     }
 }

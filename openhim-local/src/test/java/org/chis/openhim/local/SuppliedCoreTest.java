@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class SuppliedCoreTest {
     @Test
-    void a_supplied_core_folder_starts_routes_and_reruns_with_the_keys_of_its_version() throws Exception {
+    void aSuppliedCoreFolderStartsRoutesAndRerunsWithTheKeysOfItsVersion() throws Exception {
         Path npmCore = NodeInstall.coreDir(OpenHimCore.locateHome(null).resolve(OpenHimCore.NODE_DIR));
         NodeInstall.ensureInstalled(npmCore.getParent().getParent(), Files.createTempFile("npm-install", ".log"));
         try (OpenHimCore core = OpenHimCore.start(OpenHimCore.Options.temp().coreHome(npmCore).rerunPollMillis(300));

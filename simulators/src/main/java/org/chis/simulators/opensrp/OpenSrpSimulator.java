@@ -36,12 +36,15 @@ public final class OpenSrpSimulator implements AutoCloseable {
     private final TaskStore tasks = new TaskStore();
     private final Map<String, ObjectNode> practitioners = new LinkedHashMap<>();
 
-    public OpenSrpSimulator(int port) {
+    public OpenSrpSimulator(int port) { this(port, USER, PASSWORD); }
+
+    /** A server that takes other credentials (another OpenSRP an operator moves a mediator to, a changed password). */
+    public OpenSrpSimulator(int port, String user, String password) {
         WireMockConfiguration options = WireMockConfiguration.options().stubRequestLoggingDisabled(true)
                 .bindAddress("127.0.0.1")
                 .containerThreads(64)
                 .notifier(new Slf4jNotifier(false))
-                .extensions(new OpenSrpApi(events, tasks, practitioners, CONTEXT_PATH, USER, PASSWORD));
+                .extensions(new OpenSrpApi(events, tasks, practitioners, CONTEXT_PATH, user, password));
         if (port == 0) options.dynamicPort();
         else options.port(port);
         server = new WireMockServer(options);

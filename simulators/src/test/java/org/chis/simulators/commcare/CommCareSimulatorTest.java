@@ -183,7 +183,7 @@ class CommCareSimulatorTest {
     }
 
     @Test
-    void v05_user_id_is_the_last_modifier_not_the_owner_and_resource_uri_is_a_path() throws Exception {
+    void v05UserIdIsTheLastModifierNotTheOwnerAndResourceUriIsAPath() throws Exception {
         client.submit(tx, form("i-20", CaseBlock.of("c-20").create("patient", "Amina", "owner-group-1")));
         try (Response r = ok.newCall(new Request.Builder().url(hq.baseUrl() + "/a/demo-project/api/v0.5/case/c-20/")
                 .header("Authorization", "ApiKey " + CommCareSimulator.USER + ":" + CommCareSimulator.API_KEY).build()).execute()) {

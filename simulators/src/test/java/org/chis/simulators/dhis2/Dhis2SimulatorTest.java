@@ -50,7 +50,7 @@ class Dhis2SimulatorTest {
     static Dhis2Client client(Map<String, String> auth) {
         Map<String, String> m = new HashMap<>(auth);
         m.put("dhis2.url", sim.baseUrl());
-        return new Dhis2Client(new RecordingHttpClient(new OkHttpClient()), Settings.of(m));
+        return Dhis2Client.fromSettings(new RecordingHttpClient(new OkHttpClient()), Settings.of(m));
     }
 
     @AfterAll
@@ -67,7 +67,7 @@ class Dhis2SimulatorTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"2.37.9", "2.39.1", "2.41.0"})
-    void clean_import_then_resend_updates(String version) {
+    void cleanImportThenResendUpdates(String version) {
         sim.version(version);
         ImportSummary first = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "12"),
                 dv("cYeuwXTCPkU", "202402", "DiszpKrYNg8", "7")), false, null);
@@ -81,7 +81,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void conflicts_before_238_are_a_bare_summary_with_200() {
+    void conflictsBefore238AreABareSummaryWith200() {
         sim.version("2.37.9");
         ImportSummary s = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1"),
                 dv("fbfJHSPpUQD", "202406", "DiszpKrYNg8", "2"), dv("fbfJHSPpUQD", "202402", "nowhere0000", "3")), false, null);
@@ -94,7 +94,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void conflicts_from_238_are_wrapped_with_409_and_indexes() {
+    void conflictsFrom238AreWrappedWith409AndIndexes() {
         sim.version("2.39.1");
         ImportSummary s = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1"),
                 dv("fbfJHSPpUQD", "202406", "DiszpKrYNg8", "2"), dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "-4")), false, null);
@@ -107,7 +107,7 @@ class Dhis2SimulatorTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"2.37.9", "2.40.4"})
-    void unknown_data_set_is_a_total_rejection(String version) {
+    void unknownDataSetIsATotalRejection(String version) {
         sim.version(version);
         ImportSummary s = client.postDataValueSet(tx, "t", new DataValueSetBody("nosuchset00", null, null, null, null,
                 List.of(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1"))), false, null);
@@ -117,7 +117,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void dry_run_counts_but_stores_nothing() {
+    void dryRunCountsButStoresNothing() {
         ImportSummary s = client.postDataValueSet(tx, "t", set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), true, null);
         assertThat(s.imported()).isEqualTo(1);
         assertThat(sim.dataValueCount()).isZero();
@@ -125,7 +125,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void bad_credentials_token_and_server_errors() {
+    void badCredentialsTokenAndServerErrors() {
         assertThatThrownBy(() -> client(Map.of("dhis2.user", "admin", "dhis2.password", "wrong")).postDataValueSet(tx, "t",
                 set(dv("fbfJHSPpUQD", "202402", "DiszpKrYNg8", "1")), false, null))
                 .isInstanceOf(UpstreamException.class).hasMessageContaining("401");
@@ -150,7 +150,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void tracker_creates_then_updates_the_same_uids() {
+    void trackerCreatesThenUpdatesTheSameUids() {
         TrackerReport r = client.importTracker(tx, "t", bundle("teAAAAAAAA1", "enAAAAAAAA1", "evAAAAAAAA1", "DiszpKrYNg8"), "CREATE_AND_UPDATE", "ALL");
         assertThat(r.ok()).isTrue();
         assertThat(r.created()).isEqualTo(3);
@@ -162,7 +162,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void tracker_validation_errors_are_409_per_object_and_atomic() {
+    void trackerValidationErrorsAre409PerObjectAndAtomic() {
         TrackerReport r = client.importTracker(tx, "t", bundle("teAAAAAAAA2", "enAAAAAAAA2", "evAAAAAAAA2", "nowhere0000"), "CREATE_AND_UPDATE", "ALL");
         assertThat(r.httpStatus()).isEqualTo(409);
         assertThat(r.ok()).isFalse();
@@ -177,7 +177,7 @@ class Dhis2SimulatorTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"2.40.4", "2.41.0"})
-    void exports_page_in_both_shapes_and_filter_by_updated_after(String version) {
+    void exportsPageInBothShapesAndFilterByUpdatedAfter(String version) {
         sim.version(version);
         List<String> uids = new ArrayList<>();
         for (int i = 0; i < 5; i++) uids.add(sim.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("w75KJ2mc4zz", "p" + i), "clerk"));
@@ -202,7 +202,7 @@ class Dhis2SimulatorTest {
     /** A tracked entity search by attribute (what a client does before creating one), in the 2.40 and 2.41 shapes. */
     @ParameterizedTest
     @ValueSource(strings = {"2.40.4", "2.41.0"})
-    void trackedEntities_filter_by_attribute_finds_the_person_in_the_accessible_scope(String version) {
+    void trackedEntitiesFilterByAttributeFindsThePersonInTheAccessibleScope(String version) {
         sim.version(version);
         String amina = sim.saveTrackedEntity(null, "g8upMTyEZGZ", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-77", "w75KJ2mc4zz", "Amina"), "clerk");
         sim.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-78"), "clerk");
@@ -225,7 +225,7 @@ class Dhis2SimulatorTest {
 
     /** ValidationCode E1064 (2.38+ wording): a second tracked entity with a unique attribute's value is refused, nothing written. */
     @Test
-    void a_duplicate_value_of_a_unique_attribute_is_E1064_and_nothing_is_written() throws Exception {
+    void aDuplicateValueOfAUniqueAttributeIsE1064AndNothingIsWritten() throws Exception {
         sim.saveTrackedEntity("teUnique001", "DiszpKrYNg8", "nEenWmSyUEp", Map.of("lZGmxYbs97q", "SL-90"), "clerk");
         JsonNode r = rawPost("/api/tracker?async=false&importStrategy=CREATE_AND_UPDATE&atomicMode=ALL", """
                 {"trackedEntities": [{"trackedEntity": "teUnique002", "trackedEntityType": "nEenWmSyUEp", "orgUnit": "DiszpKrYNg8",
@@ -243,7 +243,7 @@ class Dhis2SimulatorTest {
 
     /** Program type WITHOUT_REGISTRATION: events stand alone; an enrollment into it is E1014; a registration program's event needs one (E1033). */
     @Test
-    void event_program_events_need_no_enrollment_and_refuse_one() throws Exception {
+    void eventProgramEventsNeedNoEnrollmentAndRefuseOne() throws Exception {
         TrackerReport ok = client.importTracker(tx, "t", Json.parse("""
                 {"events": [{"event": "evNoReg0001", "program": "eBAyeGv0exc", "programStage": "Zj7UnCAulEk", "orgUnit": "DiszpKrYNg8",
                   "occurredAt": "2024-03-01", "status": "COMPLETED", "dataValues": [{"dataElement": "qrur9Dvnyt5", "value": "34"}]}]}"""),
@@ -272,7 +272,7 @@ class Dhis2SimulatorTest {
 
     /** Audit against DHIS2 core (ImportConflict.createConflict, DataValueImportConflict, ErrorCode): 2.38+ conflict fields. */
     @Test
-    void conflicts_from_238_carry_objects_by_type_and_group_by_code_and_all_objects() throws Exception {
+    void conflictsFrom238CarryObjectsByTypeAndGroupByCodeAndAllObjects() throws Exception {
         sim.version("2.40.4");
         JsonNode m = rawPost("/api/dataValueSets", """
                 {"dataSet":"QX4ZTUbOt3a","dataValues":[
@@ -303,7 +303,7 @@ class Dhis2SimulatorTest {
     }
 
     @Test
-    void unknown_data_set_from_238_names_it_in_an_E7600_conflict() throws Exception {
+    void unknownDataSetFrom238NamesItInAnE7600Conflict() throws Exception {
         sim.version("2.39.1");
         JsonNode m = rawPost("/api/dataValueSets", "{\"dataSet\":\"nosuchset00\",\"dataValues\":[]}", 409);
         assertThat(m.path("status").asText()).isEqualTo("ERROR");
@@ -316,7 +316,7 @@ class Dhis2SimulatorTest {
 
     /** ImportReport.withValidationErrors (atomic ALL): status ERROR, every object ignored, no bundleReport. */
     @Test
-    void tracker_validation_failure_has_no_bundle_report() throws Exception {
+    void trackerValidationFailureHasNoBundleReport() throws Exception {
         JsonNode r = rawPost("/api/tracker?async=false&importStrategy=CREATE_AND_UPDATE",
                 Json.write(bundle("teAAAAAAAA4", "enAAAAAAAA4", "evAAAAAAAA4", "nowhere0000")), 409);
         assertThat(r.path("status").asText()).isEqualTo("ERROR");
@@ -333,7 +333,7 @@ class Dhis2SimulatorTest {
      * challenge); no credentials at all is a redirect to the login page (HTML), not a 401.
      */
     @Test
-    void wrong_credentials_are_a_401_web_message_and_none_a_redirect_to_the_login_page() throws Exception {
+    void wrongCredentialsAreA401WebMessageAndNoneARedirectToTheLoginPage() throws Exception {
         HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
         HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/api/system/info"))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:wrong".getBytes())).build(), HttpResponse.BodyHandlers.ofString());

@@ -21,7 +21,7 @@ class FhirSimulatorTest {
     void stop() { sim.close(); }
 
     @Test
-    void an_update_that_changes_nothing_makes_no_new_version_and_a_stale_if_match_is_412_with_an_operation_outcome() throws Exception {
+    void anUpdateThatChangesNothingMakesNoNewVersionAndAStaleIfMatchIs412WithAnOperationOutcome() throws Exception {
         HttpResponse<String> created = send("POST", "/Task", "{\"resourceType\":\"Task\",\"status\":\"requested\",\"intent\":\"order\"}", null);
         assertThat(created.statusCode()).isEqualTo(201);
         assertThat(created.headers().firstValue("ETag")).contains("W/\"1\"");
@@ -50,7 +50,7 @@ class FhirSimulatorTest {
     }
 
     @Test
-    void a_search_answers_a_searchset_bundle_with_total_self_link_full_urls_and_match_mode() throws Exception {
+    void aSearchAnswersASearchsetBundleWithTotalSelfLinkFullUrlsAndMatchMode() throws Exception {
         send("POST", "/Task", "{\"resourceType\":\"Task\",\"status\":\"ready\",\"intent\":\"order\",\"identifier\":[{\"system\":\"urn:s\",\"value\":\"a\"}]}", null);
         JsonNode b = Json.parse(send("GET", "/Task?identifier=urn:s%7Ca", null, null).body());
         assertThat(b.path("resourceType").asText()).isEqualTo("Bundle");
@@ -62,7 +62,7 @@ class FhirSimulatorTest {
     }
 
     @Test
-    void appointments_are_searched_by_status_start_date_and_participant_patient() throws Exception {
+    void appointmentsAreSearchedByStatusStartDateAndParticipantPatient() throws Exception {
         sim.put((ObjectNode) Json.parse("{\"resourceType\":\"Appointment\",\"id\":\"a-1\",\"status\":\"noshow\",\"start\":\"2026-11-20T08:00:00Z\","
                 + "\"participant\":[{\"actor\":{\"reference\":\"Patient/p-1\"},\"status\":\"accepted\"}]}"));
         sim.put((ObjectNode) Json.parse("{\"resourceType\":\"Appointment\",\"id\":\"a-2\",\"status\":\"noshow\",\"start\":\"2026-09-01T08:00:00Z\","

@@ -53,7 +53,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void overlapping_visits_are_allowed_by_default_as_in_openmrs() {
+    void overlappingVisitsAreAllowedByDefaultAsInOpenmrs() {
         OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
         client.createVisit(tx, visit(noon, noon.plusHours(2)));
         client.createVisit(tx, visit(noon.plusHours(1), noon.plusHours(3)));
@@ -61,7 +61,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void with_allow_overlapping_visits_false_an_overlapping_visit_is_400_on_start_datetime() {
+    void withAllowOverlappingVisitsFalseAnOverlappingVisitIs400OnStartDatetime() {
         openmrs.allowOverlappingVisits(false);
         OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
         String first = OpenMrsClient.uuidOf(client.createVisit(tx, visit(noon, noon.plusHours(2))));
@@ -90,7 +90,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void an_open_visit_blocks_any_later_one() {
+    void anOpenVisitBlocksAnyLaterOne() {
         openmrs.allowOverlappingVisits(false);
         OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(2);
         client.createVisit(tx, visit(noon, null));
@@ -101,7 +101,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void a_visit_without_a_visit_type_names_the_field_as_openmrs_does() {
+    void aVisitWithoutAVisitTypeNamesTheFieldAsOpenmrsDoes() {
         assertThatThrownBy(() -> client.createVisit(tx, new NewVisit(OpenMrsSimulator.newUuid(), patient, null, OpenMrsSimulator.todayNoon().minusDays(1), null, null)))
                 .isInstanceOfSatisfying(OpenMrsException.class, e -> {
                     assertThat(e.status()).isEqualTo(400);
@@ -111,7 +111,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void visits_of_a_patient_include_ended_ones_unless_include_inactive_is_false_and_an_unknown_patient_is_404() {
+    void visitsOfAPatientIncludeEndedOnesUnlessIncludeInactiveIsFalseAndAnUnknownPatientIs404() {
         OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
         client.createVisit(tx, visit(noon, noon.plusHours(1)));
         client.createVisit(tx, visit(noon.plusHours(2), null));
@@ -122,7 +122,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void an_encounter_outside_its_visit_is_400_with_encounter_validators_text() {
+    void anEncounterOutsideItsVisitIs400WithEncounterValidatorsText() {
         OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
         String v = OpenMrsClient.uuidOf(client.createVisit(tx, visit(noon, noon.plusHours(1))));
         assertThatThrownBy(() -> client.createEncounter(tx, new NewEncounter(OpenMrsSimulator.newUuid(), patient,
@@ -141,7 +141,7 @@ class OpenMrsSimulatorTest {
      * "Identifier X already in use by another patient"; purged again by its uuid.
      */
     @Test
-    void an_added_identifier_is_validated_like_a_new_patients_and_can_be_purged() throws Exception {
+    void anAddedIdentifierIsValidatedLikeANewPatientsAndCanBePurged() throws Exception {
         String other = openmrs.registerPatient("Baraka", "Otieno", "M", LocalDate.of(1990, 1, 1), "200-1");
         var id = new NewPatient.Identifier("NID-77", OpenMrsSimulator.ID_TYPE_NATIONAL_ID, null);
         String idUuid = OpenMrsClient.uuidOf(client.addIdentifier(tx, patient, id));
@@ -165,7 +165,7 @@ class OpenMrsSimulatorTest {
     }
 
     @Test
-    void a_provider_needs_a_person_or_name_its_identifier_is_unique_and_it_is_found_by_identifier() {
+    void aProviderNeedsAPersonOrNameItsIdentifierIsUniqueAndItIsFoundByIdentifier() {
         var created = client.create(tx, "provider", Json.object().put("name", "Hawa Musa").put("identifier", "chw-hawa"));
         assertThat(created.path("identifier").asText()).isEqualTo("chw-hawa");
         assertThat(created.path("display").asText()).isEqualTo("chw-hawa - Hawa Musa");

@@ -38,7 +38,7 @@ class ProgramsAndCohortsTest {
     void fresh() { openmrs.reset(); }
 
     @Test
-    void programenrollment_search_by_patient_lists_enrollments_with_program_and_dates() {
+    void programenrollmentSearchByPatientListsEnrollmentsWithProgramAndDates() {
         String p = openmrs.registerPatient("Amina", "Kamau", "F", LocalDate.of(1994, 3, 12), "100-1");
         openmrs.addProgram(HIV, "HIV Program");
         openmrs.enroll(p, HIV, LocalDate.of(2024, 1, 5), null);
@@ -55,7 +55,7 @@ class ProgramsAndCohortsTest {
     }
 
     @Test
-    void cohort_membership_is_paged_with_start_index_and_next_links_and_an_unknown_cohort_is_404() {
+    void cohortMembershipIsPagedWithStartIndexAndNextLinksAndAnUnknownCohortIs404() {
         openmrs.addCohort(COHORT, "ART clients");
         for (int i = 0; i < 5; i++) {
             String p = openmrs.registerPatient("P" + i, "Kamau", "F", LocalDate.of(1994, 3, 12), "100-" + i);

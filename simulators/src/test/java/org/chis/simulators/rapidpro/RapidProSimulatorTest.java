@@ -54,7 +54,7 @@ class RapidProSimulatorTest {
 
     /** A new broadcast is "pending" with progress total -1 until mailroom has counted its contacts. */
     @Test
-    void a_new_broadcast_is_pending_and_not_yet_counted() throws Exception {
+    void aNewBroadcastIsPendingAndNotYetCounted() throws Exception {
         HttpResponse<String> r = post("/api/v2/broadcasts.json", sim.token(),
                 "{\"urns\":[\"tel:+255712000001\"],\"text\":{\"eng\":\"Hello\"},\"base_language\":\"eng\"}");
         assertThat(r.statusCode()).isEqualTo(201);
@@ -69,7 +69,7 @@ class RapidProSimulatorTest {
     }
 
     @Test
-    void validation_and_auth_errors_are_drf_bodies() throws Exception {
+    void validationAndAuthErrorsAreDrfBodies() throws Exception {
         HttpResponse<String> none = post("/api/v2/broadcasts.json", sim.token(), "{\"text\":\"Hello\"}");
         assertThat(none.statusCode()).isEqualTo(400);
         assertThat(Json.parse(none.body())).isEqualTo(Json.parse("{\"non_field_errors\":[\"Must provide either urns, contacts or groups.\"]}"));
@@ -84,7 +84,7 @@ class RapidProSimulatorTest {
 
     /** Over the org's API rate: DRF's Throttled, 429 with the wait in the detail and in Retry-After. */
     @Test
-    void throttled_calls_answer_429_with_retry_after_and_the_client_reads_it() throws Exception {
+    void throttledCallsAnswer429WithRetryAfterAndTheClientReadsIt() throws Exception {
         sim.throttle(2, 12);
         HttpResponse<String> r = post("/api/v2/broadcasts.json", sim.token(), "{\"urns\":[\"tel:+255712000001\"],\"text\":\"Hi\"}");
         assertThat(r.statusCode()).isEqualTo(429);
@@ -103,7 +103,7 @@ class RapidProSimulatorTest {
 
     /** goflow's legacy webhook body (input.urn as an object, channels as objects, no contact language) reads as the documented one. */
     @Test
-    void the_legacy_webhook_body_reads_like_the_documented_one() {
+    void theLegacyWebhookBodyReadsLikeTheDocumentedOne() {
         JsonNode legacy = RapidProSimulator.legacyFlowWebhook("0f4c5a1e-7a3b-4d2c-9e8f-1a2b3c4d5e6f", "c-1", "John",
                 "tel:+255712000001", "ANC 1000Y ANC1");
         assertThat(legacy.path("input").path("urn")).isEqualTo(Json.parse(

@@ -52,10 +52,18 @@ public final class CommCareClient {
 
     /** Follows {@code commcare.url}, {@code commcare.domain}, {@code commcare.user}, {@code commcare.apiKey}; checks them once now. */
     public static CommCareClient fromSettings(RecordingHttpClient http, Settings s) {
-        CommCareClient client = new CommCareClient(http, s.derived(c -> endpoint(c.require("commcare.url"), c.require("commcare.domain"),
-                c.require("commcare.user"), c.get("commcare.apiKey", "")), "commcare.url", "commcare.domain", "commcare.user", "commcare.apiKey"));
+        CommCareClient client = onDemand(http, s);
         client.endpoint.get();
         return client;
+    }
+
+    /**
+     * Follows the same settings as {@link #fromSettings} but checks them at its first call, not now: for a mediator
+     * that calls CommCare in some configurations only (dhis2's tracker import, referral's push-back).
+     */
+    public static CommCareClient onDemand(RecordingHttpClient http, Settings s) {
+        return new CommCareClient(http, s.derived(c -> endpoint(c.require("commcare.url"), c.require("commcare.domain"),
+                c.require("commcare.user"), c.get("commcare.apiKey", "")), "commcare.url", "commcare.domain", "commcare.user", "commcare.apiKey"));
     }
 
     private static Endpoint endpoint(String baseUrl, String domain, String user, String apiKey) {

@@ -34,10 +34,17 @@ public final class Dhis2Client {
     /** base = the API root, {@code <dhis2.url>/api[/<dhis2.apiVersion>]} */
     private final Supplier<Endpoint> endpoint;
 
-    public Dhis2Client(RecordingHttpClient http, Settings settings) {
+    private Dhis2Client(RecordingHttpClient http, Settings settings) {
         this.http = http;
         this.settings = settings;
         this.endpoint = settings.derived(Dhis2Client::endpoint, "dhis2.url", "dhis2.apiVersion", "dhis2.token", "dhis2.user", "dhis2.password");
+    }
+
+    /** Follows {@code dhis2.url}, {@code dhis2.apiVersion} and the credentials per call; checks them once now. */
+    public static Dhis2Client fromSettings(RecordingHttpClient http, Settings s) {
+        Dhis2Client client = new Dhis2Client(http, s);
+        client.endpoint.get();
+        return client;
     }
 
     private static Endpoint endpoint(Settings s) {

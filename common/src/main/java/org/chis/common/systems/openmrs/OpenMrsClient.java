@@ -54,10 +54,7 @@ public final class OpenMrsClient {
     }
 
     /** The OpenMRS connection settings as an {@link Endpoint}, re-read when one changes (shared with {@link AtomFeedReader}). */
-    static Supplier<Endpoint> liveEndpoint(Settings s) {
-        return s.derived(c -> endpoint(c.require("openmrs.url"), c.require("openmrs.user"), c.get("openmrs.password", "")),
-                "openmrs.url", "openmrs.user", "openmrs.password");
-    }
+    static Supplier<Endpoint> liveEndpoint(Settings s) { return Endpoint.basic(s, "openmrs"); }
 
     static Endpoint endpoint(String baseUrl, String user, String password) {
         return new Endpoint(Endpoint.directory("openmrs.url", baseUrl), Credentials.basic(user, password, StandardCharsets.UTF_8));

@@ -26,9 +26,12 @@ public final class RapidProClient {
     private final Supplier<Endpoint> endpoint;
     private final Supplier<Boolean> translations;
 
-    public RapidProClient(RecordingHttpClient http, Settings settings) {
-        this(http, settings.derived(s -> endpoint(s.require("rapidpro.url"), s.require("rapidpro.token")), "rapidpro.url", "rapidpro.token"),
-                () -> settings.getBool("rapidpro.textTranslations", true));
+    /** Follows {@code rapidpro.url}, {@code rapidpro.token} and {@code rapidpro.textTranslations} per call; checks them once now. */
+    public static RapidProClient fromSettings(RecordingHttpClient http, Settings settings) {
+        RapidProClient client = new RapidProClient(http, settings.derived(s -> endpoint(s.require("rapidpro.url"), s.require("rapidpro.token")),
+                "rapidpro.url", "rapidpro.token"), () -> settings.getBool("rapidpro.textTranslations", true));
+        client.endpoint.get();
+        return client;
     }
 
     public RapidProClient(RecordingHttpClient http, String baseUrl, String token) {

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class Dhis2UidTest {
 
     @Test
-    void derived_uids_have_the_dhis2_format_and_are_stable() {
+    void derivedUidsHaveTheDhis2FormatAndAreStable() {
         String a = Dhis2Uid.derive("trackedEntity", "case-123");
         assertThat(Dhis2Uid.isValid(a)).isTrue();
         assertThat(Dhis2Uid.derive("trackedEntity", "case-123")).isEqualTo(a);
@@ -18,7 +18,7 @@ class Dhis2UidTest {
     }
 
     @Test
-    void many_uids_are_valid_and_distinct() {
+    void manyUidsAreValidAndDistinct() {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < 20_000; i++) {
             String uid = Dhis2Uid.derive("event", "form-" + i);

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class ImportSummaryTest {
 
     @Test
-    void bare_summary_of_2_36_with_conflicts_on_http_200() {
+    void bareSummaryOf236WithConflictsOnHttp200() {
         String body = """
                 {"responseType":"ImportSummary","status":"WARNING","description":"Import process completed successfully",
                  "importCount":{"imported":2,"updated":1,"ignored":1,"deleted":0},
@@ -25,7 +25,7 @@ class ImportSummaryTest {
     }
 
     @Test
-    void bare_summary_reporting_success_next_to_conflicts_reads_as_warning() {
+    void bareSummaryReportingSuccessNextToConflictsReadsAsWarning() {
         ImportSummary s = ImportSummary.parse(200, """
                 {"responseType":"ImportSummary","status":"SUCCESS","importCount":{"imported":1,"updated":0,"ignored":1,"deleted":0},
                  "conflicts":[{"object":"202699","value":"Period not valid"}]}""");
@@ -33,7 +33,7 @@ class ImportSummaryTest {
     }
 
     @Test
-    void wrapped_web_message_success() {
+    void wrappedWebMessageSuccess() {
         ImportSummary s = ImportSummary.parse(200, """
                 {"httpStatus":"OK","httpStatusCode":200,"status":"OK","message":"Import was successful.",
                  "response":{"responseType":"ImportSummary","status":"SUCCESS","importOptions":{"dryRun":false},
@@ -46,7 +46,7 @@ class ImportSummaryTest {
     }
 
     @Test
-    void conflict_409_with_new_conflict_fields() {
+    void conflict409WithNewConflictFields() {
         ImportSummary s = ImportSummary.parse(409, """
                 {"httpStatus":"Conflict","httpStatusCode":409,"status":"WARNING","message":"One more conflicts encountered, please check import summary.",
                  "response":{"responseType":"ImportSummary","status":"WARNING",
@@ -65,7 +65,7 @@ class ImportSummaryTest {
     }
 
     @Test
-    void total_failure_409_error() {
+    void totalFailure409Error() {
         ImportSummary s = ImportSummary.parse(409, """
                 {"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR","message":"An error occurred, please check import summary.",
                  "response":{"responseType":"ImportSummary","status":"ERROR","description":"Data set not found or not accessible",
@@ -76,7 +76,7 @@ class ImportSummaryTest {
     }
 
     @Test
-    void web_message_without_summary_is_a_whole_request_rejection() {
+    void webMessageWithoutSummaryIsAWholeRequestRejection() {
         ImportSummary s = ImportSummary.parse(409, """
                 {"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR","message":"Invalid dataSet: XXXXXXXXXXX"}""");
         assertThat(s.status()).isEqualTo("ERROR");
@@ -85,7 +85,7 @@ class ImportSummaryTest {
     }
 
     @Test
-    void non_json_and_async_answers_are_refused() {
+    void nonJsonAndAsyncAnswersAreRefused() {
         assertThatThrownBy(() -> ImportSummary.parse(200, "<html><body>Login</body></html>")).hasMessageContaining("not JSON");
         assertThatThrownBy(() -> ImportSummary.parse(200, """
                 {"httpStatus":"OK","httpStatusCode":200,"status":"OK","message":"Initiated dataValueImport",

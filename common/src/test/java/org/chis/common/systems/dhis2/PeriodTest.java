@@ -39,7 +39,7 @@ class PeriodTest {
     }
 
     @Test
-    void daily_monthly_yearly() {
+    void dailyMonthlyYearly() {
         LocalDate d = LocalDate.of(2024, 2, 29);
         assertThat(PeriodType.DAILY.periodOf(d).id()).isEqualTo("20240229");
         assertThat(PeriodType.MONTHLY.periodOf(d).id()).isEqualTo("202402");
@@ -48,7 +48,7 @@ class PeriodTest {
     }
 
     @Test
-    void previous_and_next_cross_year_boundaries() {
+    void previousAndNextCrossYearBoundaries() {
         assertThat(Period.parse("2021W1").previous().id()).isEqualTo("2020W53");
         assertThat(Period.parse("2020W53").next().id()).isEqualTo("2021W1");
         assertThat(Period.parse("2019W52").next().id()).isEqualTo("2020W1");
@@ -60,7 +60,7 @@ class PeriodTest {
     }
 
     @Test
-    void parse_gives_type_and_bounds() {
+    void parseGivesTypeAndBounds() {
         Period w = Period.parse("2020W53");
         assertThat(w.type()).isEqualTo(PeriodType.WEEKLY);
         assertThat(w.start()).isEqualTo(LocalDate.of(2020, 12, 28));
@@ -74,7 +74,7 @@ class PeriodTest {
     }
 
     @Test
-    void parse_rejects_periods_that_do_not_exist() {
+    void parseRejectsPeriodsThatDoNotExist() {
         assertThatThrownBy(() -> Period.parse("2021W53")).hasMessageContaining("52 ISO weeks");
         assertThatThrownBy(() -> Period.parse("2020W0")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Period.parse("202413")).hasMessageContaining("not a real date");
@@ -83,7 +83,7 @@ class PeriodTest {
     }
 
     @Test
-    void every_day_of_a_53_week_year_round_trips() {
+    void everyDayOfA53WeekYearRoundTrips() {
         for (LocalDate d = LocalDate.of(2020, 1, 1); d.isBefore(LocalDate.of(2022, 1, 1)); d = d.plusDays(1)) {
             for (PeriodType t : PeriodType.values()) {
                 Period p = t.periodOf(d);
@@ -94,7 +94,7 @@ class PeriodTest {
     }
 
     @Test
-    void period_type_names() {
+    void periodTypeNames() {
         assertThat(PeriodType.parse("Weekly")).isEqualTo(PeriodType.WEEKLY);
         assertThatThrownBy(() -> PeriodType.parse("fortnightly")).hasMessageContaining("daily, weekly");
     }

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class TrackerPageTest {
 
     @Test
-    void pager_shape_of_2_41() {
+    void pagerShapeOf241() {
         TrackerPage p = TrackerPage.parse("""
                 {"pager":{"page":1,"pageSize":2,"nextPage":"http://x/api/tracker/trackedEntities?page=2&pageSize=2"},
                  "trackedEntities":[{"trackedEntity":"a"},{"trackedEntity":"b"}]}""", "trackedEntities", 2);
@@ -19,7 +19,7 @@ class TrackerPageTest {
     }
 
     @Test
-    void instances_shape_of_2_40_with_totals() {
+    void instancesShapeOf240WithTotals() {
         TrackerPage p = TrackerPage.parse("""
                 {"page":2,"pageSize":2,"total":6,"pageCount":3,"instances":[{"event":"a"},{"event":"b"}]}""", "events", 2);
         assertThat(p.page()).isEqualTo(2);
@@ -30,7 +30,7 @@ class TrackerPageTest {
     }
 
     @Test
-    void without_totals_a_full_page_may_have_a_successor() {
+    void withoutTotalsAFullPageMayHaveASuccessor() {
         TrackerPage p = TrackerPage.parse("""
                 {"page":1,"pageSize":2,"instances":[{"event":"a"},{"event":"b"}]}""", "events", 2);
         assertThat(p.hasNext()).isTrue();

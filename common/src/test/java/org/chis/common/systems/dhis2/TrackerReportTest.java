@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class TrackerReportTest {
 
     @Test
-    void ok_report() {
+    void okReport() {
         TrackerReport r = TrackerReport.parse(200, """
                 {"status":"OK","validationReport":{"errorReports":[],"warningReports":[]},
                  "stats":{"created":3,"updated":0,"deleted":0,"ignored":0,"total":3},
@@ -19,7 +19,7 @@ class TrackerReportTest {
     }
 
     @Test
-    void errors_per_object_from_validation_and_bundle_reports_without_duplicates() {
+    void errorsPerObjectFromValidationAndBundleReportsWithoutDuplicates() {
         TrackerReport r = TrackerReport.parse(409, """
                 {"status":"ERROR","validationReport":{"errorReports":[
                    {"message":"Could not find TrackedEntityType: `Q9GufDoplCL`.","errorCode":"E1005","trackerType":"TRACKED_ENTITY","uid":"Kj6vYde4LHh"},
@@ -36,7 +36,7 @@ class TrackerReportTest {
     }
 
     @Test
-    void web_message_rejection_and_async_job() {
+    void webMessageRejectionAndAsyncJob() {
         TrackerReport r = TrackerReport.parse(400, """
                 {"httpStatus":"Bad Request","httpStatusCode":400,"status":"ERROR","message":"Invalid atomicMode"}""");
         assertThat(r.ok()).isFalse();

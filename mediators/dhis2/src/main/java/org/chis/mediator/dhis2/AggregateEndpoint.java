@@ -6,10 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
@@ -34,12 +37,19 @@ final class AggregateEndpoint {
     private final Dhis2Client dhis2;
     private final RecordingHttpClient http;
     private final Settings settings;
+    /** {@code aggregate.source.url} with Bearer {@code aggregate.source.token}; empty while no source is set. */
+    private final Supplier<Optional<Endpoint>> source;
     private final DataSetMaps maps;
 
     AggregateEndpoint(Dhis2Client dhis2, RecordingHttpClient http, Settings settings, DataSetMaps maps) {
         this.dhis2 = dhis2;
         this.http = http;
         this.settings = settings;
+        this.source = settings.derived(s -> s.find("aggregate.source.url").map(url -> {
+            HttpUrl parsed = HttpUrl.parse(url);
+            if (parsed == null) throw new ConfigException("aggregate.source.url '" + url + "' is not an http(s) URL");
+            return new Endpoint(parsed, s.find("aggregate.source.token").map(t -> "Bearer " + t).orElse(null));
+        }), "aggregate.source.url", "aggregate.source.token");
         this.maps = maps;
     }
 
@@ -77,17 +87,16 @@ final class AggregateEndpoint {
 
     MediatorResponse pull(MediatorRequest request, TransactionContext tx) {
         // the shipped default installs the daily pull channel with no source: each poll would be a Failed 500
-        String source = settings.find("aggregate.source.url").orElse(null);
+        Endpoint source = this.source.get().orElse(null);
         if (source == null) {
             tx.property("pull", "not configured");
             return MediatorResponse.completed(Json.object().put("message", "aggregate.source.url is not set: nothing pulled."
                     + " Set it (mediator.properties, AGGREGATE_SOURCE_URL or the console) to pull a report, or disable the"
                     + " 'DHIS2 aggregate pull' channel"));
         }
-        HttpUrl url = HttpUrl.parse(source);
-        if (url == null) throw new ConfigException("aggregate.source.url '" + source + "' is not an http(s) URL");
+        HttpUrl url = source.base();
         Request.Builder get = new Request.Builder().url(url).get().header("Accept", "application/json");
-        settings.find("aggregate.source.token").ifPresent(t -> get.header("Authorization", "Bearer " + t));
+        if (source.authorization() != null) get.header("Authorization", source.authorization());
         ReportStream.Header defaults = new ReportStream.Header(settings.find("aggregate.source.report").orElse(request.query().get("report")),
                 request.query().get("period"), request.query().get("date"));
         boolean dryRun = dryRun(request) || settings.getBool("aggregate.dryRun", false);

@@ -29,7 +29,7 @@ public final class Dhis2Mediator implements Mediator {
     public void install(MediatorApp app) {
         Settings s = app.settings();
         StateStore store = app.closeWithApp(StateStore.open(s, NAME));
-        Dhis2Client dhis2 = new Dhis2Client(app.http(), s);
+        Dhis2Client dhis2 = Dhis2Client.fromSettings(app.http(), s);
         DataSetMaps maps = DataSetMaps.load(s.file("aggregate.mapsDir", "datasets"));
         List<TrackerMapping> trackerMappings = TrackerMapping.loadAll(s.file("tracker.mappingsDir", "tracker"));
         AggregateEndpoint aggregate = new AggregateEndpoint(dhis2, app.http(), s, maps);
@@ -40,7 +40,7 @@ public final class Dhis2Mediator implements Mediator {
                 trackerMappings);
         Path importFile = s.file("import.mapping", "import.json");
         TrackedEntityImport importer = Files.isRegularFile(importFile)
-                ? new TrackedEntityImport(dhis2, () -> CommCareClient.fromSettings(app.http(), s), store, s, ImportMapping.load(importFile))
+                ? new TrackedEntityImport(dhis2, CommCareClient.onDemand(app.http(), s), store, s, ImportMapping.load(importFile))
                 : null;
         app.route("POST", "/dhis2/aggregate", MediatorServer.JSON, aggregate::push)
                 .route("GET", "/dhis2/aggregate/pull", aggregate::pull)

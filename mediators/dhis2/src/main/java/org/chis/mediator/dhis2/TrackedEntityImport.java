@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorRequest;
@@ -38,13 +37,13 @@ final class TrackedEntityImport {
     static final String XMLNS = "http://chis.org/dhis2-integration";
 
     private final Dhis2Client dhis2;
-    private final Supplier<CommCareClient> commcare;
+    private final CommCareClient commcare;
     private final StateStore store;
     private final Settings settings;
     private final ImportMapping mapping;
     private final ReentrantLock running = new ReentrantLock();
 
-    TrackedEntityImport(Dhis2Client dhis2, Supplier<CommCareClient> commcare, StateStore store, Settings settings, ImportMapping mapping) {
+    TrackedEntityImport(Dhis2Client dhis2, CommCareClient commcare, StateStore store, Settings settings, ImportMapping mapping) {
         this.dhis2 = dhis2;
         this.commcare = commcare;
         this.store = store;
@@ -137,7 +136,7 @@ final class TrackedEntityImport {
                 else t.updated++;
                 form.addCase(block);
             }
-            if (!form.cases().isEmpty()) commcare.get().submit(tx, form);
+            if (!form.cases().isEmpty()) commcare.submit(tx, form);
             ImportMarker next = marker.after(items, idField, pageSize);
             store.inTransaction(c -> {
                 for (var e : newCases.entrySet()) store.idMap().put(c, CASE_NAMESPACE, e.getKey(), e.getValue());

@@ -59,7 +59,7 @@ class AggregatePeriodTest {
             "monthly, 2026-12-06, 202612",
             "quarterly, 2026-12-06, 2026Q4",
             "yearly, 2026-12-06, 2026"})
-    void the_period_comes_from_the_reports_date_field(String type, String date, String period) throws Exception {
+    void thePeriodComesFromTheReportsDateField(String type, String date, String period) throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", report(type, "\"visit_date\": \"" + date + "\","));
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
         assertThat(f.dhis2.dataValue(BCG, period, NGELEHUN)).hasValue("7");
@@ -67,7 +67,7 @@ class AggregatePeriodTest {
     }
 
     @Test
-    void without_its_date_field_a_forwarded_form_reports_in_the_period_it_was_received() throws Exception {
+    void withoutItsDateFieldAForwardedFormReportsInThePeriodItWasReceived() throws Exception {
         // CommCare writes received_on in UTC with Z: the date part is taken as written
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", report("weekly", "\"received_on\": \"2026-12-31T23:30:00.000000Z\","));
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
@@ -75,7 +75,7 @@ class AggregatePeriodTest {
     }
 
     @Test
-    void a_period_given_by_the_report_wins_over_its_date_fields() throws Exception {
+    void aPeriodGivenByTheReportWinsOverItsDateFields() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", report("monthly", "\"period\": \"202611\", \"visit_date\": \"2026-12-06\","));
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
         assertThat(f.dhis2.dataValue(BCG, "202611", NGELEHUN)).hasValue("7");
@@ -83,7 +83,7 @@ class AggregatePeriodTest {
     }
 
     @Test
-    void no_date_or_a_bad_one_is_a_400_and_nothing_is_sent() throws Exception {
+    void noDateOrABadOneIsA400AndNothingIsSent() throws Exception {
         MediatorFixture.Reply none = f.call("POST", "/dhis2/aggregate", report("monthly", ""));
         assertThat(none.http()).isEqualTo(400);
         assertThat(none.envelope().path("response").path("body").asText()).contains("no period").contains("[visit_date, received_on]");

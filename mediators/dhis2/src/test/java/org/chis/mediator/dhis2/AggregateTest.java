@@ -41,7 +41,7 @@ class AggregateTest {
             ]}""";
 
     @Test
-    void a_report_lands_in_dhis2_in_chunks() throws Exception {
+    void aReportLandsInDhis2InChunks() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", MONTHLY);
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(200);
         assertThat(r.status()).isEqualTo("Successful");
@@ -61,7 +61,7 @@ class AggregateTest {
     }
 
     @Test
-    void weekly_periods_follow_iso_weeks_across_the_year_end() throws Exception {
+    void weeklyPeriodsFollowIsoWeeksAcrossTheYearEnd() throws Exception {
         f.dhis2.today(LocalDate.of(2025, 2, 1));
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate?report=immunisation-weekly", """
                 [{"location": "ngelehun-chc", "date": "2021-01-01", "bcg": 4},
@@ -75,7 +75,7 @@ class AggregateTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"2.37.9", "2.40.4"})
-    void conflicts_make_completed_with_errors_listing_each(String version) throws Exception {
+    void conflictsMakeCompletedWithErrorsListingEach(String version) throws Exception {
         f.dhis2.version(version);
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", """
                 {"report": "anc-monthly", "rows": [
@@ -93,7 +93,7 @@ class AggregateTest {
     }
 
     @Test
-    void nothing_taken_is_failed() throws Exception {
+    void nothingTakenIsFailed() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", """
                 {"report": "anc-monthly", "period": "202409", "rows": [{"location": "ngelehun-chc", "anc1": 3, "anc2": 1}]}""");
         assertThat(r.status()).isEqualTo("Failed");
@@ -103,7 +103,7 @@ class AggregateTest {
     }
 
     @Test
-    void bad_input_is_400_and_nothing_is_sent() throws Exception {
+    void badInputIs400AndNothingIsSent() throws Exception {
         MediatorFixture.Reply unknownLocation = f.call("POST", "/dhis2/aggregate", """
                 {"report": "anc-monthly", "period": "202402", "rows": [{"location": "ngelehun-chc", "anc1": 3}, {"location": "mars", "anc1": 1}]}""");
         assertThat(unknownLocation.http()).isEqualTo(400);
@@ -119,7 +119,7 @@ class AggregateTest {
     }
 
     @Test
-    void dry_run_stores_nothing() throws Exception {
+    void dryRunStoresNothing() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate?dryRun=true", MONTHLY);
         assertThat(r.status()).isEqualTo("Successful");
         assertThat(r.property("dhis2.dryRun")).isEqualTo("true");
@@ -129,7 +129,7 @@ class AggregateTest {
     }
 
     @Test
-    void an_upstream_fault_mid_way_fails_and_a_rerun_completes_without_duplicates() throws Exception {
+    void anUpstreamFaultMidWayFailsAndARerunCompletesWithoutDuplicates() throws Exception {
         f.dhis2.failAfter("POST", "/api/dataValueSets", 1, 503, null); // chunk 1 lands, chunk 2 meets a fault
         MediatorFixture.Reply failed = f.call("POST", "/dhis2/aggregate", MONTHLY);
         assertThat(failed.status()).isEqualTo("Failed");
@@ -142,7 +142,7 @@ class AggregateTest {
     }
 
     @Test
-    void wrong_dhis2_credentials_fail_with_a_message_that_says_so() throws Exception {
+    void wrongDhis2CredentialsFailWithAMessageThatSaysSo() throws Exception {
         f.app.settings().override("dhis2.password", "not-district");
         try {
             MediatorFixture.Reply r = f.call("POST", "/dhis2/aggregate", MONTHLY);
@@ -156,7 +156,7 @@ class AggregateTest {
     }
 
     @Test
-    void the_pull_channel_streams_the_source_report() throws Exception {
+    void thePullChannelStreamsTheSourceReport() throws Exception {
         f.commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody(MONTHLY.replace("\"location\": \"adonkia-chp\"", "\"location\": \"unknown-post\""))));
         f.app.settings().override("aggregate.source.url", "http://localhost:" + f.commcare.port() + "/reports/anc.json");
@@ -173,7 +173,7 @@ class AggregateTest {
     }
 
     @Test
-    void the_pull_channel_without_a_source_completes_with_a_message_instead_of_failing_every_poll() throws Exception {
+    void thePullChannelWithoutASourceCompletesWithAMessageInsteadOfFailingEveryPoll() throws Exception {
         // the shipped default: aggregate.source.url= (empty) and the polling channel installed
         f.app.settings().override("aggregate.source.url", "");
         int before = f.dhis2.dataValueCount();

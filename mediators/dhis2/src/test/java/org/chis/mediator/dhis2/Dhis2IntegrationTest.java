@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.systems.dhis2.Dhis2Uid;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.commcare.CommCareSimulator;
@@ -52,15 +53,10 @@ class Dhis2IntegrationTest {
         teFromDhis2 = dhis2.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("w75KJ2mc4zz", "Fatmata"), "clerk");
         commcare.wireMock().stubFor(get(urlPathEqualTo("/reports/anc.json")).willReturn(aResponse().withHeader("Content-Type", "application/json")
                 .withBody(AggregateTest.MONTHLY)));
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "route-secret");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        s.put("aggregate.source.url", "http://localhost:" + commcare.port() + "/reports/anc.json");
-        f = new MediatorFixture(dhis2, commcare, s, "jdbc:h2:mem:dhis2-it-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        String db = MediatorTestSettings.memoryDb("dhis2-it");
+        Map<String, String> s = MediatorTestSettings.registeredWith(core.settingsFor(), db)
+                .set("aggregate.source.url", "http://localhost:" + commcare.port() + "/reports/anc.json").map();
+        f = new MediatorFixture(dhis2, commcare, s, db);
         assertThat(f.app.awaitRegistered(Duration.ofSeconds(60))).as("registered with core").isTrue();
         admin.awaitRouterCache();
     }
@@ -105,7 +101,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void default_channels_are_installed_including_the_polling_ones() throws Exception {
+    void defaultChannelsAreInstalledIncludingThePollingOnes() throws Exception {
         JsonNode channels = channels();
         Map<String, String> types = new HashMap<>();
         channels.forEach(c -> types.put(c.path("name").asText(), c.path("type").asText()));
@@ -125,7 +121,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void core_polls_the_import_and_the_aggregate_pull() throws Exception {
+    void corePollsTheImportAndTheAggregatePull() throws Exception {
         triggerPolling("DHIS2 to CommCare import");
         triggerPolling("DHIS2 aggregate pull");
         JsonNode imported = polled("DHIS2: trackedEntities changed");
@@ -138,7 +134,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void aggregate_conflicts_show_as_completed_with_errors_in_core() throws Exception {
+    void aggregateConflictsShowAsCompletedWithErrorsInCore() throws Exception {
         HttpResponse<String> r = router("POST", "/dhis2/aggregate", """
                 {"report": "anc-monthly", "rows": [{"location": "njandama-mchp", "period": "202402", "anc1": 3},
                                                     {"location": "njandama-mchp", "period": "202408", "anc1": 4}]}""");
@@ -152,7 +148,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_failed_tracker_push_rerun_from_tasks_succeeds_without_duplicates() throws Exception {
+    void aFailedTrackerPushRerunFromTasksSucceedsWithoutDuplicates() throws Exception {
         f.dhis2.failNext("POST", "/api/tracker", 500, null);
         String form = TrackerTest.form("it-form-1", "it-case-1", "ngelehun-chc", "9.9", "yes");
         HttpResponse<String> r = router("POST", "/dhis2/tracker", form);
@@ -185,7 +181,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_failed_push_of_a_person_known_to_dhis2_rerun_from_tasks_goes_to_them_once() throws Exception {
+    void aFailedPushOfAPersonKnownToDhis2RerunFromTasksGoesToThemOnce() throws Exception {
         // registered outside the import's org unit: the import poll of another test would otherwise send it to a
         // CommCare case the CommCare simulator never had (in real life the form's case exists)
         f.dhis2.metadata().orgUnit("OutsideOrg1", "Outside the import");
@@ -211,7 +207,7 @@ class Dhis2IntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_dhis2_url_applies_to_the_next_push() throws Exception {
+    void aConsoleEditOfTheDhis2UrlAppliesToTheNextPush() throws Exception {
         String urn = f.app.registration().urn();
         try (Dhis2Simulator moved = new Dhis2Simulator(0)) {
             moved.today(LocalDate.of(2024, 3, 15));
@@ -228,6 +224,25 @@ class Dhis2IntegrationTest {
             } finally {
                 admin.restoreMediatorConfig(urn, before);
                 CoreAdmin.awaitSetting(f.app.settings(), "dhis2.url", f.dhis2.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    @Test
+    void aConsoleEditOfTheCommcareUrlAppliesToTheNextImport() throws Exception {
+        triggerPolling("DHIS2 to CommCare import"); // what DHIS2 holds so far goes to the first CommCare
+        String urn = f.app.registration().urn();
+        try (CommCareSimulator moved = new CommCareSimulator(0)) {
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("commcareUrl", moved.baseUrl()));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "commcare.url", moved.baseUrl(), Duration.ofSeconds(30));
+                String te = f.dhis2.saveTrackedEntity(null, "DiszpKrYNg8", "nEenWmSyUEp", Map.of("w75KJ2mc4zz", "Isatu"), "clerk");
+                triggerPolling("DHIS2 to CommCare import");
+                assertThat(moved.casesByExternalId(te)).hasSize(1);
+                assertThat(f.commcare.casesByExternalId(te)).isEmpty();
+            } finally {
+                admin.restoreMediatorConfig(urn, before);
+                CoreAdmin.awaitSetting(f.app.settings(), "commcare.url", f.commcare.baseUrl(), Duration.ofSeconds(30));
             }
         }
     }

@@ -38,7 +38,7 @@ class EventProgramTest {
     }
 
     @Test
-    void a_form_becomes_one_event_without_tracked_entity_or_enrollment() throws Exception {
+    void aFormBecomesOneEventWithoutTrackedEntityOrEnrollment() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("disch-1", "ngelehun-chc", "2024-03-01", "34"));
 
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
@@ -64,7 +64,7 @@ class EventProgramTest {
     }
 
     @Test
-    void a_rerun_is_answered_from_the_ledger_and_an_edit_updates_the_same_event() throws Exception {
+    void aRerunIsAnsweredFromTheLedgerAndAnEditUpdatesTheSameEvent() throws Exception {
         assertThat(f.call("POST", "/dhis2/tracker", form("disch-2", "ngelehun-chc", "2024-03-01", "34")).status()).isEqualTo("Successful");
         MediatorFixture.Reply rerun = f.call("POST", "/dhis2/tracker", form("disch-2", "ngelehun-chc", "2024-03-01", "34"));
         assertThat(rerun.body().path("duplicate").asBoolean()).isTrue();
@@ -76,7 +76,7 @@ class EventProgramTest {
     }
 
     @Test
-    void bad_forms_are_400_and_nothing_is_sent() throws Exception {
+    void badFormsAre400AndNothingIsSent() throws Exception {
         MediatorFixture.Reply noDate = f.call("POST", "/dhis2/tracker", form("disch-3", "ngelehun-chc", "", "34"));
         assertThat(noDate.http()).isEqualTo(400);
         assertThat(noDate.envelope().path("response").path("body").asText()).contains("inpatient-discharge: the event date is missing (/form/discharge_date)");
@@ -87,7 +87,7 @@ class EventProgramTest {
     }
 
     @Test
-    void an_event_program_that_is_a_tracker_program_in_dhis2_is_refused_with_E1033() throws Exception {
+    void anEventProgramThatIsATrackerProgramInDhis2IsRefusedWithE1033() throws Exception {
         // the mapping names a program with registration (a configuration mistake): DHIS2 wants an enrollment
         f.dhis2.metadata().program(new Dhis2Metadata.Program(PROGRAM, "nEenWmSyUEp", false));
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("disch-5", "ngelehun-chc", "2024-03-01", "34"));

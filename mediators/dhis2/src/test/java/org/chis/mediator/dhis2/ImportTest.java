@@ -48,7 +48,7 @@ class ImportTest {
     }
 
     @Test
-    void imports_every_page_and_a_failure_never_skips_one() throws Exception {
+    void importsEveryPageAndAFailureNeverSkipsOne() throws Exception {
         List<String> uids = register(7, "Child ");
         f.dhis2.failAfter("GET", "/api/tracker/trackedEntities", 1, 500, null); // page 1 goes through, page 2 fails
         MediatorFixture.Reply failed = f.call("GET", "/dhis2/import", null);
@@ -84,7 +84,7 @@ class ImportTest {
     }
 
     @Test
-    void the_marker_survives_a_restart_of_the_mediator() throws Exception {
+    void theMarkerSurvivesARestartOfTheMediator() throws Exception {
         List<String> first = register(4, "Before ");
         assertThat(f.call("GET", "/dhis2/import", null).body().path("casesCreated").asInt()).isEqualTo(4);
         f.app.close();
@@ -106,7 +106,7 @@ class ImportTest {
     }
 
     @Test
-    void dhis2_241_pages_with_a_pager_and_takes_org_units() throws Exception {
+    void dhis2241PagesWithAPagerAndTakesOrgUnits() throws Exception {
         f.dhis2.version("2.41.0");
         f.app.settings().override("import.orgUnitParam", "orgUnits");
         List<String> uids = register(5, "New ");
@@ -118,7 +118,7 @@ class ImportTest {
     }
 
     @Test
-    void more_items_with_one_timestamp_than_a_page_holds_are_all_imported() throws Exception {
+    void moreItemsWithOneTimestampThanAPageHoldsAreAllImported() throws Exception {
         List<String> uids = new ArrayList<>();
         for (int i = 0; i < 8; i++) uids.add(Dhis2Simulator.newUid());
         f.dhis2.saveTrackedEntitiesAtOnce(uids, "DiszpKrYNg8", PERSON, FIRST_NAME, "clerk");
@@ -132,7 +132,7 @@ class ImportTest {
     }
 
     @Test
-    void events_recorded_in_dhis2_update_the_case_of_their_tracked_entity() throws Exception {
+    void eventsRecordedInDhis2UpdateTheCaseOfTheirTrackedEntity() throws Exception {
         String te = f.dhis2.saveTrackedEntity(null, "DiszpKrYNg8", PERSON, Map.of(FIRST_NAME, "Isatu"), "clerk");
         ObjectNode bundle = Json.object();
         ObjectNode en = bundle.putArray("enrollments").addObject().put("enrollment", Dhis2Simulator.newUid())
@@ -151,7 +151,7 @@ class ImportTest {
     }
 
     @Test
-    void what_we_pushed_is_not_echoed_back_but_a_dhis2_edit_updates_the_original_case() throws Exception {
+    void whatWePushedIsNotEchoedBackButADhis2EditUpdatesTheOriginalCase() throws Exception {
         String caseId = f.commcare.registerCase("child", "Amina Kamara", null, CommCareSimulator.props("first_name", "Amina"));
         MediatorFixture.Reply pushed = f.call("POST", "/dhis2/tracker", TrackerTest.form("form-9", caseId, "ngelehun-chc", "9.1", "no"));
         assertThat(pushed.status()).isEqualTo("Successful");

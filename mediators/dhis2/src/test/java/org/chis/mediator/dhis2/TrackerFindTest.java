@@ -59,7 +59,7 @@ class TrackerFindTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"2.39.1", "2.41.0"})
-    void a_person_already_in_dhis2_is_used_and_gets_the_enrollment_and_event(String version) throws Exception {
+    void aPersonAlreadyInDhis2IsUsedAndGetsTheEnrollmentAndEvent(String version) throws Exception {
         f.dhis2.version(version); // 2.39: `instances`, flat paging; 2.41: `trackedEntities` + pager, ACCESSIBLE without org unit
         String theirs = registeredInDhis2("SL-1001");
         String v = version.replace(".", "");
@@ -105,7 +105,7 @@ class TrackerFindTest {
     }
 
     @Test
-    void a_person_enrolled_in_dhis2_gets_the_event_in_their_own_enrollment() throws Exception {
+    void aPersonEnrolledInDhis2GetsTheEventInTheirOwnEnrollment() throws Exception {
         String theirs = registeredInDhis2("SL-1002");
         String enrollment = Dhis2Simulator.newUid();
         f.dhis2.importTrackerAs("clerk", Json.parse("""
@@ -122,7 +122,7 @@ class TrackerFindTest {
     }
 
     @Test
-    void nobody_found_creates_our_own_and_a_second_case_of_the_same_person_reuses_it() throws Exception {
+    void nobodyFoundCreatesOurOwnAndASecondCaseOfTheSamePersonReusesIt() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("find-4", "case-find-4", "SL-1004", "2024-03-02", "9.5"));
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
         String ours = Dhis2Uid.derive("trackedEntity", "case-find-4");
@@ -140,7 +140,7 @@ class TrackerFindTest {
     }
 
     @Test
-    void a_person_registered_after_our_search_is_refused_with_E1064_then_found_and_used() throws Exception {
+    void aPersonRegisteredAfterOurSearchIsRefusedWithE1064ThenFoundAndUsed() throws Exception {
         String theirs = registeredInDhis2("SL-1006");
         // the search misses them (registered in the meantime, as a race would): DHIS2's unique check catches it
         f.dhis2.failNext("GET", "/api/tracker/trackedEntities", 200, "{\"page\": 1, \"pageSize\": 2, \"instances\": []}");
@@ -160,7 +160,7 @@ class TrackerFindTest {
     }
 
     @Test
-    void two_people_with_the_value_is_a_409_and_nothing_is_written() throws Exception {
+    void twoPeopleWithTheValueIsA409AndNothingIsWritten() throws Exception {
         f.dhis2.metadata().attribute(NATIONAL_ID, Dhis2Metadata.ValueType.TEXT, false); // a phone number, say: not unique
         registeredInDhis2("076-555");
         registeredInDhis2("076-555");
@@ -175,7 +175,7 @@ class TrackerFindTest {
     }
 
     @Test
-    void a_value_dhis2_cannot_search_for_is_a_400_and_nothing_is_sent() throws Exception {
+    void aValueDhis2CannotSearchForIsA400AndNothingIsSent() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("find-8", "case-find-8", "SL:1008", "2024-03-02", "9.5"));
         assertThat(r.http()).isEqualTo(400);
         assertThat(r.envelope().path("response").path("body").asText()).contains("'SL:1008'").contains("/form/national_id");

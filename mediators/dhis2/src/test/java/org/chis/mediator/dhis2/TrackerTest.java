@@ -39,7 +39,7 @@ class TrackerTest {
     }
 
     @Test
-    void a_form_not_labelled_json_is_415_and_nothing_reaches_dhis2() throws Exception {
+    void aFormNotLabelledJsonIs415AndNothingReachesDhis2() throws Exception {
         int calls = f.dhis2.requestCount("POST", ".*");
         for (String path : new String[] {"/dhis2/tracker", "/dhis2/aggregate"}) {
             MediatorFixture.Reply r = f.call("POST", path, form("form-415", "case-415", "ngelehun-chc", "9.5", "yes"), "text/plain");
@@ -53,7 +53,7 @@ class TrackerTest {
     }
 
     @Test
-    void a_form_becomes_tracked_entity_enrollment_and_event() throws Exception {
+    void aFormBecomesTrackedEntityEnrollmentAndEvent() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-1", "case-1", "ngelehun-chc", "9.5", "yes"));
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(200);
         assertThat(r.status()).isEqualTo("Successful");
@@ -73,7 +73,7 @@ class TrackerTest {
     }
 
     @Test
-    void a_failed_push_sent_again_updates_and_never_duplicates() throws Exception {
+    void aFailedPushSentAgainUpdatesAndNeverDuplicates() throws Exception {
         f.dhis2.failNext("POST", "/api/tracker", 502, "<html><body>Bad Gateway</body></html>");
         MediatorFixture.Reply failed = f.call("POST", "/dhis2/tracker", form("form-2", "case-2", "ngelehun-chc", "8.1", "no"));
         assertThat(failed.status()).isEqualTo("Failed");
@@ -104,7 +104,7 @@ class TrackerTest {
     }
 
     @Test
-    void an_older_form_sent_after_a_newer_one_adds_its_event_but_does_not_overwrite_the_newer_attributes() throws Exception {
+    void anOlderFormSentAfterANewerOneAddsItsEventButDoesNotOverwriteTheNewerAttributes() throws Exception {
         // A was filled on 1 March, B on 5 March with the name corrected; B reaches DHIS2 first, A fails, then is rerun
         String a = form("form-a", "case-7", "ngelehun-chc", "7.1", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-01T09:00:00.000Z")
                 .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-01\"");
@@ -136,7 +136,7 @@ class TrackerTest {
      * (older) arrives: A must wait and then send its event only, not overwrite B's attributes.
      */
     @Test
-    void two_forms_of_one_tracked_entity_at_once_keep_the_newer_attributes() throws Exception {
+    void twoFormsOfOneTrackedEntityAtOnceKeepTheNewerAttributes() throws Exception {
         String a = form("form-9a", "case-9", "ngelehun-chc", "7.1", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-01T09:00:00.000Z")
                 .replace("\"visit_date\": \"2024-03-02\"", "\"visit_date\": \"2024-03-01\"");
         String b = form("form-9b", "case-9", "njandama-mchp", "7.6", "no").replace("2024-03-02T10:14:00.000Z", "2024-03-05T11:30:00.000Z")
@@ -161,7 +161,7 @@ class TrackerTest {
     }
 
     @Test
-    void dhis2_validation_errors_are_listed_per_object_and_nothing_is_written() throws Exception {
+    void dhis2ValidationErrorsAreListedPerObjectAndNothingIsWritten() throws Exception {
         MediatorFixture.Reply r = f.call("POST", "/dhis2/tracker", form("form-4", "case-4", "ngelehun-chc", "heavy", "yes"));
         assertThat(r.status()).isEqualTo("Failed");
         assertThat(r.http()).isEqualTo(409);
@@ -177,7 +177,7 @@ class TrackerTest {
     }
 
     @Test
-    void bad_input_is_400_and_dhis2_is_not_called() throws Exception {
+    void badInputIs400AndDhis2IsNotCalled() throws Exception {
         assertThat(f.call("POST", "/dhis2/tracker", form("form-5", "case-5", "mars", "7", "no")).body().path("error").asText()).contains("mars");
         assertThat(f.call("POST", "/dhis2/tracker", form("form-5", "case-5", "ngelehun-chc", "7", "no")
                 .replace("chis-child-visit", "other-form")).body().path("error").asText()).contains("no tracker mapping");

@@ -3,16 +3,14 @@ package org.chis.mediator.referral;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.function.Supplier;
-import okhttp3.Credentials;
-import okhttp3.HttpUrl;
 import okhttp3.Request;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
@@ -35,13 +33,17 @@ final class CommunityPush {
 
     private final Settings settings;
     private final RecordingHttpClient http;
-    private final Supplier<CommCareClient> commcare;
+    private final CommCareClient commcare;
+    private final Supplier<Endpoint> opensrp;
+    private final Supplier<Endpoint> cht;
     private final Clock clock;
 
-    CommunityPush(Settings settings, RecordingHttpClient http, Supplier<CommCareClient> commcare, Clock clock) {
+    CommunityPush(Settings settings, RecordingHttpClient http, CommCareClient commcare, Clock clock) {
         this.settings = settings;
         this.http = http;
         this.commcare = commcare;
+        this.opensrp = Endpoint.basicIfUser(settings, "opensrp");
+        this.cht = Endpoint.basicIfUser(settings, "cht");
         this.clock = clock;
     }
 
@@ -72,7 +74,7 @@ final class CommunityPush {
                                 .set("referral_task_id", r.taskId() == null ? "" : r.taskId())
                                 .set("referral_id", r.referralId())
                                 .set("referral_status_date", now.toString()));
-                commcare.get().submit(tx, form);
+                commcare.submit(tx, form);
             }
             case "opensrp-task" -> {
                 updateOpenSrpTask(tx, r);
@@ -167,13 +169,10 @@ final class CommunityPush {
     }
 
     private UpstreamResponse postJson(TransactionContext tx, String name, String system, String path, JsonNode body) {
-        String base = settings.require(system + ".url");
-        HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
-        if (url == null) throw new ConfigException(system + ".url '" + base + "' is not an http(s) URL");
-        Request.Builder b = new Request.Builder().url(url.resolve(path)).post(RecordingHttpClient.jsonBody(Json.write(body)))
+        Endpoint e = (system.equals("opensrp") ? opensrp : cht).get();
+        Request.Builder b = new Request.Builder().url(e.base().resolve(path)).post(RecordingHttpClient.jsonBody(Json.write(body)))
                 .header("Accept", "application/json");
-        settings.find(system + ".user").ifPresent(u ->
-                b.header("Authorization", Credentials.basic(u, settings.get(system + ".password", ""), StandardCharsets.UTF_8)));
+        if (e.authorization() != null) b.header("Authorization", e.authorization());
         UpstreamResponse r = http.send(tx, name, b.build());
         if (!r.ok()) throw new UpstreamException(name + ": HTTP " + r.status() + " " + abbreviate(r.body()), r.status());
         return r;

@@ -40,7 +40,7 @@ final class Intake {
     Intake(ReferralSources sources, Settings settings, EmrReferral emr, FhirReferral fhir, Saga saga, Idempotent room,
            ReferralRecords records, Clock clock) {
         this.sources = sources;
-        this.config = () -> ReferralConfig.of(settings);
+        this.config = ReferralConfig.live(settings);
         this.emr = emr;
         this.fhir = fhir;
         this.saga = saga;

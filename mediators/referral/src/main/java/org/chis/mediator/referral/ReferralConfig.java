@@ -3,18 +3,27 @@ package org.chis.mediator.referral;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 
 /**
  * The referral settings (see mediator.properties): which outputs run, identifier systems, expiry windows and the
- * OpenMRS metadata the referral encounter uses. Read per request, so a console edit applies at once.
+ * OpenMRS metadata the referral encounter uses. {@link #live} follows them, so a console edit applies to the next request.
  */
 record ReferralConfig(boolean emr, boolean fhir, String referralSystem, String patientSystemPrefix, String facilitySystem,
                       String chwSystem, Duration urgentWindow, Duration routineWindow, String emrIdentifierType, String emrLocation,
                       String emrEncounterType, String emrProvider, String emrEncounterRole, String conceptReason,
                       String conceptDangerSigns, String conceptUrgency) {
+
+    /** Every key {@link #of} reads. */
+    private static final String[] KEYS = {"referral.outputs", "fhir.system.referral", "fhir.system.patientPrefix", "fhir.system.facility",
+            "fhir.system.chw", "referral.expiry.urgentMinutes", "referral.expiry.routineMinutes", "emr.identifierType", "emr.location",
+            "emr.encounterType", "emr.provider", "emr.encounterRole", "emr.concept.reason", "emr.concept.dangerSigns", "emr.concept.urgency"};
+
+    /** The settings as they stand, read again when one of them changes. */
+    static Supplier<ReferralConfig> live(Settings s) { return s.derived(ReferralConfig::of, KEYS); }
 
     static ReferralConfig of(Settings s) {
         Set<String> outputs = Arrays.stream(s.get("referral.outputs", "emr,fhir").split(",")).map(String::trim)

@@ -48,7 +48,7 @@ public final class ReferralMediator implements Mediator {
         Recovery recovery = Recovery.of(s, store);
         recovery.atStartUp(compensators, Intake.LEASE, Intake.LEDGER_KIND);
         ReferralRecords records = new ReferralRecords(store, clock);
-        CommunityPush push = new CommunityPush(s, app.http(), () -> CommCareClient.fromSettings(app.http(), s), clock);
+        CommunityPush push = new CommunityPush(s, app.http(), CommCareClient.onDemand(app.http(), s), clock);
         StatusChanges changes = new StatusChanges(fhir, records, push, clock);
         Intake intake = new Intake(sources, s, emr, fhirOut, saga, recovery.idempotent(Intake.LEDGER_KIND, Intake.LEASE), records, clock);
         StatusEndpoint status = new StatusEndpoint(records, changes);

@@ -42,7 +42,7 @@ final class StatusSync {
         this.store = store;
         this.records = records;
         this.changes = changes;
-        this.config = () -> ReferralConfig.of(settings);
+        this.config = ReferralConfig.live(settings);
         this.clock = clock;
     }
 

@@ -22,7 +22,7 @@ class ExpiryTest {
     static void stop() { if (f != null) f.close(); }
 
     @Test
-    void urgent_expires_after_24_hours_routine_after_7_days_attended_ones_never() throws Exception {
+    void urgentExpiresAfter24HoursRoutineAfter7DaysAttendedOnesNever() throws Exception {
         String urgentCase = f.commcare.registerCase("client", "A", null, CommCareSimulator.props());
         String routineCase = f.commcare.registerCase("client", "B", null, CommCareSimulator.props());
         String attendedCase = f.commcare.registerCase("client", "C", null, CommCareSimulator.props());

@@ -16,7 +16,7 @@ class FhirValidationTest {
     }
 
     @Test
-    void referral_resources_are_valid_and_bad_values_are_named() {
+    void referralResourcesAreValidAndBadValuesAreNamed() {
         long t0 = System.nanoTime();
         FhirValidation.warmUp();
         long warm = (System.nanoTime() - t0) / 1_000_000;

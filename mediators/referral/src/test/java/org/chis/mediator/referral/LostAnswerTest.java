@@ -45,7 +45,7 @@ class LostAnswerTest {
     }
 
     @Test
-    void every_fhir_create_whose_answer_is_lost_is_undone_and_the_resend_writes_once() throws Exception {
+    void everyFhirCreateWhoseAnswerIsLostIsUndoneAndTheResendWritesOnce() throws Exception {
         for (String type : new String[] {"Patient", "ServiceRequest", "Task"}) {
             String formId = UUID.randomUUID().toString();
             String clientId = "CHW-L-" + UUID.randomUUID().toString().substring(0, 8);
@@ -73,7 +73,7 @@ class LostAnswerTest {
     }
 
     @Test
-    void a_patient_someone_else_created_is_never_undone() throws Exception {
+    void aPatientSomeoneElseCreatedIsNeverUndone() throws Exception {
         String formId = UUID.randomUUID().toString();
         String clientId = "CHW-O-" + UUID.randomUUID().toString().substring(0, 8);
         ObjectNode theirs = (ObjectNode) Json.parse("""
@@ -90,7 +90,7 @@ class LostAnswerTest {
     }
 
     @Test
-    void the_journal_form_of_a_lookup_reads_back() {
+    void theJournalFormOfALookupReadsBack() {
         String ref = FhirReferral.Lookup.of("urn:chis:patient:commcare", "A B|C", "id with: colon");
         assertThat(new ResourceRef("fhir-Patient", ref).id()).startsWith("lookup:");
         assertThat(FhirReferral.Lookup.parse(ref)).isEqualTo(new FhirReferral.Lookup("id with: colon", "urn:chis:patient:commcare|A B|C"));

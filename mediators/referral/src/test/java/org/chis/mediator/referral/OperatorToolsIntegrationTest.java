@@ -10,9 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
 import org.chis.common.json.Json;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.junit.jupiter.api.AfterAll;
@@ -35,13 +34,8 @@ class OperatorToolsIntegrationTest {
         admin = core.admin();
         admin.createClient("chis-app", "chis-app-pass", "chis");
         admin.createClient("ops-alice", "ops-alice-pass", "chis-ops");
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "route-secret");
-        f = new ReferralFixture(s);
+        String db = MediatorTestSettings.memoryDb("referral-ops-it");
+        f = new ReferralFixture(MediatorTestSettings.registeredWith(core.settingsFor(), db).map(), db);
         assertThat(f.app.awaitRegistered(Duration.ofSeconds(60))).as("registered with core").isTrue();
         admin.awaitRouterCache();
     }

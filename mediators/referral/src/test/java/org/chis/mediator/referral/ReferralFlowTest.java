@@ -35,7 +35,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void full_round_trip_referral_to_task_to_in_progress_to_completed_updates_the_chw_case() throws Exception {
+    void fullRoundTripReferralToTaskToInProgressToCompletedUpdatesTheChwCase() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-0001", "urgent", "2019-04-02"));
@@ -100,7 +100,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void the_same_status_again_is_a_no_op_and_a_stale_version_is_refused() throws Exception {
+    void theSameStatusAgainIsANoOpAndAStaleVersionIsRefused() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         var r = f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-0002", "routine", "2019-04-02"));
@@ -127,7 +127,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void every_illegal_transition_is_refused_with_409_and_changes_nothing() throws Exception {
+    void everyIllegalTransitionIsRefusedWith409AndChangesNothing() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         String taskId = f.referredTask(formId, caseId, "CHW-0003", "2019-04-02");
@@ -152,7 +152,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void a_duplicate_submission_creates_nothing_twice() throws Exception {
+    void aDuplicateSubmissionCreatesNothingTwice() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         String form = ReferralFixture.commcareForm(formId, caseId, "CHW-0004", "routine", "2019-04-02");
@@ -171,7 +171,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void invalid_fhir_is_caught_before_anything_is_sent() throws Exception {
+    void invalidFhirIsCaughtBeforeAnythingIsSent() throws Exception {
         String caseId = newCase();
         int tasks = f.fhir.count("Task");
         int patients = f.openmrs.patients().size();
@@ -184,7 +184,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void a_body_not_labelled_json_is_415_and_nothing_is_written() throws Exception {
+    void aBodyNotLabelledJsonIs415AndNothingIsWritten() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         int tasks = f.fhir.count("Task");
@@ -204,7 +204,7 @@ class ReferralFlowTest {
     }
 
     @Test
-    void bad_input_is_a_400_that_names_what_is_missing() throws Exception {
+    void badInputIsA400ThatNamesWhatIsMissing() throws Exception {
         var empty = f.call("POST", "/referrals", "{\"form\": {\"@xmlns\": \"x\", \"meta\": {\"instanceID\": \"abc\"}}}");
         assertThat(empty.http()).isEqualTo(400);
         assertThat(empty.body().path("error").asText()).contains("patientIdentifier").contains("reason").contains("facility");

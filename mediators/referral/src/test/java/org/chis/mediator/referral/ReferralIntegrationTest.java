@@ -15,11 +15,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.json.Json;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.common.systems.openmrs.StableUuid;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.fhir.FhirSimulator;
+import org.chis.simulators.opensrp.OpenSrpSimulator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,14 +42,8 @@ class ReferralIntegrationTest {
         core = OpenHimCore.start(OpenHimCore.Options.temp().rerunPollMillis(500));
         admin = core.admin();
         admin.createClient("chis-app", "chis-app-pass", "chis");
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "route-secret");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        f = new ReferralFixture(s);
+        String db = MediatorTestSettings.memoryDb("referral-it");
+        f = new ReferralFixture(MediatorTestSettings.registeredWith(core.settingsFor(), db).map(), db);
         assertThat(f.app.awaitRegistered(Duration.ofSeconds(60))).as("registered with core").isTrue();
         admin.awaitRouterCache();
     }
@@ -81,7 +77,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void default_channels_are_installed_including_the_polling_one() throws Exception {
+    void defaultChannelsAreInstalledIncludingThePollingOne() throws Exception {
         JsonNode channels = admin.api().get("/channels").json();
         Map<String, String> types = new HashMap<>();
         channels.forEach(c -> types.put(c.path("name").asText(), c.path("type").asText()));
@@ -89,7 +85,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_referral_and_its_status_change_go_through_core_with_orchestrations() throws Exception {
+    void aReferralAndItsStatusChangeGoThroughCoreWithOrchestrations() throws Exception {
         String caseId = f.commcare.registerCase("client", "Isatu Kallon", null, CommCareSimulator.props());
         String formId = UUID.randomUUID().toString();
         HttpResponse<String> r = router("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "IT-1", "urgent", "2018-08-08"));
@@ -112,7 +108,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_failed_referral_rerun_from_tasks_succeeds_without_duplicates() throws Exception {
+    void aFailedReferralRerunFromTasksSucceedsWithoutDuplicates() throws Exception {
         String caseId = f.commcare.registerCase("client", "Kadiatu Jalloh", null, CommCareSimulator.props());
         String formId = UUID.randomUUID().toString();
         var stub = f.openmrs.failAlways("POST", "/openmrs/ws/rest/v1/encounter", 500, "{\"error\":{\"message\":\"database is down\"}}");
@@ -147,7 +143,7 @@ class ReferralIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_fhir_url_applies_to_the_next_referral() throws Exception {
+    void aConsoleEditOfTheFhirUrlAppliesToTheNextReferral() throws Exception {
         String urn = f.app.registration().urn();
         try (FhirSimulator moved = new FhirSimulator(0)) {
             ObjectNode before = admin.editMediatorConfig(urn, Map.of("fhirUrl", moved.baseUrl()));
@@ -162,6 +158,33 @@ class ReferralIntegrationTest {
             } finally {
                 admin.restoreMediatorConfig(urn, before);
                 CoreAdmin.awaitSetting(f.app.settings(), "fhir.url", f.fhir.baseUrl(), Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    @Test
+    void aConsoleEditOfTheOpensrpServerAndItsCredentialsAppliesToTheNextStatusPushBack() throws Exception {
+        String urn = f.app.registration().urn();
+        // OpenSRP moved to a server with other credentials: only those are accepted there (401 otherwise)
+        try (OpenSrpSimulator moved = new OpenSrpSimulator(0, "referral-2", "rotated-secret")) {
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("opensrpUrl", moved.baseUrl(), "opensrpUser", "referral-2",
+                    "opensrpPassword", "rotated-secret"));
+            try {
+                CoreAdmin.awaitSetting(f.app.settings(), "opensrp.password", "rotated-secret", Duration.ofSeconds(30));
+                int oldUpdates = f.opensrp.taskStatusUpdates();
+                String eventId = UUID.randomUUID().toString(), taskIdentifier = UUID.randomUUID().toString();
+                moved.addTask(ReferralLifecycleTest.opensrpTask(taskIdentifier, eventId, "be-it"));
+                HttpResponse<String> r = router("POST", "/referrals", ReferralLifecycleTest.opensrpReferral(eventId, taskIdentifier, "be-it"));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+                HttpResponse<String> seen = router("PUT", "/referrals/" + taskIdentifier + "/status", "{\"status\": \"in-progress\"}");
+                assertThat(seen.statusCode()).as(seen.body()).isEqualTo(200);
+                assertThat(Json.parse(seen.body()).path("pushedBackTo").asText()).isEqualTo("opensrp-task");
+                assertThat(moved.task(taskIdentifier).orElseThrow().path("status").asText()).isEqualTo("In Progress");
+                assertThat(f.opensrp.taskStatusUpdates()).isEqualTo(oldUpdates);
+            } finally {
+                // core keeps a password the GET masked as it is now, so the old one is put back by value
+                admin.restoreMediatorConfig(urn, before.deepCopy().put("opensrpPassword", OpenSrpSimulator.PASSWORD));
+                CoreAdmin.awaitSetting(f.app.settings(), "opensrp.password", OpenSrpSimulator.PASSWORD, Duration.ofSeconds(30));
             }
         }
     }

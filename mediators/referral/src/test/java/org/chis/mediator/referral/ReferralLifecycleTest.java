@@ -44,7 +44,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void emr_failure_mid_way_rolls_everything_back_and_a_resend_succeeds_once() throws Exception {
+    void emrFailureMidWayRollsEverythingBackAndAResendSucceedsOnce() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         String clientId = "CHW-R-" + UUID.randomUUID().toString().substring(0, 8);
@@ -70,7 +70,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void fhir_failure_at_the_task_undoes_the_emr_writes_and_the_fhir_resources_created() throws Exception {
+    void fhirFailureAtTheTaskUndoesTheEmrWritesAndTheFhirResourcesCreated() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         String clientId = "CHW-F-" + UUID.randomUUID().toString().substring(0, 8);
@@ -93,7 +93,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void changes_made_on_the_fhir_server_are_polled_checked_and_pushed_back() throws Exception {
+    void changesMadeOnTheFhirServerArePolledCheckedAndPushedBack() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         String taskId = f.referredTask(formId, caseId, "CHW-P-1", "2020-01-01");
@@ -121,7 +121,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void received_and_ready_set_on_the_fhir_server_are_recorded_and_pushed_back_not_dropped() throws Exception {
+    void receivedAndReadySetOnTheFhirServerAreRecordedAndPushedBackNotDropped() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         String taskId = f.referredTask(formId, caseId, "CHW-P-R", "2020-01-01");
@@ -139,7 +139,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void a_push_back_that_fails_is_retried_by_the_next_sync() throws Exception {
+    void aPushBackThatFailsIsRetriedByTheNextSync() throws Exception {
         String caseId = newCase();
         String formId = UUID.randomUUID().toString();
         f.call("POST", "/referrals", ReferralFixture.commcareForm(formId, caseId, "CHW-P-2", "routine", "2020-01-01"));
@@ -157,7 +157,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void with_only_the_emr_output_no_fhir_is_written_and_status_changes_are_refused() throws Exception {
+    void withOnlyTheEmrOutputNoFhirIsWrittenAndStatusChangesAreRefused() throws Exception {
         try (ReferralFixture emrOnly = new ReferralFixture(Map.of("referral.outputs", "emr"))) {
             String caseId = emrOnly.commcare.registerCase("client", "Emr Only", null, CommCareSimulator.props());
             String formId = UUID.randomUUID().toString();
@@ -198,7 +198,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void an_opensrp_referral_task_created_ready_shows_complete_in_the_chw_task_list_after_the_facility_completes_it() throws Exception {
+    void anOpensrpReferralTaskCreatedReadyShowsCompleteInTheChwTaskListAfterTheFacilityCompletesIt() throws Exception {
         String eventId = UUID.randomUUID().toString();
         String taskIdentifier = UUID.randomUUID().toString();
         f.opensrp.addTask(opensrpTask(taskIdentifier, eventId, "be-1"));
@@ -240,7 +240,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void a_push_to_an_opensrp_task_not_synced_up_yet_fails_and_the_next_sync_updates_it() throws Exception {
+    void aPushToAnOpensrpTaskNotSyncedUpYetFailsAndTheNextSyncUpdatesIt() throws Exception {
         String eventId = UUID.randomUUID().toString();
         String taskIdentifier = UUID.randomUUID().toString();
         var r = f.call("POST", "/referrals", opensrpReferral(eventId, taskIdentifier, "be-2"));
@@ -258,7 +258,7 @@ class ReferralLifecycleTest {
     }
 
     @Test
-    void a_cht_outbound_push_referral_gets_its_status_back_as_a_cht_record() throws Exception {
+    void aChtOutboundPushReferralGetsItsStatusBackAsAChtRecord() throws Exception {
         f.community.stubFor(post(urlPathEqualTo("/cht/api/v2/records")).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody("{\"success\":true,\"id\":\"rec-1\"}")));
         String reportId = UUID.randomUUID().toString();

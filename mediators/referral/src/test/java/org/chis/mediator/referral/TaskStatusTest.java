@@ -38,7 +38,7 @@ class TaskStatusTest {
 
     @ParameterizedTest(name = "{0} -> {1}: {2}")
     @MethodSource("pairs")
-    void every_pair_of_the_value_set(String from, String to, String expected) {
+    void everyPairOfTheValueSet(String from, String to, String expected) {
         TaskStatus f = TaskStatus.of(from).orElseThrow(() -> new AssertionError(from + " is an R4 Task status"));
         TaskStatus t = TaskStatus.of(to).orElseThrow(() -> new AssertionError(to + " is an R4 Task status"));
         assertThat(f.canMoveTo(t)).as(from + " -> " + to).isEqualTo(expected.equals("x"));
@@ -46,7 +46,7 @@ class TaskStatusTest {
     }
 
     @Test
-    void the_value_set_is_complete_and_terminal_states_only_go_to_entered_in_error() {
+    void theValueSetIsCompleteAndTerminalStatesOnlyGoToEnteredInError() {
         assertThat(TaskStatus.values()).extracting(TaskStatus::code).containsExactlyInAnyOrderElementsOf(CODES);
         for (TaskStatus t : TaskStatus.values()) {
             if (t.terminal() && t != TaskStatus.ENTERED_IN_ERROR) assertThat(t.next()).containsExactly(TaskStatus.ENTERED_IN_ERROR);
@@ -56,7 +56,7 @@ class TaskStatusTest {
     }
 
     @Test
-    void codes_parse_case_insensitively_including_the_ones_opensrp_uses() {
+    void codesParseCaseInsensitivelyIncludingTheOnesOpensrpUses() {
         assertThat(TaskStatus.of("In-Progress")).contains(TaskStatus.IN_PROGRESS);
         assertThat(TaskStatus.of("READY")).contains(TaskStatus.READY);
         assertThat(TaskStatus.of("received")).contains(TaskStatus.RECEIVED);

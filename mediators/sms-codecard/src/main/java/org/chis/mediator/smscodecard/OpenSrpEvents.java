@@ -11,11 +11,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import okhttp3.Credentials;
-import okhttp3.HttpUrl;
+import java.util.function.Supplier;
 import okhttp3.Request;
-import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
+import org.chis.common.http.Endpoint;
 import org.chis.common.http.RecordingHttpClient;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
@@ -44,10 +43,12 @@ public final class OpenSrpEvents {
 
     private final RecordingHttpClient http;
     private final Settings settings;
+    private final Supplier<Endpoint> endpoint;
 
     public OpenSrpEvents(RecordingHttpClient http, Settings settings) {
         this.http = http;
         this.settings = settings;
+        this.endpoint = Endpoint.basicIfUser(settings, "opensrp");
     }
 
     public boolean configured() { return !settings.get("opensrp.url", "").isBlank(); }
@@ -111,11 +112,9 @@ public final class OpenSrpEvents {
     }
 
     private Request.Builder request(String path) {
-        String base = settings.require("opensrp.url");
-        HttpUrl url = HttpUrl.parse(base.endsWith("/") ? base : base + "/");
-        if (url == null) throw new ConfigException("opensrp.url '" + base + "' is not an http(s) URL");
-        return new Request.Builder().url(url.resolve(path))
-                .header("Authorization", Credentials.basic(settings.get("opensrp.user", ""), settings.get("opensrp.password", "")));
+        Endpoint e = endpoint.get();
+        Request.Builder b = new Request.Builder().url(e.base().resolve(path));
+        return e.authorization() == null ? b : b.header("Authorization", e.authorization());
     }
 
     private static UpstreamException answered(String name, UpstreamResponse resp) {

@@ -70,7 +70,7 @@ public final class SmsCodecardMediator implements Mediator {
         ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "sms-retry"));
         app.closeWithApp(workers::shutdownNow);
         app.closeWithApp(retries::shutdownNow);
-        WebhookEndpoint endpoint = new WebhookEndpoint(intake, warehouse, new RapidProClient(app.http(), s), workers, retries,
+        WebhookEndpoint endpoint = new WebhookEndpoint(intake, warehouse, RapidProClient.fromSettings(app.http(), s), workers, retries,
                 () -> s.get("sms.webhookToken", ""), s.getLong("sms.inlineReplyMs", 5000), retryAfterSeconds);
         // RapidPro's Call Webhook posts application/json (its editor's default header)
         app.route("POST", "/sms/inbound/?", MediatorServer.JSON, endpoint)

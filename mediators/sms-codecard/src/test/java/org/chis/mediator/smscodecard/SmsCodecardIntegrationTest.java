@@ -22,10 +22,12 @@ import java.util.Map;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.smscodecard.reply.Reference;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
+import org.chis.simulators.opensrp.OpenSrpSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,15 +54,11 @@ class SmsCodecardIntegrationTest {
         core = OpenHimCore.start(OpenHimCore.Options.temp().rerunPollMillis(300).cacheRefreshMillis(500));
         admin = core.admin();
         admin.createClient("rapidpro-ws", "rapidpro-pass", "rapidpro");
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "core-to-sms-pw");
-        s.put("mediator.heartbeat.periodMs", "1000");
-        s.put("sms.maxAttempts", "5");
-        f = new SmsFixture(s);
+        f = new SmsFixture(MediatorTestSettings.registeredWith(core.settingsFor(), MediatorTestSettings.memoryDb("sms-it"))
+                .inbound("openhim-core", "core-to-sms-pw")
+                .set("mediator.heartbeat.periodMs", "1000")
+                .set("sms.maxAttempts", "5")
+                .map());
         assertThat(f.app.awaitRegistered(Duration.ofSeconds(30))).isTrue();
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (channel() == null && System.nanoTime() < deadline) Thread.sleep(100);
@@ -185,14 +183,18 @@ class SmsCodecardIntegrationTest {
     // last: its message adds a warehouse record, which the other test counts
     @Test
     @Order(Integer.MAX_VALUE)
-    void aConsoleEditOfTheOpenMrsUrlAndTheWebhookTokenAppliesToTheNextMessage() throws Exception {
+    void aConsoleEditOfTheUpstreamsTheirCredentialsAndTheWebhookTokenAppliesToTheNextMessage() throws Exception {
         String urn = f.app.registration().urn();
-        try (OpenMrsSimulator moved = new OpenMrsSimulator(0)) {
+        // an operator moves OpenMRS, and OpenSRP to a server with other credentials, without restarting the mediator
+        try (OpenMrsSimulator moved = new OpenMrsSimulator(0); OpenSrpSimulator movedSrp = new OpenSrpSimulator(0, "sms-2", "rotated-secret")) {
             SmsFixture.seedOpenMrs(moved, new HashMap<>());
-            ObjectNode before = admin.editMediatorConfig(urn, Map.of("openmrsUrl", moved.baseUrl(), "webhookToken", "flow-secret"));
+            ObjectNode before = admin.editMediatorConfig(urn, Map.of("openmrsUrl", moved.baseUrl(), "webhookToken", "flow-secret",
+                    "opensrpUrl", movedSrp.baseUrl(), "opensrpUser", "sms-2", "opensrpPassword", "rotated-secret"));
             try {
                 CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", moved.baseUrl(), Duration.ofSeconds(30));
+                CoreAdmin.awaitSetting(f.app.settings(), "opensrp.password", "rotated-secret", Duration.ofSeconds(30));
                 int oldEncounters = f.openmrs.encounters().size();
+                int oldEvents = f.opensrpEvents.events().size();
                 String message = RapidProSimulator.flowWebhook(SmsFixture.uuid(503), "c-503", "John", "tel:" + SmsFixture.JOHN, "eng",
                         "ANC 1002U ANC1 LMP 01022026 WT 58").toString();
                 // the new token is asked for at once: the flow's old call without it is refused
@@ -202,9 +204,14 @@ class SmsCodecardIntegrationTest {
                 assertThat(Json.parse(r.body()).path("kind").asText()).isEqualTo("ok");
                 assertThat(moved.encounters()).hasSize(1);
                 assertThat(f.openmrs.encounters()).hasSize(oldEncounters);
+                // the moved OpenSRP took the event: it accepts only its own credentials (401 otherwise)
+                assertThat(movedSrp.eventsWithFormSubmissionId(SmsFixture.uuid(503))).hasSize(1);
+                assertThat(f.opensrpEvents.events()).hasSize(oldEvents);
             } finally {
-                admin.restoreMediatorConfig(urn, before);
+                // core keeps a password the GET masked as it is now, so the old one is put back by value
+                admin.restoreMediatorConfig(urn, before.deepCopy().put("opensrpPassword", OpenSrpSimulator.PASSWORD));
                 CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", f.openmrs.baseUrl(), Duration.ofSeconds(30));
+                CoreAdmin.awaitSetting(f.app.settings(), "opensrp.password", OpenSrpSimulator.PASSWORD, Duration.ofSeconds(30));
             }
         }
     }

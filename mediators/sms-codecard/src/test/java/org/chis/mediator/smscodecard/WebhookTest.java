@@ -44,7 +44,7 @@ class WebhookTest {
     void close() { if (f != null) f.close(); }
 
     @Test
-    void a_webhook_not_labelled_json_is_415_and_nothing_is_kept_or_forwarded() throws Exception {
+    void aWebhookNotLabelledJsonIs415AndNothingIsKeptOrForwarded() throws Exception {
         f = new SmsFixture(Map.of());
         String body = RapidProSimulator.flowWebhook(SmsFixture.uuid(415), UUID.randomUUID().toString(),
                 "Worker", "tel:" + SmsFixture.JOHN, "eng", VALID).toString();

@@ -2,10 +2,8 @@ package org.chis.mediator.commcareopenmrs.cht;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.function.Supplier;
-import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
 import org.chis.common.config.Settings;
@@ -30,8 +28,7 @@ public final class ChtClient {
 
     public ChtClient(RecordingHttpClient http, Settings s) {
         this.http = http;
-        this.endpoint = s.derived(x -> new Endpoint(Endpoint.directory("cht.url", x.require("cht.url")),
-                Credentials.basic(x.require("cht.user"), x.get("cht.password", ""), StandardCharsets.UTF_8)), "cht.url", "cht.user", "cht.password");
+        this.endpoint = Endpoint.basic(s, "cht");
     }
 
     /**

@@ -2,16 +2,21 @@ package org.chis.mediator.commcareopenmrs.forms;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.http.BadInputException;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.saga.SagaOutcome;
+import org.chis.common.store.KeyLocks;
+import org.chis.common.store.SagaJournal;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareClient;
+import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.work.Failures;
 import org.chis.common.work.Idempotent;
@@ -41,8 +46,6 @@ final class FormWorkflow {
     private final VisitFinder visits;
     private final FormSaga saga;
     private final Idempotent room;
-    // one patient's forms one at a time (per process): two new forms of one new case must not both create it
-    private final ReentrantLock[] patientLocks = new ReentrantLock[256];
 
     /** {@code room}: the ledger claims of kind {@value #LEDGER_KIND} (duplicate and busy answers, recovery's release). */
     FormWorkflow(FormMappings mappings, OpenMrsClient openmrs, CommCareClient commcare, StateStore store, Idempotent room) {
@@ -53,7 +56,6 @@ final class FormWorkflow {
         this.visits = new VisitFinder(openmrs);
         this.saga = new FormSaga(store, openmrs, new CaseWriteBack(commcare));
         this.room = room;
-        for (int i = 0; i < patientLocks.length; i++) patientLocks[i] = new ReentrantLock();
     }
 
     boolean maps(FormMapping.Source source, String formType) { return mappings.find(source, formType).isPresent(); }
@@ -69,20 +71,49 @@ final class FormWorkflow {
     MediatorResponse run(TransactionContext tx, Prepared p) throws Exception {
         Submission s = p.submission();
         return room.run(tx, s.ledgerKey(), "form " + s.key(), held -> {
-            ReentrantLock lock = patientLocks[Math.floorMod(patientKey(p).hashCode(), patientLocks.length)];
-            lock.lock();
-            try {
+            // one person's forms one at a time, in every replica on the database: two new forms of one new person must
+            // not both find no patient and both create one
+            KeyLocks locks = store.keyLocks();
+            try (KeyLocks.Held person = locks.tryLock("patient", patientKeys(p))) {
+                if (person == null) {
+                    MediatorResponse busy = Idempotent.busy("form " + s.key() + ": another form of the same person has been in progress for "
+                            + locks.waitLimit().toSeconds() + " s; nothing written, retry later", room.retryAfter());
+                    held.fail(busy.body());
+                    return busy;
+                }
                 return runClaimed(tx, p, held);
-            } finally {
-                lock.unlock();
             }
         });
     }
 
-    private static String patientKey(Prepared p) {
-        if (p.values().caseId() != null) return p.values().caseId();
-        if (!p.values().matchIdentifiers().isEmpty()) return p.values().matchIdentifiers().get(0).identifier();
-        return p.values().name() == null ? "" : String.valueOf(p.values().name());
+    /**
+     * What names the person: the case id and each matchOn identifier (the finder matches on either), else the name.
+     * Identifiers are compared without letter case, as OpenMRS's default collation does.
+     */
+    static List<String> patientKeys(Prepared p) {
+        List<String> keys = new ArrayList<>();
+        FormValues v = p.values();
+        if (v.caseId() != null) keys.add("case/" + p.submission().source().label + "/" + v.caseId());
+        for (NewPatient.Identifier id : v.matchIdentifiers()) {
+            keys.add("identifier/" + id.identifierType() + "/" + id.identifier().toLowerCase(Locale.ROOT));
+        }
+        if (keys.isEmpty() && v.name() != null) keys.add("name/" + v.name());
+        return keys;
+    }
+
+    /**
+     * The form whose saga created {@code patientUuid} and is still RUNNING, other than {@code s}: under the person's
+     * lock that run is dead (a replica killed mid-saga; with {@code db.replicas=many} its saga waits for the form's
+     * resend or the lease).
+     */
+    private Optional<String> interruptedCreator(Submission s, String patientUuid) {
+        Optional<String> form = store.idMap().source(Forms.FORM_TO_PATIENT, patientUuid); // "<source>:<key>"
+        if (form.isEmpty() || form.get().equals(s.source().label + ":" + s.key())) return Optional.empty();
+        int colon = form.get().indexOf(':');
+        if (colon < 0) return Optional.empty();
+        String sagaKey = form.get().substring(0, colon) + "-form:" + form.get().substring(colon + 1);
+        boolean running = store.sagaJournal().find(sagaKey).map(e -> e.state() == SagaJournal.State.RUNNING).orElse(false);
+        return running ? Optional.of(form.get().substring(colon + 1)) : Optional.empty();
     }
 
     /** Records the outcome with the case -> patient mapping in one transaction; the answer carries any warning. */
@@ -119,6 +150,14 @@ final class FormWorkflow {
         ObjectNode body = Json.object().put("form", s.key()).put("formType", m.name());
         patient.describe(body.putObject("patient"));
         if (!patient.created()) {
+            Optional<String> maker = interruptedCreator(s, patient.uuid());
+            if (maker.isPresent()) {
+                // its run died mid-saga (a live run would hold this person's lock): the patient may yet be undone when
+                // that form is resent; an encounter added to it now would be purged with it
+                return Idempotent.busy("form " + s.key() + ": the matching OpenMRS patient " + patient.uuid() + " was created by form "
+                        + maker.get() + ", whose run was interrupted and is not finished (undone and redone when that form is"
+                        + " resent); nothing written, retry later", room.retryAfter());
+            }
             tx.property("matchedBy", patient.matchedBy());
             Optional<String> same = comparison.held(tx, m, v, patient.uuid(), FormSaga.encounterUuid(s));
             if (same.isPresent()) {

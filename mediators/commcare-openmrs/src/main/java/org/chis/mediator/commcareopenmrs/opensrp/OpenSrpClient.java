@@ -2,11 +2,9 @@ package org.chis.mediator.commcareopenmrs.opensrp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
 import org.chis.common.config.Settings;
@@ -28,9 +26,7 @@ public final class OpenSrpClient {
 
     public OpenSrpClient(RecordingHttpClient http, Settings s) {
         this.http = http;
-        this.endpoint = s.derived(x -> new Endpoint(Endpoint.directory("opensrp.url", x.require("opensrp.url")),
-                Credentials.basic(x.require("opensrp.user"), x.get("opensrp.password", ""), StandardCharsets.UTF_8)),
-                "opensrp.url", "opensrp.user", "opensrp.password");
+        this.endpoint = Endpoint.basic(s, "opensrp");
     }
 
     /** {@code PractitionerResource}: every practitioner ({@code {identifier, active, name, userId, username}}), a JSON array. */

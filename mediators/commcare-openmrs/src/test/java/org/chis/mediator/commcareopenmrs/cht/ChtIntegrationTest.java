@@ -87,7 +87,7 @@ class ChtIntegrationTest {
     }
 
     @Test
-    void a_cht_push_through_core_fails_rolls_back_and_chts_retry_and_the_operators_rerun_make_one_encounter() throws Exception {
+    void aChtPushThroughCoreFailsRollsBackAndChtsRetryAndTheOperatorsRerunMakeOneEncounter() throws Exception {
         Map<String, String> channels = new HashMap<>();
         admin.api().get("/channels").json().forEach(c -> channels.put(c.path("name").asText(), c.path("urlPattern").asText()));
         assertThat(channels).containsEntry("CHT reports -> OpenMRS", "^/cht/reports$").containsEntry("OpenMRS feeds -> CHT", "^/cht/feeds/poll$");

@@ -92,7 +92,7 @@ class ChtTest {
     void stop() { app.close(); }
 
     @Test
-    void a_new_patients_home_visit_pushed_by_cht_becomes_patient_visit_encounter_obs_once_and_is_not_sent_back() throws Exception {
+    void aNewPatientsHomeVisitPushedByChtBecomesPatientVisitEncounterObsOnceAndIsNotSentBack() throws Exception {
         ObjectNode doc = homeVisit("r-100", "p-100", "60412");
         OutboundPush.Attempt first = cht.push("openmrs-home-visit", outbound(), doc);
         assertThat(first.status()).as(first.answer()).isEqualTo(201);
@@ -135,7 +135,7 @@ class ChtTest {
     }
 
     @Test
-    void a_failure_at_a_step_rolls_back_everything_and_chts_retry_succeeds() throws Exception {
+    void aFailureAtAStepRollsBackEverythingAndChtsRetrySucceeds() throws Exception {
         openmrs.failNext("POST", ".*/ws/rest/v1/obs", 500, "{\"error\":{\"message\":\"database down\"}}");
         ObjectNode doc = homeVisit("r-200", "p-200", "60413");
         OutboundPush.Attempt failed = cht.push("openmrs-home-visit", outbound(), doc);
@@ -152,7 +152,7 @@ class ChtTest {
     }
 
     @Test
-    void a_bad_payload_is_4xx_with_a_message_and_writes_nothing() throws Exception {
+    void aBadPayloadIs4xxWithAMessageAndWritesNothing() throws Exception {
         HttpResponse<String> noForm = post(ChtReports.PATH, "{\"id\":\"r-300\",\"patient_id\":\"1\"}");
         assertThat(noForm.statusCode()).isEqualTo(400);
         assertThat(noForm.body()).contains("no 'form' (map doc.form to it)");
@@ -169,7 +169,7 @@ class ChtTest {
     }
 
     @Test
-    void openmrs_patients_and_encounters_become_cht_people_and_reports_and_a_replayed_feed_writes_nothing_twice() throws Exception {
+    void openmrsPatientsAndEncountersBecomeChtPeopleAndReportsAndAReplayedFeedWritesNothingTwice() throws Exception {
         String patient = openmrs.registerPatient("Wanjiru", "Kamau", "F", LocalDate.of(1988, 7, 1), "10000X");
         String encounter = openmrs.recordEncounter(patient, OpenMrsSimulator.ENCOUNTER_TYPE_VITALS,
                 OffsetDateTime.now(ZoneOffset.UTC).minusHours(1).withNano(0), Map.of(OpenMrsSimulator.CONCEPT_WEIGHT, 64.2));
@@ -209,7 +209,7 @@ class ChtTest {
     }
 
     @Test
-    void cht_refusing_a_person_parks_the_entry_and_the_next_poll_after_the_fix_creates_it_once() throws Exception {
+    void chtRefusingAPersonParksTheEntryAndTheNextPollAfterTheFixCreatesItOnce() throws Exception {
         cht.wireMock().stubFor(WireMock.post("/api/v1/people").atPriority(1)
                 .willReturn(WireMock.aResponse().withStatus(503).withBody("Service Unavailable")));
         openmrs.registerPatient("Otieno", "Ouma", "M", LocalDate.of(1979, 1, 5), "10001X");

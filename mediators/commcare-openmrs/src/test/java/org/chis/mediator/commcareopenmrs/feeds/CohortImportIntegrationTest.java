@@ -84,7 +84,7 @@ class CohortImportIntegrationTest {
     }
 
     @Test
-    void anOperatorStartsTheImport_aFailedRunRerunFromTheConsoleGoesOn_aSecondRerunWritesNothing() throws Exception {
+    void anOperatorStartsTheImportAFailedRunRerunFromTheConsoleGoesOnASecondRerunWritesNothing() throws Exception {
         openmrs.addCohort(COHORT, "ART clients");
         String[] members = new String[3];
         for (int i = 0; i < 3; i++) {

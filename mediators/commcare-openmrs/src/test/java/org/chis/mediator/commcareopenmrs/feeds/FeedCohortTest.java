@@ -121,7 +121,7 @@ class FeedCohortTest {
     // ------------------------------------------------------------------ cohort filters
 
     @Test
-    void locationFilter_patientsOfOtherLocationsAreSkipped_recordedCountedNotParked_markerMovesOn() throws Exception {
+    void locationFilterPatientsOfOtherLocationsAreSkippedRecordedCountedNotParkedMarkerMovesOn() throws Exception {
         FeedSync sync = sync(mapping(m -> m.putObject("cohort").putArray("locations").add(OpenMrsSimulator.LOCATION_CLINIC)));
         String inside = patientAt("Achieng", OpenMrsSimulator.LOCATION_CLINIC);
         String outside = patientAt("Bahati", OTHER_PLACE);
@@ -140,7 +140,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void encounterLocation_aPatientSeenAtACohortFacilityGetsACase_oneNeverSeenThereDoesNot() throws Exception {
+    void encounterLocationAPatientSeenAtACohortFacilityGetsACaseOneNeverSeenThereDoesNot() throws Exception {
         FeedSync sync = sync(mapping(m -> {
             m.putArray("locationFrom").add("encounter");
             m.putObject("cohort").putArray("locations").add(OpenMrsSimulator.LOCATION_CLINIC);
@@ -160,7 +160,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void programFilter_onlyPatientsWithAnActiveEnrollment() throws Exception {
+    void programFilterOnlyPatientsWithAnActiveEnrollment() throws Exception {
         openmrs.addProgram(HIV, "HIV Program");
         FeedSync sync = sync(mapping(m -> m.putObject("cohort").putArray("programs").add(HIV)));
         String active = patientAt("Eshe", OpenMrsSimulator.LOCATION_CLINIC);
@@ -178,7 +178,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void identifierTypeFilter_onlyPatientsHoldingThatIdentifier() throws Exception {
+    void identifierTypeFilterOnlyPatientsHoldingThatIdentifier() throws Exception {
         FeedSync sync = sync(mapping(m -> m.putObject("cohort").putArray("identifierTypes").add(OpenMrsSimulator.ID_TYPE_NATIONAL_ID)));
         String withId = patientAt("Hadiza", OpenMrsSimulator.LOCATION_CLINIC);
         openmrs.addIdentifier(withId, OpenMrsSimulator.ID_TYPE_NATIONAL_ID, "NAT-77", null);
@@ -191,7 +191,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void openMrsCohortFilter_onlyCurrentMembers() throws Exception {
+    void openMrsCohortFilterOnlyCurrentMembers() throws Exception {
         openmrs.addCohort(ART_COHORT, "ART clients");
         FeedSync sync = sync(mapping(m -> m.putObject("cohort").putArray("cohorts").add(ART_COHORT)));
         String member = patientAt("Jabali", OpenMrsSimulator.LOCATION_CLINIC);
@@ -213,7 +213,7 @@ class FeedCohortTest {
     // ------------------------------------------------------------------ owner by location, update-only
 
     @Test
-    void ownerByLocation_eachNewCaseGetsItsLocationsOwner_anUnmappedLocationIsParkedWithTheReason() throws Exception {
+    void ownerByLocationEachNewCaseGetsItsLocationsOwnerAnUnmappedLocationIsParkedWithTheReason() throws Exception {
         FeedSync sync = sync(mapping(m -> {
             m.remove("ownerId");
             ObjectNode by = m.putObject("owner").putObject("byLocation");
@@ -236,7 +236,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void ownerDefault_takesLocationsNotInTheMap() throws Exception {
+    void ownerDefaultTakesLocationsNotInTheMap() throws Exception {
         FeedSync sync = sync(mapping(m -> {
             m.remove("ownerId");
             ObjectNode owner = m.putObject("owner");
@@ -249,7 +249,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void updateOnly_updatesExistingCases_newPatientsAreSkippedAndRecorded() throws Exception {
+    void updateOnlyUpdatesExistingCasesNewPatientsAreSkippedAndRecorded() throws Exception {
         String known = patientAt("Rehema", OpenMrsSimulator.LOCATION_CLINIC);
         poll(sync(mapping(m -> { })));
         assertThat(casesOf(known)).isEqualTo(1);
@@ -301,7 +301,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void bulkImport_stoppedAfterPageOne_resumesAfterARestart_noDuplicates_aRerunWritesNothing() throws Exception {
+    void bulkImportStoppedAfterPageOneResumesAfterARestartNoDuplicatesARerunWritesNothing() throws Exception {
         extra.put("feeds.import.pageSize", "2");
         openmrs.addCohort(ART_COHORT, "ART clients");
         String[] members = new String[5];
@@ -355,7 +355,7 @@ class FeedCohortTest {
     }
 
     @Test
-    void bulkImport_withoutACohortIs400_anUnknownCohortIs404_nothingWritten() throws Exception {
+    void bulkImportWithoutACohortIs400AnUnknownCohortIs404NothingWritten() throws Exception {
         FeedSync sync = sync(mapping(m -> { }));
         assertThat(importCohort(sync, "").httpStatus()).isEqualTo(400);
         MediatorResponse unknown = importCohort(sync, "cohort=" + OpenMrsSimulator.newUuid());

@@ -243,7 +243,7 @@ class FeedSyncTest {
     }
 
     @Test
-    void threePagesWithAFailingEntry_retriedInPatientOrder_markerNeverSkips() {
+    void threePagesWithAFailingEntryRetriedInPatientOrderMarkerNeverSkips() {
         String a = patient("Akinyi", "Otieno");
         String b = patient("Baraka", "Mwangi");
         String c = patient("Chebet", "Kiprop");
@@ -345,7 +345,7 @@ class FeedSyncTest {
     }
 
     @Test
-    void parallelLanesKeepEachPatientsOrder_aFailingPatientWaits_theMarkerOnlyPassesDoneEntries() throws Exception {
+    void parallelLanesKeepEachPatientsOrderAFailingPatientWaitsTheMarkerOnlyPassesDoneEntries() throws Exception {
         String a = patient("Slow", "Lane");
         String b = patient("Quick", "Lane");
         List<String> aEncounters = new ArrayList<>();

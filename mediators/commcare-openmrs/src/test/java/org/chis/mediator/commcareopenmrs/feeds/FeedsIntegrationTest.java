@@ -86,7 +86,7 @@ class FeedsIntegrationTest {
     }
 
     @Test
-    void a_poll_through_core_is_an_audited_transaction_and_a_failed_one_reruns_from_tasks() throws Exception {
+    void aPollThroughCoreIsAnAuditedTransactionAndAFailedOneRerunsFromTasks() throws Exception {
         String uuid = openmrs.registerPatient("Nyokabi", "Wambūi-Ñuñez", "F", LocalDate.of(1990, 5, 17), "IT-1");
         triggerPoll();
         JsonNode ok = admin.waitForTransaction(t -> t.path("status").asText().equals("Successful") && orchestrated(t, "CommCare: submit form"),
@@ -120,7 +120,7 @@ class FeedsIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_commcare_url_and_key_applies_to_the_next_poll() throws Exception {
+    void aConsoleEditOfTheCommcareUrlAndKeyAppliesToTheNextPoll() throws Exception {
         String urn = app.registration().urn();
         try (CommCareSimulator moved = new CommCareSimulator(0)) {
             // the operator points the mediator at another HQ in the console; no restart

@@ -59,7 +59,7 @@ class CaseWriteBackTest {
     }
 
     @Test
-    void a_registration_hq_does_not_know_yet_creates_its_case_from_the_create_block_with_the_ids() {
+    void aRegistrationHqDoesNotKnowYetCreatesItsCaseFromTheCreateBlockWithTheIds() {
         String caseId = UUID.randomUUID().toString();
         FormWorkflow.Prepared p = prepared(FormsFixture.registration(UUID.randomUUID().toString(), caseId, "NID-77"));
         assertThat(CaseWriteBack.wanted(p.mapping(), p.values())).isTrue();
@@ -77,7 +77,7 @@ class CaseWriteBackTest {
     }
 
     @Test
-    void an_older_form_leaves_the_newer_forms_visit_and_encounter_and_sends_nothing_when_that_is_all_it_maps() {
+    void anOlderFormLeavesTheNewerFormsVisitAndEncounterAndSendsNothingWhenThatIsAllItMaps() {
         OffsetDateTime newer = OffsetDateTime.parse("2024-05-03T10:00:00+03:00");
         String caseId = hq.registerCase("person", "Amina", null, Map.of(CaseWriteBack.LAST_FORM_TIME, newer.toInstant().toString(),
                 "openmrs_last_visit_uuid", "newer-visit"));
@@ -93,7 +93,7 @@ class CaseWriteBackTest {
     }
 
     @Test
-    void a_last_form_time_edited_by_hand_into_something_else_does_not_hold_the_ids_back() {
+    void aLastFormTimeEditedByHandIntoSomethingElseDoesNotHoldTheIdsBack() {
         String caseId = hq.registerCase("person", "Amina", null, Map.of(CaseWriteBack.LAST_FORM_TIME, "see notes"));
         FormWorkflow.Prepared p = prepared(FormsFixture.followUp(UUID.randomUUID().toString(), caseId, "NID-77", "2024-05-01T09:30:00+03:00"));
 

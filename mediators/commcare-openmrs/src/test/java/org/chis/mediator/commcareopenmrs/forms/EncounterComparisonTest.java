@@ -73,20 +73,20 @@ class EncounterComparisonTest {
     Object held(FormValues v, String ours) { return comparison.held(tx, mapping, v, patient, ours).orElse(null); }
 
     @Test
-    void the_same_observations_at_the_same_second_are_held_so_the_form_is_skipped() {
+    void theSameObservationsAtTheSameSecondAreHeldSoTheFormIsSkipped() {
         // a number written otherwise ("58.0") and a time with milliseconds are still the same
         String clinician = clinicianRecords(OffsetDateTime.parse(WHEN).plusNanos(400_000_000), form("58.0"));
         assertThat(held(form("58"), UUID.randomUUID().toString())).isEqualTo(clinician);
     }
 
     @Test
-    void a_changed_value_is_not_held_so_the_form_writes_its_own_encounter_beside_it() {
+    void aChangedValueIsNotHeldSoTheFormWritesItsOwnEncounterBesideIt() {
         clinicianRecords(OffsetDateTime.parse(WHEN), form("59"));
         assertThat(held(form("58"), UUID.randomUUID().toString())).isNull();
     }
 
     @Test
-    void another_minute_another_encounter_type_or_a_voided_encounter_is_not_held() {
+    void anotherMinuteAnotherEncounterTypeOrAVoidedEncounterIsNotHeld() {
         FormValues v = form("58");
         clinicianRecords(OffsetDateTime.parse(WHEN).plusMinutes(1), v);
         openmrs.recordEncounter(patient, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, OffsetDateTime.parse(WHEN),
@@ -97,7 +97,7 @@ class EncounterComparisonTest {
     }
 
     @Test
-    void an_observation_more_or_less_is_not_held() {
+    void anObservationMoreOrLessIsNotHeld() {
         FormValues v = form("58");
         FormValues fewer = new FormValues(v.caseId(), v.identifiers(), v.matchIdentifiers(), v.name(), v.gender(), v.birthdate(),
                 v.attributes(), v.encounterDatetime(), v.location(), v.provider(), v.observations().subList(1, v.observations().size()));
@@ -107,7 +107,7 @@ class EncounterComparisonTest {
     }
 
     @Test
-    void our_own_encounter_uuid_is_held_whatever_it_holds_until_it_is_voided() {
+    void ourOwnEncounterUuidIsHeldWhateverItHoldsUntilItIsVoided() {
         // an earlier run of this form whose ledger row is gone: its encounter counts even with other values
         String ours = UUID.randomUUID().toString();
         client.createEncounter(tx, new NewEncounter(ours, patient, mapping.encounter().encounterType(), OffsetDateTime.parse(WHEN), null,
@@ -120,7 +120,7 @@ class EncounterComparisonTest {
     }
 
     @Test
-    void values_compare_by_meaning_in_any_order_and_voided_observations_do_not_count() {
+    void valuesCompareByMeaningInAnyOrderAndVoidedObservationsDoNotCount() {
         List<FormValues.ObsValue> wanted = List.of(
                 new FormValues.ObsValue(OpenMrsSimulator.CONCEPT_WEIGHT, Json.parse("\"58\""), FormMapping.DataType.NUMERIC),
                 new FormValues.ObsValue(OpenMrsSimulator.CONCEPT_FEVER, Json.parse("\"" + OpenMrsSimulator.CONCEPT_YES + "\""), FormMapping.DataType.CODED),

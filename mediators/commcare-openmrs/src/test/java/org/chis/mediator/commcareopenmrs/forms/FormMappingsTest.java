@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FormMappingsTest {
 
     @Test
-    void the_shipped_mappings_load() {
+    void theShippedMappingsLoad() {
         FormMappings m = FormMappings.load(FormsFixture.CONFIG.resolve("forms"));
         assertThat(m.formTypes(FormMapping.Source.COMMCARE)).contains("http://openrosa.org/formdesigner/chis-registration",
                 "http://openrosa.org/formdesigner/chis-followup");
@@ -28,7 +28,7 @@ class FormMappingsTest {
     }
 
     @Test
-    void every_mistake_of_every_file_is_listed_with_file_and_path(@TempDir Path dir) throws Exception {
+    void everyMistakeOfEveryFileIsListedWithFileAndPath(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("bad.json"), """
                 {"source": "commcare", "formType": "urn:x",
                  "patient": {"identifiers": [{"identifierType": "not-a-uuid", "value": "form/id"}]},
@@ -63,7 +63,7 @@ class FormMappingsTest {
     }
 
     @Test
-    void two_files_for_one_form_type_are_refused(@TempDir Path dir) throws Exception {
+    void twoFilesForOneFormTypeAreRefused(@TempDir Path dir) throws Exception {
         String m = Files.readString(FormsFixture.CONFIG.resolve("forms/chis-followup.json"));
         Files.writeString(dir.resolve("a.json"), m);
         Files.writeString(dir.resolve("b.json"), m);
@@ -71,7 +71,7 @@ class FormMappingsTest {
     }
 
     @Test
-    void a_visit_ends_within_its_window_and_on_the_day_it_started() {
+    void aVisitEndsWithinItsWindowAndOnTheDayItStarted() {
         FormMapping m = FormMappings.load(FormsFixture.CONFIG.resolve("forms")).find(FormMapping.Source.COMMCARE,
                 "http://openrosa.org/formdesigner/chis-followup").orElseThrow();
         // 12 h window, Africa/Nairobi: 08:00 -> 19:59:59 the same day; 20:00 -> 23:59:59 (not the next morning)
@@ -80,7 +80,7 @@ class FormMappingsTest {
     }
 
     @Test
-    void hq_utc_fields_are_read_as_utc_and_a_field_can_name_its_own_zone() {
+    void hqUtcFieldsAreReadAsUtcAndAFieldCanNameItsOwnZone() {
         String mapping = """
                 {"source": "commcare", "formType": "urn:zones", "caseId": "form/case_id",
                  "patient": {"identifiers": [{"identifierType": "a5d38e09-efcb-4d91-a526-50ce1ba5011a", "value": "form/nid"}]},
@@ -111,7 +111,7 @@ class FormMappingsTest {
     }
 
     @Test
-    void dates_datetimes_and_zones_are_converted_as_mapped() {
+    void datesDatetimesAndZonesAreConvertedAsMapped() {
         var errors = new ArrayList<ConfigProblem>();
         FormMapping m = FormMapping.read(Path.of("dates.json"), Json.parse("""
                 {"source": "commcare", "formType": "urn:dates", "caseId": "form/case_id",
@@ -137,7 +137,7 @@ class FormMappingsTest {
     }
 
     @Test
-    void levenshtein_and_days_diff_matching() {
+    void levenshteinAndDaysDiffMatching() {
         var name = new FormMapping.Weight("familyName", null, 1, FormMapping.MatchType.LEVENSHTEIN, 0.2);
         assertThat(PatientFinder.matches(name, "Wanjiru", "Wanjirū")).isTrue();
         assertThat(PatientFinder.matches(name, "Wanjiru", "Otieno")).isFalse();

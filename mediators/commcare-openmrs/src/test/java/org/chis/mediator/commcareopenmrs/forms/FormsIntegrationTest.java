@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.chis.common.json.Json;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.openhim.local.OpenHimCore;
 import org.chis.simulators.commcare.CommCareSimulator;
@@ -39,14 +40,8 @@ class FormsIntegrationTest {
         core = OpenHimCore.start(OpenHimCore.Options.temp().rerunPollMillis(500));
         admin = core.admin();
         admin.createClient("chis-app", "chis-app-pass", "chis");
-        Map<String, String> s = new HashMap<>(core.settingsFor());
-        s.put("core.register", "true");
-        s.put("core.channels.install", "true");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.inbound.username", "openhim-core");
-        s.put("mediator.inbound.password", "route-secret");
-        s.put("mediator.heartbeat.periodMs", "2000");
-        f = new FormsFixture(new OpenMrsSimulator(0), new CommCareSimulator(0), s, "jdbc:h2:mem:forms-it-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        String db = MediatorTestSettings.memoryDb("forms-it");
+        f = new FormsFixture(new OpenMrsSimulator(0), new CommCareSimulator(0), MediatorTestSettings.registeredWith(core.settingsFor(), db).map(), db);
         assertThat(f.app.awaitRegistered(Duration.ofSeconds(60))).as("registered with core").isTrue();
         admin.awaitRouterCache();
     }
@@ -76,14 +71,14 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void the_default_channels_are_installed() throws Exception {
+    void theDefaultChannelsAreInstalled() throws Exception {
         Map<String, String> types = new HashMap<>();
         admin.api().get("/channels").json().forEach(c -> types.put(c.path("name").asText(), c.path("urlPattern").asText()));
         assertThat(types).containsEntry("CommCare forms -> OpenMRS", "^/commcare/forms$").containsEntry("OpenSRP events -> OpenMRS", "^/opensrp/events$");
     }
 
     @Test
-    void a_form_routed_through_core_is_a_transaction_with_the_saga_orchestrations() throws Exception {
+    void aFormRoutedThroughCoreIsATransactionWithTheSagaOrchestrations() throws Exception {
         String formId = UUID.randomUUID().toString();
         var form = FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-IT-1");
         // another person than the other test's (the matcher would rightly find her and see nothing new)
@@ -100,7 +95,7 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void a_failed_form_rerun_from_tasks_succeeds_with_one_encounter() throws Exception {
+    void aFailedFormRerunFromTasksSucceedsWithOneEncounter() throws Exception {
         String formId = UUID.randomUUID().toString(), caseId = UUID.randomUUID().toString();
         f.openmrs.failNext("POST", FormsFixture.REST + "/encounter", 500, null);
         HttpResponse<String> r = router(Forms.COMMCARE_PATH, Json.write(FormsFixture.registration(formId, caseId, "NID-IT-2")));
@@ -133,7 +128,7 @@ class FormsIntegrationTest {
     }
 
     @Test
-    void a_console_edit_of_the_openmrs_url_and_user_applies_to_the_next_form() throws Exception {
+    void aConsoleEditOfTheOpenmrsUrlAndUserAppliesToTheNextForm() throws Exception {
         String urn = f.app.registration().urn();
         try (OpenMrsSimulator moved = new OpenMrsSimulator(0)) {
             // what an operator does in the console when OpenMRS moves: the mediator is not restarted
@@ -152,6 +147,24 @@ class FormsIntegrationTest {
                 admin.restoreMediatorConfig(urn, before);
                 CoreAdmin.awaitSetting(f.app.settings(), "openmrs.url", f.openmrs.baseUrl(), Duration.ofSeconds(30));
             }
+        }
+    }
+
+    @Test
+    void aConsoleEditOfTheReadTimeoutAppliesToTheNextForm() throws Exception {
+        String urn = f.app.registration().urn();
+        ObjectNode before = admin.editMediatorConfig(urn, Json.object().put("httpReadTimeoutMs", 500));
+        try {
+            CoreAdmin.awaitSetting(f.app.settings(), "http.readTimeoutMs", "500", Duration.ofSeconds(30));
+            // OpenMRS answers the patient search in 2 s: within the old 10 s, past the edited 0.5 s
+            f.openmrs.slowNext("GET", FormsFixture.REST + "/patient", 2000);
+            String formId = UUID.randomUUID().toString();
+            HttpResponse<String> r = router(Forms.COMMCARE_PATH, Json.write(FormsFixture.registration(formId, UUID.randomUUID().toString(), "NID-IT-SLOW")));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
+            transactionOfForm(formId, "Failed");
+        } finally {
+            admin.restoreMediatorConfig(urn, before);
+            CoreAdmin.awaitSetting(f.app.settings(), "http.readTimeoutMs", "10000", Duration.ofSeconds(30));
         }
     }
 }

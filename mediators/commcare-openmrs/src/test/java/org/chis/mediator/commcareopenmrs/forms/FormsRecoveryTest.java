@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class FormsRecoveryTest {
 
     @Test
-    void an_encounter_written_but_answered_too_late_is_purged_and_the_rerun_writes_it_once() throws Exception {
+    void anEncounterWrittenButAnsweredTooLateIsPurgedAndTheRerunWritesItOnce() throws Exception {
         try (FormsFixture f = new FormsFixture(Map.of("http.readTimeoutMs", "1000"))) {
             f.openmrs.slowNext("POST", FormsFixture.REST + "/encounter", 2500);
             var form = FormsFixture.registration(UUID.randomUUID().toString(), UUID.randomUUID().toString(), "NID-SLOW");
@@ -50,7 +50,7 @@ class FormsRecoveryTest {
     }
 
     @Test
-    void a_saga_interrupted_by_a_crash_is_undone_at_the_next_start() throws Exception {
+    void aSagaInterruptedByACrashIsUndoneAtTheNextStart() throws Exception {
         String db = "jdbc:h2:mem:forms-crash-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
             // what a process that died after "create patient" leaves: the journal says RUNNING, OpenMRS has the patient
@@ -74,7 +74,7 @@ class FormsRecoveryTest {
     }
 
     @Test
-    void a_resend_after_a_crash_undoes_the_half_written_run_before_matching_and_writes_the_form_once() throws Exception {
+    void aResendAfterACrashUndoesTheHalfWrittenRunBeforeMatchingAndWritesTheFormOnce() throws Exception {
         String db = "jdbc:h2:mem:forms-crash-resend-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
             // a run that died after "create patient", younger than the lease: with several replicas start-up recovery
@@ -99,7 +99,7 @@ class FormsRecoveryTest {
     }
 
     @Test
-    void after_kill_9_and_a_quick_restart_the_resend_is_processed_at_once_and_written_once() throws Exception {
+    void afterKill9AndAQuickRestartTheResendIsProcessedAtOnceAndWrittenOnce() throws Exception {
         String db = "jdbc:h2:mem:forms-kill9-restart-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
             // what kill -9 after "create patient", while starting the visit, leaves: the form's claim in progress
@@ -142,7 +142,7 @@ class FormsRecoveryTest {
     }
 
     @Test
-    void after_kill_9_before_the_saga_began_the_restart_frees_the_claim_and_the_resend_is_written_once() throws Exception {
+    void afterKill9BeforeTheSagaBeganTheRestartFreesTheClaimAndTheResendIsWrittenOnce() throws Exception {
         String db = "jdbc:h2:mem:forms-kill9-presaga-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); CommCareSimulator commcare = new CommCareSimulator(0)) {
             // what kill -9 during patient matching leaves: the form's claim in progress and noted, no saga at all
@@ -161,7 +161,7 @@ class FormsRecoveryTest {
     }
 
     @Test
-    void forms_replicas_is_still_read_as_the_deprecated_alias_of_db_replicas() {
+    void formsReplicasIsStillReadAsTheDeprecatedAliasOfDbReplicas() {
         assertThat(Recovery.replicas(Settings.of(Map.of()))).isEqualTo(Recovery.Replicas.SINGLE);
         assertThat(Recovery.replicas(Settings.of(Map.of("forms.replicas", "many")))).isEqualTo(Recovery.Replicas.MANY);
         assertThatThrownBy(() -> Recovery.replicas(Settings.of(Map.of("forms.replicas", "2")))).hasMessageContaining("forms.replicas");

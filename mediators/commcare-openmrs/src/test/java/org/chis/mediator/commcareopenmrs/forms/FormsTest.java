@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.chis.common.json.Json;
 import org.chis.common.store.IdMap;
+import org.chis.common.store.SagaJournal;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.commcare.CommCareCase;
 import org.chis.common.systems.openmrs.OpenMrsDates;
@@ -59,7 +60,7 @@ class FormsTest {
     static String nid() { return "NID-" + UUID.randomUUID().toString().substring(0, 8); }
 
     @Test
-    void new_patient_end_to_end_with_utf8_names_and_ids_written_back_to_the_case() throws Exception {
+    void newPatientEndToEndWithUtf8NamesAndIdsWrittenBackToTheCase() throws Exception {
         String formId = id(), caseId = id(), nid = nid();
         FormsFixture.Reply r = f.form(FormsFixture.registration(formId, caseId, nid));
 
@@ -117,7 +118,7 @@ class FormsTest {
     }
 
     @Test
-    void existing_patient_is_matched_by_identifier_and_not_created_again() throws Exception {
+    void existingPatientIsMatchedByIdentifierAndNotCreatedAgain() throws Exception {
         String nid = nid();
         String existing = f.clerkRegisters("Amina", "Wanjiru", "F", "1994-03-12", nid);
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid));
@@ -131,7 +132,7 @@ class FormsTest {
     }
 
     @Test
-    void a_follow_up_finds_the_patient_through_the_id_map_of_its_case() throws Exception {
+    void aFollowUpFindsThePatientThroughTheIdMapOfItsCase() throws Exception {
         String caseId = id(), nid = nid();
         FormsFixture.Reply reg = f.form(FormsFixture.registration(id(), caseId, nid));
         String patient = reg.body().path("patient").path("uuid").asText();
@@ -151,7 +152,7 @@ class FormsTest {
     }
 
     @Test
-    void an_older_form_run_after_a_newer_one_does_not_overwrite_the_newer_ids_on_the_case() throws Exception {
+    void anOlderFormRunAfterANewerOneDoesNotOverwriteTheNewerIdsOnTheCase() throws Exception {
         String caseId = id(), nid = nid();
         assertThat(f.form(FormsFixture.registration(id(), caseId, nid)).status()).isEqualTo("Successful");
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.ofHours(3)).withNano(0);
@@ -178,7 +179,7 @@ class FormsTest {
     }
 
     @Test
-    void weighted_matcher_matches_one_clear_candidate_and_refuses_to_guess_between_two() throws Exception {
+    void weightedMatcherMatchesOneClearCandidateAndRefusesToGuessBetweenTwo() throws Exception {
         String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-1");
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
@@ -207,7 +208,7 @@ class FormsTest {
 
     /** Issue 12: a patient found by the matcher gets the form's national id, so the next form finds it by identifier. */
     @Test
-    void a_patient_matched_by_name_gets_the_forms_identifier_and_the_next_form_matches_by_it() throws Exception {
+    void aPatientMatchedByNameGetsTheFormsIdentifierAndTheNextFormMatchesByIt() throws Exception {
         String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-7");
         String nid = nid();
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid));
@@ -232,7 +233,7 @@ class FormsTest {
 
     /** The added identifier is a saga step: a later failure purges it with the rest. */
     @Test
-    void an_identifier_added_to_a_matched_patient_is_purged_when_the_form_rolls_back() throws Exception {
+    void anIdentifierAddedToAMatchedPatientIsPurgedWhenTheFormRollsBack() throws Exception {
         String one = f.openmrs.registerPatient("Amina", "Wanjirū", "F", LocalDate.of(1994, 3, 12), "100-8");
         f.openmrs.wireMock().stubFor(post(urlPathEqualTo("/openmrs/ws/rest/v1/encounter")).atPriority(1)
                 .willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
@@ -252,7 +253,7 @@ class FormsTest {
      * on create: 422 with OpenMRS's text, rolled back, no second patient.
      */
     @Test
-    void a_new_patient_whose_identifier_another_patient_holds_is_422_and_not_created() throws Exception {
+    void aNewPatientWhoseIdentifierAnotherPatientHoldsIs422AndNotCreated() throws Exception {
         String nid = "NID-CASE-" + UUID.randomUUID().toString().substring(0, 4).toUpperCase();
         assertThat(f.form(FormsFixture.registration(id(), id(), nid)).http()).isEqualTo(201);
         ObjectNode other = FormsFixture.registration(id(), id(), nid.toLowerCase());
@@ -268,7 +269,7 @@ class FormsTest {
     }
 
     @Test
-    void twins_with_one_name_sex_and_birth_date_but_two_national_ids_become_two_patients() throws Exception {
+    void twinsWithOneNameSexAndBirthDateButTwoNationalIdsBecomeTwoPatients() throws Exception {
         FormsFixture.Reply first = f.form(FormsFixture.registration(id(), id(), "NID-TWIN-1"));
         assertThat(first.http()).as(first.envelope().toString()).isEqualTo(201);
         FormsFixture.Reply second = f.form(FormsFixture.registration(id(), id(), "NID-TWIN-2"));
@@ -287,7 +288,7 @@ class FormsTest {
     }
 
     @Test
-    void no_difference_with_what_openmrs_holds_is_completed_with_nothing_written() throws Exception {
+    void noDifferenceWithWhatOpenmrsHoldsIsCompletedWithNothingWritten() throws Exception {
         String caseId = id(), nid = nid();
         ObjectNode form = FormsFixture.registration(id(), caseId, nid);
         assertThat(f.form(form).status()).isEqualTo("Successful");
@@ -305,7 +306,7 @@ class FormsTest {
     }
 
     @Test
-    void duplicate_forwards_even_concurrent_ones_make_one_encounter() throws Exception {
+    void duplicateForwardsEvenConcurrentOnesMakeOneEncounter() throws Exception {
         ObjectNode form = FormsFixture.registration(id(), id(), nid());
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -327,6 +328,31 @@ class FormsTest {
         assertThat(f.openmrs.patients()).hasSize(1);
     }
 
+    /**
+     * Replicas: a form's run died mid-saga (its replica killed) after creating the patient; its saga stays RUNNING until
+     * that form is resent. Another form of the person matching that patient must not add an encounter the resend's undo
+     * would purge with the patient: busy (503) until the dead run is finished, then it is taken.
+     */
+    @Test
+    void aPatientMadeByARunThatDiedMidSagaAnswersBusyUntilThatRunIsFinished() throws Exception {
+        String nid = nid();
+        String patient = f.clerkRegisters("Amina", "Wanjiru", "F", "1994-03-12", nid); // as the dead run's "create patient"
+        String deadForm = id();
+        StateStore store = StateStore.open(f.app.settings(), "commcare-openmrs");
+        store.idMap().put(Forms.FORM_TO_PATIENT, "commcare:" + deadForm, patient);
+        store.sagaJournal().begin("commcare-form:" + deadForm);
+
+        FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid));
+        assertThat(r.http()).as(r.envelope().toString()).isEqualTo(503);
+        assertThat(r.envelope().toString()).contains("was created by form " + deadForm).contains("nothing written");
+        assertThat(f.encounters()).isEmpty();
+
+        store.sagaJournal().finish("commcare-form:" + deadForm, SagaJournal.State.COMPLETED, null);
+        FormsFixture.Reply again = f.form(FormsFixture.registration(id(), id(), nid));
+        assertThat(again.http()).as(again.envelope().toString()).isEqualTo(201);
+        assertThat(again.body().path("patient").path("uuid").asText()).isEqualTo(patient);
+    }
+
     /** A failure at each step of the saga: the answer is Failed, OpenMRS is left empty, and a rerun then succeeds once. */
     @ParameterizedTest(name = "{0}")
     @CsvSource({
@@ -338,7 +364,7 @@ class FormsTest {
             "end visit,          /openmrs/ws/rest/v1/visit/[0-9a-f-]{36}, ,                                       rollback: create obs 161011AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
             "write-back to case, /a/demo-project/receiver/,               ,                                       rollback: create obs 161011AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     })
-    void a_failure_at_any_step_leaves_nothing_in_openmrs_and_a_rerun_succeeds(String step, String path, String bodyContains, String rollback)
+    void aFailureAtAnyStepLeavesNothingInOpenmrsAndARerunSucceeds(String step, String path, String bodyContains, String rollback)
             throws Exception {
         var server = path.startsWith("/a/") ? f.commcare.wireMock() : f.openmrs.wireMock();
         var match = post(path.contains("[") ? WireMock.urlPathMatching(path) : urlPathEqualTo(path));
@@ -369,7 +395,7 @@ class FormsTest {
     }
 
     @Test
-    void with_overlapping_visits_refused_two_follow_ups_of_one_day_share_one_visit_and_a_rollback_of_the_second_keeps_it() throws Exception {
+    void withOverlappingVisitsRefusedTwoFollowUpsOfOneDayShareOneVisitAndARollbackOfTheSecondKeepsIt() throws Exception {
         f.openmrs.allowOverlappingVisits(false);
         String caseId = id(), nid = nid();
         assertThat(f.form(FormsFixture.registration(id(), caseId, nid)).http()).isEqualTo(201);
@@ -405,7 +431,7 @@ class FormsTest {
     }
 
     @Test
-    void openmrs_rejecting_the_data_is_failed_4xx_and_rolled_back() throws Exception {
+    void openmrsRejectingTheDataIsFailed4xxAndRolledBack() throws Exception {
         f.openmrs.failNext("POST", FormsFixture.REST + "/encounter", 400, null);
         FormsFixture.Reply r = f.form(FormsFixture.registration(id(), id(), nid()));
         assertThat(r.http()).isEqualTo(422);
@@ -422,7 +448,7 @@ class FormsTest {
             "no form id                   | {\"form\": {\"@xmlns\": \"http://openrosa.org/formdesigner/chis-registration\"}}           | 400 | has no id",
             "unknown xmlns                | {\"id\": \"x\", \"form\": {\"@xmlns\": \"http://openrosa.org/formdesigner/unknown\"}}      | 422 | no mapping for form xmlns 'http://openrosa.org/formdesigner/unknown'",
     })
-    void bad_input_is_rejected_with_nothing_written(String what, String body, int status, String message) throws Exception {
+    void badInputIsRejectedWithNothingWritten(String what, String body, int status, String message) throws Exception {
         FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH, body);
         assertThat(r.http()).as(r.envelope().toString()).isEqualTo(status);
         assertThat(r.status()).isEqualTo("Failed");
@@ -433,7 +459,7 @@ class FormsTest {
     }
 
     @Test
-    void a_form_the_feed_sync_submitted_comes_back_as_echo_and_writes_nothing() throws Exception {
+    void aFormTheFeedSyncSubmittedComesBackAsEchoAndWritesNothing() throws Exception {
         FormsFixture.Reply r = f.post(Forms.COMMCARE_PATH,
                 "{\"id\": \"feed-form-1\", \"form\": {\"@xmlns\": \"" + Forms.FEED_XMLNS + "\"}}");
         assertThat(r.http()).isEqualTo(200);
@@ -444,7 +470,7 @@ class FormsTest {
     }
 
     @Test
-    void a_form_or_event_not_labelled_json_is_415_and_nothing_is_written() throws Exception {
+    void aFormOrEventNotLabelledJsonIs415AndNothingIsWritten() throws Exception {
         String formId = id();
         String form = Json.write(FormsFixture.registration(formId, id(), nid()));
         // HQ's XML forwarding format, a misconfigured sender's text/plain: neither is read as a JSON form
@@ -465,7 +491,7 @@ class FormsTest {
     }
 
     @Test
-    void missing_and_unconvertible_values_are_listed_in_one_400() throws Exception {
+    void missingAndUnconvertibleValuesAreListedInOne400() throws Exception {
         ObjectNode form = FormsFixture.registration(id(), id(), nid());
         ObjectNode q = (ObjectNode) form.get("form");
         q.remove("national_id");
@@ -481,7 +507,7 @@ class FormsTest {
     }
 
     @Test
-    void a_follow_up_for_an_unknown_patient_is_422_because_its_mapping_never_creates() throws Exception {
+    void aFollowUpForAnUnknownPatientIs422BecauseItsMappingNeverCreates() throws Exception {
         FormsFixture.Reply r = f.form(FormsFixture.followUp(id(), id(), nid(), OffsetDateTime.now().minusHours(2).withNano(0).toString()));
         assertThat(r.http()).isEqualTo(422);
         assertThat(r.body().path("error").asText()).contains("no OpenMRS patient found").contains("createPatient");
@@ -502,7 +528,7 @@ class FormsTest {
     }
 
     @Test
-    void an_opensrp_event_goes_through_the_same_workflow() throws Exception {
+    void anOpensrpEventGoesThroughTheSameWorkflow() throws Exception {
         String event = id(), entity = id();
         FormsFixture.Reply r = f.post(Forms.OPENSRP_PATH, openSrpBody(event, entity, "OSRP-" + event.substring(0, 6)));
         assertThat(r.status()).as(r.envelope().toString()).isEqualTo("Successful");
@@ -528,7 +554,7 @@ class FormsTest {
     }
 
     @Test
-    void an_opensrp_sync_batch_is_checked_whole_before_anything_is_written() throws Exception {
+    void anOpensrpSyncBatchIsCheckedWholeBeforeAnythingIsWritten() throws Exception {
         String e1 = id(), e2 = id(), entity1 = id(), entity2 = id();
         JsonNode one = Json.parse(openSrpBody(e1, entity1, "OSRP-A" + e1.substring(0, 4)));
         JsonNode two = Json.parse(openSrpBody(e2, entity2, "OSRP-B" + e2.substring(0, 4)));
@@ -552,7 +578,7 @@ class FormsTest {
     }
 
     @Test
-    void the_demo_form_works_against_the_default_simulator_state() throws Exception {
+    void theDemoFormWorksAgainstTheDefaultSimulatorState() throws Exception {
         FormsFixture.Reply r = f.form(FormsFixture.demo());
         assertThat(r.status()).as(r.envelope().toString()).isIn("Successful", "Completed");
         assertThat(f.openmrs.patients().size() + f.encounters().size()).isGreaterThanOrEqualTo(r.status().equals("Successful") ? 2 : 0);

@@ -126,7 +126,7 @@ class PatientFinderConflictTest {
     }
 
     @Test
-    void no_two_people_with_conflicting_identifiers_ever_share_a_patient() {
+    void noTwoPeopleWithConflictingIdentifiersEverShareAPatient() {
         for (String mode : List.of("ruleOut", "review")) {
             FormMapping m = mapping(mode);
             PatientFinder finder = new PatientFinder(client, null); // forms without a case id never read the id map
@@ -161,7 +161,7 @@ class PatientFinderConflictTest {
     }
 
     @Test
-    void a_conflicting_candidate_is_ruled_out_but_the_same_person_without_that_identifier_still_matches() {
+    void aConflictingCandidateIsRuledOutButTheSamePersonWithoutThatIdentifierStillMatches() {
         openmrs.reset();
         TransactionContext tx = new TransactionContext("twins");
         FormMapping m = mapping("ruleOut");

@@ -80,14 +80,14 @@ class VisitFinderTest {
     }
 
     @Test
-    void same_day_joins_a_visit_covering_the_time_ended_or_not_of_the_mapped_type_first_then_the_latest_start() {
+    void sameDayJoinsAVisitCoveringTheTimeEndedOrNotOfTheMappedTypeFirstThenTheLatestStart() {
         seed();
         String latest = visit(COMMUNITY, "08:00", "11:00");
         assertThat(joined(FormMapping.VisitReuse.SAME_DAY)).isEqualTo(latest);
     }
 
     @Test
-    void open_joins_only_a_visit_not_ended_and_started_before_the_encounter_whatever_its_type() {
+    void openJoinsOnlyAVisitNotEndedAndStartedBeforeTheEncounterWhateverItsType() {
         seed();
         String facility = openmrs.visits().stream().filter(v -> v.path("visitType").path("uuid").asText().equals(FACILITY))
                 .findFirst().orElseThrow().path("uuid").asText();
@@ -95,7 +95,7 @@ class VisitFinderTest {
     }
 
     @Test
-    void new_never_joins_and_a_new_patient_has_no_visit_to_join() {
+    void newNeverJoinsAndANewPatientHasNoVisitToJoin() {
         visit(COMMUNITY, "08:00", null);
         assertThat(joined(FormMapping.VisitReuse.NEW)).isNull();
         FormPatient created = new FormPatient(UUID.randomUUID().toString(), null, null, null);

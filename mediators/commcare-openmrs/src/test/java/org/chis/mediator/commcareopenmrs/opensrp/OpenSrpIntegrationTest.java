@@ -99,7 +99,7 @@ class OpenSrpIntegrationTest {
     }
 
     @Test
-    void cores_polls_pull_opensrp_events_and_practitioners_into_openmrs_once() throws Exception {
+    void coresPollsPullOpensrpEventsAndPractitionersIntoOpenmrsOnce() throws Exception {
         ObjectNode body = OpenSrpPullTest.growthMonitoring("it-1", "it-child-1", "OSRP-IT1");
         opensrp.addClient((ObjectNode) body.get("clients").get(0));
         opensrp.addEvent((ObjectNode) body.get("events").get(0));

@@ -86,7 +86,7 @@ class OpenSrpPullTest {
     void stop() { app.close(); }
 
     @Test
-    void a_poll_pages_through_the_sync_each_mapped_event_becomes_one_encounter_and_the_next_poll_reads_nothing_again() throws Exception {
+    void aPollPagesThroughTheSyncEachMappedEventBecomesOneEncounterAndTheNextPollReadsNothingAgain() throws Exception {
         for (int i = 0; i < 5; i++) sync(growthMonitoring("gm-" + i, "child-" + i, "OSRP-" + i));
         sync(event("Birth Registration", "br-1", "child-0")); // OpenSRP syncs every event of the location: no mapping, passed over
         sync(Json.object().put("eventType", "Growth Monitoring").put("formSubmissionId", "elsewhere").put("baseEntityId", "x").put("locationId", "other-place"));
@@ -108,7 +108,7 @@ class OpenSrpPullTest {
     }
 
     @Test
-    void a_poll_reads_at_most_maxPages_and_the_next_one_goes_on_from_its_marker() throws Exception {
+    void aPollReadsAtMostMaxPagesAndTheNextOneGoesOnFromItsMarker() throws Exception {
         restartWith("opensrp.pull.maxPages", "1");
         for (int i = 0; i < 3; i++) sync(growthMonitoring("p-" + i, "pc-" + i, "OSRP-P" + i));
         JsonNode first = pull();
@@ -121,7 +121,7 @@ class OpenSrpPullTest {
     }
 
     @Test
-    void the_marker_survives_a_restart_and_no_event_is_pulled_twice() throws Exception {
+    void theMarkerSurvivesARestartAndNoEventIsPulledTwice() throws Exception {
         sync(growthMonitoring("r-1", "rc-1", "OSRP-R1"));
         sync(growthMonitoring("r-2", "rc-2", "OSRP-R2"));
         assertThat(pull().path("written").asInt()).isEqualTo(2);
@@ -139,7 +139,7 @@ class OpenSrpPullTest {
     }
 
     @Test
-    void an_event_posted_and_then_pulled_is_one_encounter() throws Exception {
+    void anEventPostedAndThenPulledIsOneEncounter() throws Exception {
         ObjectNode body = growthMonitoring("both-1", "bc-1", "OSRP-B1");
         HttpResponse<String> posted = post(Forms.OPENSRP_PATH, Json.write(body));
         assertThat(Json.parse(posted.body()).path("status").asText()).as(posted.body()).isEqualTo("Successful");
@@ -154,7 +154,7 @@ class OpenSrpPullTest {
     }
 
     @Test
-    void a_failing_event_stops_the_poll_with_the_marker_before_it_and_the_next_poll_writes_it_once() throws Exception {
+    void aFailingEventStopsThePollWithTheMarkerBeforeItAndTheNextPollWritesItOnce() throws Exception {
         sync(growthMonitoring("f-1", "fc-1", "OSRP-F1"));
         sync(growthMonitoring("f-2", "fc-2", "OSRP-F2"));
         sync(growthMonitoring("f-3", "fc-3", "OSRP-F3"));
@@ -181,7 +181,7 @@ class OpenSrpPullTest {
     }
 
     @Test
-    void a_rejected_event_holds_the_pull_until_it_is_corrected_in_opensrp_then_everything_after_it_arrives_once() throws Exception {
+    void aRejectedEventHoldsThePullUntilItIsCorrectedInOpensrpThenEverythingAfterItArrivesOnce() throws Exception {
         sync(growthMonitoring("b-1", "bc-1", "OSRP-BAD1"));
         ObjectNode bad = growthMonitoring("b-2", "bc-2", "OSRP-BAD2");
         ((ObjectNode) bad.get("events").get(0).get("obs").get(0)).putArray("values").add("eleven");
@@ -205,7 +205,7 @@ class OpenSrpPullTest {
     }
 
     @Test
-    void disabled_by_default_the_pull_reads_nothing() throws Exception {
+    void disabledByDefaultThePullReadsNothing() throws Exception {
         restartWith("opensrp.pull.enabled", null);
         sync(growthMonitoring("d-1", "dc-1", "OSRP-D1"));
         HttpResponse<String> r = pullResponse();

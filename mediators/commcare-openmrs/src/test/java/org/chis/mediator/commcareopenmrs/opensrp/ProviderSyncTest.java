@@ -13,10 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 import org.chis.common.config.Settings;
 import org.chis.common.json.Json;
 import org.chis.common.openhim.MediatorApp;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -57,24 +57,13 @@ class ProviderSyncTest {
         openmrs.reset();
         commcare.reset();
         opensrp.reset();
-        settings.put("mediator.port", "0");
-        settings.put("mediator.host", "localhost");
-        settings.put("mediator.bind", "127.0.0.1");
-        settings.put("mediator.inbound.username", "");
-        settings.put("core.register", "false");
-        settings.put("db.url", "jdbc:h2:mem:providers-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        settings.put("openmrs.url", openmrs.baseUrl());
-        settings.put("openmrs.user", OpenMrsSimulator.USER);
-        settings.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        settings.put("commcare.url", commcare.baseUrl());
-        settings.put("commcare.domain", CommCareSimulator.DOMAIN);
-        settings.put("commcare.user", CommCareSimulator.USER);
-        settings.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        settings.put("feeds.enabled", "false");
-        settings.put("opensrp.practitioners.enabled", "true");
-        settings.put("opensrp.url", opensrp.baseUrl());
-        settings.put("opensrp.user", OpenSrpSimulator.USER);
-        settings.put("opensrp.password", OpenSrpSimulator.PASSWORD);
+        settings.putAll(MediatorTestSettings.standalone(MediatorTestSettings.memoryDb("providers"))
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .commCare(commcare.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .upstream("opensrp", opensrp.baseUrl(), OpenSrpSimulator.USER, OpenSrpSimulator.PASSWORD)
+                .set("feeds.enabled", "false")
+                .set("opensrp.practitioners.enabled", "true")
+                .map());
         app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(settings, CONFIG)));
     }
 
@@ -82,7 +71,7 @@ class ProviderSyncTest {
     void stop() { app.close(); }
 
     @Test
-    void each_active_practitioner_becomes_one_provider_and_a_rerun_creates_none() throws Exception {
+    void eachActivePractitionerBecomesOneProviderAndARerunCreatesNone() throws Exception {
         opensrp.addPractitioner(practitioner("p-1", "chw.hawa", "Hawa Musa", true));
         opensrp.addPractitioner(practitioner("p-2", "chw.juma", "Juma Ali", true));
         opensrp.addPractitioner(practitioner("p-3", "chw.gone", "Left Service", false));
@@ -103,7 +92,7 @@ class ProviderSyncTest {
     }
 
     @Test
-    void a_provider_already_in_openmrs_with_that_identifier_is_linked_not_duplicated_even_with_the_id_map_lost() throws Exception {
+    void aProviderAlreadyInOpenmrsWithThatIdentifierIsLinkedNotDuplicatedEvenWithTheIdMapLost() throws Exception {
         opensrp.addPractitioner(practitioner("p-9", "CHW-1", "Community Health Worker", true)); // the simulator's seeded provider
         JsonNode first = body(sync(), "Successful");
         assertThat(first.path("matched").asInt()).as(first.toString()).isEqualTo(1);
@@ -113,7 +102,7 @@ class ProviderSyncTest {
         opensrp.addPractitioner(practitioner("p-10", "chw.new", "New Worker", true));
         body(sync(), "Successful");
         app.close();
-        settings.put("db.url", "jdbc:h2:mem:providers-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        settings.put("db.url", MediatorTestSettings.memoryDb("providers"));
         app = Main.start(MediatorApp.create("commcare-openmrs", Settings.of(settings, CONFIG)));
         JsonNode relinked = body(sync(), "Successful");
         assertThat(relinked.path("matched").asInt()).isEqualTo(2);
@@ -122,7 +111,7 @@ class ProviderSyncTest {
     }
 
     @Test
-    void openmrs_failing_one_provider_fails_only_that_one_and_the_next_run_creates_it_once() throws Exception {
+    void openmrsFailingOneProviderFailsOnlyThatOneAndTheNextRunCreatesItOnce() throws Exception {
         opensrp.addPractitioner(practitioner("p-1", "chw.hawa", "Hawa Musa", true));
         opensrp.addPractitioner(practitioner("p-2", "chw.juma", "Juma Ali", true));
         var stub = openmrs.wireMock().stubFor(WireMock.post(WireMock.urlPathEqualTo(OpenMrsSimulator.CONTEXT + "/ws/rest/v1/provider")).atPriority(1)

@@ -88,7 +88,7 @@ class TracingIntegrationTest {
     }
 
     @Test
-    void core_polls_the_tracing_channel_an_audited_transaction_makes_one_trace_case_and_the_next_poll_none() throws Exception {
+    void corePollsTheTracingChannelAnAuditedTransactionMakesOneTraceCaseAndTheNextPollNone() throws Exception {
         String patient = openmrs.registerPatient("Wanjiru", "Kamau", "F", LocalDate.of(1988, 7, 1), "IT-LTFU-1");
         openmrs.recordEncounter(patient, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, OffsetDateTime.now(ZoneOffset.UTC).minusDays(40), Map.of());
         String feed = channelId("OpenMRS feeds -> CommCare");

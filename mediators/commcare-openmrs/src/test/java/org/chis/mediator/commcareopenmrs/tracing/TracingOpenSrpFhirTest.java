@@ -107,7 +107,7 @@ class TracingOpenSrpFhirTest {
     }
 
     @Test
-    void an_overdue_patient_gets_one_opensrp_task_and_the_chws_outcome_comes_back_as_one_tracing_encounter() throws Exception {
+    void anOverduePatientGetsOneOpensrpTaskAndTheChwsOutcomeComesBackAsOneTracingEncounter() throws Exception {
         start("tracing.json");
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         String overdue = patient("Achieng", "Odhiambo", "100-1");
@@ -165,7 +165,7 @@ class TracingOpenSrpFhirTest {
     }
 
     @Test
-    void opensrp_failing_leaves_the_task_and_the_outcome_to_the_next_poll() throws Exception {
+    void opensrpFailingLeavesTheTaskAndTheOutcomeToTheNextPoll() throws Exception {
         start("tracing.json");
         String overdue = patient("Achieng", "Odhiambo", "100-1");
         openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, OffsetDateTime.now(ZoneOffset.UTC).minusDays(45), Map.of());
@@ -191,7 +191,7 @@ class TracingOpenSrpFhirTest {
     }
 
     @Test
-    void a_fhir_appointment_no_show_makes_one_trace_task_unless_old_kept_or_followed_by_a_visit() throws Exception {
+    void aFhirAppointmentNoShowMakesOneTraceTaskUnlessOldKeptOrFollowedByAVisit() throws Exception {
         Path rules = dir.resolve("tracing.json");
         ObjectNode doc = (ObjectNode) Json.parse(Files.readString(CONFIG.resolve("tracing.json")));
         doc.putArray("rules").add(Json.parse("""
@@ -232,7 +232,7 @@ class TracingOpenSrpFhirTest {
     }
 
     @Test
-    void a_bad_opensrp_section_or_rule_kind_names_every_mistake() {
+    void aBadOpensrpSectionOrRuleKindNamesEveryMistake() {
         JsonNode bad = Json.parse("""
                 {"opensrp": {"code": "", "outcomes": ["Found", "Not Visited"]},
                  "rules": [{"name": "a", "kind": "appointment-no-show", "days": 30},

@@ -101,7 +101,7 @@ class TracingTest {
     void stop() { app.close(); }
 
     @Test
-    void an_overdue_patient_gets_one_trace_task_a_returned_or_not_yet_due_one_none_and_reruns_make_nothing_twice() throws Exception {
+    void anOverduePatientGetsOneTraceTaskAReturnedOrNotYetDueOneNoneAndRerunsMakeNothingTwice() throws Exception {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         String overdue = patient("Achieng", "Odhiambo", "100-1");
         openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(75), Map.of());
@@ -144,7 +144,7 @@ class TracingTest {
     }
 
     @Test
-    void the_chws_outcome_becomes_a_tracing_encounter_with_its_obs_once_and_a_bad_outcome_is_refused() throws Exception {
+    void theChwsOutcomeBecomesATracingEncounterWithItsObsOnceAndABadOutcomeIsRefused() throws Exception {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         String overdue = patient("Achieng", "Odhiambo", "100-1");
         openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(45), Map.of());
@@ -176,7 +176,7 @@ class TracingTest {
     }
 
     @Test
-    void cht_a_followed_person_who_missed_a_visit_gets_one_trace_report_and_the_chws_outcome_report_becomes_an_encounter_once() throws Exception {
+    void chtAFollowedPersonWhoMissedAVisitGetsOneTraceReportAndTheChwsOutcomeReportBecomesAnEncounterOnce() throws Exception {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         String overdue = patient("Akinyi", "Otieno", "200-1");
         openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(45), Map.of());
@@ -212,7 +212,7 @@ class TracingTest {
     }
 
     @Test
-    void openmrs_or_commcare_failing_leaves_the_task_to_the_next_poll_which_writes_it_once() throws Exception {
+    void openmrsOrCommcareFailingLeavesTheTaskToTheNextPollWhichWritesItOnce() throws Exception {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         String overdue = patient("Achieng", "Odhiambo", "100-1");
         openmrs.recordEncounter(overdue, OpenMrsSimulator.ENCOUNTER_TYPE_VISIT_NOTE, now.minusDays(45), Map.of());
@@ -234,7 +234,7 @@ class TracingTest {
     }
 
     @Test
-    void a_bad_rule_file_names_every_mistake() {
+    void aBadRuleFileNamesEveryMistake() {
         JsonNode bad = Json.parse("{\"rules\":[{\"name\":\"Missed Visit\",\"after\":[],\"days\":0},{\"name\":\"ok\",\"after\":[\"x\"],\"days\":30}]}");
         assertThatThrownBy(() -> TracingRules.parse(bad, "tracing.json")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("tracing.json: $.rules[0].name: 'Missed Visit' is not a rule name: lower case letters")
