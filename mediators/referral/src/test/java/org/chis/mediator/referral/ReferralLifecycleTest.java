@@ -235,7 +235,9 @@ class ReferralLifecycleTest {
         assertThat(synced.get(0).path("status").asText()).isEqualTo("Completed");
         assertThat(synced.get(0).path("businessStatus").asText()).isEqualTo("Complete");
         // and the status event is kept beside it (deterministic formSubmissionId: one per status)
-        assertThat(f.opensrp.events()).filteredOn(e -> e.path("eventType").asText().equals("Referral Status Update")).hasSize(2)
+        // (the simulator is shared by the class's tests: only this referral's events count)
+        assertThat(f.opensrp.events()).filteredOn(e -> e.path("eventType").asText().equals("Referral Status Update"))
+                .filteredOn(e -> e.path("details").path("taskIdentifier").asText().equals(taskIdentifier)).hasSize(2)
                 .allSatisfy(e -> assertThat(e.path("baseEntityId").asText()).isEqualTo("be-1"));
     }
 
