@@ -11,7 +11,6 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.http.UpstreamException;
@@ -23,6 +22,7 @@ import org.chis.common.store.Ledger;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.FeedEntry;
 import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.work.OneAtATime;
 
 /**
  * The initial load of an existing OpenMRS cohort into CommCare ({@code POST /openmrs/feeds/import?cohort=<uuid>}): the
@@ -63,7 +63,7 @@ public final class BulkImport {
     private final StateStore store;
     private final Limits limits;
     private final Clock clock;
-    private final ReentrantLock running = new ReentrantLock();
+    private final OneAtATime oneAtATime;
 
     BulkImport(OpenMrsClient openmrs, FeedTarget target, StateStore store, Limits limits, Clock clock) {
         this.openmrs = openmrs;
@@ -71,6 +71,7 @@ public final class BulkImport {
         this.store = store;
         this.limits = limits;
         this.clock = clock;
+        this.oneAtATime = new OneAtATime(store);
     }
 
     static String marker(String cohort) { return "openmrs-import:" + cohort; }
@@ -100,21 +101,9 @@ public final class BulkImport {
             Position p = Position.parse(store.feedMarkers().get(marker(cohort)).orElse(null));
             return MediatorResponse.completed(Json.object().put("cohort", cohort).put("next", p.next()).put("done", p.done()));
         }
-        if (!running.tryLock()) return busy(cohort);
-        try {
-            MediatorResponse[] answer = new MediatorResponse[1];
-            String id = cohort;
-            boolean fromStart = restart;
-            boolean locked = store.inTransaction(c -> {
-                if (!store.feedMarkers().tryLock(c, "openmrs-import/" + id)) return false;
-                // the lock lives as long as this transaction: the run writes on other connections
-                answer[0] = run(tx, id, fromStart);
-                return true;
-            });
-            return locked ? answer[0] : busy(cohort);
-        } finally {
-            running.unlock();
-        }
+        String id = cohort;
+        boolean fromStart = restart;
+        return oneAtATime.run("openmrs-import/" + id, () -> run(tx, id, fromStart)).orElseGet(() -> busy(id));
     }
 
     private static MediatorResponse busy(String cohort) {

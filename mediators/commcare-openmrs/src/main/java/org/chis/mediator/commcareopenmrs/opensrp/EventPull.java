@@ -3,7 +3,6 @@ package org.chis.mediator.commcareopenmrs.opensrp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
 import org.chis.common.http.BadInputException;
@@ -13,6 +12,7 @@ import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.StateStore;
 import org.chis.mediator.commcareopenmrs.forms.SourceIntake;
+import org.chis.common.work.OneAtATime;
 
 /**
  * One poll of OpenSRP's event sync: pages of events after the marker (the last serverVersion handled), each through
@@ -32,8 +32,8 @@ final class EventPull {
     private final StateStore store;
     private final Map<String, String> filters;
     private final Limits limits;
-    // one poll at a time in this process; the marker row lock keeps other replicas out
-    private final ReentrantLock running = new ReentrantLock();
+    // one poll at a time, in this process and across replicas
+    private final OneAtATime oneAtATime;
 
     EventPull(OpenSrpClient opensrp, SourceIntake intake, StateStore store, Map<String, String> filters, Limits limits) {
         this.opensrp = opensrp;
@@ -41,22 +41,11 @@ final class EventPull {
         this.store = store;
         this.filters = filters;
         this.limits = limits;
+        this.oneAtATime = new OneAtATime(store);
     }
 
     MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
-        if (!running.tryLock()) return busy();
-        try {
-            MediatorResponse[] answer = new MediatorResponse[1];
-            boolean locked = store.inTransaction(c -> {
-                if (!store.feedMarkers().tryLock(c, LOCK)) return false;
-                // the lock lives as long as this transaction: the poll runs inside it, on other connections
-                answer[0] = poll(tx);
-                return true;
-            });
-            return locked ? answer[0] : busy();
-        } finally {
-            running.unlock();
-        }
+        return oneAtATime.run(LOCK, () -> poll(tx)).orElseGet(EventPull::busy);
     }
 
     private static MediatorResponse busy() {

@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.http.BadInputException;
 import org.chis.common.http.UpstreamException;
@@ -19,6 +18,7 @@ import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.StableUuid;
 import org.chis.mediator.commcareopenmrs.forms.SourceIntake;
 import org.chis.mediator.commcareopenmrs.opensrp.OpenSrpClient;
+import org.chis.common.work.OneAtATime;
 
 /**
  * {@code GET|POST /tracing/opensrp/outcomes} (polling channel): trace outcomes from OpenSRP. The CHW's app updates the
@@ -38,7 +38,7 @@ final class TaskOutcomePull {
     private final StateStore store;
     private final TracingRules.OpenSrpTask config;
     private final Clock clock;
-    private final ReentrantLock running = new ReentrantLock();
+    private final OneAtATime oneAtATime;
 
     TaskOutcomePull(OpenSrpClient opensrp, SourceIntake intake, StateStore store, TracingRules.OpenSrpTask config, Clock clock) {
         this.opensrp = opensrp;
@@ -46,22 +46,11 @@ final class TaskOutcomePull {
         this.store = store;
         this.config = config;
         this.clock = clock;
+        this.oneAtATime = new OneAtATime(store);
     }
 
     MediatorResponse handle(MediatorRequest req, TransactionContext tx) {
-        if (!running.tryLock()) return busy();
-        try {
-            MediatorResponse[] answer = new MediatorResponse[1];
-            boolean locked = store.inTransaction(c -> {
-                // one replica pulls at a time: the lock lives as long as this transaction, the pull runs inside it
-                if (!store.feedMarkers().tryLock(c, LOCK)) return false;
-                answer[0] = pull(tx);
-                return true;
-            });
-            return locked ? answer[0] : busy();
-        } finally {
-            running.unlock();
-        }
+        return oneAtATime.run(LOCK, () -> pull(tx)).orElseGet(TaskOutcomePull::busy);
     }
 
     private static MediatorResponse busy() {
