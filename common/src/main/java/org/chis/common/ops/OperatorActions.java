@@ -9,13 +9,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.chis.common.json.Json;
 import org.chis.common.store.FailedEvent;
+import org.chis.common.store.Sql;
 import org.chis.common.store.StateStore;
 
 /**
@@ -48,7 +48,7 @@ public final class OperatorActions {
     public List<Feed> feeds() {
         return store.inTransaction(c -> {
             List<Feed> out = new ArrayList<>();
-            try (PreparedStatement ps = prepare(c, "SELECT f.feed, m.marker, m.updated_at, (SELECT COUNT(*) FROM failed_event e WHERE e.feed = f.feed) AS parked"
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT f.feed, m.marker, m.updated_at, (SELECT COUNT(*) FROM failed_event e WHERE e.feed = f.feed) AS parked"
                     + " FROM (SELECT feed FROM feed_marker WHERE marker IS NOT NULL UNION SELECT feed FROM failed_event) f"
                     + " LEFT JOIN feed_marker m ON m.feed = f.feed ORDER BY f.feed");
                  ResultSet rs = ps.executeQuery()) {
@@ -63,8 +63,8 @@ public final class OperatorActions {
         return store.inTransaction(c -> {
             List<FailedEvent> out = new ArrayList<>();
             try (PreparedStatement ps = feed == null
-                    ? prepare(c, "SELECT * FROM failed_event ORDER BY id")
-                    : prepare(c, "SELECT * FROM failed_event WHERE feed = ? ORDER BY id", feed)) {
+                    ? Sql.prepare(c, "SELECT * FROM failed_event ORDER BY id")
+                    : Sql.prepare(c, "SELECT * FROM failed_event WHERE feed = ? ORDER BY id", feed)) {
                 ps.setMaxRows(limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) out.add(failedEvent(rs));
@@ -84,7 +84,7 @@ public final class OperatorActions {
             Optional<FailedEvent> ev = find(c, id, true);
             if (ev.isEmpty()) return ev;
             Instant now = clock.instant();
-            update(c, "UPDATE failed_event SET next_attempt_at = ? WHERE id = ?", now, id);
+            Sql.update(c, "UPDATE failed_event SET next_attempt_at = ? WHERE id = ?", now, id);
             audit(c, "retry", actor, eventJson(ev.get(), false));
             return find(c, id, false);
         });
@@ -99,7 +99,7 @@ public final class OperatorActions {
             Optional<FailedEvent> ev = find(c, id, true);
             if (ev.isEmpty()) return ev;
             audit(c, "skip", actor, eventJson(ev.get(), true));
-            update(c, "DELETE FROM failed_event WHERE id = ?", id);
+            Sql.update(c, "DELETE FROM failed_event WHERE id = ?", id);
             return ev;
         });
     }
@@ -109,7 +109,7 @@ public final class OperatorActions {
         return store.inTransaction(c -> {
             Optional<String> old = one(c, "SELECT marker FROM feed_marker WHERE feed = ? AND marker IS NOT NULL FOR UPDATE", feed);
             if (old.isEmpty()) return old;
-            update(c, "UPDATE feed_marker SET marker = ?, updated_at = ? WHERE feed = ?", marker, clock.instant(), feed);
+            Sql.update(c, "UPDATE feed_marker SET marker = ?, updated_at = ? WHERE feed = ?", marker, clock.instant(), feed);
             audit(c, "reset-marker", actor, Json.object().put("feed", feed).put("oldMarker", old.get()).put("newMarker", marker));
             return old;
         });
@@ -120,7 +120,7 @@ public final class OperatorActions {
         Instant before = clock.instant().minus(age);
         return store.inTransaction(c -> {
             List<Claim> out = new ArrayList<>();
-            try (PreparedStatement ps = prepare(c, "SELECT * FROM ledger WHERE status = 'IN_PROGRESS' AND updated_at < ? ORDER BY updated_at", before)) {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT * FROM ledger WHERE status = 'IN_PROGRESS' AND updated_at < ? ORDER BY updated_at", before)) {
                 ps.setMaxRows(limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) out.add(claim(rs));
@@ -132,7 +132,7 @@ public final class OperatorActions {
 
     public Optional<Claim> claim(String key) {
         return store.inTransaction(c -> {
-            try (PreparedStatement ps = prepare(c, "SELECT * FROM ledger WHERE source_key = ?", key); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT * FROM ledger WHERE source_key = ?", key); ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(claim(rs)) : Optional.<Claim>empty();
             }
         });
@@ -144,7 +144,7 @@ public final class OperatorActions {
      */
     public boolean release(Claim seen, Actor actor) {
         return store.inTransaction(c -> {
-            boolean released = update(c, "UPDATE ledger SET status = 'FAILED', lease_until = NULL, updated_at = ?"
+            boolean released = Sql.update(c, "UPDATE ledger SET status = 'FAILED', lease_until = NULL, updated_at = ?"
                     + " WHERE source_key = ? AND status = 'IN_PROGRESS' AND attempts = ?", clock.instant(), seen.key(), seen.attempts()) == 1;
             if (released) {
                 audit(c, "release-claim", actor, Json.object().put("key", seen.key()).put("kind", seen.kind()).put("attempts", seen.attempts())
@@ -158,7 +158,7 @@ public final class OperatorActions {
     public List<ObjectNode> audit(int limit) {
         return store.inTransaction(c -> {
             List<ObjectNode> out = new ArrayList<>();
-            try (PreparedStatement ps = prepare(c, "SELECT * FROM ledger WHERE kind LIKE 'ops-%' ORDER BY created_at DESC, source_key")) {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT * FROM ledger WHERE kind LIKE 'ops-%' ORDER BY created_at DESC, source_key")) {
                 ps.setMaxRows(limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -175,7 +175,7 @@ public final class OperatorActions {
         Instant now = clock.instant();
         ObjectNode row = Json.object().put("action", action).put("by", actor.by()).put("reason", actor.reason()).put("at", now.toString());
         row.set("target", what);
-        update(c, "INSERT INTO ledger (source_key, kind, status, outcome, attempts, lease_until, created_at, updated_at)"
+        Sql.update(c, "INSERT INTO ledger (source_key, kind, status, outcome, attempts, lease_until, created_at, updated_at)"
                 + " VALUES (?, ?, 'SUCCEEDED', ?, 1, NULL, ?, ?)", "ops:" + action + ":" + UUID.randomUUID(), AUDIT_KIND_PREFIX + action,
                 Json.write(row), now, now);
     }
@@ -189,32 +189,14 @@ public final class OperatorActions {
     }
 
     private static Optional<FailedEvent> find(Connection c, long id, boolean lock) throws SQLException {
-        try (PreparedStatement ps = prepare(c, "SELECT * FROM failed_event WHERE id = ?" + (lock ? " FOR UPDATE" : ""), id);
+        try (PreparedStatement ps = Sql.prepare(c, "SELECT * FROM failed_event WHERE id = ?" + (lock ? " FOR UPDATE" : ""), id);
              ResultSet rs = ps.executeQuery()) {
             return rs.next() ? Optional.of(failedEvent(rs)) : Optional.empty();
         }
     }
 
     private static Optional<String> one(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql, params); ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
-        }
-    }
-
-    private static int update(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql, params)) {
-            return ps.executeUpdate();
-        }
-    }
-
-    private static PreparedStatement prepare(Connection c, String sql, Object... params) throws SQLException {
-        PreparedStatement ps = c.prepareStatement(sql);
-        for (int i = 0; i < params.length; i++) {
-            Object p = params[i];
-            // TIMESTAMP WITH TIME ZONE takes an OffsetDateTime on both drivers
-            ps.setObject(i + 1, p instanceof Instant at ? OffsetDateTime.ofInstant(at, ZoneOffset.UTC) : p);
-        }
-        return ps;
+        return Sql.one(c, sql, rs -> rs.getString(1), params);
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {
@@ -222,19 +204,14 @@ public final class OperatorActions {
         return t == null ? null : t.toInstant();
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
-    }
-
     private static FailedEvent failedEvent(ResultSet rs) throws SQLException {
         return new FailedEvent(rs.getLong("id"), rs.getString("feed"), rs.getString("entry_id"), rs.getString("subject"),
-                rs.getString("payload"), rs.getInt("attempts"), instant(rs, "next_attempt_at"), rs.getString("last_error"),
-                instant(rs, "created_at"));
+                rs.getString("payload"), rs.getInt("attempts"), Sql.instant(rs, "next_attempt_at"), rs.getString("last_error"),
+                Sql.instant(rs, "created_at"));
     }
 
     private static Claim claim(ResultSet rs) throws SQLException {
-        return new Claim(rs.getString("source_key"), rs.getString("kind"), rs.getString("status"), rs.getInt("attempts"), instant(rs, "lease_until"),
-                instant(rs, "created_at"), instant(rs, "updated_at"), rs.getString("outcome"));
+        return new Claim(rs.getString("source_key"), rs.getString("kind"), rs.getString("status"), rs.getInt("attempts"), Sql.instant(rs, "lease_until"),
+                Sql.instant(rs, "created_at"), Sql.instant(rs, "updated_at"), rs.getString("outcome"));
     }
 }

@@ -12,25 +12,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Small JDBC helpers shared by the DAOs: parameter binding, row mapping, portable "insert unless it exists". */
-final class Sql {
+/**
+ * Small JDBC helpers shared by the DAOs (the store's and the mediators' own tables): parameter binding (Instant as
+ * TIMESTAMP WITH TIME ZONE on both engines), row mapping, portable "insert unless it exists".
+ */
+public final class Sql {
     /** SQLState of a unique/primary key violation, the same on H2 and PostgreSQL. */
-    static final String UNIQUE_VIOLATION = "23505";
+    public static final String UNIQUE_VIOLATION = "23505";
 
     private Sql() {}
 
-    interface Row<T> {
+    public interface Row<T> {
         T map(ResultSet rs) throws SQLException;
     }
 
-    static boolean isUniqueViolation(SQLException e) {
+    public static boolean isUniqueViolation(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException s && UNIQUE_VIOLATION.equals(s.getSQLState())) return true;
         }
         return false;
     }
 
-    static int update(Connection c, String sql, Object... params) throws SQLException {
+    public static int update(Connection c, String sql, Object... params) throws SQLException {
         try (PreparedStatement ps = prepare(c, sql, params)) {
             return ps.executeUpdate();
         }
@@ -40,7 +43,7 @@ final class Sql {
      * Inserts a row; returns false when a row with the same unique key exists. Inside a transaction the
      * insert runs under a savepoint, because PostgreSQL aborts the whole transaction on a violation.
      */
-    static boolean tryInsert(Connection c, String sql, Object... params) throws SQLException {
+    public static boolean tryInsert(Connection c, String sql, Object... params) throws SQLException {
         Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
         try (PreparedStatement ps = prepare(c, sql, params)) {
             ps.executeUpdate();
@@ -53,12 +56,12 @@ final class Sql {
         }
     }
 
-    static <T> List<T> list(Connection c, String sql, Row<T> row, Object... params) throws SQLException {
+    public static <T> List<T> list(Connection c, String sql, Row<T> row, Object... params) throws SQLException {
         return list(c, 0, sql, row, params);
     }
 
     /** maxRows instead of LIMIT/FETCH FIRST: the one row limit both engines and drivers honour the same way. */
-    static <T> List<T> list(Connection c, int maxRows, String sql, Row<T> row, Object... params) throws SQLException {
+    public static <T> List<T> list(Connection c, int maxRows, String sql, Row<T> row, Object... params) throws SQLException {
         try (PreparedStatement ps = prepare(c, sql, params)) {
             if (maxRows > 0) ps.setMaxRows(maxRows);
             try (ResultSet rs = ps.executeQuery()) {
@@ -70,12 +73,12 @@ final class Sql {
     }
 
     /** The first row's value; empty when there is no row or the value is NULL. */
-    static <T> Optional<T> one(Connection c, String sql, Row<T> row, Object... params) throws SQLException {
+    public static <T> Optional<T> one(Connection c, String sql, Row<T> row, Object... params) throws SQLException {
         List<T> rows = list(c, 1, sql, row, params);
         return rows.isEmpty() ? Optional.empty() : Optional.ofNullable(rows.get(0));
     }
 
-    static PreparedStatement prepare(Connection c, String sql, Object... params) throws SQLException {
+    public static PreparedStatement prepare(Connection c, String sql, Object... params) throws SQLException {
         PreparedStatement ps = c.prepareStatement(sql);
         try {
             for (int i = 0; i < params.length; i++) {
@@ -92,12 +95,12 @@ final class Sql {
         }
     }
 
-    static Instant instant(ResultSet rs, String column) throws SQLException {
+    public static Instant instant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
     }
 
-    static Integer intOrNull(ResultSet rs, String column) throws SQLException {
+    public static Integer intOrNull(ResultSet rs, String column) throws SQLException {
         int v = rs.getInt(column);
         return rs.wasNull() ? null : v;
     }

@@ -6,12 +6,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.chis.common.store.Sql;
 import org.chis.common.store.StateStore;
 
 /** The {@code referral} and {@code referral_transition} tables: plain JDBC on the mediator's state store. */
@@ -32,7 +31,7 @@ final class ReferralRecords {
     }
 
     void insert(Connection c, ReferralRecord r) throws SQLException {
-        exec(c, "INSERT INTO referral (referral_id, source, community_id, urgency, status, business_status, task_id, task_version,"
+        Sql.update(c, "INSERT INTO referral (referral_id, source, community_id, urgency, status, business_status, task_id, task_version,"
                         + " service_request_id, fhir_patient_id, emr_patient_uuid, emr_encounter_uuid, expires_at, pushed_status, created_at, updated_at)"
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 r.referralId(), r.source(), r.communityId(), r.urgency(), r.status().code(), r.businessStatus(), r.taskId(), r.taskVersion(),
@@ -43,7 +42,7 @@ final class ReferralRecords {
     /** Moves the record to a new status and records the transition, in one transaction. */
     void transition(ReferralRecord r, TaskStatus to, String businessStatus, String taskVersion, String actor, String via, String note) {
         store.inTransaction(c -> {
-            exec(c, "UPDATE referral SET status = ?, business_status = ?, task_version = ?, updated_at = ? WHERE referral_id = ?",
+            Sql.update(c, "UPDATE referral SET status = ?, business_status = ?, task_version = ?, updated_at = ? WHERE referral_id = ?",
                     to.code(), businessStatus, taskVersion, clock.instant(), r.referralId());
             record(c, r.referralId(), r.status().code(), to.code(), businessStatus, actor, via, taskVersion, note);
             return null;
@@ -53,7 +52,7 @@ final class ReferralRecords {
     /** A change seen but refused (an illegal move made directly on the FHIR server): recorded, status kept. */
     void refused(ReferralRecord r, String seen, String taskVersion, String note) {
         store.inTransaction(c -> {
-            exec(c, "UPDATE referral SET task_version = ?, updated_at = ? WHERE referral_id = ?", taskVersion, clock.instant(), r.referralId());
+            Sql.update(c, "UPDATE referral SET task_version = ?, updated_at = ? WHERE referral_id = ?", taskVersion, clock.instant(), r.referralId());
             record(c, r.referralId(), r.status().code(), seen, null, "fhir-server", "poll-refused", taskVersion, note);
             return null;
         });
@@ -61,17 +60,17 @@ final class ReferralRecords {
 
     void record(Connection c, String referralId, String from, String to, String businessStatus, String actor, String via,
                 String taskVersion, String note) throws SQLException {
-        exec(c, "INSERT INTO referral_transition (referral_id, from_status, to_status, business_status, actor, via, task_version, note, at)"
+        Sql.update(c, "INSERT INTO referral_transition (referral_id, from_status, to_status, business_status, actor, via, task_version, note, at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", referralId, from, to, businessStatus, actor, via, taskVersion,
                 note == null ? null : note.length() > 1000 ? note.substring(0, 1000) : note, clock.instant());
     }
 
     void taskVersion(String referralId, String version) {
-        store.inTransaction(c -> exec(c, "UPDATE referral SET task_version = ? WHERE referral_id = ?", version, referralId));
+        store.inTransaction(c -> Sql.update(c, "UPDATE referral SET task_version = ? WHERE referral_id = ?", version, referralId));
     }
 
     void pushed(String referralId, String statusKey) {
-        store.inTransaction(c -> exec(c, "UPDATE referral SET pushed_status = ? WHERE referral_id = ?", statusKey, referralId));
+        store.inTransaction(c -> Sql.update(c, "UPDATE referral SET pushed_status = ? WHERE referral_id = ?", statusKey, referralId));
     }
 
     Optional<ReferralRecord> find(String referralId) {
@@ -98,11 +97,11 @@ final class ReferralRecords {
     List<Transition> transitions(String referralId) {
         return store.inTransaction(c -> {
             List<Transition> out = new ArrayList<>();
-            try (PreparedStatement ps = prepare(c, "SELECT * FROM referral_transition WHERE referral_id = ? ORDER BY id", referralId);
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT * FROM referral_transition WHERE referral_id = ? ORDER BY id", referralId);
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Transition(rs.getString("from_status"), rs.getString("to_status"), rs.getString("business_status"),
-                            rs.getString("actor"), rs.getString("via"), rs.getString("task_version"), rs.getString("note"), instant(rs, "at")));
+                            rs.getString("actor"), rs.getString("via"), rs.getString("task_version"), rs.getString("note"), Sql.instant(rs, "at")));
                 }
             }
             return out;
@@ -114,38 +113,10 @@ final class ReferralRecords {
     }
 
     private static List<ReferralRecord> query(Connection c, String sql, Object... params) throws SQLException {
-        List<ReferralRecord> out = new ArrayList<>();
-        try (PreparedStatement ps = prepare(c, sql, params); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.add(new ReferralRecord(rs.getString("referral_id"), rs.getString("source"), rs.getString("community_id"),
-                        rs.getString("urgency"), TaskStatus.of(rs.getString("status")).orElseThrow(), rs.getString("business_status"),
-                        rs.getString("task_id"), rs.getString("task_version"), rs.getString("service_request_id"), rs.getString("fhir_patient_id"),
-                        rs.getString("emr_patient_uuid"), rs.getString("emr_encounter_uuid"), instant(rs, "expires_at"),
-                        rs.getString("pushed_status"), instant(rs, "created_at"), instant(rs, "updated_at")));
-            }
-        }
-        return out;
-    }
-
-    private static int exec(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql, params)) {
-            return ps.executeUpdate();
-        }
-    }
-
-    private static PreparedStatement prepare(Connection c, String sql, Object... params) throws SQLException {
-        PreparedStatement ps = c.prepareStatement(sql);
-        for (int i = 0; i < params.length; i++) {
-            Object p = params[i];
-            // OffsetDateTime is what both drivers take for TIMESTAMP WITH TIME ZONE
-            if (p instanceof Instant at) p = OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
-            ps.setObject(i + 1, p);
-        }
-        return ps;
-    }
-
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
+        return Sql.list(c, sql, rs -> new ReferralRecord(rs.getString("referral_id"), rs.getString("source"), rs.getString("community_id"),
+                rs.getString("urgency"), TaskStatus.of(rs.getString("status")).orElseThrow(), rs.getString("business_status"),
+                rs.getString("task_id"), rs.getString("task_version"), rs.getString("service_request_id"), rs.getString("fhir_patient_id"),
+                rs.getString("emr_patient_uuid"), rs.getString("emr_encounter_uuid"), Sql.instant(rs, "expires_at"),
+                rs.getString("pushed_status"), Sql.instant(rs, "created_at"), Sql.instant(rs, "updated_at")), params);
     }
 }
