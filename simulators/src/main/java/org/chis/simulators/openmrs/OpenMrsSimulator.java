@@ -244,16 +244,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
 
     /** Registers a patient as a clerk would in OpenMRS (publishes a patient feed entry); returns its uuid. */
     public String registerPatient(String givenName, String familyName, String gender, LocalDate birthdate, String identifier) {
-        ObjectNode body = Json.object();
-        ObjectNode person = body.putObject("person");
-        person.putArray("names").addObject().put("givenName", givenName).put("familyName", familyName);
-        person.put("gender", gender);
-        if (birthdate != null) person.put("birthdate", OpenMrsDates.format(birthdate));
-        body.putArray("identifiers").addObject().put("identifier", identifier).put("identifierType", ID_TYPE_OPENMRS_ID)
-                .put("location", LOCATION_CLINIC).put("preferred", true);
-        synchronized (state) {
-            return state.createPatient(body).uuid;
-        }
+        return registerPatientAt(givenName, familyName, gender, birthdate, identifier, LOCATION_CLINIC);
     }
 
     /** Registers a patient whose OpenMRS ID was issued at {@code location} (a location uuid; added as metadata if new). */
