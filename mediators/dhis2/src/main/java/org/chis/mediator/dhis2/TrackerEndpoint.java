@@ -10,15 +10,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 import org.chis.common.json.Json;
 import org.chis.common.http.BadInputException;
 import org.chis.common.openhim.MediatorRequest;
 import org.chis.common.openhim.MediatorResponse;
 import org.chis.common.openhim.MediatorStatus;
 import org.chis.common.audit.TransactionContext;
+import org.chis.common.store.KeyLocks;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.dhis2.Dhis2Client;
 import org.chis.common.systems.dhis2.TrackerReport;
@@ -37,7 +38,6 @@ final class TrackerEndpoint {
     static final String ID_NAMESPACE = "dhis2.trackedEntity"; // CommCare case id -> tracked entity UID
     /** Marker per tracked entity: "{form time} {form id}" of the newest form whose attributes and enrollment it holds. */
     static final String NEWEST_FORM = "dhis2.tracker.newestForm:";
-    private final ReentrantLock[] entityLocks = new ReentrantLock[64];
     /** Ledger kind of a tracker form's claim (key: form id + body hash) and its lease. */
     static final String LEDGER_KIND = "tracker";
     static final Duration LEASE = Duration.ofMinutes(2);
@@ -52,7 +52,6 @@ final class TrackerEndpoint {
         this.store = store;
         this.room = room;
         this.mappings = List.copyOf(mappings);
-        for (int i = 0; i < entityLocks.length; i++) entityLocks[i] = new ReentrantLock();
     }
 
     MediatorResponse handle(MediatorRequest request, TransactionContext tx) throws Exception {
@@ -76,20 +75,33 @@ final class TrackerEndpoint {
         tx.property("commcare.caseId", f.caseId());
         TrackerMapping.Target ours = mapping.derivedTarget(f);
         return room.run(tx, key, "form " + f.formId(), held -> {
-            // one form of a case at a time (per process): finding its tracked entity, deciding "older?", sending and
-            // recording the newest time are one step, so two forms of one case reach DHIS2 in the order the check assumed
-            ReentrantLock entityLock = entityLocks[Math.floorMod(ours.trackedEntity().hashCode(), entityLocks.length)];
-            entityLock.lock();
-            try {
+            // one form of a person at a time, in every replica on the database: finding its tracked entity, deciding
+            // "older?", sending and recording the newest time are one step, so two forms of one case reach DHIS2 in the
+            // order the check assumed, and two cases with one findBy value do not both find nobody and both create
+            KeyLocks locks = store.keyLocks();
+            try (KeyLocks.Held person = locks.tryLock("tracked-entity", personKeys(mapping, f, ours))) {
+                if (person == null) {
+                    MediatorResponse busy = Idempotent.busy("form " + f.formId() + ": another form of the same person has been in progress for "
+                            + locks.waitLimit().toSeconds() + " s; nothing written, retry later", room.retryAfter());
+                    held.fail(busy.body());
+                    return busy;
+                }
                 return sendTracker(tx, mapping, f, held);
             } catch (Ambiguous e) {
                 ObjectNode body = Json.object().put("caseId", f.caseId()).put("formId", f.formId()).put("error", e.getMessage());
                 // a data problem in DHIS2 (two people share the value): the same form fails again until someone merges them
                 return MediatorResponse.json(MediatorStatus.FAILED, 409, body);
-            } finally {
-                entityLock.unlock();
             }
         });
+    }
+
+    /** What names the person: our derived tracked entity and the form's findBy attribute value, if any. */
+    static List<String> personKeys(TrackerMapping mapping, TrackerMapping.Form f, TrackerMapping.Target ours) {
+        List<String> keys = new ArrayList<>();
+        keys.add("entity/" + ours.trackedEntity());
+        Map.Entry<String, String> identity = f.identity(mapping.findBy());
+        if (identity != null) keys.add("attribute/" + identity.getKey() + "/" + identity.getValue());
+        return keys;
     }
 
     /** More than one tracked entity has the form's findBy value: which one is meant cannot be guessed. */
