@@ -117,9 +117,11 @@ public final class OpenMrsSimulator implements AutoCloseable {
     /** Starts on {@code port} (0 = a free port). */
     public OpenMrsSimulator(int port) {
         // stub request logging off: WireMock formats every request and its response definition for a log line the
-        // default (non-verbose) notifier then drops, about a sixth of the simulator's CPU under load
+        // default (non-verbose) notifier then drops, about a sixth of the simulator's CPU under load. Gzip off, as
+        // OpenMRS's Tomcat answers (its connector's compression is off unless configured): Jetty compressed every
+        // answer the mediator's OkHttp asks for gzip, ~6% of the simulators' CPU, and the mediator inflated it.
         server = new WireMockServer(WireMockConfiguration.options().port(port).bindAddress("0.0.0.0")
-                .containerThreads(64).jettyAcceptors(2).stubRequestLoggingDisabled(true).extensions(new Transformer()));
+                .containerThreads(64).jettyAcceptors(2).stubRequestLoggingDisabled(true).gzipDisabled(true).extensions(new Transformer()));
         server.start();
         baseStubs();
     }
@@ -513,12 +515,7 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     String identifier = url.queryParameter("identifier");
                     String q = url.queryParameter("q");
                     if (identifier == null && q == null) throw searchRequired();
-                    List<OpenMrsState.Person> hits = state.persons.values().stream()
-                            .filter(p -> p.patient && !p.voided)
-                            .filter(p -> identifier != null
-                                    ? p.identifiers.stream().anyMatch(i -> !i.voided && i.identifier.equals(identifier))
-                                    : state.matches(p, q))
-                            .toList();
+                    List<OpenMrsState.Person> hits = identifier != null ? state.patientsByIdentifier(identifier) : state.patientsMatching(q);
                     return page(hits, p -> rep(rep, state.patientRep(p, base)), url);
                 }
                 if (uuid == null && method.equals("POST")) return json(201, rep(rep, state.patientRep(state.createPatient(body), base)));
@@ -560,8 +557,8 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     if (!state.persons.containsKey(patient) || !state.persons.get(patient).patient) throw OpenMrsState.notFound();
                     String inactiveParam = url.queryParameter("includeInactive");
                     boolean inactive = inactiveParam == null || Boolean.parseBoolean(inactiveParam);
-                    List<OpenMrsState.Visit> hits = state.visits.values().stream()
-                            .filter(v -> v.patient.equals(patient) && !v.voided && (inactive || v.stop == null || v.stop.isAfter(OffsetDateTime.now())))
+                    List<OpenMrsState.Visit> hits = state.visitsOf(patient).stream()
+                            .filter(v -> !v.voided && (inactive || v.stop == null || v.stop.isAfter(OffsetDateTime.now())))
                             .sorted((a, b) -> b.start.compareTo(a.start)).toList();
                     return page(hits, v -> rep(rep, state.visitRep(v, base)), url);
                 }
@@ -580,8 +577,8 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     String patient = url.queryParameter("patient");
                     if (patient == null) throw searchRequired();
                     String type = url.queryParameter("encounterType");
-                    List<OpenMrsState.Encounter> hits = state.encounters.values().stream()
-                            .filter(e -> e.patient.equals(patient) && !e.voided && (type == null || type.equals(e.type)))
+                    List<OpenMrsState.Encounter> hits = state.encountersOf(patient).stream()
+                            .filter(e -> !e.voided && (type == null || type.equals(e.type)))
                             .sorted((a, b) -> a.datetime.compareTo(b.datetime)).toList();
                     return page(hits, e -> rep(rep, state.encounterRep(e, base)), url);
                 }
@@ -599,8 +596,8 @@ public final class OpenMrsSimulator implements AutoCloseable {
                     String patient = url.queryParameter("patient");
                     if (patient == null) throw searchRequired();
                     String concept = url.queryParameter("concept");
-                    List<OpenMrsState.Obs> hits = state.obs.values().stream()
-                            .filter(o -> o.person.equals(patient) && !o.voided && (concept == null || concept.equals(o.concept))).toList();
+                    List<OpenMrsState.Obs> hits = state.obsOf(patient).stream()
+                            .filter(o -> !o.voided && (concept == null || concept.equals(o.concept))).toList();
                     return page(hits, o -> rep(rep, state.obsRep(o, base)), url);
                 }
                 if (uuid == null && method.equals("POST")) return json(201, state.obsRep(state.createObs(body), base));

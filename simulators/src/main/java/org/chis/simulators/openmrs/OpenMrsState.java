@@ -10,11 +10,21 @@ import java.time.Period;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.chis.common.json.Json;
 import org.chis.common.systems.openmrs.OpenMrsDates;
 
@@ -100,6 +110,8 @@ final class OpenMrsState {
         final List<Attribute> attributes = new ArrayList<>();
         final List<Identifier> identifiers = new ArrayList<>();
         Instant created, changed;
+        /** Creation order: persons are saved in the order they are created, so this is their order in {@code persons}. */
+        long seq;
 
         Name preferredName() {
             for (Name n : names) if (!n.voided && n.preferred) return n;
@@ -151,6 +163,20 @@ final class OpenMrsState {
     /** Global property {@code visits.allowOverlappingVisits}; OpenMRS's default is true. */
     boolean allowOverlappingVisits = true;
 
+    // Indexes for the lookups every saga call makes (patient by identifier or name, a visit's encounters, an
+    // encounter's obs ...): scanning every row per request made the simulator's CPU per call grow with its data, past
+    // the mediator's under load. Rows are added when saved and never removed: readers keep only rows that are still
+    // the saved one ({@link #current}), so a purge, void or rename needs no bookkeeping here.
+    private final Map<String, List<Person>> personsByIdentifier = new HashMap<>();
+    private final NavigableMap<String, List<Person>> personsByNamePart = new TreeMap<>();
+    private final Map<String, List<Visit>> visitsByPatient = new HashMap<>();
+    private final Map<String, List<Encounter>> encountersByPatient = new HashMap<>();
+    private final Map<String, List<Encounter>> encountersByVisit = new HashMap<>();
+    private final Map<String, List<Obs>> obsByPerson = new HashMap<>();
+    private final Map<String, List<Obs>> obsByEncounter = new HashMap<>();
+    private final Map<String, List<Obs>> obsByGroup = new HashMap<>();
+    private long personSeq;
+
     OpenMrsState() {
         seed();
     }
@@ -164,6 +190,14 @@ final class OpenMrsState {
         encounters.clear();
         obs.clear();
         feeds.clear();
+        personsByIdentifier.clear();
+        personsByNamePart.clear();
+        visitsByPatient.clear();
+        encountersByPatient.clear();
+        encountersByVisit.clear();
+        obsByPerson.clear();
+        obsByEncounter.clear();
+        obsByGroup.clear();
         allowOverlappingVisits = true;
         seed();
     }
@@ -274,6 +308,104 @@ final class OpenMrsState {
 
     List<FeedEvent> feed(String category) { return feeds.getOrDefault(category, List.of()); }
 
+    // ------------------------------------------------------------------ indexes
+
+    private static <T> void add(Map<String, List<T>> index, String key, T row) {
+        index.computeIfAbsent(key, k -> new ArrayList<>(2)).add(row);
+    }
+
+    /** Whether {@code row} is still what {@code rows} holds under its uuid (not purged, not replaced). */
+    private static <T> boolean current(Map<String, T> rows, String uuid, T row) {
+        return rows.get(uuid) == row;
+    }
+
+    /** The indexed rows that are still saved, in the order they were saved. */
+    private static <T> List<T> current(Map<String, T> rows, List<T> indexed, Function<T, String> uuid) {
+        if (indexed == null) return List.of();
+        List<T> out = new ArrayList<>(indexed.size());
+        for (T r : indexed) if (current(rows, uuid.apply(r), r)) out.add(r);
+        return out;
+    }
+
+    /**
+     * The key under which {@code equalsIgnoreCase} identifiers meet: String.equalsIgnoreCase compares chars by
+     * upper case, then by the lower case of that, so this per-char mapping makes two identifiers equal exactly when
+     * equalsIgnoreCase says so.
+     */
+    private static String identifierKey(String identifier) {
+        StringBuilder k = new StringBuilder(identifier.length());
+        for (int i = 0; i < identifier.length(); i++) k.append(Character.toLowerCase(Character.toUpperCase(identifier.charAt(i))));
+        return k.toString();
+    }
+
+    private void indexName(Person p, Name n) {
+        for (String part : new String[] {n.given, n.middle, n.family}) {
+            if (part != null) add(personsByNamePart, part.toLowerCase(Locale.ROOT), p);
+        }
+    }
+
+    private void saveObs(Obs o) {
+        obs.put(o.uuid, o);
+        add(obsByPerson, o.person, o);
+        if (o.encounter != null) add(obsByEncounter, o.encounter, o);
+        if (o.group != null) add(obsByGroup, o.group, o);
+    }
+
+    List<Visit> visitsOf(String patient) { return current(visits, visitsByPatient.get(patient), v -> v.uuid); }
+
+    List<Encounter> encountersOf(String patient) { return current(encounters, encountersByPatient.get(patient), e -> e.uuid); }
+
+    List<Encounter> encountersOfVisit(String visit) { return current(encounters, encountersByVisit.get(visit), e -> e.uuid); }
+
+    List<Obs> obsOf(String person) { return current(obs, obsByPerson.get(person), o -> o.uuid); }
+
+    List<Obs> obsOfEncounter(String encounter) { return current(obs, obsByEncounter.get(encounter), o -> o.uuid); }
+
+    List<Obs> obsOfGroup(String group) { return current(obs, obsByGroup.get(group), o -> o.uuid); }
+
+    /** {@code GET /patient?identifier=}: patients (not voided) holding it (not voided), in the order they were saved. */
+    List<Person> patientsByIdentifier(String identifier) {
+        List<Person> hits = new ArrayList<>();
+        for (Person p : current(persons, personsByIdentifier.get(identifierKey(identifier)), p -> p.uuid)) {
+            if (p.patient && !p.voided && !hits.contains(p) && p.identifiers.stream().anyMatch(i -> !i.voided && i.identifier.equals(identifier))) hits.add(p);
+        }
+        hits.sort(Comparator.comparingLong(p -> p.seq));
+        return hits;
+    }
+
+    /** {@code GET /patient?q=}: patients (not voided) that {@link #matches} q, in the order they were saved. */
+    List<Person> patientsMatching(String q) {
+        String query = q.toLowerCase(Locale.ROOT).trim();
+        List<String> words = query.isEmpty() ? List.of() : new ArrayList<>(List.of(query.split("\\s+")));
+        Collection<Person> candidates;
+        if (words.isEmpty()) {
+            candidates = persons.values(); // every name starts with the empty word
+        } else {
+            // the persons with a name part starting with the most selective word, plus those holding q as an identifier
+            List<Person> fewest = null;
+            words.sort(Comparator.comparingInt(String::length).reversed());
+            for (String w : words) {
+                List<Person> c = new ArrayList<>();
+                for (Map.Entry<String, List<Person>> e : personsByNamePart.tailMap(w, true).entrySet()) {
+                    if (!e.getKey().startsWith(w)) break;
+                    c.addAll(e.getValue());
+                    if (fewest != null && c.size() >= fewest.size()) break;
+                }
+                if (fewest == null || c.size() < fewest.size()) fewest = c;
+            }
+            Set<Person> union = Collections.newSetFromMap(new IdentityHashMap<>());
+            union.addAll(fewest);
+            union.addAll(personsByIdentifier.getOrDefault(identifierKey(query), List.of()));
+            candidates = union;
+        }
+        List<Person> hits = new ArrayList<>();
+        for (Person p : candidates) {
+            if (current(persons, p.uuid, p) && p.patient && !p.voided && matches(p, q)) hits.add(p);
+        }
+        hits.sort(Comparator.comparingLong(p -> p.seq));
+        return hits;
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static String text(JsonNode n, String field) {
@@ -296,9 +428,11 @@ final class OpenMrsState {
         return uuid;
     }
 
+    private static final Pattern NEW_UUID = Pattern.compile("[0-9a-fA-F-]{36}|[A-Za-z0-9]{36,38}");
+
     private void checkNewUuid(String uuid) {
         if (uuid == null) return;
-        if (!uuid.matches("[0-9a-fA-F-]{36}|[A-Za-z0-9]{36,38}")) {
+        if (!NEW_UUID.matcher(uuid).matches()) {
             throw invalid(Map.of("uuid", "error.uuid.invalid"));
         }
         if (persons.containsKey(uuid) || visits.containsKey(uuid) || encounters.containsKey(uuid) || obs.containsKey(uuid)) {
@@ -332,6 +466,7 @@ final class OpenMrsState {
         checkNewUuid(uuid);
         Person p = new Person();
         p.uuid = uuid == null ? UUID.randomUUID().toString() : uuid;
+        p.seq = ++personSeq;
         String gender = text(body, "gender");
         if (gender == null) fieldErrors.put("gender", "Person.gender.required");
         else if (!List.of("M", "F", "O", "U").contains(gender)) fieldErrors.put("gender", "Person.gender.invalid");
@@ -348,6 +483,7 @@ final class OpenMrsState {
             if (name.family == null) fieldErrors.put("names[0].familyName", "Patient.names.required.given.family");
             name.preferred = !n.has("preferred") || n.path("preferred").asBoolean(true);
             p.names.add(name);
+            indexName(p, name);
         }
         String bd = text(body, "birthdate");
         if (bd != null) {
@@ -417,6 +553,7 @@ final class OpenMrsState {
         if (!anyPreferred) identifiers.get(0).preferred = true;
         for (Identifier id : identifiers) checkNotInUse(p, id);
         p.identifiers.addAll(identifiers);
+        for (Identifier id : identifiers) add(personsByIdentifier, identifierKey(id.identifier), p);
         p.patient = true;
         persons.put(p.uuid, p);
         publish("patient", "Patient", p.uuid, "CREATED");
@@ -431,8 +568,8 @@ final class OpenMrsState {
      * default collation (utf8_general_ci) compares {@code identifier = ?}.
      */
     private void checkNotInUse(Person p, Identifier id) {
-        for (Person other : persons.values()) {
-            if (other == p || !other.patient || other.voided) continue;
+        for (Person other : personsByIdentifier.getOrDefault(identifierKey(id.identifier), List.of())) {
+            if (other == p || !current(persons, other.uuid, other) || !other.patient || other.voided) continue;
             for (Identifier oi : other.identifiers) {
                 if (!oi.voided && oi.type.equals(id.type) && oi.identifier.equalsIgnoreCase(id.identifier)) {
                     throw invalid(Map.of(), "Identifier " + id.identifier + " already in use by another patient");
@@ -456,6 +593,7 @@ final class OpenMrsState {
         checkNotInUse(p, id);
         if (id.preferred) p.identifiers.forEach(i -> i.preferred = false);
         p.identifiers.add(id);
+        add(personsByIdentifier, identifierKey(id.identifier), p);
         p.changed = Instant.now();
         return id;
     }
@@ -503,6 +641,7 @@ final class OpenMrsState {
         if (body.has("middleName")) n.middle = text(body, "middleName");
         if (body.has("familyName")) n.family = text(body, "familyName");
         if (n.given == null || n.family == null) throw invalid(Map.of("givenName", "Patient.names.required.given.family"));
+        indexName(p, n);
         p.changed = Instant.now();
         if (p.patient) publish("patient", "Patient", p.uuid, "UPDATED");
         return n;
@@ -579,6 +718,7 @@ final class OpenMrsState {
         refuseOverlap(v, v.start, v.stop);
         v.created = Instant.now();
         visits.put(v.uuid, v);
+        add(visitsByPatient, v.patient, v);
         return v;
     }
 
@@ -590,8 +730,8 @@ final class OpenMrsState {
             OffsetDateTime s = stop == null ? null : datetime(stop, "stopDatetime");
             if (s != null && s.isBefore(v.start)) throw invalid(Map.of("stopDatetime", "Visit.error.endDateBeforeStartDate"));
             if (s != null) {
-                for (Encounter e : encounters.values()) {
-                    if (uuid.equals(e.visit) && !e.voided && e.datetime.isAfter(s)) {
+                for (Encounter e : encountersOfVisit(uuid)) {
+                    if (!e.voided && e.datetime.isAfter(s)) {
                         throw invalid(Map.of("stopDatetime", "Visit.encountersCannotBeAfterStopDate"));
                     }
                 }
@@ -615,8 +755,8 @@ final class OpenMrsState {
      */
     private void refuseOverlap(Visit v, OffsetDateTime start, OffsetDateTime stop) {
         if (allowOverlappingVisits || v.patient == null) return;
-        for (Visit other : visits.values()) {
-            if (other.uuid.equals(v.uuid) || other.voided || !other.patient.equals(v.patient)) continue;
+        for (Visit other : visitsOf(v.patient)) {
+            if (other.uuid.equals(v.uuid) || other.voided) continue;
             boolean startsBeforeItEnds = stop == null || !other.start.isAfter(stop);
             boolean endsAfterItStarts = other.stop == null || !other.stop.isBefore(start);
             if (startsBeforeItEnds && endsAfterItStarts) {
@@ -630,10 +770,10 @@ final class OpenMrsState {
         if (v == null) throw notFound();
         if (!purge) {
             v.voided = true;
-            for (Encounter e : encounters.values()) if (uuid.equals(e.visit)) voidEncounter(e);
+            for (Encounter e : encountersOfVisit(uuid)) voidEncounter(e);
             return;
         }
-        if (encounters.values().stream().anyMatch(e -> uuid.equals(e.visit))) {
+        if (!encountersOfVisit(uuid).isEmpty()) {
             throw error(500, "[Visit cannot be purged since it has encounters]", "org.openmrs.api.impl.VisitServiceImpl:230");
         }
         visits.remove(uuid);
@@ -684,14 +824,16 @@ final class OpenMrsState {
         for (JsonNode o : body.path("obs")) nested.addAll(buildObs(o, e.patient, e.uuid, e.datetime, e.location, null));
         e.created = Instant.now();
         encounters.put(e.uuid, e);
-        for (Obs o : nested) obs.put(o.uuid, o);
+        add(encountersByPatient, e.patient, e);
+        if (e.visit != null) add(encountersByVisit, e.visit, e);
+        for (Obs o : nested) saveObs(o);
         publish("encounter", "Encounter", e.uuid, "CREATED");
         return e;
     }
 
     private void voidEncounter(Encounter e) {
         e.voided = true;
-        for (Obs o : obs.values()) if (e.uuid.equals(o.encounter)) o.voided = true;
+        for (Obs o : obsOfEncounter(e.uuid)) o.voided = true;
     }
 
     void deleteEncounter(String uuid, boolean purge) {
@@ -722,7 +864,7 @@ final class OpenMrsState {
                 "org.openmrs.module.webservices.rest.web.ConversionUtil:412");
         OffsetDateTime at = e == null ? null : e.datetime;
         List<Obs> built = buildObs(body, person, encounter, at, e == null ? null : e.location, null);
-        for (Obs o : built) obs.put(o.uuid, o);
+        for (Obs o : built) saveObs(o);
         if (e != null) {
             e.changed = Instant.now();
         }
@@ -951,8 +1093,8 @@ final class OpenMrsState {
         r.put("startDatetime", fmt(v.start));
         r.put("stopDatetime", fmt(v.stop));
         ArrayNode encs = r.putArray("encounters");
-        for (Encounter e : encounters.values()) {
-            if (v.uuid.equals(e.visit) && !e.voided) encs.add(ref("encounter", e.uuid, encounterDisplay(e), base));
+        for (Encounter e : encountersOfVisit(v.uuid)) {
+            if (!e.voided) encs.add(ref("encounter", e.uuid, encounterDisplay(e), base));
         }
         r.putArray("attributes");
         r.put("voided", v.voided);
@@ -976,8 +1118,8 @@ final class OpenMrsState {
         else r.set("form", metaRef("form", e.form, base));
         r.set("encounterType", metaRef("encountertype", e.type, base));
         ArrayNode obsArr = r.putArray("obs");
-        for (Obs o : obs.values()) {
-            if (e.uuid.equals(o.encounter) && o.group == null && (!o.voided || e.voided)) obsArr.add(obsRep(o, base));
+        for (Obs o : obsOfEncounter(e.uuid)) {
+            if (o.group == null && (!o.voided || e.voided)) obsArr.add(obsRep(o, base));
         }
         r.putArray("orders");
         r.put("voided", e.voided);
@@ -1017,7 +1159,7 @@ final class OpenMrsState {
         else if (c != null && c.datatype().equals("Coded")) r.set("value", conceptRep(value.asText(), base));
         else r.set("value", value);
         ArrayNode members = Json.array();
-        for (Obs m : obs.values()) if (o.uuid.equals(m.group)) members.add(obsRep(m, base));
+        for (Obs m : obsOfGroup(o.uuid)) members.add(obsRep(m, base));
         if (members.isEmpty()) r.putNull("groupMembers");
         else r.set("groupMembers", members);
         r.put("voided", o.voided);

@@ -3,12 +3,14 @@ package org.chis.simulators.openmrs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import okhttp3.OkHttpClient;
@@ -19,6 +21,7 @@ import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.NewVisit;
 import org.chis.common.systems.openmrs.OpenMrsClient;
+import org.chis.common.systems.openmrs.OpenMrsDates;
 import org.chis.common.systems.openmrs.OpenMrsException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,5 +185,57 @@ class OpenMrsSimulatorTest {
         assertThat(openmrs.providers()).hasSize(4);
         assertThat(client.list(tx, "OpenMRS: find provider", "provider", OpenMrsClient.query("q", "CHW-1")))
                 .extracting(p -> p.path("uuid").asText()).containsExactly(OpenMrsSimulator.PROVIDER_CHW);
+    }
+    /**
+     * Searches and nested lists answer from indexes (issue 14): they follow renames, voids and purges, and list rows in
+     * the order they were saved, as the scans they replaced did.
+     */
+    @Test
+    void searchesFollowRenamesVoidsAndPurgesAndListInSavedOrder() {
+        String second = openmrs.registerPatient("Amina", "Kambona", "F", LocalDate.of(1990, 1, 1), "300-1");
+        assertThat(client.searchPatients(tx, "amina KAM")).extracting(OpenMrsClient::uuidOf).containsExactly(patient, second);
+        assertThat(client.searchPatients(tx, "kamb")).extracting(OpenMrsClient::uuidOf).containsExactly(second);
+        assertThat(client.searchPatients(tx, "300-1")).extracting(OpenMrsClient::uuidOf).containsExactly(second);
+        assertThat(client.searchPatients(tx, " ")).extracting(OpenMrsClient::uuidOf).containsExactly(patient, second);
+
+        openmrs.renamePatient(second, "Zawadi", "Otieno");
+        assertThat(client.searchPatients(tx, "kambona")).isEmpty();
+        assertThat(client.searchPatients(tx, "zaw oti")).extracting(OpenMrsClient::uuidOf).containsExactly(second);
+
+        openmrs.voidPatient(patient);
+        assertThat(client.patientsByIdentifier(tx, "100-1")).isEmpty();
+        assertThat(client.searchPatients(tx, "amina")).isEmpty();
+
+        OffsetDateTime noon = OpenMrsSimulator.todayNoon().minusDays(1);
+        String visit = OpenMrsClient.uuidOf(client.createVisit(tx, new NewVisit(OpenMrsSimulator.newUuid(), second,
+                OpenMrsSimulator.VISIT_TYPE_COMMUNITY, noon, null, OpenMrsSimulator.LOCATION_CLINIC)));
+        List<String> encounters = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            encounters.add(client.create(tx, "encounter", Json.object().put("patient", second).put("visit", visit)
+                    .put("encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_VITALS).put("encounterDatetime", OpenMrsDates.format(noon.plusMinutes(i)))
+                    .set("obs", Json.array().add(Json.object().put("concept", OpenMrsSimulator.CONCEPT_WEIGHT).put("value", 60 + i))
+                            .add(Json.object().put("concept", OpenMrsSimulator.CONCEPT_HEIGHT).put("value", 160 + i)))).path("uuid").asText());
+        }
+        assertThat(uuids(client.visit(tx, visit).orElseThrow().path("encounters"))).containsExactlyElementsOf(encounters);
+        assertThat(client.encounters(tx, second)).extracting(OpenMrsClient::uuidOf).containsExactlyElementsOf(encounters);
+        assertThat(displays(client.encounter(tx, encounters.get(1)).orElseThrow().path("obs")))
+                .containsExactly("Weight (kg): 61.0", "Height (cm): 161.0");
+        String obs = OpenMrsClient.uuidOf(client.encounter(tx, encounters.get(0)).orElseThrow().path("obs").get(0));
+        assertThat(client.purge(tx, "obs", obs)).isTrue();
+        assertThat(displays(client.encounter(tx, encounters.get(0)).orElseThrow().path("obs"))).containsExactly("Height (cm): 160.0");
+        assertThat(client.purge(tx, "encounter", encounters.get(0))).isTrue();
+        assertThat(uuids(client.visit(tx, visit).orElseThrow().path("encounters"))).containsExactly(encounters.get(1));
+    }
+
+    private static List<String> displays(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.path("display").asText()));
+        return out;
+    }
+
+    private static List<String> uuids(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.path("uuid").asText()));
+        return out;
     }
 }
