@@ -190,7 +190,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         table.note("OpenHIM core is in the path of forms-core only; the other units call the mediators directly (as core's router would). "
                 + "forms-core: a real OpenHIM core 4.0.5 as ./suite up runs it (scripts/openhim-core.sh start --persistent: node master + "
                 + "worker, and the openhim-local JVM holding the MongoDB stand-in, mongo-java-server on an H2 file, -Xmx512m SerialGC), "
-                + "free ports; the mediator registers with it and installs its default channels (^/commcare/forms$, role chis), the "
+                + "free ports; the mediator registers with it and its default forms channel is installed (^/commcare/forms$, role chis; "
+                + "not the polling channels, whose feed catch-up would add to the forms' CPU), the "
                 + "driver posts the forms to core's router as client " + CORE_CLIENT + " (Basic), core routes them to the mediator "
                 + "(Basic openhim-core) and stores each transaction with its body and the mediator's orchestrations. Over the same "
                 + "measured units, after the same warm-up: core's CPU = utime + stime of its node master and every descendant, "
@@ -327,9 +328,10 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                     "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN, "commcare.user=" + CommCareSimulator.USER,
                     "commcare.apiKey=" + CommCareSimulator.API_KEY));
             args.addAll(dbSettings);
-            // registered with core, default channels installed, core's routes authenticated; heartbeat at its default period
-            if (core != null) MediatorTestSettings.registeredWith(core.settingsFor()).set("mediator.heartbeat.periodMs", "10000").map()
-                    .forEach((k, v) -> args.add(k + "=" + v));
+            // registered with core, core's routes authenticated, heartbeat at its default period; only the forms channel is
+            // installed (routeThrough): the default polling channels would add feed catch-up work to the measured units
+            if (core != null) MediatorTestSettings.registeredWith(core.settingsFor()).set("mediator.heartbeat.periodMs", "10000")
+                    .set("core.channels.install", "false").map().forEach((k, v) -> args.add(k + "=" + v));
             try (ChildJvm child = launch("commcare-openmrs", dir, args)) {
                 int port = child.awaitReady(Duration.ofSeconds(90));
                 JsonNode template = FormsSagaBenchmark.demoForm();
@@ -355,13 +357,17 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         }
     }
 
-    /** Waits until the mediator's forms channel is in core and the router can have seen it, and adds the driver's client. */
-    private static void routeThrough(CoreChild core, ChildJvm mediator) {
+    /**
+     * Once the mediator is registered, installs its default forms channel (as the console's install button does) and
+     * adds the driver's client; returns when the router can have seen both.
+     */
+    private static void routeThrough(CoreChild core, ChildJvm mediator) throws IOException {
         CoreAdmin admin = core.admin();
-        admin.await("the mediator's channel 'CommCare forms -> OpenMRS' in core (mediator log:\n" + mediator.tail() + ")", Duration.ofSeconds(90),
-                () -> admin.channel("CommCare forms -> OpenMRS").isPresent());
+        String urn = Json.parse(Files.readString(Path.of("mediator-configs", "commcare-openmrs", "mediator-registration-info.json"))).path("urn").asText();
+        admin.await("the mediator registered with core (mediator log:\n" + mediator.tail() + ")", Duration.ofSeconds(90),
+                () -> admin.mediator(urn).isPresent());
         admin.createClient(CORE_CLIENT, CORE_CLIENT_PASSWORD, "chis");
-        admin.awaitRouterCache();
+        admin.installMediatorChannels(urn, "CommCare forms -> OpenMRS");
     }
 
     /** Feed entries: each "unit" here is a batch published and polled; the figures are per entry. */
