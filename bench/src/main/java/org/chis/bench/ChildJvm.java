@@ -30,13 +30,27 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public static ChildJvm launch(String heap, Class<?> main, Path log, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>(CpuPinning.prefix(CpuPinning.mediatorCpus()));
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx" + heap);
-        cmd.add("-XX:+UseSerialGC".equals(System.getProperty("bench.childGc")) ? "-XX:+UseSerialGC" : "-XX:+UseParallelGC");
-        cmd.add("-Dfile.encoding=UTF-8");
+        List<String> jvm = new ArrayList<>();
+        jvm.add("-Xmx" + heap);
+        jvm.add("-XX:+UseSerialGC".equals(System.getProperty("bench.childGc")) ? "-XX:+UseSerialGC" : "-XX:+UseParallelGC");
+        jvm.add("-Dfile.encoding=UTF-8");
         // e.g. -Dbench.childJvmArgs="-XX:StartFlightRecording=filename=/tmp/m.jfr" to profile the mediator
-        for (String extra : System.getProperty("bench.childJvmArgs", "").split(" ")) if (!extra.isBlank()) cmd.add(extra);
+        for (String extra : System.getProperty("bench.childJvmArgs", "").split(" ")) if (!extra.isBlank()) jvm.add(extra);
+        return start(CpuPinning.prefix(CpuPinning.mediatorCpus()), jvm, main, log, args);
+    }
+
+    /**
+     * A JVM that is not the mediator under test (e.g. OpenHIM core's openhim-local JVM) with exactly these JVM
+     * options: not pinned, no {@code bench.childJvmArgs}.
+     */
+    public static ChildJvm launchWith(List<String> jvmOptions, Class<?> main, Path log, List<String> args) throws IOException {
+        return start(List.of(), jvmOptions, main, log, args);
+    }
+
+    private static ChildJvm start(List<String> prefix, List<String> jvmOptions, Class<?> main, Path log, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * {@code bench/results/SUMMARY.md}: one line per scenario target (headline figure vs issue-7 target, met/missed).
- * A run rewrites the lines of the scenarios it ran and keeps the others, so partial runs don't erase figures.
+ * A run rewrites the lines of the scenarios it ran and keeps the others, so partial runs don't erase figures; for
+ * the same reason a target a scenario reports as "not measured" keeps that target's last measured line.
  */
 public final class Summary {
     private static final String HEADER = "| scenario | headline | target (issue 7) | status | run |";
@@ -44,10 +45,16 @@ public final class Summary {
             }
         }
         ran.forEach((scenario, lines) -> {
+            List<String> before = rows.getOrDefault(scenario, List.of());
             List<String> mine = new ArrayList<>();
             for (Line line : lines) {
-                mine.add("| " + scenario + " | " + cell(line.headline()) + " | " + cell(line.target()) + " | "
-                        + line.status() + " | " + cell(run) + " |");
+                String prefix = "| " + scenario + " | ";
+                String target = " | " + cell(line.target()) + " | ";
+                // a target this run did not measure keeps its last measured line (e.g. a run of some units of a scenario)
+                String kept = line.status().equals(Line.status(null))
+                        ? before.stream().filter(l -> l.contains(target) && !l.contains(target + Line.status(null) + " |")).findFirst().orElse(null)
+                        : null;
+                mine.add(kept != null ? kept : prefix + cell(line.headline()) + target + line.status() + " | " + cell(run) + " |");
             }
             rows.put(scenario, mine);
         });

@@ -31,6 +31,23 @@ class SummaryTest {
     }
 
     @Test
+    void aTargetNotMeasuredInThisRunKeepsItsLastMeasuredLine() throws Exception {
+        Path file = dir.resolve("SUMMARY.md");
+        List<String> order = List.of("cpu");
+        Summary.update(file, Map.of("cpu", List.of(new Summary.Line("forms 9 ms", "form <= 3 ms", false),
+                new Summary.Line("sms 0.5 ms", "sms <= 1 ms", true))), order, "day 1");
+        Summary.update(file, Map.of("cpu", List.of(new Summary.Line("forms 2 ms", "form <= 3 ms", true),
+                new Summary.Line("not measured in this run", "sms <= 1 ms", (Boolean) null),
+                new Summary.Line("not measured in this run", "ratio <= 0.2", (Boolean) null))), order, "day 2");
+
+        List<String> rows = Files.readAllLines(file).stream().filter(l -> l.startsWith("| cpu ")).toList();
+        assertThat(rows).containsExactly(
+                "| cpu | forms 2 ms | form <= 3 ms | MET | day 2 |",
+                "| cpu | sms 0.5 ms | sms <= 1 ms | MET | day 1 |",
+                "| cpu | not measured in this run | ratio <= 0.2 | not measured | day 2 |");
+    }
+
+    @Test
     void chartPanelsSideBySideMakeOnePng() throws Exception {
         Chart left = new Chart("throughput", "concurrent callers", "req/s", List.of("c=1", "c=16")).series("mediator", List.of(10.0, 20.0));
         left.beside(new Chart("latency", "concurrent callers", "p99 ms", List.of("c=1", "c=16")).series("mediator", List.of(1.0, 2.0)));
