@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
  * What HAPI's verdict on one of our resources depends on: the structure and every value, except that the values a
  * referral fills in (names, identifiers, texts, ids, references, dates and times) count only by what the R4 rules can
  * see of them. A free text that is plainly valid as a FHIR {@code string} and {@code code} (no control characters, no
- * leading, trailing or double white space, no markup) stands as {@code ~text}; a valid id as {@code ~id}; a date or
- * date-time in a sane year by its format, and the date-times by how each compares with each other one (the only thing
- * the invariants, e.g. Task inv-1 and Period per-1, look at). Any other value stays as it is, so an odd value is
+ * leading, trailing or double white space, no markup) stands as {@code ~text}; a valid id as {@code ~id}; a date in a
+ * sane year by its precision; the date-times (any precision or offset is valid) by how each compares with each other
+ * one, '?' where FHIRPath cannot tell (the only thing the invariants, e.g. Task inv-1 and Period per-1, look at). Any other value stays as it is, so an odd value is
  * always judged by the validator itself. Two resources with the same shape get the same verdict, which is what lets
  * {@link FhirValidation} validate a referral's resources once per shape instead of once per referral.
  * <p>
@@ -127,7 +127,7 @@ final class ValidationShape {
         }
     }
 
-    /** {@code ~t:<format>}, the value kept for the comparisons; null = not a plain date-time. */
+    /** {@code ~t}, the value kept for the comparisons; null = not a plain date-time. */
     private String dateTime(String v) {
         Matcher m = DATE_TIME.matcher(v);
         if (!m.matches() || !saneYear(m.group(1))) return null;
@@ -139,9 +139,7 @@ final class ValidationShape {
         }
         times.add(at);
         precisions.add(m.group(3) == null ? 0 : m.group(3).length());
-        char[] format = v.toCharArray();
-        for (int i = 0; i < format.length; i++) if (format[i] >= '0' && format[i] <= '9') format[i] = '9';
-        return "~t:" + new String(format);
+        return "~t"; // any precision and offset is valid; what differs is in the comparisons
     }
 
     /** How two date-times compare; '?' when they differ in precision and agree up to the coarser one (FHIRPath: unknown). */
