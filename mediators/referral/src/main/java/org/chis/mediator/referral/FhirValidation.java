@@ -7,8 +7,13 @@ import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.SingleValidationMessage;
 import ca.uhn.fhir.validation.ValidationResult;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.lang.ref.Cleaner;
+import java.lang.ref.SoftReference;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.chis.common.json.Json;
 import org.hl7.fhir.common.hapi.validation.support.CachingValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
@@ -21,20 +26,37 @@ import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
  * HAPI FHIR's R4 instance validator (structure, cardinality, value sets of the base spec). Building it loads the
  * whole R4 specification (seconds, ~100 MB), so there is one per JVM, built on first use and shared: the
  * validator is thread-safe.
+ * <p>
+ * One validation costs milliseconds of CPU and megabytes of garbage, which made it most of a referral's cost. Every
+ * referral makes resources of the same few shapes ({@link ValidationShape}), so a shape the validator passed once
+ * is valid again without asking it; a resource with errors is always validated, so its messages are the validator's own.
  */
 final class FhirValidation {
-    private static volatile FhirValidator shared;
+    /** Enough for every combination of optional fields and formats; beyond it, resources are simply validated. */
+    private static final int MAX_SHAPES = 4096;
+    private static final Set<String> VALID_SHAPES = ConcurrentHashMap.newKeySet();
+    private static final AtomicLong RUNS = new AtomicLong();
+    /**
+     * Held softly: once the shapes are known the validator is seldom needed, and what it holds kept the mediator's
+     * heap at ~200 of 256 MB after each full collection (bench cpu-per-unit), so that nearly every collection was a full
+     * one. The JVM drops it when memory is short; the next new shape builds it again.
+     */
+    private static volatile SoftReference<FhirValidator> shared = new SoftReference<>(null);
+    /** Empties HAPI's copy of the specification, which it keeps once per JVM, when the validator that used it is gone. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private FhirValidation() {}
 
     private static FhirValidator validator() {
-        FhirValidator v = shared;
+        FhirValidator v = shared.get();
         if (v != null) return v;
         synchronized (FhirValidation.class) {
-            if (shared == null) {
+            v = shared.get();
+            if (v == null) {
                 FhirContext ctx = FhirContext.forR4Cached();
+                DefaultProfileValidationSupport spec = new DefaultProfileValidationSupport(ctx);
                 ValidationSupportChain chain = new ValidationSupportChain(
-                        new DefaultProfileValidationSupport(ctx),
+                        spec,
                         new CommonCodeSystemsTerminologyService(ctx),
                         new InMemoryTerminologyServerValidationSupport(ctx),
                         new SnapshotGeneratingValidationSupport(ctx));
@@ -42,9 +64,11 @@ final class FhirValidation {
                 // our identifier systems and local codes are not in any terminology the validator knows: not an error
                 module.setAnyExtensionsAllowed(true);
                 module.setErrorForUnknownProfiles(false);
-                shared = ctx.newValidator().registerValidatorModule(module);
+                v = ctx.newValidator().registerValidatorModule(module);
+                CLEANER.register(v, spec::flush); // reloaded on demand by the next validator
+                shared = new SoftReference<>(v);
             }
-            return shared;
+            return v;
         }
     }
 
@@ -55,6 +79,18 @@ final class FhirValidation {
 
     /** Error and fatal messages ("Patient.gender: The value provided ('f') is not in the value set ..."); empty = valid. */
     static List<String> check(JsonNode resource) {
+        String shape = ValidationShape.of(resource);
+        if (VALID_SHAPES.contains(shape)) return List.of();
+        List<String> errors = validate(resource);
+        if (errors.isEmpty() && VALID_SHAPES.size() < MAX_SHAPES) VALID_SHAPES.add(shape);
+        return errors;
+    }
+
+    /** How many resources the validator itself has checked (the rest were known shapes). */
+    static long validatorRuns() { return RUNS.get(); }
+
+    private static List<String> validate(JsonNode resource) {
+        RUNS.incrementAndGet();
         ValidationResult r = validator().validateWithResult(Json.write(resource));
         List<String> errors = new ArrayList<>();
         for (SingleValidationMessage m : r.getMessages()) {

@@ -12,4 +12,10 @@ record ReferralRecord(String referralId, String source, String communityId, Stri
     String statusKey() { return status.code() + "|" + (businessStatus == null ? "" : businessStatus); }
 
     boolean pushPending() { return !statusKey().equals(pushedStatus); }
+
+    /** The same record with its current status pushed back. */
+    ReferralRecord pushed() {
+        return new ReferralRecord(referralId, source, communityId, urgency, status, businessStatus, taskId, taskVersion, serviceRequestId,
+                fhirPatientId, emrPatientUuid, emrEncounterUuid, expiresAt, statusKey(), createdAt, updatedAt);
+    }
 }

@@ -39,14 +39,18 @@ final class ReferralRecords {
                 r.createdAt(), r.updatedAt());
     }
 
-    /** Moves the record to a new status and records the transition, in one transaction. */
-    void transition(ReferralRecord r, TaskStatus to, String businessStatus, String taskVersion, String actor, String via, String note) {
+    /** Moves the record to a new status and records the transition, in one transaction; returns the record as now stored. */
+    ReferralRecord transition(ReferralRecord r, TaskStatus to, String businessStatus, String taskVersion, String actor, String via, String note) {
+        Instant at = clock.instant();
         store.inTransaction(c -> {
             Sql.update(c, "UPDATE referral SET status = ?, business_status = ?, task_version = ?, updated_at = ? WHERE referral_id = ?",
-                    to.code(), businessStatus, taskVersion, clock.instant(), r.referralId());
+                    to.code(), businessStatus, taskVersion, at, r.referralId());
             record(c, r.referralId(), r.status().code(), to.code(), businessStatus, actor, via, taskVersion, note);
             return null;
         });
+        return new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), to, businessStatus, r.taskId(), taskVersion,
+                r.serviceRequestId(), r.fhirPatientId(), r.emrPatientUuid(), r.emrEncounterUuid(), r.expiresAt(), r.pushedStatus(),
+                r.createdAt(), at);
     }
 
     /** A change seen but refused (an illegal move made directly on the FHIR server): recorded, status kept. */

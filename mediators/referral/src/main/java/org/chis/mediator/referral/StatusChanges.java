@@ -69,10 +69,10 @@ final class StatusChanges {
             throw new BadInputException(409, "referral " + r.referralId() + ": the Task changed while we were updating it; read it again and retry");
         }
         String newVersion = w.resource().versionId();
-        records.transition(new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), current, r.businessStatus(),
+        // the record as written, not read back: one query less per change
+        ReferralRecord now = records.transition(new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), current, r.businessStatus(),
                 r.taskId(), r.taskVersion(), r.serviceRequestId(), r.fhirPatientId(), r.emrPatientUuid(), r.emrEncounterUuid(),
                 r.expiresAt(), r.pushedStatus(), r.createdAt(), r.updatedAt()), to, business, newVersion, actor, via, reason);
-        ReferralRecord now = records.find(r.referralId()).orElseThrow();
         tx.property("referral.transition", current.code() + " -> " + to.code());
         return pushBack(tx, now, true, current, newVersion);
     }
@@ -82,7 +82,7 @@ final class StatusChanges {
         try {
             String where = push.push(tx, r);
             records.pushed(r.referralId(), r.statusKey());
-            return new Result(r, changed, from, version, where, null);
+            return new Result(r.pushed(), changed, from, version, where, null);
         } catch (RuntimeException e) {
             log.warn("referral {}: status {} not pushed back yet: {}", r.referralId(), r.statusKey(), e.getMessage());
             return new Result(r, changed, from, version, null, e.getMessage());

@@ -51,7 +51,7 @@ final class StatusEndpoint {
         tx.property("referral.id", id);
         StatusChanges.Result res = changes.change(tx, r, to, body.path("businessStatus").asText(null), body.path("reason").asText(null),
                 body.path("by").asText(req.clientId() != null ? req.clientId() : "facility"), "api", ifMatch);
-        ObjectNode out = view(records.find(id).orElseThrow());
+        ObjectNode out = view(res.referral());
         out.put("changed", res.changed());
         if (!res.changed()) out.put("note", "the referral already is " + to.code() + ": nothing changed");
         else out.put("from", res.from().code());

@@ -40,4 +40,28 @@ class FhirValidationTest {
         assertThat(FhirValidation.check(ReferralResources.patient(referral("f", "02/04/2019"), c)))
                 .anyMatch(e -> e.contains("gender")).anyMatch(e -> e.contains("birthDate"));
     }
+
+    @Test
+    void theValidatorSeesEachShapeOnceAndEveryResourceWithErrors() {
+        FhirValidation.warmUp();
+        ReferralConfig c = ReferralConfig.of(Settings.of(Map.of()));
+        Instant at = Instant.parse("2024-05-01T08:00:00.250Z");
+        Referral first = new Referral("shape-0", "commcare", "case-0", "P-0", "Mariama", "Sesay", "female", "2020-01-31", "+23276000000",
+                "Fast breathing", List.of("chest indrawing"), "urgent", "ngelehun-chc", "chw-0", "CHW Zero", at, "Sick Child", null);
+        assertThat(FhirValidation.check(ReferralResources.task(first, c, "Patient/1", "ServiceRequest/2", at.plusSeconds(3600)))).isEmpty();
+        long runs = FhirValidation.validatorRuns();
+        for (int i = 1; i <= 20; i++) {
+            Referral r = new Referral("shape-" + i, "commcare", "case-" + i, "P-" + i, "Name" + i, "Family" + i, "female", "2020-01-31",
+                    "+2327600000" + i, "Fast breathing " + i, List.of("chest indrawing"), "urgent", "facility-" + i, "chw-" + i, "CHW " + i,
+                    at.plusSeconds(60L * i), "Sick Child", null);
+            assertThat(FhirValidation.check(ReferralResources.task(r, c, "Patient/" + i, "ServiceRequest/" + (100 + i), at.plusSeconds(3600)))).isEmpty();
+        }
+        assertThat(FhirValidation.validatorRuns()).isEqualTo(runs); // twenty referrals, no new shape
+
+        // a Task modified before it was authored (inv-1): same fields, another shape, the validator says why
+        var backdated = ReferralResources.task(first, c, "Patient/1", "ServiceRequest/2", at.plusSeconds(3600));
+        backdated.put("lastModified", "2024-05-01T07:00:00.250Z");
+        assertThat(FhirValidation.check(backdated)).anyMatch(e -> e.contains("inv-1"));
+        assertThat(FhirValidation.check(backdated)).isNotEmpty(); // errors are never remembered as valid
+    }
 }
