@@ -196,7 +196,8 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
     }
 
     private static int send(HttpClient http, String method, String url, String body) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
+        // the first referral builds HAPI's R4 validator (seconds on a quiet machine, minutes on a loaded one)
+        HttpRequest r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(15))
                 .header("Content-Type", "application/json; charset=utf-8")
                 .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
         return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
