@@ -120,6 +120,12 @@ public final class Forwarding {
     }
 
     /**
+     * Undoes what an earlier attempt of the claim's message left upstream when it died mid-saga (or rolled back only in
+     * part); true when nothing is left. {@link #forward} does it too, this is for a rerun that may answer without it.
+     */
+    public boolean undoInterrupted(TransactionContext tx, Ledger.Claim claim) { return saga.undoInterrupted(tx, claim); }
+
+    /**
      * @param retry true when an earlier attempt of this message may have written upstream (the encounter is then
      *              looked up first, so a crash between saga and warehouse never creates it twice)
      * @param claim the message's claim ({@code sms:<uuid>}), held by this run: the saga runs under it

@@ -13,7 +13,7 @@ import java.util.Optional;
 import org.chis.common.http.UpstreamException;
 import org.chis.common.json.Json;
 import org.chis.common.audit.TransactionContext;
-import org.chis.common.store.Ledger;
+import org.chis.common.store.KeyLocks;
 import org.chis.common.store.StoreException;
 import org.chis.common.systems.openmrs.OpenMrsClient;
 import org.chis.common.systems.rapidpro.FlowWebhook;
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class Intake {
     private static final Logger log = LoggerFactory.getLogger(Intake.class);
     static final String LEDGER_KIND = "sms-message";
-    /** Lease of a message's claim (and of the report claim it takes with it). */
+    /** Lease of a message's claim. */
     static final Duration LEASE = Duration.ofMinutes(2);
     /** Field of a failed claim's outcome: the system-fault reply went out, so a later run answers silently. */
     private static final String FAULT_REPLIED = "faultReplied";
@@ -50,7 +50,7 @@ public final class Intake {
     private final OpenMrsClient openmrs;
     private final Forwarding forwarding;
     private final Warehouse warehouse;
-    private final Ledger ledger;
+    private final KeyLocks locks;
     private final Idempotent room;
     private final Replies replies;
     private final Clock clock;
@@ -64,7 +64,7 @@ public final class Intake {
         this.openmrs = openmrs;
         this.forwarding = forwarding;
         this.warehouse = warehouse;
-        this.ledger = warehouse.store().ledger();
+        this.locks = warehouse.store().keyLocks();
         this.room = room;
         this.replies = replies;
         this.clock = clock;
@@ -72,7 +72,22 @@ public final class Intake {
         this.maxAttempts = Math.max(1, maxAttempts);
     }
 
-    public Outcome process(TransactionContext tx, FlowWebhook m) {
+    /**
+     * Asked once, just before an outcome whose reply goes to the worker is committed: true when the webhook's answer
+     * will carry it. The inline route is then recorded in that same commit (one commit less per message than
+     * recording it after), still before the answer is written.
+     */
+    @FunctionalInterface
+    public interface Route {
+        boolean inline();
+    }
+
+    /** The reply goes by broadcast (or not at all): nothing to record with the outcome. */
+    public static final Route NOT_INLINE = () -> false;
+
+    public Outcome process(TransactionContext tx, FlowWebhook m) { return process(tx, m, NOT_INLINE); }
+
+    public Outcome process(TransactionContext tx, FlowWebhook m, Route route) {
         String ref = Reference.of(m.messageUuid());
         tx.property("sms.ref", ref);
         String key = "sms:" + m.messageUuid();
@@ -94,7 +109,8 @@ public final class Intake {
         Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
         String lang = replies.language(m.language(), sender == null ? null : sender.language());
         try {
-            Outcome o = decide(tx, m, ref, held, sender, lang, now, faultReplied);
+            // after a fault reply nothing more goes to the worker (the outcome is made silent below)
+            Outcome o = decide(tx, m, ref, held, sender, lang, now, faultReplied ? NOT_INLINE : route);
             if (faultReplied) o = o.silent();
             tx.property("sms.outcome", o.kind().jsonName());
             return o;
@@ -112,8 +128,9 @@ public final class Intake {
             CodeCard card = cardOf(m.text());
             String text = replies.simple(lang, ReplyKind.SYSTEM_FAULT, card, null, null, ref);
             Outcome o = new Outcome(ReplyKind.SYSTEM_FAULT, text, ref, lang, true, null, e.getMessage(), false);
+            String via = via(route);
             try {
-                warehouse.logMessage(m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null);
+                warehouse.logMessage(m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, via);
             } catch (StoreException ignored) {
                 // the store may be what failed; the reply still goes
             }
@@ -123,15 +140,15 @@ public final class Intake {
     }
 
     private Outcome decide(TransactionContext tx, FlowWebhook m, String ref, Idempotent.Held held, Sender sender, String lang, Instant now,
-                           boolean faultReplied) {
+                           Route route) {
         boolean retry = held.attempts() > 1;
         LocalDate today = LocalDate.ofInstant(now, zone);
         Parsed parsed = parser.parse(m.text(), today);
-        if (parsed.problem() != null) return answer(m, held, ref, lang, parsed.problem().kind(), replies.problem(lang, parsed.problem(), ref), null);
-        if (sender == null) return answer(m, held, ref, lang, ReplyKind.NOT_REGISTERED, replies.simple(lang, ReplyKind.NOT_REGISTERED, null, null, null, ref), null);
-        if (parsed.isUndo()) return undo(tx, m, held, ref, lang, parsed.undoRef(), now);
+        if (parsed.problem() != null) return answer(m, held, route, ref, lang, parsed.problem().kind(), replies.problem(lang, parsed.problem(), ref), null);
+        if (sender == null) return answer(m, held, route, ref, lang, ReplyKind.NOT_REGISTERED, replies.simple(lang, ReplyKind.NOT_REGISTERED, null, null, null, ref), null);
+        if (parsed.isUndo()) return undo(tx, m, held, route, ref, lang, parsed.undoRef(), now);
         CodeCard card = parsed.card();
-        if (!sender.allowed(card.keyword())) return answer(m, held, ref, lang, ReplyKind.NOT_ALLOWED, replies.simple(lang, ReplyKind.NOT_ALLOWED, card, null, null, ref), null);
+        if (!sender.allowed(card.keyword())) return answer(m, held, route, ref, lang, ReplyKind.NOT_ALLOWED, replies.simple(lang, ReplyKind.NOT_ALLOWED, card, null, null, ref), null);
         String patientId = null;
         String patientUuid = null;
         if (card.patientField() != null) {
@@ -140,48 +157,56 @@ public final class Intake {
                 patientId = (String) id.value();
                 patientUuid = patientUuid(tx, patientId).orElse(null);
                 if (patientUuid == null) {
-                    return answer(m, held, ref, lang, ReplyKind.PATIENT_NOT_FOUND, replies.simple(lang, ReplyKind.PATIENT_NOT_FOUND, card, patientId, null, ref), null);
+                    return answer(m, held, route, ref, lang, ReplyKind.PATIENT_NOT_FOUND, replies.simple(lang, ReplyKind.PATIENT_NOT_FOUND, card, patientId, null, ref), null);
                 }
             }
         }
         Problem range = Ranges.check(parsed, today);
-        if (range != null) return answer(m, held, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
+        if (range != null) return answer(m, held, route, ref, lang, range.kind(), replies.problem(lang, range, ref), null);
         Registrant registrant = card.registers() ? Registrant.of(parsed, m.messageUuid(), today) : null;
         if (registrant != null) {
             // find before create: an identifier some other client holds is answered, nothing is created
             if (forwarding.registeredElsewhere(tx, registrant)) {
-                return answer(m, held, ref, lang, ReplyKind.ALREADY_REGISTERED, replies.registration(lang, ReplyKind.ALREADY_REGISTERED, parsed,
+                return answer(m, held, route, ref, lang, ReplyKind.ALREADY_REGISTERED, replies.registration(lang, ReplyKind.ALREADY_REGISTERED, parsed,
                         registrant.name(), registrant.identifier(), Map.of(), ref), null);
             }
             patientId = registrant.identifier();
             patientUuid = registrant.patientUuid();
         }
+        // a rerun of a message whose earlier run died mid-saga: undo what it left before the duplicate check, which may
+        // answer without running the saga (another message saved the report meanwhile)
+        if (retry && !forwarding.undoInterrupted(tx, held.claim())) {
+            throw new UpstreamException("what an earlier attempt of this message wrote could not all be undone yet; try again", 503);
+        }
         String duplicateKey = Report.duplicateKey(parsed);
-        Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(duplicateKey);
-        if (dup.isPresent()) return alreadyReceived(m, held, ref, lang, parsed, dup.get().ref());
-        // the check above is a read: claiming the report itself stops two messages carrying the same report at the
-        // same moment from both being saved (the count makes a new key after an UNDO, so the report may come again)
-        String reportKey = "sms-report:" + duplicateKey + "#" + warehouse.retractedCount(duplicateKey);
-        // claimed with the message: if this process dies mid-saga, start-up recovery undoes the saga and releases both
-        // claims, so the resend is taken at once, not after the lease; a failure of the message fails both
-        Ledger.Claim reportClaim = held.claimAlso(reportKey, "sms-report", LEASE);
-        if (reportClaim.result() == Ledger.ClaimResult.DONE) {
-            String earlier = Json.parse(reportClaim.outcome()).path("ref").asText();
-            return alreadyReceived(m, held, ref, lang, parsed, earlier);
+        // one message per report at a time (in every replica on PostgreSQL), from the duplicate check to the warehouse
+        // row: two messages carrying the same report at the same moment never both save it. A lock, not a ledger claim:
+        // a process that dies drops its locks, and the warehouse row is what says the report is in (an UNDO retracts
+        // it, so the report may come again)
+        try (KeyLocks.Held lock = reportLock(duplicateKey)) {
+            if (lock == null) throw new UpstreamException("the same report is being saved from another message; try again", 503);
+            Optional<Warehouse.Stored> dup = warehouse.activeDuplicate(duplicateKey);
+            if (dup.isPresent()) return alreadyReceived(m, held, route, ref, lang, parsed, dup.get().ref());
+            return save(tx, m, held, route, ref, lang, parsed, sender, patientId, patientUuid, registrant, now, retry);
         }
-        if (reportClaim.result() == Ledger.ClaimResult.IN_PROGRESS) {
-            throw new UpstreamException("the same report is being saved from another message; try again", 503);
-        }
-        return save(tx, m, held, ref, lang, parsed, sender, patientId, patientUuid, registrant, now, retry, reportKey);
     }
 
-    private Outcome alreadyReceived(FlowWebhook m, Idempotent.Held held, String ref, String lang, Parsed parsed, String earlierRef) {
-        return answer(m, held, ref, lang, ReplyKind.ALREADY_RECEIVED,
+    private KeyLocks.Held reportLock(String duplicateKey) {
+        try {
+            return locks.tryLock("sms-report", List.of(duplicateKey));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UpstreamException("interrupted waiting for the same report's other message", 503);
+        }
+    }
+
+    private Outcome alreadyReceived(FlowWebhook m, Idempotent.Held held, Route route, String ref, String lang, Parsed parsed, String earlierRef) {
+        return answer(m, held, route, ref, lang, ReplyKind.ALREADY_RECEIVED,
                 replies.simple(lang, ReplyKind.ALREADY_RECEIVED, parsed.card(), Report.duplicateText(parsed), earlierRef, ref), null);
     }
 
-    private Outcome save(TransactionContext tx, FlowWebhook m, Idempotent.Held held, String ref, String lang, Parsed parsed, Sender sender,
-                         String patientId, String patientUuid, Registrant registrant, Instant now, boolean retry, String reportKey) {
+    private Outcome save(TransactionContext tx, FlowWebhook m, Idempotent.Held held, Route route, String ref, String lang, Parsed parsed, Sender sender,
+                         String patientId, String patientUuid, Registrant registrant, Instant now, boolean retry) {
         CodeCard card = parsed.card();
         Map<String, LocalDate> derived = new LinkedHashMap<>();
         for (DerivedField d : card.derived()) {
@@ -194,10 +219,10 @@ public final class Intake {
         String text = registrant == null ? replies.ok(lang, parsed, derived, ref)
                 : replies.registration(lang, kind, parsed, registrant.name(), registrant.identifier(), derived, ref);
         Outcome o = new Outcome(kind, text, ref, lang, true, ref, null, false);
+        String via = via(route);
         held.succeed(o.toJson(), c -> {
             warehouse.insert(c, report, f.encounterUuid(), f.eventId());
-            warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, null, now);
-            ledger.succeed(c, reportKey, Json.write(Json.object().put("ref", ref)));
+            warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, via, now);
         });
         tx.property("sms.record", ref);
         if (registrant != null) tx.property("openmrs.patient", registrant.patientUuid());
@@ -205,34 +230,39 @@ public final class Intake {
         return o;
     }
 
-    private Outcome undo(TransactionContext tx, FlowWebhook m, Idempotent.Held held, String ref, String lang, String undoRef, Instant now) {
+    private Outcome undo(TransactionContext tx, FlowWebhook m, Idempotent.Held held, Route route, String ref, String lang, String undoRef, Instant now) {
         Optional<Warehouse.Stored> found = warehouse.byRef(undoRef);
         String phone = phone(m);
         if (found.isEmpty() || !found.get().phone().equals(phone)) {
-            return answer(m, held, ref, lang, ReplyKind.UNDO_NOT_FOUND, replies.simple(lang, ReplyKind.UNDO_NOT_FOUND, null, undoRef, null, ref), null);
+            return answer(m, held, route, ref, lang, ReplyKind.UNDO_NOT_FOUND, replies.simple(lang, ReplyKind.UNDO_NOT_FOUND, null, undoRef, null, ref), null);
         }
         Warehouse.Stored s = found.get();
         if (!s.status().equals("ACTIVE")) {
-            return answer(m, held, ref, lang, ReplyKind.ALREADY_UNDONE, replies.simple(lang, ReplyKind.ALREADY_UNDONE, null, undoRef, null, ref), null);
+            return answer(m, held, route, ref, lang, ReplyKind.ALREADY_UNDONE, replies.simple(lang, ReplyKind.ALREADY_UNDONE, null, undoRef, null, ref), null);
         }
         if (forwarding.sendsTo("openmrs")) forwarding.retract(tx, s.encounterUuid());
         String text = replies.simple(lang, ReplyKind.UNDONE, null, undoRef, null, ref);
         Outcome o = new Outcome(ReplyKind.UNDONE, text, ref, lang, true, undoRef, null, false);
+        String via = via(route);
         held.succeed(o.toJson(), c -> {
             warehouse.retract(c, undoRef, now);
-            warehouse.logMessage(c, m.messageUuid(), ref, phone, m.text(), o.kind().jsonName(), text, lang, null, now);
+            warehouse.logMessage(c, m.messageUuid(), ref, phone, m.text(), o.kind().jsonName(), text, lang, via, now);
         });
         tx.property("sms.retracted", undoRef);
         return o;
     }
 
     /** A user-fixable answer: logged with the ledger's success, so a repeat gets the same reply and nothing is written. */
-    private Outcome answer(FlowWebhook m, Idempotent.Held held, String ref, String lang, ReplyKind kind, String text, String recordRef) {
+    private Outcome answer(FlowWebhook m, Idempotent.Held held, Route route, String ref, String lang, ReplyKind kind, String text, String recordRef) {
         Outcome o = new Outcome(kind, text, ref, lang, true, recordRef, null, false);
-        held.succeed(o.toJson(), c -> warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), kind.jsonName(), text, lang, null,
+        String via = via(route);
+        held.succeed(o.toJson(), c -> warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), kind.jsonName(), text, lang, via,
                 clock.instant()));
         return o;
     }
+
+    /** The reply route recorded with an outcome whose reply goes to the worker: "inline" when the answer carries it, else none yet. */
+    private static String via(Route route) { return route.inline() ? Warehouse.INLINE : null; }
 
     private Optional<String> patientUuid(TransactionContext tx, String identifier) {
         List<JsonNode> found = openmrs.patientsByIdentifier(tx, identifier);

@@ -52,9 +52,14 @@ public final class Senders {
 
     public int size() { return byPhone.size(); }
 
+    /** Digits and '+' only (every message's sender goes through it: a loop, not a regex compiled per call). */
     static String normalise(String phone) {
         if (phone == null) return null;
-        String p = phone.replaceAll("[^0-9+]", "");
-        return p.isEmpty() ? null : p;
+        StringBuilder p = new StringBuilder(phone.length());
+        for (int i = 0; i < phone.length(); i++) {
+            char c = phone.charAt(i);
+            if (c >= '0' && c <= '9' || c == '+') p.append(c);
+        }
+        return p.isEmpty() ? null : p.toString();
     }
 }

@@ -32,6 +32,9 @@ public final class Warehouse {
     public record Message(String messageUuid, String ref, String phone, String kind, String reply, String replyVia, String replyStatus,
                           Instant updatedAt) {}
 
+    /** reply_via of a reply the webhook's answer carries (recorded SENT: the answer is written after the commit). */
+    public static final String INLINE = "inline";
+
     private final StateStore store;
 
     public Warehouse(StateStore store) { this.store = store; }
@@ -118,23 +121,28 @@ public final class Warehouse {
         }
     }
 
-    /** Logs the message and the reply decided for it (once per message uuid; a rerun updates it). */
+    /**
+     * Logs the message and the reply decided for it (once per message uuid; a rerun updates it). {@code via}
+     * {@link #INLINE} records the reply as sent in the webhook's answer; null leaves the route to be chosen.
+     */
     public void logMessage(Connection c, String messageUuid, String ref, String phone, String text, String kind, String reply,
                            String language, String via, Instant at) throws SQLException {
+        String status = INLINE.equals(via) ? "SENT" : null;
         int n;
-        try (PreparedStatement ps = c.prepareStatement("UPDATE sms_message SET kind = ?, reply = ?, language = ?, reply_via = ?, updated_at = ?"
-                + " WHERE message_uuid = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE sms_message SET kind = ?, reply = ?, language = ?, reply_via = ?,"
+                + " reply_status = COALESCE(?, reply_status), updated_at = ? WHERE message_uuid = ?")) {
             ps.setString(1, kind);
             ps.setString(2, reply);
             ps.setString(3, language);
             ps.setString(4, via);
-            ps.setTimestamp(5, Timestamp.from(at));
-            ps.setString(6, messageUuid);
+            ps.setString(5, status);
+            ps.setTimestamp(6, Timestamp.from(at));
+            ps.setString(7, messageUuid);
             n = ps.executeUpdate();
         }
         if (n > 0) return;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO sms_message (message_uuid, ref, phone, text, kind, reply, language, reply_via,"
-                + " received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " reply_status, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, messageUuid);
             ps.setString(2, ref);
             ps.setString(3, phone);
@@ -143,8 +151,9 @@ public final class Warehouse {
             ps.setString(6, reply);
             ps.setString(7, language);
             ps.setString(8, via);
-            ps.setTimestamp(9, Timestamp.from(at));
+            ps.setString(9, status);
             ps.setTimestamp(10, Timestamp.from(at));
+            ps.setTimestamp(11, Timestamp.from(at));
             ps.executeUpdate();
         }
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.chis.common.json.Json;
@@ -77,9 +78,16 @@ public final class WebhookEndpoint implements RequestHandler {
         tx.property("sms.message", m.messageUuid());
         boolean rerun = req.parentTransactionId() != null;
         AtomicInteger state = new AtomicInteger(WAITING);
+        AtomicBoolean routedInline = new AtomicBoolean();
+        // the route is chosen just before the outcome's commit, which records it: finished in time = inline
+        Intake.Route inline = () -> {
+            boolean won = state.compareAndSet(WAITING, FINISHED) || state.get() == FINISHED;
+            routedInline.set(won);
+            return won;
+        };
         Future<Outcome> work = workers.submit(() -> {
-            Outcome o = intake.process(tx, m);
-            if (!state.compareAndSet(WAITING, FINISHED)) afterHandOff(m, o, 1);
+            Outcome o = intake.process(tx, m, rerun ? Intake.NOT_INLINE : inline);
+            if (!state.compareAndSet(WAITING, FINISHED) && state.get() == HANDED_OFF) afterHandOff(m, o, 1);
             return o;
         });
         Outcome o;
@@ -97,10 +105,11 @@ public final class WebhookEndpoint implements RequestHandler {
             throw e.getCause() instanceof Exception ex ? ex : e;
         }
         state.set(INLINE);
-        return respond(tx, m, o, rerun);
+        return respond(tx, m, o, rerun, routedInline.get());
     }
 
-    private MediatorResponse respond(TransactionContext tx, FlowWebhook m, Outcome o, boolean rerun) {
+    /** @param recordedInline the inline route was recorded with the outcome (nothing more to write) */
+    private MediatorResponse respond(TransactionContext tx, FlowWebhook m, Outcome o, boolean rerun, boolean recordedInline) {
         if (o.temporary()) {
             // the room's busy answer (503 + error + Retry-After), for a fault and for a delivery still being processed
             return Idempotent.busy("temporary fault, nothing was kept; retry after " + retryAfterSeconds + " s: " + o.error(),
@@ -124,7 +133,7 @@ public final class WebhookEndpoint implements RequestHandler {
             broadcast(tx, m, o);
             shown = o.silent();
         }
-        if (!o.repeat() && shown.sendReply()) markQuietly(m, "inline", "SENT");
+        if (!o.repeat() && shown.sendReply() && !recordedInline) markQuietly(m, Warehouse.INLINE, "SENT");
         tx.property("sms.reply", shown.sendReply() ? "in the webhook answer" : o.repeat() ? "none (repeat)" : "by broadcast / none");
         // a repeat: the room's duplicate answer, the recorded outcome with duplicate: true, Completed
         if (o.repeat()) return MediatorResponse.completed(Idempotent.markDuplicate(tx, shown.toJson(), null));

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
@@ -12,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,6 +35,7 @@ import org.chis.mediator.smscodecard.parse.MessageParser;
 import org.chis.mediator.smscodecard.reply.Gsm7;
 import org.chis.mediator.smscodecard.reply.Reference;
 import org.chis.mediator.smscodecard.reply.ReplyTexts;
+import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -183,6 +189,38 @@ class WebhookTest {
         assertThat(f.liveEncounters()).hasSize(1);
         assertThat(f.opensrp.findAll(WireMock.postRequestedFor(
                 WireMock.urlPathEqualTo("/opensrp/rest/event/add")))).hasSize(1);
+    }
+
+    @Test
+    void aResendOfAMessageWhoseReplicaDiedMidSagaUndoesItsEncounterEvenWhenAnotherMessageSavedTheReport() throws Exception {
+        // db.replicas=many: start-up recovery leaves young sagas to their own resends (another replica may be running
+        // them). The dead replica left its message claim (lease over) and its saga RUNNING, the encounter made.
+        String msg = SmsFixture.uuid(65);
+        String encounter = StableUuid.of("sms", msg, "encounter");
+        String db = "jdbc:h2:mem:sms-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        try (var crashed = StateStore.open(db, "", "", null, "sms-codecard")) {
+            crashed.ledger().claim("sms:" + msg, Intake.LEDGER_KIND, Duration.ofMillis(1));
+            crashed.sagaJournal().begin("sms:" + msg);
+            crashed.sagaJournal().planStep("sms:" + msg, 1, "create encounter", Forwarding.ENCOUNTER, encounter);
+        }
+        f = new SmsFixture(Map.of("db.url", db, "db.replicas", "many"));
+        var made = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(f.openmrs.baseUrl() + "/ws/rest/v1/encounter"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        (OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes()))
+                .POST(HttpRequest.BodyPublishers.ofString(Json.object().put("uuid", encounter)
+                        .put("patient", f.patientUuids.get("1000Y")).put("encounterType", SmsFixture.ANC_ENCOUNTER_TYPE)
+                        .put("encounterDatetime", "2026-06-15T09:00:00.000+0000").toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(made.statusCode()).as(made.body()).isLessThan(300);
+
+        assertThat(f.sms(SmsFixture.uuid(66), SmsFixture.JOHN, "eng", VALID).kind()).isEqualTo("ok");
+        SmsFixture.Reply resend = f.sms(msg, SmsFixture.JOHN, "eng", VALID);
+        assertThat(resend.kind()).isEqualTo("already_received");
+        assertThat(f.openmrs.encounter(encounter)).as("the dead run's encounter is purged").isEmpty();
+        assertThat(f.liveEncounters()).hasSize(1);
+        assertThat(f.warehouse().records()).hasSize(1);
     }
 
     @Test
