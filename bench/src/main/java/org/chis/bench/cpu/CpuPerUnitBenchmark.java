@@ -448,7 +448,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 List<String> args = List.of("db.url=" + h2(dir),
                         "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
                         "rapidpro.url=" + rapidpro.baseUrl(), "rapidpro.token=" + rapidpro.token(),
-                        "opensrp.url=http://127.0.0.1:" + opensrp.port() + "/opensrp", "sms.clock.fixed=2026-06-15T09:00:00Z", "sms.timezone=UTC");
+                        "opensrp.url=http://127.0.0.1:" + opensrp.port() + "/opensrp", "sms.clock.fixed=2026-06-15T09:00:00Z", "sms.timezone=UTC",
+                        "sms.inlineReplyMs=60000" /* every unit answered inline, also on a loaded machine */);
                 try (ChildJvm child = launch("sms-codecard", dir, args)) {
                     int port = child.awaitReady(READY_WAIT);
                     HttpClient http = LoadDriver.httpClient();
