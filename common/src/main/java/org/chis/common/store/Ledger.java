@@ -127,6 +127,22 @@ public final class Ledger {
         finish(c, key, Status.SUCCEEDED, outcomeJson);
     }
 
+    /**
+     * Writes a finished record without a claim, inside the caller's transaction: for a single runner (one feed poll at
+     * a time) that applies again whatever has no SUCCEEDED record after a crash, a claim is one more commit per key
+     * for nothing. A row already there (an earlier run's record or a dead claim) is finished, one attempt more.
+     */
+    public void record(Connection c, String key, String kind, Status status, String outcome) throws SQLException {
+        Instant now = clock.instant();
+        for (int race = 0; race < 2; race++) {
+            if (Sql.update(c, "UPDATE ledger SET status = ?, outcome = ?, attempts = attempts + 1, lease_until = NULL, updated_at = ? WHERE source_key = ?",
+                    status, outcome, now, key) == 1) return;
+            if (Sql.tryInsert(c, "INSERT INTO ledger (source_key, kind, status, attempts, lease_until, created_at, updated_at, outcome)"
+                    + " VALUES (?, ?, ?, 1, NULL, ?, ?, ?)", key, kind, status, now, now, outcome)) return;
+        }
+        throw new StoreException("ledger: could not record '" + key + "' (concurrent writers)");
+    }
+
     /** Records failure; the next claim of the key gets RETRY. */
     public void fail(String key, String errorOrOutcomeJson) {
         store.withConnection(c -> {

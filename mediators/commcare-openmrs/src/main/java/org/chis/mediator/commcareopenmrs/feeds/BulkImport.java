@@ -193,11 +193,17 @@ public final class BulkImport {
         if (applied.result() == FeedTarget.Result.SKIPPED && skipped.size() < 50) {
             skipped.addObject().put("patient", patient).put("reason", applied.detail());
         }
-        advance(cohort, after, key, FeedLedger.outcome(applied), true);
+        advance(cohort, after, key, FeedLedger.outcome(applied), true, applied);
     }
 
     private void advance(String cohort, Position to, String key, String outcome, boolean succeeded) {
+        advance(cohort, to, key, outcome, succeeded, null);
+    }
+
+    /** {@code applied}: what the target keeps of it ({@link FeedTarget#keep}) is written in the same transaction. */
+    private void advance(String cohort, Position to, String key, String outcome, boolean succeeded, FeedTarget.Applied applied) {
         store.inTransaction(c -> {
+            if (applied != null) target.keep(c, applied);
             if (key != null && succeeded) store.ledger().succeed(c, key, outcome);
             else if (key != null) store.ledger().fail(c, key, outcome);
             store.feedMarkers().advance(c, marker(cohort), to.toJson());

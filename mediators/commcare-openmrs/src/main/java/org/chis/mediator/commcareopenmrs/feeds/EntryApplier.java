@@ -1,6 +1,8 @@
 package org.chis.mediator.commcareopenmrs.feeds;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -103,7 +105,6 @@ final class EntryApplier implements FeedTarget {
         FormSubmission form = form(entry, "OpenMRS patient", new TreeMap<>(changes).toString(), owner).addCase(block);
         form.question("openmrs_patient_uuid", patientUuid);
         commcare.submit(tx, form);
-        remember(caseId, patientUuid);
         return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, changes.keySet().toString());
     }
 
@@ -158,7 +159,6 @@ final class EntryApplier implements FeedTarget {
         form.question("openmrs_encounter_uuid", encounterUuid).question("openmrs_patient_uuid", patientUuid)
                 .question("encounter_type", type).question("encounter_datetime", when);
         commcare.submit(tx, form);
-        remember(caseId, patientUuid);
         return new Applied(current.isEmpty() ? Result.CREATED : Result.UPDATED, patientUuid, caseId, "encounter " + encounterUuid);
     }
 
@@ -301,9 +301,15 @@ final class EntryApplier implements FeedTarget {
         return commcare.caseByExternalId(tx, patientUuid);
     }
 
-    private void remember(String caseId, String patientUuid) {
-        if (idMap.source(CASE_TO_PATIENT, patientUuid).isEmpty() && idMap.target(CASE_TO_PATIENT, caseId).isEmpty()) {
-            idMap.put(CASE_TO_PATIENT, caseId, patientUuid);
+    /** The case of a patient it wrote, for the next entry's lookup: in the transaction that records the entry. */
+    @Override
+    public void keep(Connection c, Applied applied) throws SQLException {
+        if (applied.result() != Result.CREATED && applied.result() != Result.UPDATED) return;
+        String caseId = applied.caseId();
+        String patientUuid = applied.subject();
+        if (caseId == null || patientUuid == null) return;
+        if (idMap.source(c, CASE_TO_PATIENT, patientUuid).isEmpty() && idMap.target(c, CASE_TO_PATIENT, caseId).isEmpty()) {
+            idMap.put(c, CASE_TO_PATIENT, caseId, patientUuid);
         }
     }
 

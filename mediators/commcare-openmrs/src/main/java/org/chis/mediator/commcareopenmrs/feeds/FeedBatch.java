@@ -11,12 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import org.chis.common.audit.TransactionContext;
-import org.chis.common.store.Ledger;
 import org.chis.common.systems.openmrs.FeedEntry;
-import org.chis.common.work.Idempotent;
 
 /**
- * The new entries of one feed in one poll: each is claimed and applied in its patient's lane ({@link Lanes}), its
+ * The new entries of one feed in one poll: each is applied in its patient's lane (unless recorded before) ({@link Lanes}), its
  * outcome recorded in the {@link FeedLedger}, and the marker moved over the {@link DonePrefix}.
  * <ul>
  * <li>An applied entry's record is committed as soon as it is applied, before the next entry of its lane starts:
@@ -26,7 +24,7 @@ import org.chis.common.work.Idempotent;
  * <li>Failing entries, and the later entries of their patient waiting behind them, are parked in feed order as the
  * prefix reaches them, so failed_event ids keep the order of the feed and the breaker trips at the same entry as a
  * sequential read. Entries past the breaker or an aborted entry are not done: the marker stays before them and
- * their claims are released, so the next poll reads them again.</li>
+ * they have no record, so the next poll reads them again.</li>
  * </ul>
  * Commits are serialised (one lock), which keeps the marker monotonic; entries finishing meanwhile are committed
  * together by the next one (group commit: each commit of the H2 file store writes to disk, the largest CPU cost per
@@ -48,8 +46,6 @@ final class FeedBatch {
         String subject;
         String error;
         Instant due;
-        boolean claimed;
-        boolean recorded;
         boolean committed;
 
         Item(FeedEntry entry, int position) {
@@ -119,21 +115,12 @@ final class FeedBatch {
     }
 
     /**
-     * Waits for every lane, releases the claims of entries that are not done, and passes on what aborted the
-     * batch. Returns true when the breaker tripped.
+     * Waits for every lane and passes on what aborted the batch (entries not done have no record: the next poll
+     * reads them again). Returns true when the breaker tripped.
      */
     boolean finish() {
         lanes.finish();
         synchronized (this) {
-            for (Item it : items) {
-                if (!it.claimed || it.recorded) continue;
-                try {
-                    ledger.release(it.entry.id(), it.error == null ? "not done in this poll" : it.error);
-                } catch (RuntimeException e) {
-                    // the database is what failed: the claim's lease runs out instead
-                    if (error != null) error.addSuppressed(e);
-                }
-            }
             if (error != null) throw error;
             return prefix.tripped();
         }
@@ -158,18 +145,13 @@ final class FeedBatch {
         return it;
     }
 
-    /** Claims the entry and applies it to the target: applied, seen before, or to be parked (failed or waiting). */
+    /** Applies the entry to the target unless recorded before: applied, seen before, or to be parked (failed or waiting). */
     private void handle(Item it) {
-        Ledger.Claim claim = ledger.claim(it.entry.id());
-        if (claim.result() == Ledger.ClaimResult.DONE) {
+        if (ledger.applied(it.entry.id())) {
             // applied before (e.g. past the marker before a crash, or listed again): nothing to do but move on
             it.kind = Kind.SEEN_BEFORE;
             return;
         }
-        if (claim.result() == Ledger.ClaimResult.IN_PROGRESS) {
-            throw new Idempotent.HeldElsewhere("feed entry " + it.entry.id() + " is being applied by another worker; poll again later");
-        }
-        it.claimed = true;
         AtomicReference<String> subject = new AtomicReference<>();
         try {
             it.applied = applier.apply(tx, feed, it.entry, it.resource, subject, this::blocked);
@@ -230,7 +212,7 @@ final class FeedBatch {
         }
         try {
             if (!records.isEmpty() || move.marker() != null) {
-                ledger.commit(feed,
+                ledger.commit(feed, applier,
                         records.stream().map(r -> new FeedLedger.Applied(r.entry.id(), r.applied)).toList(),
                         toPark.stream().map(p -> new FeedLedger.Parked(p.entry, p.subject, p.error, p.due)).toList(),
                         move.marker());
@@ -248,7 +230,6 @@ final class FeedBatch {
         }
         synchronized (this) {
             for (Item r : records) {
-                r.recorded = true;
                 prefix.set(r.position, DonePrefix.State.DONE);
                 report.tally(feed, r.applied);
             }
@@ -257,7 +238,6 @@ final class FeedBatch {
                 Item x = items.get(i);
                 if (x.kind == Kind.SEEN_BEFORE) report.count(feed, "unchanged");
                 if (x.parks()) {
-                    x.recorded = true;
                     report.count(feed, x.kind == Kind.PARK_FAILED ? "failed" : "waiting");
                     if (x.kind == Kind.PARK_FAILED) report.failed();
                 }

@@ -23,6 +23,8 @@ final class FeedLedger {
     /** An entry to park: under its patient ({@code subject}), retried from {@code due} on. */
     record Parked(FeedEntry entry, String subject, String error, Instant due) {}
 
+    private static final String KIND = "feed-entry";
+
     private final StateStore store;
     private final String statePrefix;
     private final FeedLimits limits;
@@ -47,19 +49,34 @@ final class FeedLedger {
 
     /** The same for any key a single runner owns (the feed's entries, a cohort import's patients). */
     static Ledger.Claim claim(StateStore store, String key, Duration lease) {
-        Ledger.Claim claim = store.ledger().claim(key, "feed-entry", lease);
+        Ledger.Claim claim = store.ledger().claim(key, KIND, lease);
         if (claim.result() == Ledger.ClaimResult.IN_PROGRESS && store.ledger().release(key, claim.attempts())) {
-            claim = store.ledger().claim(key, "feed-entry", lease);
+            claim = store.ledger().claim(key, KIND, lease);
         }
         return claim;
     }
 
-    /** One transaction: the records of {@code applied}, the {@code parked} entries, and the marker ({@code to}, null = stays). */
-    void commit(String feed, List<Applied> applied, List<Parked> parked, FeedMarker to) {
+    /**
+     * True when the entry has a SUCCEEDED record (applied before: past the marker before a crash, or by an operator's
+     * retry). New entries are read, not claimed: one poll runs at a time and an entry without a SUCCEEDED record is
+     * applied again after a crash anyway (a dead claim was taken over at once), so a claim was a commit for nothing.
+     */
+    boolean applied(String entryId) {
+        return store.ledger().find(key(entryId)).map(e -> e.status() == Ledger.Status.SUCCEEDED).orElse(false);
+    }
+
+    /**
+     * One transaction: the records of {@code applied} with what the target keeps of them ({@link FeedTarget#keep}),
+     * the {@code parked} entries, and the marker ({@code to}, null = stays).
+     */
+    void commit(String feed, FeedTarget target, List<Applied> applied, List<Parked> parked, FeedMarker to) {
         store.inTransaction(c -> {
-            for (Applied a : applied) store.ledger().succeed(c, key(a.entryId()), outcome(a.what()));
+            for (Applied a : applied) {
+                store.ledger().record(c, key(a.entryId()), KIND, Ledger.Status.SUCCEEDED, outcome(a.what()));
+                target.keep(c, a.what());
+            }
             for (Parked p : parked) {
-                store.ledger().fail(c, key(p.entry().id()), error(p.error()));
+                store.ledger().record(c, key(p.entry().id()), KIND, Ledger.Status.FAILED, error(p.error()));
                 store.failedEvents().record(c, feed, p.entry().id(), p.subject(), ParkedEntry.write(p.entry()), p.error(), p.due());
             }
             if (to != null) store.feedMarkers().advance(c, feed, to.toJson());
@@ -67,15 +84,11 @@ final class FeedLedger {
         });
     }
 
-    /** Frees the claim of an entry that is not done: the next poll reads it again. */
-    void release(String entryId, String why) {
-        store.ledger().fail(key(entryId), error(why));
-    }
-
     /** A parked entry applied on retry: its record, and it is no longer parked. */
-    void resolved(String feed, String entryId, FeedTarget.Applied what) {
+    void resolved(String feed, String entryId, FeedTarget target, FeedTarget.Applied what) {
         store.inTransaction(c -> {
             store.ledger().succeed(c, key(entryId), outcome(what));
+            target.keep(c, what);
             store.failedEvents().resolve(c, feed, entryId);
             return null;
         });

@@ -194,7 +194,7 @@ final class FeedPoll {
             AtomicReference<String> subject = new AtomicReference<>();
             try {
                 FeedTarget.Applied a = applier.apply(tx, feed, entry, null, subject, null);
-                ledger.resolved(feed, ev.entryId(), a);
+                ledger.resolved(feed, ev.entryId(), applier, a);
                 report.tally(feed, a);
                 report.count(feed, "resolved");
             } catch (RuntimeException e) {

@@ -1,6 +1,8 @@
 package org.chis.mediator.commcareopenmrs.feeds;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -43,4 +45,10 @@ public interface FeedTarget {
      */
     Applied apply(TransactionContext tx, String feed, FeedEntry entry, CompletableFuture<Optional<JsonNode>> ahead,
                   AtomicReference<String> subject, Predicate<String> blocked);
+
+    /**
+     * Writes what the target keeps of an applied entry (e.g. its id map) in the transaction that records the entry,
+     * so applying it costs no commit of its own; a crash before that commit applies the entry again.
+     */
+    default void keep(Connection c, Applied applied) throws SQLException {}
 }
