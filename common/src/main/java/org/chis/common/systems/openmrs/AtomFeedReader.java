@@ -1,16 +1,19 @@
 package org.chis.common.systems.openmrs;
 
+import com.rometools.rome.feed.atom.Category;
+import com.rometools.rome.feed.atom.Content;
+import com.rometools.rome.feed.atom.Entry;
+import com.rometools.rome.feed.atom.Feed;
+import com.rometools.rome.feed.atom.Link;
+import com.rometools.rome.feed.WireFeed;
+import com.rometools.rome.io.FeedException;
+import com.rometools.rome.io.WireFeedInput;
 import java.io.StringReader;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.function.Supplier;
-import javax.xml.stream.XMLInputFactory;
-import javax.xml.stream.XMLStreamConstants;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamReader;
 import okhttp3.HttpUrl;
 import okhttp3.Request;
 import org.chis.common.config.Settings;
@@ -22,7 +25,7 @@ import org.chis.common.audit.Orchestration;
 import org.chis.common.audit.TransactionContext;
 
 /**
- * Reads OpenMRS atom feed pages ({@code <base>/ws/atomfeed/{category}/recent|{n}}) with a streaming (StAX) parser. Archive links
+ * Reads OpenMRS atom feed pages ({@code <base>/ws/atomfeed/{category}/recent|{n}}) with Rome. Archive links
  * are followed by the caller (it decides how far a bounded batch goes). Link URLs in a feed carry the
  * publisher's own host name; they are re-based onto our configured OpenMRS URL so a proxy or container
  * host name does not lead us astray.
@@ -77,132 +80,75 @@ public final class AtomFeedReader {
         return s.size() >= 2 ? s.get(s.size() - 2) + "/" + s.get(s.size() - 1) : url.encodedPath();
     }
 
-    private static final String ATOM = "http://www.w3.org/2005/Atom";
-    private static final XMLInputFactory XML = xmlInput();
-
-    private static XMLInputFactory xmlInput() {
-        XMLInputFactory f = XMLInputFactory.newFactory();
-        f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-        f.setProperty(XMLInputFactory.IS_COALESCING, true);
-        return f;
+    /** Parses an atom document; links are re-based onto the configured OpenMRS URL. */
+    public FeedPage parse(String xml, String requestedUrl) {
+        WireFeed wire;
+        try {
+            WireFeedInput in = new WireFeedInput();
+            wire = in.build(new StringReader(xml));
+        } catch (FeedException | IllegalArgumentException e) {
+            throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is not a readable atom feed: " + e.getMessage(), 502, e);
+        }
+        if (!(wire instanceof Feed feed)) {
+            throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is " + wire.getFeedType() + ", not atom", 502);
+        }
+        String self = null, via = null, prev = null, next = null;
+        List<Link> links = new ArrayList<>(feed.getOtherLinks());
+        links.addAll(feed.getAlternateLinks());
+        for (Link l : links) {
+            String rel = l.getRel() == null ? "alternate" : l.getRel();
+            switch (rel) {
+                case "self" -> self = rebaseText(l.getHrefResolved() != null ? l.getHrefResolved() : l.getHref());
+                case "via" -> via = rebaseText(l.getHref());
+                case "prev-archive" -> prev = rebaseText(l.getHref());
+                case "next-archive" -> next = rebaseText(l.getHref());
+                default -> { }
+            }
+        }
+        List<FeedEntry> entries = new ArrayList<>();
+        for (Entry e : feed.getEntries()) {
+            List<String> cats = new ArrayList<>();
+            for (Category c : e.getCategories()) if (c.getTerm() != null) cats.add(c.getTerm());
+            StringBuilder content = new StringBuilder();
+            for (Content c : e.getContents()) if (c.getValue() != null) content.append(c.getValue());
+            entries.add(new FeedEntry(e.getId(), e.getTitle(), cats, instant(e.getUpdated()), instant(e.getPublished()),
+                    contentText(content.toString())));
+        }
+        return new FeedPage(self == null ? requestedUrl : self, via, prev, next, instant(feed.getUpdated()), entries);
     }
 
     /**
-     * Parses an atom document in one streaming pass (StAX: no DOM tree and feed model built first, as Rome did; a page
-     * is read for every 5 entries); links are re-based onto the configured OpenMRS URL.
-     * Content is taken as the plain text the publishers mean (a path or JSON, usually in CDATA).
+     * Rome treats {@code application/vnd.atomfeed+xml} content as XML and hands back the element's inner markup
+     * verbatim, CDATA markers and entity escapes included; the publishers mean plain text (a path or JSON).
      */
-    public FeedPage parse(String xml, String requestedUrl) {
-        try {
-            XMLStreamReader r = XML.createXMLStreamReader(new StringReader(xml));
-            try {
-                while (r.hasNext() && r.next() != XMLStreamConstants.START_ELEMENT) { }
-                if (!r.isStartElement()) throw new XMLStreamException("no root element");
-                if (!"feed".equals(r.getLocalName()) || !ATOM.equals(r.getNamespaceURI())) {
-                    String kind = "rss".equals(r.getLocalName()) || "RDF".equals(r.getLocalName()) ? r.getLocalName() : null;
-                    if (kind != null) throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is " + kind + ", not atom", 502);
-                    throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is not a readable atom feed: root element <"
-                            + r.getLocalName() + "> is not an atom feed", 502);
-                }
-                return feed(r, requestedUrl);
-            } finally {
-                r.close();
-            }
-        } catch (XMLStreamException | IllegalArgumentException e) {
-            throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is not a readable atom feed: " + e.getMessage(), 502, e);
-        }
-    }
-
-    /** The children of {@code <feed>}: links, updated, entries (other elements skipped). */
-    private FeedPage feed(XMLStreamReader r, String requestedUrl) throws XMLStreamException {
-        String self = null, via = null, prev = null, next = null;
-        Instant updated = null;
-        List<FeedEntry> entries = new ArrayList<>();
-        while (r.nextTag() == XMLStreamConstants.START_ELEMENT) {
-            if (!ATOM.equals(r.getNamespaceURI())) {
-                skip(r);
-                continue;
-            }
-            switch (r.getLocalName()) {
-                case "link" -> {
-                    String rel = r.getAttributeValue(null, "rel");
-                    String href = r.getAttributeValue(null, "href");
-                    switch (rel == null ? "alternate" : rel) {
-                        case "self" -> self = rebaseText(href);
-                        case "via" -> via = rebaseText(href);
-                        case "prev-archive" -> prev = rebaseText(href);
-                        case "next-archive" -> next = rebaseText(href);
-                        default -> { }
-                    }
-                    skip(r);
-                }
-                case "updated" -> updated = instant(r.getElementText());
-                case "entry" -> entries.add(entry(r));
-                default -> skip(r);
-            }
-        }
-        return new FeedPage(self == null ? requestedUrl : self, via, prev, next, updated, entries);
-    }
-
-    private static FeedEntry entry(XMLStreamReader r) throws XMLStreamException {
-        String id = null, title = null;
-        Instant updated = null, published = null;
-        List<String> cats = new ArrayList<>();
-        StringBuilder content = new StringBuilder();
-        while (r.nextTag() == XMLStreamConstants.START_ELEMENT) {
-            if (!ATOM.equals(r.getNamespaceURI())) {
-                skip(r);
-                continue;
-            }
-            switch (r.getLocalName()) {
-                case "id" -> id = r.getElementText().trim();
-                case "title" -> title = r.getElementText();
-                case "category" -> {
-                    String term = r.getAttributeValue(null, "term");
-                    if (term != null) cats.add(term);
-                    skip(r);
-                }
-                case "updated" -> updated = instant(r.getElementText());
-                case "published" -> published = instant(r.getElementText());
-                case "content" -> content.append(text(r));
-                default -> skip(r);
-            }
-        }
-        return new FeedEntry(id, title, cats, updated, published, content.toString().trim());
-    }
-
-    /** The text of an element and its descendants (CDATA and entities decoded); the reader ends on its end tag. */
-    private static String text(XMLStreamReader r) throws XMLStreamException {
+    static String contentText(String raw) {
+        String t = raw == null ? "" : raw.trim();
         StringBuilder out = new StringBuilder();
-        int depth = 1;
-        while (depth > 0) {
-            int ev = r.next();
-            if (ev == XMLStreamConstants.START_ELEMENT) depth++;
-            else if (ev == XMLStreamConstants.END_ELEMENT) depth--;
-            else if (ev == XMLStreamConstants.CHARACTERS || ev == XMLStreamConstants.CDATA || ev == XMLStreamConstants.SPACE) out.append(r.getText());
+        int i = 0;
+        while (i < t.length()) {
+            int cdata = t.indexOf("<![CDATA[", i);
+            if (cdata < 0) {
+                out.append(unescape(t.substring(i)));
+                break;
+            }
+            out.append(unescape(t.substring(i, cdata)));
+            int end = t.indexOf("]]>", cdata);
+            if (end < 0) {
+                out.append(t.substring(cdata + 9));
+                break;
+            }
+            out.append(t, cdata + 9, end);
+            i = end + 3;
         }
-        return out.toString();
+        return out.toString().trim();
     }
 
-    /** Skips the current element and its children; the reader ends on its end tag. */
-    private static void skip(XMLStreamReader r) throws XMLStreamException {
-        int depth = 1;
-        while (depth > 0) {
-            int ev = r.next();
-            if (ev == XMLStreamConstants.START_ELEMENT) depth++;
-            else if (ev == XMLStreamConstants.END_ELEMENT) depth--;
-        }
+    private static String unescape(String s) {
+        if (s.indexOf('&') < 0) return s;
+        return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&");
     }
 
-    /** An RFC 3339 date (atom's), or null when it is not one (as Rome did). */
-    private static Instant instant(String text) {
-        try {
-            return OffsetDateTime.parse(text.trim()).toInstant();
-        } catch (DateTimeParseException e) {
-            return null;
-        }
-    }
+    private static Instant instant(Date d) { return d == null ? null : d.toInstant(); }
 
     private String rebaseText(String href) {
         if (href == null) return null;
