@@ -28,7 +28,7 @@ class CommonLayersTest {
     void auditIsTheLowestPackageBesideJson() throws IOException {
         Map<String, Set<String>> uses = packageGraph();
         assertThat(uses.get("json")).as("json imports").isEmpty();
-        assertThat(uses.get("audit")).as("audit imports").containsOnly("json");
+        assertThat(uses.get("audit")).as("audit imports").isSubsetOf("json");
         assertThat(uses.get("http")).as("http imports").isSubsetOf("audit", "config", "json");
     }
 

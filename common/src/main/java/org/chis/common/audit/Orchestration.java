@@ -1,9 +1,9 @@
 package org.chis.common.audit;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
-import org.chis.common.json.Json;
 
 /**
  * One recorded step of a transaction as OpenHIM core stores it: the request we sent, the response we got
@@ -32,27 +32,40 @@ public record Orchestration(String name, String group, Request request, Response
 
     public boolean failed() { return error != null || (response != null && response.status() >= 400); }
 
-    public ObjectNode toJson() {
-        ObjectNode o = Json.object();
-        o.put("name", name);
-        if (group != null) o.put("group", group);
-        ObjectNode req = o.putObject("request");
-        req.put("method", request.method());
-        if (request.host() != null) req.put("host", request.host());
-        if (request.port() != null) req.put("port", request.port());
-        req.put("path", request.path());
-        if (request.querystring() != null) req.put("querystring", request.querystring());
-        if (request.headers() != null) req.set("headers", Json.MAPPER.valueToTree(request.headers()));
-        if (request.body() != null) req.put("body", request.body());
-        req.put("timestamp", request.timestamp().toString());
+    /** Writes this orchestration as OpenHIM core stores it, straight onto the envelope's generator (no tree). */
+    public void write(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", name);
+        if (group != null) g.writeStringField("group", group);
+        g.writeObjectFieldStart("request");
+        g.writeStringField("method", request.method());
+        if (request.host() != null) g.writeStringField("host", request.host());
+        if (request.port() != null) g.writeStringField("port", request.port());
+        g.writeStringField("path", request.path());
+        if (request.querystring() != null) g.writeStringField("querystring", request.querystring());
+        if (request.headers() != null) writeHeaders(g, request.headers());
+        if (request.body() != null) g.writeStringField("body", request.body());
+        g.writeStringField("timestamp", request.timestamp().toString());
+        g.writeEndObject();
         if (response != null) {
-            ObjectNode res = o.putObject("response");
-            res.put("status", response.status());
-            if (response.headers() != null) res.set("headers", Json.MAPPER.valueToTree(response.headers()));
-            if (response.body() != null) res.put("body", response.body());
-            res.put("timestamp", response.timestamp().toString());
+            g.writeObjectFieldStart("response");
+            g.writeNumberField("status", response.status());
+            if (response.headers() != null) writeHeaders(g, response.headers());
+            if (response.body() != null) g.writeStringField("body", response.body());
+            g.writeStringField("timestamp", response.timestamp().toString());
+            g.writeEndObject();
         }
-        if (error != null) o.putObject("error").put("message", error);
-        return o;
+        if (error != null) {
+            g.writeObjectFieldStart("error");
+            g.writeStringField("message", error);
+            g.writeEndObject();
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeHeaders(JsonGenerator g, Map<String, String> headers) throws IOException {
+        g.writeObjectFieldStart("headers");
+        for (Map.Entry<String, String> h : headers.entrySet()) g.writeStringField(h.getKey(), h.getValue());
+        g.writeEndObject();
     }
 }

@@ -86,8 +86,11 @@ public final class Settings {
 
     /** The environment variable that overrides a key: upper case, every non-alphanumeric character an underscore. */
     public static String envName(String key) {
-        return key.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+        return ENV_NAMES.computeIfAbsent(key, k -> k.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_"));
     }
+
+    // find() runs a few times per upstream call (DerivedSetting): the name is worked out once per key, not by a regex each time
+    private static final Map<String, String> ENV_NAMES = new ConcurrentHashMap<>();
 
     public Optional<String> find(String key) {
         String v = overrides.get(key);

@@ -36,6 +36,10 @@ public final class RecordingHttpClient {
     private static final Logger log = LoggerFactory.getLogger(RecordingHttpClient.class);
     private static final int MAX_RECORDED_BODY = 64 * 1024;
 
+    static {
+        QuietWatchdog.arm();
+    }
+
     /**
      * The writes' client and the same client (pool, timeouts) retrying GET/HEAD on a connection failure. An upstream
      * closes idle keep-alive connections (Jetty 30 s, nginx 75 s, Apache 5 s) while our pool keeps them 5 minutes, and

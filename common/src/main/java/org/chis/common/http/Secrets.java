@@ -53,8 +53,12 @@ public final class Secrets {
     }
 
     private static boolean hasSecretWord(String text) {
-        String lower = text.toLowerCase(Locale.ROOT);
-        for (String hint : SECRET_HINTS) if (lower.contains(hint)) return true;
+        // one pass, no lower-case copy of the body: only where a hint's first letter stands is the hint compared
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c != 'p' && c != 'P' && c != 's' && c != 'S' && c != 't' && c != 'T' && c != 'k' && c != 'K' && c != 'a' && c != 'A') continue;
+            for (String hint : SECRET_HINTS) if (text.regionMatches(true, i, hint, 0, hint.length())) return true;
+        }
         return false;
     }
 }

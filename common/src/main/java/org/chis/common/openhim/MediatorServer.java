@@ -19,10 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.ActorSystem;
@@ -132,16 +129,18 @@ public final class MediatorServer implements AutoCloseable {
                         "pekko.http.server.idle-timeout", "300s",
                         "pekko.http.server.max-connections", "2048",
                         "pekko.http.server.remote-address-header", "on"))
+                .withFallback(ConfigFactory.systemProperties()) // -Dpekko... still overrides the tuning below
+                .withFallback(ConfigFactory.parseMap(Map.of(
+                        // the scheduler thread ticks all the time, tick-duration apart (10 ms: 100 wake-ups a second, 0.5 ms of
+                        // CPU per form); its only timers here are request, idle and body timeouts of seconds
+                        "pekko.scheduler.tick-duration", "100ms",
+                        // a request hops between the IO actors and the stream actor: one small pool (one thread per core, not
+                        // 8 + 4 on two dispatchers) keeps the hops on threads already awake
+                        "pekko.actor.default-dispatcher.fork-join-executor.parallelism-min", "1",
+                        "pekko.io.tcp.worker-dispatcher", "pekko.actor.default-dispatcher")))
                 .withFallback(ConfigFactory.load());
         system = ActorSystem.create("mediator", config);
-        int threads = settings.getInt("mediator.workers", 256);
-        AtomicInteger n = new AtomicInteger();
-        workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "mediator-worker-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        ((ThreadPoolExecutor) workers).allowCoreThreadTimeOut(true);
+        workers = new WorkerPool(settings.getInt("mediator.workers", 256), "mediator-worker-");
         Materializer mat = Materializer.createMaterializer(system);
         try {
             binding = Http.get(system).newServerAt(host, port).bind((Function<HttpRequest, CompletionStage<HttpResponse>>) req -> handle(req, mat))
@@ -312,7 +311,7 @@ public final class MediatorServer implements AutoCloseable {
     }
 
     private HttpResponse toHttp(MediatorResponse r, TransactionContext tx) {
-        byte[] body = Json.write(r.toEnvelope(urn, tx)).getBytes(StandardCharsets.UTF_8);
+        byte[] body = r.envelope(urn, tx);
         HttpResponse resp = HttpResponse.create().withStatus(r.httpStatus()).withEntity(HttpEntities.create(OPENHIM_JSON, body));
         for (var h : r.headers().entrySet()) {
             if (h.getKey().equalsIgnoreCase("WWW-Authenticate") || h.getKey().equalsIgnoreCase("Retry-After")) {
