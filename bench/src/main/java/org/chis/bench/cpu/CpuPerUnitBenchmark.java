@@ -242,7 +242,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             coreUsed = new CoreCpu(core.coreMillis() - coreBefore, core.mongoMillis() - mongoBefore);
         }
         double used = ProcessCpu.millis(child.pid()) - before;
-        Map<String, Double> threads = ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child.pid()));
+        Map<String, Double> threads = ThreadGroupsCpu.withEnded(ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child.pid())), used);
         double driverUsed = ProcessCpu.millis(self) - driverBefore;
         return new Measured(label, mediator, state, n, warmed, calls, used, driverUsed, seconds, errors, threads, coreUsed);
     }
@@ -400,7 +400,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 catchUp(http, poll, openmrs, hq, child);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double used = ProcessCpu.millis(child.pid()) - before;
-                Map<String, Double> threads = ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child.pid()));
+                Map<String, Double> threads = ThreadGroupsCpu.withEnded(ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child.pid())), used);
                 double driverUsed = ProcessCpu.millis(self) - driverBefore;
                 int entries = 2 * (n / 2);
                 long missing = (warmed + n / 2) - hq.cases().size();

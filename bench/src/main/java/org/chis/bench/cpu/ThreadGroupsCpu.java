@@ -42,6 +42,14 @@ public final class ThreadGroupsCpu {
         return out;
     }
 
+    /** Adds "ended threads": the process's CPU over the window that no live thread's stats still hold. */
+    public static Map<String, Double> withEnded(Map<String, Double> groups, double processMillis) {
+        Map<String, Double> out = new TreeMap<>(groups);
+        double live = groups.values().stream().mapToDouble(Double::doubleValue).sum();
+        if (processMillis - live > 0) out.put("ended threads", processMillis - live);
+        return out;
+    }
+
     static String group(String thread) {
         if (thread.startsWith("C2 Compiler") || thread.startsWith("C1 Compiler")) return "JIT";
         if (thread.startsWith("GC Thread") || thread.startsWith("VM Thread") || thread.startsWith("G1") || thread.startsWith("ParGC")) return "GC+VM";
