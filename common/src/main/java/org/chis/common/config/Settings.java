@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * A mediator's settings: {@code mediator.properties}, every key overridable by an environment variable
@@ -25,6 +26,9 @@ import java.util.function.Function;
  * OpenHIM core pushes (console edits win, they are the operator's latest word).
  */
 public final class Settings {
+    private static final Pattern NOT_ENV = Pattern.compile("[^A-Z0-9]");
+    private static final Map<String, String> ENV_NAMES = new ConcurrentHashMap<>();
+
     private final Properties file;
     private final Map<String, String> env;
     private final Path configDir;
@@ -86,11 +90,9 @@ public final class Settings {
 
     /** The environment variable that overrides a key: upper case, every non-alphanumeric character an underscore. */
     public static String envName(String key) {
-        return ENV_NAMES.computeIfAbsent(key, k -> k.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_"));
+        // looked up on every read of a setting (clients re-read theirs per request): compiled once, names kept
+        return ENV_NAMES.computeIfAbsent(key, k -> NOT_ENV.matcher(k.toUpperCase(Locale.ROOT)).replaceAll("_"));
     }
-
-    // find() runs a few times per upstream call (DerivedSetting): the name is worked out once per key, not by a regex each time
-    private static final Map<String, String> ENV_NAMES = new ConcurrentHashMap<>();
 
     public Optional<String> find(String key) {
         String v = overrides.get(key);

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chis.common.audit.TransactionContext;
 import org.chis.common.store.Ledger;
+import org.chis.common.store.Rows;
 import org.chis.common.store.SagaJournal;
 import org.chis.common.store.SagaJournal.State;
 import org.chis.common.store.StateStore;
@@ -44,18 +45,29 @@ public final class Saga {
 
     /** Runs {@code body} as the saga of {@code claim}'s key; the claim must be held (NEW or RETRY), or nothing runs. */
     public SagaOutcome run(TransactionContext tx, Ledger.Claim claim, SagaBody body) {
-        return run(tx, held(claim), body);
+        return run(tx, held(claim), body, null);
+    }
+
+    /**
+     * As {@link #run(TransactionContext, Ledger.Claim, SagaBody)}, writing {@code atEnd} (e.g. the claim's outcome) in
+     * the transaction that marks the saga COMPLETED: one commit for both, and never one without the other (if that
+     * commit fails, the saga is undone like any failed one).
+     */
+    public SagaOutcome run(TransactionContext tx, Ledger.Claim claim, SagaBody body, Rows atEnd) {
+        return run(tx, held(claim), body, atEnd);
     }
 
     /** By key, for the saga's own tests; everything else runs under a claim. Timed for /metrics. */
-    SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) {
+    SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body) { return run(tx, sagaKey, body, null); }
+
+    SagaOutcome run(TransactionContext tx, String sagaKey, SagaBody body, Rows atEnd) {
         long t0 = System.nanoTime();
-        SagaOutcome outcome = runOnce(tx, sagaKey, body);
+        SagaOutcome outcome = runOnce(tx, sagaKey, body, atEnd);
         SagaMetrics.record(outcome, System.nanoTime() - t0);
         return outcome;
     }
 
-    private SagaOutcome runOnce(TransactionContext tx, String sagaKey, SagaBody body) {
+    private SagaOutcome runOnce(TransactionContext tx, String sagaKey, SagaBody body, Rows atEnd) {
         Objects.requireNonNull(sagaKey, "sagaKey");
         if (!undoEarlierRun(tx, sagaKey)) {
             tx.property("rollback", "incomplete");
@@ -70,7 +82,7 @@ public final class Saga {
         try {
             body.run(run);
             // inside the try: a saga we cannot mark COMPLETED would be undone by recovery later, so undo it now
-            batch.finish(State.COMPLETED, null);
+            batch.finish(State.COMPLETED, null, atEnd);
             return SagaOutcome.success(run.created());
         } catch (Exception failure) {
             // a run of the key still RUNNING refused the start: nothing of ours was written, and theirs is not ours to undo
@@ -193,6 +205,9 @@ public final class Saga {
             if (compensators.find(kind).isEmpty()) throw new IllegalStateException("step '" + name
                     + "': no compensator registered for kind '" + kind + "'");
         }
+
+        @Override
+        public void writeWithJournal(Rows rows) { batch.with(rows); }
 
         @Override
         public void compensateWith(String name, ResourceRef ref) {

@@ -2,6 +2,7 @@ package org.chis.common.saga;
 
 import java.util.List;
 import org.chis.common.audit.TransactionContext;
+import org.chis.common.store.Rows;
 
 /** What a {@link SagaBody} uses to take journaled steps. */
 public interface SagaRun {
@@ -23,6 +24,12 @@ public interface SagaRun {
      * (compensators take "not there" as undone); a rollback in this run undoes only the creates that were tried.
      */
     void intend(String name, String kind, String plannedId);
+
+    /**
+     * The caller's own rows (e.g. "this form's encounter will be uuid X"), written in the journal's next commit: before
+     * the next {@link #create}'s call, or with the saga's end; no commit of their own.
+     */
+    void writeWithJournal(Rows rows);
 
     /** Registers an undo for something done outside {@link #create} (e.g. an update restorable by a special kind). */
     void compensateWith(String name, ResourceRef ref);

@@ -6,12 +6,12 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The durable record of multi-step writes (sagas): each step is written before its upstream call, so after
@@ -72,7 +72,9 @@ public final class SagaJournal {
     public final class Batch {
         private final String sagaKey;
         private final Map<Integer, Step> pending = new LinkedHashMap<>();
-        private final Set<Integer> written = new HashSet<>();
+        /** Each step row as it is in the database. */
+        private final Map<Integer, Step> written = new HashMap<>();
+        private final List<Rows> withNext = new ArrayList<>();
         private boolean beginPending;
         private boolean begun;
         private boolean refused;
@@ -88,12 +90,19 @@ public final class SagaJournal {
 
         public synchronized void done(int seq, String resourceKind, String resourceId) {
             Step planned = pending.get(seq);
+            if (planned == null) planned = written.get(seq);
             String name = planned != null ? planned.name() : null;
             pending.put(seq, new Step(sagaKey, seq, name, resourceKind, resourceId, StepState.DONE, null));
         }
 
+        /**
+         * The caller's own rows, written in the next write's transaction (the next {@link #flush} or {@link #finish}):
+         * e.g. what must be durable before the saga's first upstream call, without a commit of its own.
+         */
+        public synchronized void with(Rows rows) { withNext.add(rows); }
+
         /** True once step {@code seq}'s row is in the database (a later change of it may still be pending). */
-        public synchronized boolean written(int seq) { return written.contains(seq); }
+        public synchronized boolean written(int seq) { return written.containsKey(seq); }
 
         /** True once the saga's start is in the database. */
         public synchronized boolean begun() { return begun; }
@@ -102,32 +111,30 @@ public final class SagaJournal {
         public synchronized boolean refused() { return refused; }
 
         /** Writes what is pending in one transaction. */
-        public synchronized void flush() { write(null, null); }
+        public synchronized void flush() { write(null, null, null); }
 
         /** Writes what is pending and the saga's end in one transaction. */
-        public synchronized void finish(State state, String error) {
+        public synchronized void finish(State state, String error) { finish(state, error, null); }
+
+        /**
+         * As {@link #finish(State, String)}, with {@code rows} (may be null) in the same transaction: e.g. the outcome
+         * of the work the saga did, so the saga's end and its outcome are one commit, never one without the other.
+         */
+        public synchronized void finish(State state, String error, Rows rows) {
             if (state == State.RUNNING) throw new IllegalArgumentException("finish needs a final state, not RUNNING");
-            write(state, error);
+            write(state, error, rows);
         }
 
-        private void write(State end, String error) {
-            if (!beginPending && pending.isEmpty() && end == null) return;
-            List<Integer> inserted = new ArrayList<>();
+        private void write(State end, String error, Rows endRows) {
+            if (!beginPending && pending.isEmpty() && withNext.isEmpty() && end == null) return;
             try {
                 store.inTransaction(c -> {
                     if (beginPending) SagaJournal.this.begin(c, sagaKey);
-                    for (Step st : pending.values()) {
-                        if (written.contains(st.seq())) {
-                            Sql.update(c, "UPDATE saga_step SET state = ?, resource_kind = ?, resource_id = ? WHERE saga_key = ? AND seq = ?",
-                                    st.state(), st.resourceKind(), st.resourceId(), sagaKey, st.seq());
-                        } else {
-                            Sql.update(c, "INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state) VALUES (?, ?, ?, ?, ?, ?)",
-                                    sagaKey, st.seq(), st.name(), st.resourceKind(), st.resourceId(), st.state());
-                            inserted.add(st.seq());
-                        }
-                    }
+                    writeSteps(c);
+                    for (Rows r : withNext) r.write(c);
                     if (end != null) Sql.update(c, "UPDATE saga_journal SET state = ?, error = ?, updated_at = ? WHERE saga_key = ?",
                             end, error, clock.instant(), sagaKey);
+                    if (endRows != null) endRows.write(c);
                     return null;
                 });
             } catch (IllegalStateException stillRunning) {
@@ -136,8 +143,46 @@ public final class SagaJournal {
             }
             if (beginPending) begun = true;
             beginPending = false;
-            for (int seq : inserted) written.add(seq);
+            written.putAll(pending);
             pending.clear();
+            withNext.clear();
+        }
+
+        /**
+         * New rows are inserted; rows in the database are updated, all in one statement when every step still PLANNED
+         * there is now DONE with the resource it planned (a saga's intended creates, all made): the common end of a
+         * saga that intended its creates, one statement instead of one per step.
+         */
+        private void writeSteps(Connection c) throws SQLException {
+            List<Step> changed = new ArrayList<>();
+            for (Step st : pending.values()) {
+                if (written.containsKey(st.seq())) {
+                    changed.add(st);
+                } else {
+                    Sql.update(c, "INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state) VALUES (?, ?, ?, ?, ?, ?)",
+                            sagaKey, st.seq(), st.name(), st.resourceKind(), st.resourceId(), st.state());
+                }
+            }
+            if (changed.isEmpty()) return;
+            if (allPlannedNowDone(changed)) {
+                Sql.update(c, "UPDATE saga_step SET state = ? WHERE saga_key = ? AND state = ?", StepState.DONE, sagaKey, StepState.PLANNED);
+                return;
+            }
+            for (Step st : changed) {
+                Sql.update(c, "UPDATE saga_step SET state = ?, resource_kind = ?, resource_id = ? WHERE saga_key = ? AND seq = ?",
+                        st.state(), st.resourceKind(), st.resourceId(), sagaKey, st.seq());
+            }
+        }
+
+        private boolean allPlannedNowDone(List<Step> changed) {
+            long planned = written.values().stream().filter(w -> w.state() == StepState.PLANNED).count();
+            if (changed.size() != planned) return false;
+            for (Step st : changed) {
+                Step was = written.get(st.seq());
+                if (was.state() != StepState.PLANNED || st.state() != StepState.DONE
+                        || !Objects.equals(was.resourceKind(), st.resourceKind()) || !Objects.equals(was.resourceId(), st.resourceId())) return false;
+            }
+            return true;
         }
     }
 

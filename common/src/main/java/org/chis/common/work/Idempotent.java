@@ -102,7 +102,7 @@ public final class Idempotent {
         }
         if (!held.finished) {
             if (r.status() == MediatorStatus.FAILED) held.fail(r.body());
-            else held.succeed(r.body(), null);
+            else if (!held.succeededInCaller) held.succeed(r.body(), null);
         }
         return r;
     }
@@ -155,6 +155,7 @@ public final class Idempotent {
         private final ObjectNode note;
         private final List<Ledger.Claim> also = new ArrayList<>();
         private volatile boolean finished;
+        private volatile boolean succeededInCaller;
 
         Held(StateStore store, Ledger.Claim claim, boolean noting) {
             this.store = store;
@@ -211,6 +212,17 @@ public final class Idempotent {
                 return null;
             });
             finished = true;
+        }
+
+        /**
+         * As {@link #succeed(JsonNode, Rows)}, inside the caller's transaction {@code c} (e.g. the one that ends the
+         * work's saga, see {@code Saga.run(..., atEnd)}): no commit of its own. The work's answer then counts as
+         * recorded unless it is Failed (that transaction did not commit), which is recorded as the failure.
+         */
+        public void succeed(Connection c, JsonNode outcome, Rows rows) throws SQLException {
+            if (rows != null) rows.write(c);
+            store.ledger().succeed(c, claim.key(), Json.write(outcome));
+            succeededInCaller = true;
         }
 
         /** Records a failure (the next claim gets a rerun); a store error is logged: the lease runs out anyway. */

@@ -409,4 +409,56 @@ class SagaTest {
                     tuple("o-2", StepState.UNDONE), tuple(null, StepState.DONE));
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void theCallersRowsGoWithTheJournalsCommitsAndItsEndRowsOnlyWithCompleted(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            Saga saga = new Saga(store, compensators);
+            List<String> seenAtCall = new ArrayList<>();
+            SagaOutcome ok = saga.run(new TransactionContext("tx-1"), "form-1", run -> {
+                run.writeWithJournal(c -> store.idMap().put(c, "form->encounter", "form-1", "e-1"));
+                run.intend("create encounter", "encounter", "e-1");
+                run.intend("create obs", "obs", "o-1");
+                run.create("create encounter", "encounter", "e-1", () -> {
+                    seenAtCall.add(store.idMap().target("form->encounter", "form-1").orElse("not yet"));
+                    seenAtCall.add(store.idMap().target("outcome", "form-1").orElse("not yet"));
+                    return "e-1";
+                });
+                run.create("create obs", "obs", "o-1", () -> "o-1");
+            }, c -> store.idMap().put(c, "outcome", "form-1", "done-1"));
+
+            assertThat(ok.succeeded()).isTrue();
+            // durable before the first call, without a commit of its own; the end rows only with the end
+            assertThat(seenAtCall).containsExactly("e-1", "not yet");
+            assertThat(store.idMap().target("outcome", "form-1")).contains("done-1");
+            assertThat(store.sagaJournal().steps("form-1")).extracting(SagaJournal.Step::resourceId, SagaJournal.Step::state)
+                    .containsExactly(tuple("e-1", StepState.DONE), tuple("o-1", StepState.DONE));
+
+            SagaOutcome failed = saga.run(new TransactionContext("tx-2"), "form-2", run -> {
+                run.create("create encounter", "encounter", "e-2", () -> "e-2");
+                throw new IllegalStateException("OpenMRS 500");
+            }, c -> store.idMap().put(c, "outcome", "form-2", "done-2"));
+
+            assertThat(failed.succeeded()).isFalse();
+            assertThat(store.idMap().target("outcome", "form-2")).isEmpty();
+            assertThat(store.sagaJournal().find("form-2").orElseThrow().state()).isEqualTo(State.ROLLED_BACK);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void anIntentNeverCreatedStaysPlannedWhenTheOthersAreMarkedDone(StoreEngine engine) {
+        try (StateStore store = engine.open(dir, "unit")) {
+            SagaOutcome ok = new Saga(store, compensators).run(new TransactionContext("tx-1"), "form-1", run -> {
+                run.intend("create encounter", "encounter", "e-1");
+                run.intend("create obs", "obs", "o-1");
+                run.create("create encounter", "encounter", "e-1", () -> "e-1");
+            });
+
+            assertThat(ok.succeeded()).isTrue();
+            assertThat(store.sagaJournal().steps("form-1")).extracting(SagaJournal.Step::resourceId, SagaJournal.Step::state)
+                    .containsExactly(tuple("e-1", StepState.DONE), tuple("o-1", StepState.PLANNED));
+        }
+    }
 }

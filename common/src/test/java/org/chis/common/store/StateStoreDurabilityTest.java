@@ -38,6 +38,8 @@ class StateStoreDurabilityTest {
         assertThat(StateStore.durableH2("jdbc:h2:file:/d/x;write_delay=100")).isEqualTo("jdbc:h2:file:/d/x;write_delay=100");
         assertThat(StateStore.durableH2("jdbc:h2:mem:x;DB_CLOSE_DELAY=-1")).isEqualTo("jdbc:h2:mem:x;DB_CLOSE_DELAY=-1");
         assertThat(StateStore.durableH2("jdbc:h2:tcp://db/x")).isEqualTo("jdbc:h2:tcp://db/x");
+        assertThat(StateStore.cachedH2("jdbc:h2:mem:x")).isEqualTo("jdbc:h2:mem:x;QUERY_CACHE_SIZE=64");
+        assertThat(StateStore.cachedH2("jdbc:h2:file:/d/x;query_cache_size=8")).isEqualTo("jdbc:h2:file:/d/x;query_cache_size=8");
     }
 
     private static String java() { return Path.of(System.getProperty("java.home"), "bin", "java").toString(); }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import java.nio.charset.StandardCharsets;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
@@ -32,6 +33,8 @@ import org.chis.common.audit.TransactionContext;
 public final class OpenMrsClient {
     /** OpenMRS caps page size at 100 by default; more pages than this is a runaway query, not data. */
     private static final int MAX_PAGES = 200;
+    /** "patient/&lt;uuid&gt;/identifier" -> "patient identifier" in a call's name; compiled once, it runs per call. */
+    private static final Pattern UUID_SEGMENT = Pattern.compile("/[0-9a-fA-F-]{36}/");
 
     private final RecordingHttpClient http;
     private final Supplier<Endpoint> endpoint;
@@ -210,7 +213,7 @@ public final class OpenMrsClient {
 
     /** {@code POST /{resource}} (201 with the created object). Sub-resources work too: "person/{uuid}/attribute". */
     public JsonNode create(TransactionContext tx, String resource, ObjectNode body) {
-        String name = "create " + resource.replaceAll("/[0-9a-fA-F-]{36}/", " ");
+        String name = "create " + UUID_SEGMENT.matcher(resource).replaceAll(" ");
         UpstreamResponse r = send(tx, name, request(rest().newBuilder().addPathSegments(resource).build())
                 .post(RecordingHttpClient.jsonBody(Json.write(body))).build());
         if (!r.ok()) throw OpenMrsException.of(name, r);
@@ -233,7 +236,7 @@ public final class OpenMrsClient {
     public boolean delete(TransactionContext tx, String resource, String uuid, boolean purge) {
         HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource).addPathSegment(uuid);
         if (purge) url.addQueryParameter("purge", "true");
-        String name = (purge ? "purge " : "void ") + resource.replaceAll("/[0-9a-fA-F-]{36}/", " ");
+        String name = (purge ? "purge " : "void ") + UUID_SEGMENT.matcher(resource).replaceAll(" ");
         UpstreamResponse r = send(tx, name, request(url.build()).delete().build());
         if (r.status() == 404) return false;
         if (!r.ok()) throw OpenMrsException.of(name + " " + uuid, r);

@@ -8,6 +8,7 @@ import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
 import org.chis.common.store.Ledger;
+import org.chis.common.store.Rows;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewObs;
@@ -94,7 +95,8 @@ final class FormSaga {
     /** Undoes what an earlier run under this claim left half-written; false if some of it could not be undone. */
     boolean undoInterrupted(TransactionContext tx, Ledger.Claim claim) { return saga.undoInterrupted(tx, claim); }
 
-    SagaOutcome run(TransactionContext tx, Ledger.Claim claim, Plan plan) {
+    /** {@code atEnd}: the form's outcome, written in the commit that ends the saga COMPLETED. */
+    SagaOutcome run(TransactionContext tx, Ledger.Claim claim, Plan plan, Rows atEnd) {
         FormWorkflow.Prepared p = plan.form();
         Submission s = p.submission();
         FormMapping m = p.mapping();
@@ -106,13 +108,13 @@ final class FormSaga {
         List<String> obsUuids = plan.obsUuids();
         OffsetDateTime when = v.encounterDatetime();
 
-        // recorded before writing: the OpenMRS feeds may show our encounter before this transaction ends (echo)
-        store.inTransaction(c -> {
-            store.idMap().put(c, Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
-            if (plan.createPatient()) store.idMap().put(c, Forms.FORM_TO_PATIENT, src + ":" + s.key(), patientUuid);
-            return null;
-        });
         return saga.run(tx, claim, run -> {
+            // durable before the first call (in the journal's commit): the OpenMRS feeds may show our encounter before
+            // this saga ends (echo)
+            run.writeWithJournal(c -> {
+                store.idMap().put(c, Forms.FORM_TO_ENCOUNTER, src + ":" + s.key(), encounterUuid);
+                if (plan.createPatient()) store.idMap().put(c, Forms.FORM_TO_PATIENT, src + ":" + s.key(), patientUuid);
+            });
             // every id is derived (StableUuid): the journal gets all the creates in one commit before the first call
             if (plan.createPatient()) run.intend("create patient", KIND_PATIENT, patientUuid);
             if (plan.ownVisit()) run.intend("start visit", KIND_VISIT, visitUuid);
@@ -149,6 +151,6 @@ final class FormSaga {
             if (plan.writesBack()) {
                 run.step("write ids back to CommCare case", () -> writeBack.write(tx, p, patientUuid, visitUuid, encounterUuid));
             }
-        });
+        }, atEnd);
     }
 }

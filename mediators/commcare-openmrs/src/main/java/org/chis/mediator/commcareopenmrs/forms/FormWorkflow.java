@@ -118,9 +118,15 @@ final class FormWorkflow {
 
     /** Records the outcome with the case -> patient mapping in one transaction; the answer carries any warning. */
     private MediatorResponse succeed(Idempotent.Held held, Prepared p, MediatorStatus status, int http, ObjectNode body) {
+        held.succeed(body, caseMapping(p, body));
+        return MediatorResponse.json(status, http, body);
+    }
+
+    /** The case -> patient row of the outcome; a case already mapped to another patient adds a warning to {@code body}. */
+    private Idempotent.Rows caseMapping(Prepared p, ObjectNode body) {
         Submission s = p.submission();
         String patient = body.path("patient").path("uuid").asText(null);
-        held.succeed(body, c -> {
+        return c -> {
             if (p.values().caseId() != null && patient != null) {
                 String ns = Forms.patientNamespace(s.source());
                 try {
@@ -131,8 +137,7 @@ final class FormWorkflow {
                     body.put("warning", e.getMessage());
                 }
             }
-        });
-        return MediatorResponse.json(status, http, body);
+        };
     }
 
     private MediatorResponse runClaimed(TransactionContext tx, Prepared p, Idempotent.Held held) {
@@ -169,9 +174,7 @@ final class FormWorkflow {
         tx.property("patient", patient.uuid());
         String joinedVisit = visits.joinable(tx, m, patient, v.encounterDatetime()).orElse(null);
         FormSaga.Plan plan = FormSaga.Plan.of(p, patient, joinedVisit);
-        SagaOutcome outcome = saga.run(tx, held.claim(), plan);
-        // an OpenMRS validation error (422) is bad data: Failed without auto-retry; the others are faults
-        if (!outcome.succeeded()) return Failures.of(tx, "form " + s.key(), outcome);
+        // the answer is known before the saga runs (every id is planned): recorded with the saga's end, in one commit
         body.put("visit", plan.visitUuid()).put("encounter", plan.encounterUuid()).put("observations", plan.obsUuids().size());
         if (joinedVisit != null) body.put("visitReused", true);
         if (!plan.addedIdentifiers().isEmpty()) {
@@ -179,7 +182,11 @@ final class FormWorkflow {
             plan.addedIdentifiers().forEach(id -> added.add(id.identifier()));
         }
         if (plan.writesBack()) body.put("caseWrittenBack", v.caseId());
+        Idempotent.Rows caseMapping = caseMapping(p, body);
+        SagaOutcome outcome = saga.run(tx, held.claim(), plan, c -> held.succeed(c, body, caseMapping));
+        // an OpenMRS validation error (422) is bad data: Failed without auto-retry; the others are faults
+        if (!outcome.succeeded()) return Failures.of(tx, "form " + s.key(), outcome);
         tx.property("encounter", plan.encounterUuid()).property("observations", plan.obsUuids().size());
-        return succeed(held, p, MediatorStatus.SUCCESSFUL, 201, body);
+        return MediatorResponse.json(MediatorStatus.SUCCESSFUL, 201, body);
     }
 }
