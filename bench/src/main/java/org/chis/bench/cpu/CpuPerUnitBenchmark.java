@@ -516,7 +516,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     private static ChildJvm launch(String mediator, Path dir, List<String> settings) throws Exception {
         List<String> args = new ArrayList<>(List.of(mediator, Path.of("mediator-configs", mediator).toAbsolutePath().toString()));
         args.addAll(settings);
-        return ChildJvm.launch("256m", MediatorProcess.class, dir.resolve("mediator.log"), args);
+        // referral's FHIR validator holds HAPI's R4 specification (~200 MB): it runs with 512 MB, as ./suite and docker start it
+        return ChildJvm.launch(mediator.equals("referral") ? "512m" : "256m", MediatorProcess.class, dir.resolve("mediator.log"), args);
     }
 
     private static void deleteQuietly(Path dir) {
