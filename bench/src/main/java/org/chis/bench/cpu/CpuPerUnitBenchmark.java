@@ -227,24 +227,18 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             long errors = run(call, from, count, Math.max(concurrency, warmupConcurrency));
             if (errors > count / 100) throw new IllegalStateException(label + ": " + errors + " of " + count + " warm-up units failed\n" + child.tail());
         });
-        long self = ProcessHandle.current().pid();
-        double before = ProcessCpu.millis(child.pid());
-        Map<String, Double> threadsBefore = ThreadGroupsCpu.millis(child.pid());
-        double driverBefore = ProcessCpu.millis(self);
         double coreBefore = core == null ? 0 : core.coreMillis();
         double mongoBefore = core == null ? 0 : core.mongoMillis();
-        long t0 = System.nanoTime();
+        CpuWindow window = CpuWindow.open(child.pid());
         long errors = run(call, warmed, n, concurrency);
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds = window.seconds();
         CoreCpu coreUsed = null;
         if (core != null) {
             settle(core);
             coreUsed = new CoreCpu(core.coreMillis() - coreBefore, core.mongoMillis() - mongoBefore);
         }
-        double used = ProcessCpu.millis(child.pid()) - before;
-        Map<String, Double> threads = ThreadGroupsCpu.withEnded(ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child.pid())), used);
-        double driverUsed = ProcessCpu.millis(self) - driverBefore;
-        return new Measured(label, mediator, state, n, warmed, calls, used, driverUsed, seconds, errors, threads, coreUsed);
+        CpuWindow.Used u = window.close(seconds);
+        return new Measured(label, mediator, state, n, warmed, calls, u.mediatorMs(), u.driverMs(), u.seconds(), errors, u.threads(), coreUsed);
     }
 
     /**
@@ -272,12 +266,12 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         int done = 0;
         while (true) {
             int count = done < warmup ? Math.min(warmupRound, warmup - done) : warmupRound;
-            Map<String, Double> before = ThreadGroupsCpu.millis(child.pid());
-            double cpuBefore = ProcessCpu.millis(child.pid());
+            CpuWindow window = CpuWindow.open(child.pid());
             round.run(done, count);
             done += count;
-            double jit = ThreadGroupsCpu.since(before, ThreadGroupsCpu.millis(child.pid())).getOrDefault("JIT", 0.0);
-            double all = ProcessCpu.millis(child.pid()) - cpuBefore;
+            CpuWindow.Used u = window.close(window.seconds());
+            double jit = u.threads().getOrDefault("JIT", 0.0);
+            double all = u.mediatorMs();
             System.out.printf(Locale.ROOT, "  warm-up %s: %d units, last round JIT %.2f of %.2f ms/unit%n", label, done, jit / count, all / count);
             if (done >= warmup && (jit <= 0.05 * all || done >= warmupMax)) return done;
         }
@@ -392,19 +386,12 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 openmrs.latency(latency);
                 hq.latency(latency);
                 publish(openmrs, warmed, n / 2);
-                long self = ProcessHandle.current().pid();
-                double before = ProcessCpu.millis(child.pid());
-                Map<String, Double> threadsBefore = ThreadGroupsCpu.millis(child.pid());
-                double driverBefore = ProcessCpu.millis(self);
-                long t0 = System.nanoTime();
+                CpuWindow window = CpuWindow.open(child.pid());
                 catchUp(http, poll, openmrs, hq, child);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double used = ProcessCpu.millis(child.pid()) - before;
-                Map<String, Double> threads = ThreadGroupsCpu.withEnded(ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child.pid())), used);
-                double driverUsed = ProcessCpu.millis(self) - driverBefore;
+                CpuWindow.Used u = window.close(window.seconds());
                 int entries = 2 * (n / 2);
                 long missing = (warmed + n / 2) - hq.cases().size();
-                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * warmed, "2.2", used, driverUsed, seconds, Math.abs(missing), threads, null);
+                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * warmed, "2.2", u.mediatorMs(), u.driverMs(), u.seconds(), Math.abs(missing), u.threads(), null);
             }
         }
     }

@@ -11,11 +11,15 @@ public final class ProcessCpu {
     /** Milliseconds of CPU used by {@code pid} so far; -1 when /proc cannot say (not Linux, process gone). */
     public static double millis(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+            return fromStat(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")));
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** utime + stime in ms from the text of a /proc stat file (a process's or one thread's). */
+    static double fromStat(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
     }
 }

@@ -23,8 +23,7 @@ public final class ThreadGroupsCpu {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    out.merge(group(name), (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0, Double::sum);
+                    out.merge(group(name), ProcessCpu.fromStat(stat), Double::sum);
                 } catch (IOException | RuntimeException gone) {
                     // a thread that ended meanwhile
                 }
