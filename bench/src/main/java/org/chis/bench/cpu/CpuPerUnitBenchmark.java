@@ -62,7 +62,8 @@ import java.util.Comparator;
  * {@code forms-core}: the same forms sent to a real OpenHIM core 4.0.5 ({@link CoreChild}) whose channel routes them
  * to the mediator, and core's CPU per transaction (node) and its MongoDB stand-in's are measured over the same units.
  * Properties: {@code bench.cpu.units} ("forms-h2,forms-pg,forms-core,feed,sms,referral"), {@code bench.cpu.n} (300),
- * {@code bench.cpu.warmup} (2000, at {@code bench.cpu.warmupConcurrency} 8), {@code bench.cpu.concurrency} (1), {@code bench.cpu.latency} (5 ms),
+ * {@code bench.cpu.warmup} (2000, at {@code bench.cpu.warmupConcurrency} 8), then settling rounds of {@code bench.cpu.settleRound}
+ * (200) as measured up to {@code bench.cpu.warmupMax} (4000) units in all, {@code bench.cpu.concurrency} (1), {@code bench.cpu.latency} (5 ms),
  * {@code bench.cpu.h2Options} (appended to the H2 URLs, for A/B runs of H2 settings).
  */
 public final class CpuPerUnitBenchmark implements Benchmark {
@@ -95,9 +96,11 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     private final int warmup = Integer.getInteger("bench.cpu.warmup", 2000);
     /** Warm-up runs wider than the measurement so C2 has compiled the hot paths before counting starts. */
     private final int warmupConcurrency = Integer.getInteger("bench.cpu.warmupConcurrency", 8);
-    /** Warm-up goes on in rounds until the JIT threads use under 5% of a round's CPU, up to this many units. */
-    private final int warmupMax = Integer.getInteger("bench.cpu.warmupMax", 15000);
+    /** Settling rounds go on until the JIT threads use under 5% of a round's CPU, up to this many units in all. */
+    private final int warmupMax = Integer.getInteger("bench.cpu.warmupMax", 4000);
     private final int warmupRound = Integer.getInteger("bench.cpu.warmupRound", 500);
+    /** Settling rounds after the warm-up run under the measurement's conditions (concurrency, latency). */
+    private final int settleRound = Integer.getInteger("bench.cpu.settleRound", 200);
     private final int concurrency = Integer.getInteger("bench.cpu.concurrency", 1);
     private final int latency = Integer.getInteger("bench.cpu.latency", 5);
 
@@ -164,6 +167,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             StringBuilder split = new StringBuilder(unit + ": mediator CPU ms/unit by thread group:");
             m.threads.entrySet().stream().filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                     .forEach(e -> split.append(String.format(Locale.ROOT, " %s %.2f;", e.getKey(), e.getValue() / m.units)));
+            split.append(String.format(Locale.ROOT, " of all threads' CPU, kernel (system) time %.2f ms/unit", m.kernelMs / m.units));
             table.note(split.toString());
             System.out.println(split);
         }
@@ -207,7 +211,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     }
 
     private record Measured(String label, String mediator, String state, int units, int warmup, String calls,
-                            double mediatorMs, double driverMs, double seconds, long errors, Map<String, Double> threads, CoreCpu core) {}
+                            double mediatorMs, double kernelMs, double driverMs, double seconds, long errors, Map<String, Double> threads, CoreCpu core) {}
 
     /** OpenHIM core's and its MongoDB stand-in's CPU ms over the measured units (forms-core). */
     private record CoreCpu(double coreMs, double mongoMs) {}
@@ -223,8 +227,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
 
     /** As above; with {@code core} (the units go through it), core's and MongoDB's CPU over the same units too. */
     private Measured measure(ChildJvm child, CoreChild core, String label, String mediator, String state, String calls, UnitCall call) throws Exception {
-        int warmed = warmUp(child, label, (from, count) -> {
-            long errors = run(call, from, count, Math.max(concurrency, warmupConcurrency));
+        int warmed = warmUp(child, label, (from, count, asMeasured) -> {
+            long errors = run(call, from, count, asMeasured ? concurrency : Math.max(concurrency, warmupConcurrency));
             if (errors > count / 100) throw new IllegalStateException(label + ": " + errors + " of " + count + " warm-up units failed\n" + child.tail());
         });
         double coreBefore = core == null ? 0 : core.coreMillis();
@@ -238,7 +242,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             coreUsed = new CoreCpu(core.coreMillis() - coreBefore, core.mongoMillis() - mongoBefore);
         }
         CpuWindow.Used u = window.close(seconds);
-        return new Measured(label, mediator, state, n, warmed, calls, u.mediatorMs(), u.driverMs(), u.seconds(), errors, u.threads(), coreUsed);
+        return new Measured(label, mediator, state, n, warmed, calls, u.mediatorMs(), u.kernelMs(), u.driverMs(), u.seconds(), errors, u.threads(), coreUsed);
     }
 
     /**
@@ -256,24 +260,32 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         }
     }
 
-    /** Runs units {@code from .. from+count-1} of the warm-up. */
+    /** Runs units {@code from .. from+count-1} of the warm-up; {@code asMeasured}: under the measurement's conditions. */
     private interface WarmUpRound {
-        void run(int from, int count) throws Exception;
+        void run(int from, int count, boolean asMeasured) throws Exception;
     }
 
-    /** Warms up in rounds until JIT CPU falls under 5% of the round's CPU (at least {@code warmup} units); returns the units run. */
+    /**
+     * Warms up: {@code warmup} units in rounds at the wider warm-up concurrency (fast), then rounds of {@code settleRound}
+     * units under the measurement's own conditions until the JIT threads use under 5% of a round's CPU (at most
+     * {@code warmupMax} units in all). The settling rounds run as measured because the JIT kept compiling when the
+     * measurement at c=1 followed a warm-up at c=8 only (2.5 of 14.2 ms per form was JIT): parked-and-woken threads and
+     * one-at-a-time calls take code paths the busy warm-up did not. Returns the units run.
+     */
     private int warmUp(ChildJvm child, String label, WarmUpRound round) throws Exception {
         int done = 0;
         while (true) {
-            int count = done < warmup ? Math.min(warmupRound, warmup - done) : warmupRound;
+            boolean settling = done >= warmup;
+            int count = settling ? settleRound : Math.min(warmupRound, warmup - done);
             CpuWindow window = CpuWindow.open(child.pid());
-            round.run(done, count);
+            round.run(done, count, settling);
             done += count;
             CpuWindow.Used u = window.close(window.seconds());
             double jit = u.threads().getOrDefault("JIT", 0.0);
             double all = u.mediatorMs();
-            System.out.printf(Locale.ROOT, "  warm-up %s: %d units, last round JIT %.2f of %.2f ms/unit%n", label, done, jit / count, all / count);
-            if (done >= warmup && (jit <= 0.05 * all || done >= warmupMax)) return done;
+            System.out.printf(Locale.ROOT, "  warm-up %s: %d units, last round (%s) JIT %.2f of %.2f ms/unit%n", label, done,
+                    settling ? "as measured" : "c=" + Math.max(concurrency, warmupConcurrency), jit / count, all / count);
+            if (settling && (jit <= 0.05 * all || done >= warmupMax)) return done;
         }
     }
 
@@ -379,19 +391,19 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 HttpRequest poll = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openmrs/feeds/poll"))
                         .timeout(Duration.ofMinutes(10)).POST(HttpRequest.BodyPublishers.noBody()).build();
-                int warmed = warmUp(child, "feed entry", (from, count) -> {
+                int warmed = warmUp(child, "feed entry", (from, count, asMeasured) -> {
+                    openmrs.latency(asMeasured ? latency : 0);
+                    hq.latency(asMeasured ? latency : 0);
                     publish(openmrs, from / 2, count / 2);
                     catchUp(http, poll, openmrs, hq, child);
                 }) / 2;
-                openmrs.latency(latency);
-                hq.latency(latency);
                 publish(openmrs, warmed, n / 2);
                 CpuWindow window = CpuWindow.open(child.pid());
                 catchUp(http, poll, openmrs, hq, child);
                 CpuWindow.Used u = window.close(window.seconds());
                 int entries = 2 * (n / 2);
                 long missing = (warmed + n / 2) - hq.cases().size();
-                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * warmed, "2.2", u.mediatorMs(), u.driverMs(), u.seconds(), Math.abs(missing), u.threads(), null);
+                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * warmed, "2.2", u.mediatorMs(), u.kernelMs(), u.driverMs(), u.seconds(), Math.abs(missing), u.threads(), null);
             }
         }
     }

@@ -8,11 +8,12 @@ import java.util.Map;
  */
 final class CpuWindow {
     /** What the window measured; {@code threads} includes "ended threads". */
-    record Used(double mediatorMs, Map<String, Double> threads, double driverMs, double seconds) {}
+    record Used(double mediatorMs, double kernelMs, Map<String, Double> threads, double driverMs, double seconds) {}
 
     private final long child;
     private final long self = ProcessHandle.current().pid();
     private final double mediatorBefore;
+    private final double kernelBefore;
     private final Map<String, Double> threadsBefore;
     private final double driverBefore;
     private final long t0;
@@ -20,6 +21,7 @@ final class CpuWindow {
     private CpuWindow(long child) {
         this.child = child;
         this.mediatorBefore = ProcessCpu.millis(child);
+        this.kernelBefore = ProcessCpu.kernelMillis(child);
         this.threadsBefore = ThreadGroupsCpu.millis(child);
         this.driverBefore = ProcessCpu.millis(self);
         this.t0 = System.nanoTime();
@@ -33,6 +35,6 @@ final class CpuWindow {
     Used close(double seconds) {
         double used = ProcessCpu.millis(child) - mediatorBefore;
         Map<String, Double> threads = ThreadGroupsCpu.withEnded(ThreadGroupsCpu.since(threadsBefore, ThreadGroupsCpu.millis(child)), used);
-        return new Used(used, threads, ProcessCpu.millis(self) - driverBefore, seconds);
+        return new Used(used, ProcessCpu.kernelMillis(child) - kernelBefore, threads, ProcessCpu.millis(self) - driverBefore, seconds);
     }
 }

@@ -17,6 +17,22 @@ public final class ProcessCpu {
         }
     }
 
+    /**
+     * Milliseconds of kernel (system) time of {@code pid} so far: syscalls, socket I/O, futex wake-ups; JFR's
+     * execution samples do not see it. -1 when /proc cannot say.
+     */
+    public static double kernelMillis(long pid) {
+        try {
+            return field(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")), 12) * 10.0;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static long field(String stat, int i) {
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[i]);
+    }
+
     /** utime + stime in ms from the text of a /proc stat file (a process's or one thread's). */
     static double fromStat(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
