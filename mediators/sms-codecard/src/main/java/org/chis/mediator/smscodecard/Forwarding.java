@@ -1,7 +1,10 @@
 package org.chis.mediator.smscodecard;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -246,9 +249,19 @@ public final class Forwarding {
         if (value instanceof Boolean yes) return TextNode.valueOf(yes ? f.openmrsYes() : f.openmrsNo());
         if (value instanceof CodeOption o) {
             if (o.openmrsAnswer() != null) return TextNode.valueOf(o.openmrsAnswer());
-            if (o.openmrsValue() != null) return Json.MAPPER.valueToTree(o.openmrsValue());
+            if (o.openmrsValue() != null) return plainValue(o.openmrsValue());
             return TextNode.valueOf(o.code());
         }
         return TextNode.valueOf(String.valueOf(value));
+    }
+
+    /** A card's plain value (a number, mostly) as JSON: scalars directly, valueToTree (a serialisation) only for the rest. */
+    private static JsonNode plainValue(Object v) {
+        if (v instanceof Integer n) return IntNode.valueOf(n);
+        if (v instanceof Long n) return LongNode.valueOf(n);
+        if (v instanceof Double n) return DoubleNode.valueOf(n);
+        if (v instanceof String t) return TextNode.valueOf(t);
+        if (v instanceof Boolean b) return BooleanNode.valueOf(b);
+        return Json.MAPPER.valueToTree(v);
     }
 }

@@ -106,7 +106,7 @@ public final class Intake {
         boolean faultReplied = earlier != null && earlier.path(FAULT_REPLIED).asBoolean(false);
         // the room keeps it on the claim's note: a rerun after a crash must not send the fault reply a second time
         Instant now = clock.instant();
-        Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
+        Sender sender = senders.find(phone(m)).filter(Sender::active).orElse(null);
         String lang = replies.language(m.language(), sender == null ? null : sender.language());
         try {
             // after a fault reply nothing more goes to the worker (the outcome is made silent below)
@@ -279,5 +279,8 @@ public final class Intake {
         return p.card();
     }
 
-    private static String phone(FlowWebhook m) { return m.phone() != null ? m.phone() : m.urn(); }
+    private static String phone(FlowWebhook m) {
+        String phone = m.phone();
+        return phone != null ? phone : m.urn();
+    }
 }
