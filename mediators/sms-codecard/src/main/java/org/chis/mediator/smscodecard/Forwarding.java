@@ -1,8 +1,13 @@
 package org.chis.mediator.smscodecard;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -16,6 +21,7 @@ import org.chis.common.saga.Compensators;
 import org.chis.common.saga.Saga;
 import org.chis.common.saga.SagaOutcome;
 import org.chis.common.store.Ledger;
+import org.chis.common.store.Rows;
 import org.chis.common.store.StateStore;
 import org.chis.common.systems.openmrs.NewEncounter;
 import org.chis.common.systems.openmrs.NewObs;
@@ -33,8 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends a report to the configured upstream destinations as one saga: the OpenMRS encounter (with its obs, one
  * POST, a uuid derived from the message uuid) first because it can be undone (purged), then the OpenSRP event,
- * which cannot: if the event fails the encounter is purged. The warehouse row is written by the caller in the
- * same database transaction as the ledger's success, after this returns.
+ * which cannot: if the event fails the encounter is purged. The caller's rows (warehouse, message log, ledger
+ * success) are written in the commit that ends the saga: one commit for both, never one without the other.
  * <p>
  * When the event's answer is lost (sent, no answer) OpenSRP may have saved it, and a purge would leave that event
  * pointing at no encounter. So the event is looked up: found, the saga succeeds; not there, it is rolled back as
@@ -48,6 +54,12 @@ public final class Forwarding {
 
     /** What was written upstream. */
     public record Forwarded(String encounterUuid, String eventId) {}
+
+    /** The caller's rows for a forwarded report, written in the transaction that ends its saga COMPLETED. */
+    @FunctionalInterface
+    public interface AtEnd {
+        void write(Connection c, Forwarded f) throws SQLException;
+    }
 
     /** The saga failed; everything it created is undone when {@code rollbackComplete}. */
     public static final class ForwardingFailed extends RuntimeException {
@@ -129,10 +141,15 @@ public final class Forwarding {
      * @param retry true when an earlier attempt of this message may have written upstream (the encounter is then
      *              looked up first, so a crash between saga and warehouse never creates it twice)
      * @param claim the message's claim ({@code sms:<uuid>}), held by this run: the saga runs under it
+     * @param atEnd the caller's rows, written in the commit that ends the saga (not when the event's fate is unknown:
+     *              that run ends in {@link ForwardingFailed} and the message stays rerunnable)
      */
-    public Forwarded forward(TransactionContext tx, Report r, boolean retry, Ledger.Claim claim) {
+    public Forwarded forward(TransactionContext tx, Report r, boolean retry, Ledger.Claim claim, AtEnd atEnd) {
         String[] ids = new String[2];
         RuntimeException[] unknown = new RuntimeException[1];
+        Rows end = c -> {
+            if (unknown[0] == null) atEnd.write(c, new Forwarded(ids[0], ids[1]));
+        };
         SagaOutcome outcome = saga.run(tx, claim, run -> {
             Registrant who = r.registrant();
             if (who != null && sendsTo("openmrs")) {
@@ -156,7 +173,7 @@ public final class Forwarding {
                 ids[1] = run.step(who != null ? "send OpenSRP client and registration event" : "send OpenSRP event",
                         () -> sendEvent(tx, r, openmrsUuid, unknown));
             }
-        });
+        }, end);
         if (!outcome.succeeded()) throw new ForwardingFailed(outcome.failure(), outcome.rollbackComplete());
         // the saga ended COMPLETED on purpose: recovery must not purge the encounter the unsure event may point at
         if (unknown[0] != null) throw new ForwardingFailed(unknown[0], false);
@@ -232,9 +249,19 @@ public final class Forwarding {
         if (value instanceof Boolean yes) return TextNode.valueOf(yes ? f.openmrsYes() : f.openmrsNo());
         if (value instanceof CodeOption o) {
             if (o.openmrsAnswer() != null) return TextNode.valueOf(o.openmrsAnswer());
-            if (o.openmrsValue() != null) return Json.MAPPER.valueToTree(o.openmrsValue());
+            if (o.openmrsValue() != null) return plainValue(o.openmrsValue());
             return TextNode.valueOf(o.code());
         }
         return TextNode.valueOf(String.valueOf(value));
+    }
+
+    /** A card's plain value (a number, mostly) as JSON: scalars directly, valueToTree (a serialisation) only for the rest. */
+    private static JsonNode plainValue(Object v) {
+        if (v instanceof Integer n) return IntNode.valueOf(n);
+        if (v instanceof Long n) return LongNode.valueOf(n);
+        if (v instanceof Double n) return DoubleNode.valueOf(n);
+        if (v instanceof String t) return TextNode.valueOf(t);
+        if (v instanceof Boolean b) return BooleanNode.valueOf(b);
+        return Json.MAPPER.valueToTree(v);
     }
 }

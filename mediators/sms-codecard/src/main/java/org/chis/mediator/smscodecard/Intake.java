@@ -106,7 +106,7 @@ public final class Intake {
         boolean faultReplied = earlier != null && earlier.path(FAULT_REPLIED).asBoolean(false);
         // the room keeps it on the claim's note: a rerun after a crash must not send the fault reply a second time
         Instant now = clock.instant();
-        Sender sender = senders.find(m.phone() == null ? m.urn() : m.phone()).filter(Sender::active).orElse(null);
+        Sender sender = senders.find(phone(m)).filter(Sender::active).orElse(null);
         String lang = replies.language(m.language(), sender == null ? null : sender.language());
         try {
             // after a fault reply nothing more goes to the worker (the outcome is made silent below)
@@ -214,15 +214,17 @@ public final class Intake {
             if (from != null && from.value() instanceof LocalDate date) derived.put(d.name(), date.plusDays(d.addDays()));
         }
         Report report = new Report(m.messageUuid(), ref, parsed, Map.copyOf(derived), sender, phone(m), patientId, patientUuid, now, registrant);
-        Forwarding.Forwarded f = forwarding.forward(tx, report, retry, held.claim());
         ReplyKind kind = registrant == null ? ReplyKind.OK : ReplyKind.REGISTERED;
         String text = registrant == null ? replies.ok(lang, parsed, derived, ref)
                 : replies.registration(lang, kind, parsed, registrant.name(), registrant.identifier(), derived, ref);
         Outcome o = new Outcome(kind, text, ref, lang, true, ref, null, false);
-        String via = via(route);
-        held.succeed(o.toJson(), c -> {
-            warehouse.insert(c, report, f.encounterUuid(), f.eventId());
+        // the warehouse rows, the message log and the ledger's success go in the commit that ends the saga: a saga
+        // never ends COMPLETED without them (that commit failing rolls the saga back), and one commit less per report
+        Forwarding.Forwarded f = forwarding.forward(tx, report, retry, held.claim(), (c, done) -> {
+            String via = via(route);
+            warehouse.insert(c, report, done.encounterUuid(), done.eventId());
             warehouse.logMessage(c, m.messageUuid(), ref, phone(m), m.text(), o.kind().jsonName(), text, lang, via, now);
+            held.succeed(c, o.toJson(), null);
         });
         tx.property("sms.record", ref);
         if (registrant != null) tx.property("openmrs.patient", registrant.patientUuid());
@@ -277,5 +279,8 @@ public final class Intake {
         return p.card();
     }
 
-    private static String phone(FlowWebhook m) { return m.phone() != null ? m.phone() : m.urn(); }
+    private static String phone(FlowWebhook m) {
+        String phone = m.phone();
+        return phone != null ? phone : m.urn();
+    }
 }
