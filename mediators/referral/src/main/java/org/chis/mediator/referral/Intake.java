@@ -65,7 +65,10 @@ final class Intake {
         EmrReferral.Result[] emrResult = new EmrReferral.Result[1];
         FhirReferral.Result[] fhirResult = new FhirReferral.Result[1];
         SagaOutcome outcome = saga.run(tx, held.claim(), run -> {
-            if (c.emr()) emrResult[0] = emr.write(run, r, c);
+            // lookups and intents first: every create is then journaled by the first write, not one commit before each
+            EmrReferral.Plan plan = c.emr() ? emr.plan(run, r) : null;
+            if (c.fhir()) fhir.intend(run, r, c);
+            if (c.emr()) emrResult[0] = emr.write(run, plan, r, c);
             if (c.fhir()) fhirResult[0] = fhir.write(run, r, c, expiresAt);
         });
         if (!outcome.succeeded()) return Failures.of(tx, "referral " + r.referralId(), outcome);
