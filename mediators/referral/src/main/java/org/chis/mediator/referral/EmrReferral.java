@@ -25,6 +25,8 @@ import org.chis.common.systems.openmrs.StableUuid;
 final class EmrReferral {
     static final String PATIENT = "openmrs-patient";
     static final String ENCOUNTER = "openmrs-encounter";
+    private static final String CREATE_PATIENT = "create EMR patient";
+    private static final String CREATE_ENCOUNTER = "create referral encounter";
 
     /** Where the referral landed in OpenMRS. */
     record Result(String patientUuid, boolean patientCreated, String encounterUuid) {}
@@ -38,25 +40,38 @@ final class EmrReferral {
         c.register(ENCOUNTER, (tx, ref) -> openmrs.purge(tx, "encounter", ref.id()));
     }
 
-    Result write(SagaRun run, Referral r, ReferralConfig c) throws Exception {
+    /**
+     * What the write will do, from the two lookups: the patient found (or its planned uuid) and whether the referral
+     * encounter is still to be made. The creates it plans are journaled as intents, so they, and whatever else the saga
+     * intends before its first call, are durable in one commit instead of one before each create.
+     */
+    record Plan(String patientUuid, boolean createPatient, String encounterUuid, boolean createEncounter) {}
+
+    Plan plan(SagaRun run, Referral r) throws Exception {
         var tx = run.tx();
         List<JsonNode> found = run.step("find EMR patient", () -> openmrs.patientsByIdentifier(tx, r.patientIdentifier()));
-        String patientUuid;
-        boolean created = false;
-        if (!found.isEmpty()) {
-            patientUuid = OpenMrsClient.uuidOf(found.get(0));
-        } else {
-            String planned = StableUuid.of("referral-patient", r.source(), r.patientIdentifier());
-            NewPatient p = new NewPatient(planned, new NewPatient.Name(r.givenName(), null, r.familyName()), gender(r.gender()),
+        boolean createPatient = found.isEmpty();
+        String patientUuid = createPatient ? StableUuid.of("referral-patient", r.source(), r.patientIdentifier()) : OpenMrsClient.uuidOf(found.get(0));
+        String encounterUuid = StableUuid.of("referral", r.referralId(), "encounter");
+        Optional<JsonNode> existing = run.step("look for the referral encounter", () -> openmrs.encounter(tx, encounterUuid));
+        // only what this run is about to make: a patient or encounter that was already there is never undone
+        if (createPatient) run.intend(CREATE_PATIENT, PATIENT, patientUuid);
+        if (existing.isEmpty()) run.intend(CREATE_ENCOUNTER, ENCOUNTER, encounterUuid);
+        return new Plan(patientUuid, createPatient, encounterUuid, existing.isEmpty());
+    }
+
+    Result write(SagaRun run, Plan plan, Referral r, ReferralConfig c) throws Exception {
+        var tx = run.tx();
+        String patientUuid = plan.patientUuid();
+        if (plan.createPatient()) {
+            NewPatient p = new NewPatient(patientUuid, new NewPatient.Name(r.givenName(), null, r.familyName()), gender(r.gender()),
                     birthdate(r.birthDate()), false,
                     List.of(new NewPatient.Identifier(r.patientIdentifier(), c.emrIdentifierType(), blankToNull(c.emrLocation()))),
                     List.of(), null);
-            patientUuid = run.create("create EMR patient", PATIENT, planned, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, p))).id();
-            created = true;
+            patientUuid = run.create(CREATE_PATIENT, PATIENT, patientUuid, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, p))).id();
         }
-        String encounterUuid = StableUuid.of("referral", r.referralId(), "encounter");
-        Optional<JsonNode> existing = run.step("look for the referral encounter", () -> openmrs.encounter(tx, encounterUuid));
-        if (existing.isEmpty()) {
+        String encounterUuid = plan.encounterUuid();
+        if (plan.createEncounter()) {
             OffsetDateTime at = OffsetDateTime.ofInstant(r.authoredOn(), ZoneOffset.UTC);
             List<NewObs> obs = new ArrayList<>();
             if (!c.conceptReason().isBlank()) obs.add(NewObs.of(StableUuid.of("referral", r.referralId(), "obs-reason"), c.conceptReason(), TextNode.valueOf(r.reason()), at));
@@ -69,9 +84,9 @@ final class EmrReferral {
                     : List.of(new NewEncounter.Provider(c.emrProvider(), c.emrEncounterRole()));
             NewEncounter e = new NewEncounter(encounterUuid, patientUuid, c.emrEncounterType(), at, null, blankToNull(c.emrLocation()),
                     null, providers, obs);
-            run.create("create referral encounter", ENCOUNTER, encounterUuid, () -> OpenMrsClient.uuidOf(openmrs.createEncounter(tx, e)));
+            run.create(CREATE_ENCOUNTER, ENCOUNTER, encounterUuid, () -> OpenMrsClient.uuidOf(openmrs.createEncounter(tx, e)));
         }
-        return new Result(patientUuid, created, encounterUuid);
+        return new Result(patientUuid, plan.createPatient(), encounterUuid);
     }
 
     /** OpenMRS wants M/F/O/U. */

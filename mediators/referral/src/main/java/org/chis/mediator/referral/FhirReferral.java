@@ -24,6 +24,7 @@ import org.chis.common.systems.fhir.FhirWrite;
  */
 final class FhirReferral {
     static final String KIND_PREFIX = "fhir-";
+    private static final String CREATE = "create FHIR ";
 
     /** Where the referral landed on the FHIR server. */
     record Result(String patientId, boolean patientCreated, String serviceRequestId, String taskId, String taskVersion) {}
@@ -62,6 +63,17 @@ final class FhirReferral {
         }
     }
 
+    /**
+     * Journals the three creates as intents (their lookups are known before any call), so they are durable with the
+     * saga's first write instead of one commit before each create. A lookup only ever finds what this referral created,
+     * so undoing one whose create never happened after a crash deletes nothing.
+     */
+    void intend(SagaRun run, Referral r, ReferralConfig c) {
+        run.intend(CREATE + "Patient", KIND_PREFIX + "Patient", Lookup.of(c.patientSystem(r.source()), r.patientIdentifier(), r.referralId()));
+        run.intend(CREATE + "ServiceRequest", KIND_PREFIX + "ServiceRequest", Lookup.of(c.referralSystem(), r.referralId(), r.referralId()));
+        run.intend(CREATE + "Task", KIND_PREFIX + "Task", Lookup.of(c.referralSystem(), r.referralId(), r.referralId()));
+    }
+
     Result write(SagaRun run, Referral r, ReferralConfig c, Instant expiresAt) throws Exception {
         FhirWrite patient = send(run, "Patient", ReferralResources.patient(r, c), c.patientSystem(r.source()), r.patientIdentifier(), r);
         String patientRef = patient.resource().reference();
@@ -83,7 +95,7 @@ final class FhirReferral {
      */
     private FhirWrite send(SagaRun run, String type, ObjectNode resource, String system, String value, Referral r) throws Exception {
         FhirWrite[] w = new FhirWrite[1];
-        run.create("create FHIR " + type, KIND_PREFIX + type, Lookup.of(system, value, r.referralId()), () -> {
+        run.create(CREATE + type, KIND_PREFIX + type, Lookup.of(system, value, r.referralId()), () -> {
             w[0] = fhir.createIfNoneExist(run.tx(), resource, "identifier=" + system + "|" + value);
             return w[0].created() ? w[0].resource().id() : null;
         });

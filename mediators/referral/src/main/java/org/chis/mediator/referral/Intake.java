@@ -64,43 +64,53 @@ final class Intake {
     private MediatorResponse create(TransactionContext tx, Referral r, ReferralConfig c, Idempotent.Held held, Instant expiresAt) {
         EmrReferral.Result[] emrResult = new EmrReferral.Result[1];
         FhirReferral.Result[] fhirResult = new FhirReferral.Result[1];
+        ObjectNode[] answer = new ObjectNode[1];
+        // the acknowledgements (ids the upstreams gave), the referral row and the ledger's outcome are written in the
+        // commit that marks the saga completed: all of it or none (then the saga is undone like any failed one)
         SagaOutcome outcome = saga.run(tx, held.claim(), run -> {
-            if (c.emr()) emrResult[0] = emr.write(run, r, c);
+            // lookups and intents first: every create is then journaled by the first write, not one commit before each
+            EmrReferral.Plan plan = c.emr() ? emr.plan(run, r) : null;
+            if (c.fhir()) fhir.intend(run, r, c);
+            if (c.emr()) emrResult[0] = emr.write(run, plan, r, c);
             if (c.fhir()) fhirResult[0] = fhir.write(run, r, c, expiresAt);
+        }, conn -> {
+            answer[0] = answer(r, expiresAt, emrResult[0], fhirResult[0]);
+            ReferralRecord stored = record(r, expiresAt, emrResult[0], fhirResult[0], clock.instant());
+            held.succeed(conn, answer[0], rows -> {
+                records.insert(rows, stored);
+                records.record(rows, r.referralId(), null, r.initialStatus().code(), "referred", r.requester(), "intake",
+                        stored.taskVersion(), "from " + r.source());
+            });
         });
         if (!outcome.succeeded()) return Failures.of(tx, "referral " + r.referralId(), outcome);
+        if (fhirResult[0] != null) tx.property("fhir.task", "Task/" + fhirResult[0].taskId());
+        return MediatorResponse.json(MediatorStatus.SUCCESSFUL, 201, answer[0]);
+    }
 
+    /** The 201 body, also the ledger's outcome a duplicate is answered with. */
+    private static ObjectNode answer(Referral r, Instant expiresAt, EmrReferral.Result emr, FhirReferral.Result fhir) {
         ObjectNode body = Json.object();
         body.put("referralId", r.referralId()).put("source", r.source()).put("status", r.initialStatus().code()).put("businessStatus", "referred")
                 .put("expiresAt", ReferralResources.instant(expiresAt));
-        if (emrResult[0] != null) {
+        if (emr != null) {
             ObjectNode e = body.putObject("emr");
-            e.put("patient", emrResult[0].patientUuid()).put("patientCreated", emrResult[0].patientCreated())
-                    .put("encounter", emrResult[0].encounterUuid());
+            e.put("patient", emr.patientUuid()).put("patientCreated", emr.patientCreated()).put("encounter", emr.encounterUuid());
         }
-        if (fhirResult[0] != null) {
-            FhirReferral.Result f = fhirResult[0];
+        if (fhir != null) {
             ObjectNode fh = body.putObject("fhir");
-            fh.put("patient", "Patient/" + f.patientId()).put("patientCreated", f.patientCreated())
-                    .put("serviceRequest", "ServiceRequest/" + f.serviceRequestId()).put("task", "Task/" + f.taskId())
-                    .put("taskVersion", f.taskVersion());
-            tx.property("fhir.task", "Task/" + f.taskId());
+            fh.put("patient", "Patient/" + fhir.patientId()).put("patientCreated", fhir.patientCreated())
+                    .put("serviceRequest", "ServiceRequest/" + fhir.serviceRequestId()).put("task", "Task/" + fhir.taskId())
+                    .put("taskVersion", fhir.taskVersion());
         }
-        Instant now = clock.instant();
-        ReferralRecord rec = new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), r.initialStatus(), "referred",
-                fhirResult[0] == null ? null : fhirResult[0].taskId(), fhirResult[0] == null ? null : fhirResult[0].taskVersion(),
-                fhirResult[0] == null ? null : fhirResult[0].serviceRequestId(), fhirResult[0] == null ? null : fhirResult[0].patientId(),
-                emrResult[0] == null ? null : emrResult[0].patientUuid(), emrResult[0] == null ? null : emrResult[0].encounterUuid(),
-                expiresAt, null, now, now);
-        ReferralRecord stored = new ReferralRecord(rec.referralId(), rec.source(), rec.communityId(), rec.urgency(), rec.status(),
-                rec.businessStatus(), rec.taskId(), rec.taskVersion(), rec.serviceRequestId(), rec.fhirPatientId(), rec.emrPatientUuid(),
-                rec.emrEncounterUuid(), rec.expiresAt(), rec.statusKey(), now, now);
-        // the acknowledgements (ids the upstreams gave) and the ledger's outcome land together or not at all
-        held.succeed(body, conn -> {
-            records.insert(conn, stored);
-            records.record(conn, r.referralId(), null, r.initialStatus().code(), "referred", r.requester(), "intake",
-                    stored.taskVersion(), "from " + r.source());
-        });
-        return MediatorResponse.json(MediatorStatus.SUCCESSFUL, 201, body);
+        return body;
+    }
+
+    /** The referral row; its first status counts as pushed back (it is the community app's own). */
+    private static ReferralRecord record(Referral r, Instant expiresAt, EmrReferral.Result emr, FhirReferral.Result fhir, Instant now) {
+        return new ReferralRecord(r.referralId(), r.source(), r.communityId(), r.urgency(), r.initialStatus(), "referred",
+                fhir == null ? null : fhir.taskId(), fhir == null ? null : fhir.taskVersion(),
+                fhir == null ? null : fhir.serviceRequestId(), fhir == null ? null : fhir.patientId(),
+                emr == null ? null : emr.patientUuid(), emr == null ? null : emr.encounterUuid(),
+                expiresAt, null, now, now).pushed();
     }
 }

@@ -43,6 +43,8 @@ class ReferralFlowTest {
         assertThat(r.status()).isEqualTo("Successful");
         JsonNode body = r.body();
         assertThat(body.path("source").asText()).isEqualTo("commcare");
+        // the first status is the community app's own: nothing to push back, so a sync does not send it
+        assertThat(f.call("GET", "/referrals/" + formId, null).body().path("pushedBack").asBoolean()).isTrue();
 
         // OpenMRS: the patient under the community id, one referral encounter with reason, danger signs and urgency
         String patientUuid = body.path("emr").path("patient").asText();
