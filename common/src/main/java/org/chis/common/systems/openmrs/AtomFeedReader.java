@@ -7,7 +7,10 @@ import com.rometools.rome.feed.atom.Feed;
 import com.rometools.rome.feed.atom.Link;
 import com.rometools.rome.feed.WireFeed;
 import com.rometools.rome.io.FeedException;
+import com.rometools.rome.io.SAXBuilder;
 import com.rometools.rome.io.WireFeedInput;
+import com.rometools.rome.io.impl.XmlFixerReader;
+import java.io.IOException;
 import java.io.StringReader;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,6 +26,7 @@ import org.chis.common.http.UpstreamException;
 import org.chis.common.http.UpstreamResponse;
 import org.chis.common.audit.Orchestration;
 import org.chis.common.audit.TransactionContext;
+import org.jdom2.JDOMException;
 
 /**
  * Reads OpenMRS atom feed pages ({@code <base>/ws/atomfeed/{category}/recent|{n}}) with Rome. Archive links
@@ -31,6 +35,9 @@ import org.chis.common.audit.TransactionContext;
  * host name does not lead us astray.
  */
 public final class AtomFeedReader {
+    /** One Rome input per thread (pages are read on a few read-ahead threads); see {@link AtomInput}. */
+    private static final ThreadLocal<AtomInput> ATOM = ThreadLocal.withInitial(AtomInput::new);
+
     private final RecordingHttpClient http;
     private final Supplier<Endpoint> endpoint;
 
@@ -84,9 +91,9 @@ public final class AtomFeedReader {
     public FeedPage parse(String xml, String requestedUrl) {
         WireFeed wire;
         try {
-            WireFeedInput in = new WireFeedInput();
-            wire = in.build(new StringReader(xml));
-        } catch (FeedException | IllegalArgumentException e) {
+            wire = ATOM.get().read(xml);
+        } catch (FeedException | JDOMException | IOException | IllegalArgumentException e) {
+            ATOM.remove(); // a fresh parser for the next page, whatever state this one was left in
             throw new UpstreamException("OpenMRS feed page " + requestedUrl + " is not a readable atom feed: " + e.getMessage(), 502, e);
         }
         if (!(wire instanceof Feed feed)) {
@@ -115,6 +122,20 @@ public final class AtomFeedReader {
                     contentText(content.toString())));
         }
         return new FeedPage(self == null ? requestedUrl : self, via, prev, next, instant(feed.getUpdated()), entries);
+    }
+
+    /**
+     * Rome's {@link WireFeedInput} with the SAX builder it configures (no DOCTYPE, no external entities, entities not
+     * expanded; its XML healer in front) made once and kept: {@code build(Reader)} makes a new builder and two new
+     * Xerces parsers for every page, which cost more CPU than the page's 5 entries (JFR: XML11Configuration set-up on
+     * the page-ahead threads). Rome still turns the document into the feed. Not thread-safe: one per thread.
+     */
+    private static final class AtomInput extends WireFeedInput {
+        private final SAXBuilder builder = createSAXBuilder();
+
+        WireFeed read(String xml) throws JDOMException, IOException, FeedException {
+            return build(builder.build(new XmlFixerReader(new StringReader(xml))));
+        }
     }
 
     /**

@@ -76,4 +76,20 @@ class AtomFeedReaderTest {
         assertThatThrownBy(() -> reader.parse("<html><body>Tomcat error</body></html>", "http://x/feed"))
                 .isInstanceOf(UpstreamException.class).hasMessageContaining("not a readable atom feed");
     }
+
+    @Test
+    void theParserKeptPerThreadReadsPageAfterPageAndStillRefusesDoctypes() {
+        assertThatThrownBy(() -> reader.parse("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>", "http://x/feed/2"))
+                .isInstanceOf(UpstreamException.class).hasMessageContaining("not a readable atom feed");
+        // after a broken page, and page after page, entries are read as on the first page
+        for (int i = 0; i < 3; i++) {
+            FeedPage p = reader.parse(page("<![CDATA[/openmrs/ws/rest/v1/patient/0b8a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2" + i + "?v=full]]>", ""), "x");
+            assertThat(p.entries()).hasSize(1);
+            assertThat(p.entries().get(0).resourceUuid()).isEqualTo("0b8a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2" + i);
+        }
+        // no DOCTYPE (so no external entity reads), as Rome's own input refuses it
+        String xxe = "<?xml version=\"1.0\"?><!DOCTYPE feed [<!ENTITY x SYSTEM \"file:///etc/hostname\">]>"
+                + "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>&x;</title></feed>";
+        assertThatThrownBy(() -> reader.parse(xxe, "http://x/feed/3")).isInstanceOf(UpstreamException.class);
+    }
 }

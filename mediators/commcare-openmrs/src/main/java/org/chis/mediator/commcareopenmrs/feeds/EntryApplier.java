@@ -98,7 +98,7 @@ final class EntryApplier implements FeedTarget {
         if (current.isEmpty() && mapping.updateOnly()) return skipped(tx, entry, patientUuid, "update-only: the patient has no CommCare case");
         Map<String, String> changes = patientChanges(p, current.orElse(null), at);
         if (current.isPresent() && changes.isEmpty()) return new Applied(Result.UNCHANGED, patientUuid, current.get().caseId(), "case already up to date");
-        String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
+        String caseId = current.map(CommCareCase::caseId).orElseGet(() -> newCaseId(patientUuid));
         String owner = owner(patientUuid, location, current.orElse(null));
         CaseBlock block = block(caseId, current.isEmpty(), p, changes, at, owner);
         // same entry + same changes -> same instanceID: HQ ignores the repeat of a submission it already has
@@ -148,7 +148,7 @@ final class EntryApplier implements FeedTarget {
         if (mapping.encounterTypeProperty() != null && type != null) {
             CaseChanges.property(changes, mapping.encounterTypeProperty(), type, ConflictPolicy.OPENMRS_WINS, current.orElse(null), at);
         }
-        String caseId = current.map(CommCareCase::caseId).orElse(newCaseId(patientUuid));
+        String caseId = current.map(CommCareCase::caseId).orElseGet(() -> newCaseId(patientUuid));
         // a new encounter is always recorded as a form (the encounter is an event in CommCare), even with no property change
         String owner = owner(patientUuid, location, current.orElse(null));
         CaseBlock block = block(caseId, current.isEmpty(), patient, changes, at, owner);

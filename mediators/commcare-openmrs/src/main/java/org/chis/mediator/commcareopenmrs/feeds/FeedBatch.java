@@ -26,9 +26,10 @@ import org.chis.common.systems.openmrs.FeedEntry;
  * sequential read. Entries past the breaker or an aborted entry are not done: the marker stays before them and
  * they have no record, so the next poll reads them again.</li>
  * </ul>
- * Commits are serialised (one lock), which keeps the marker monotonic; entries finishing meanwhile are committed
- * together by the next one (group commit: each commit of the H2 file store writes to disk, the largest CPU cost per
- * entry after the HTTP calls).
+ * Commits run one at a time, which keeps the marker monotonic; entries finishing meanwhile are committed together by
+ * the next one (group commit: each commit of the H2 file store writes to disk, the largest CPU cost per entry after the
+ * HTTP calls). A lane hands its applied entry over and takes the next entry of another patient: only its own
+ * patient's next entry waits for the record (JFR: lane threads waiting on the commit lock was the feed's pace).
  */
 final class FeedBatch {
     /** What a poll gives each of its batches: the target and its ledger, the lane and read pools, the read window. */
@@ -46,7 +47,8 @@ final class FeedBatch {
         String subject;
         String error;
         Instant due;
-        boolean committed;
+        /** Completes once the entry's outcome is committed (or it is not done): its lane's next entry may start. */
+        final CompletableFuture<Item> done = new CompletableFuture<>();
 
         Item(FeedEntry entry, int position) {
             this.entry = entry;
@@ -77,7 +79,7 @@ final class FeedBatch {
     private final Set<String> waitingSubjects = ConcurrentHashMap.newKeySet();
     private final List<Item> items = new ArrayList<>();
     private final List<Item> pending = new ArrayList<>();
-    private final Object commitLock = new Object();
+    private boolean committing;
     private volatile boolean stopped;
     private RuntimeException error;
 
@@ -126,8 +128,11 @@ final class FeedBatch {
         }
     }
 
-    /** One entry in its lane; never throws (what went wrong is kept for {@link #finish}). */
-    private Item run(Item it, Item before) {
+    /**
+     * One entry in its lane; never throws (what went wrong is kept for {@link #finish}). The answer completes once its
+     * outcome is committed.
+     */
+    private CompletableFuture<Item> run(Item it, Item before) {
         try {
             if (stopped || before != null && before.kind == Kind.NOT_DONE) {
                 // after an abort, or behind an entry of its patient that is not done: not even tried
@@ -142,7 +147,7 @@ final class FeedBatch {
             it.resource = null;
         }
         complete(it);
-        return it;
+        return it.done;
     }
 
     /** Applies the entry to the target unless recorded before: applied, seen before, or to be parked (failed or waiting). */
@@ -183,22 +188,36 @@ final class FeedBatch {
     }
 
     /**
-     * Records an entry's outcome and moves the marker over the prefix of done entries; returns once that is
-     * committed, by this lane or by the commit running meanwhile (group commit).
+     * Records an entry's outcome and moves the marker over the prefix of done entries: commits what is pending unless a
+     * commit is running, whose committer then takes it in its next group (group commit); {@link Item#done} completes
+     * once it is committed.
      */
     private void complete(Item it) {
         synchronized (this) {
             prefix.set(it.position, it.state());
-            if (it.kind != Kind.NOT_DONE) pending.add(it);
+            if (it.kind == Kind.NOT_DONE) {
+                it.done.complete(it);
+                return;
+            }
+            pending.add(it);
+            if (committing) return;
+            committing = true;
         }
-        synchronized (commitLock) {
+        while (true) {
             List<Item> group;
             synchronized (this) {
-                if (it.kind == Kind.NOT_DONE || it.committed) return;
+                if (pending.isEmpty()) {
+                    committing = false;
+                    return;
+                }
                 group = new ArrayList<>(pending);
                 pending.clear();
             }
-            commit(group);
+            try {
+                commit(group);
+            } finally {
+                for (Item x : group) x.done.complete(x);
+            }
         }
     }
 
@@ -217,12 +236,12 @@ final class FeedBatch {
                         toPark.stream().map(p -> new FeedLedger.Parked(p.entry, p.subject, p.error, p.due)).toList(),
                         move.marker());
             }
-        } catch (RuntimeException e) {
-            abort(e);
+        } catch (RuntimeException | Error e) {
+            // an Error too: the entries handed over must end (not done) or their lanes and finish() would wait forever
+            abort(e instanceof RuntimeException r ? r : new IllegalStateException(e));
             synchronized (this) {
                 for (Item x : group) {
                     x.kind = Kind.NOT_DONE;
-                    x.committed = true; // nothing more to do for it: its claim is released at the end
                     prefix.set(x.position, DonePrefix.State.NOT_DONE);
                 }
             }
@@ -233,7 +252,6 @@ final class FeedBatch {
                 prefix.set(r.position, DonePrefix.State.DONE);
                 report.tally(feed, r.applied);
             }
-            for (Item x : group) x.committed = true;
             for (int i = move.from(); i < move.to(); i++) {
                 Item x = items.get(i);
                 if (x.kind == Kind.SEEN_BEFORE) report.count(feed, "unchanged");

@@ -15,7 +15,9 @@ import java.util.function.Function;
  * they were added; different lanes run in parallel on the lane pool ({@code feeds.parallelism} threads). An entry
  * joins its lane only once {@code window} later entries were added (or at {@link #finish}): its lane may only be known
  * from a resource still being read (an encounter's patient), and waiting for each read in turn would pace the whole
- * feed at one read at a time. Entries are added by one thread; {@code step} runs on the pool.
+ * feed at one read at a time. Entries are added by one thread; {@code step} runs on the pool and answers a future that
+ * completes when the entry is done (e.g. committed): the lane's next entry starts then, while the thread goes on with
+ * other lanes.
  *
  * @param <T> an entry of the batch
  */
@@ -23,17 +25,17 @@ final class Lanes<T> {
     private final Executor pool;
     private final int window;
     private final Function<T, String> laneOf;
-    private final BiFunction<T, T, T> step;
+    private final BiFunction<T, T, CompletableFuture<T>> step;
     private final ArrayDeque<T> unrouted = new ArrayDeque<>();
     private final Map<String, CompletableFuture<T>> lanes = new HashMap<>();
     private final List<CompletableFuture<T>> running = new ArrayList<>();
 
     /**
      * @param laneOf the entry's lane (its patient), asked when it joins a lane
-     * @param step   runs one entry given the entry before it in its lane (null for the first) once that one ran, and
-     *               returns the entry; it should not throw
+     * @param step   runs one entry given the entry before it in its lane (null for the first) once that one is done,
+     *               and answers the entry once it is done; it should not throw
      */
-    Lanes(Executor pool, int window, Function<T, String> laneOf, BiFunction<T, T, T> step) {
+    Lanes(Executor pool, int window, Function<T, String> laneOf, BiFunction<T, T, CompletableFuture<T>> step) {
         this.pool = pool;
         this.window = window;
         this.laneOf = laneOf;
@@ -49,8 +51,8 @@ final class Lanes<T> {
         String lane = laneOf.apply(entry);
         CompletableFuture<T> before = lanes.get(lane);
         CompletableFuture<T> run = before == null
-                ? CompletableFuture.supplyAsync(() -> step.apply(entry, null), pool)
-                : before.thenApplyAsync(b -> step.apply(entry, b), pool);
+                ? CompletableFuture.supplyAsync(() -> step.apply(entry, null), pool).thenCompose(done -> done)
+                : before.thenComposeAsync(b -> step.apply(entry, b), pool);
         lanes.put(lane, run);
         running.add(run);
     }

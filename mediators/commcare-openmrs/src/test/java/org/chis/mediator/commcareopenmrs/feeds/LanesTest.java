@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -31,7 +32,7 @@ class LanesTest {
         Lanes<String> lanes = new Lanes<>(pool, 0, LanesTest::lane, (e, b) -> {
             before.put(e, String.valueOf(b));
             ran.add(e);
-            return e;
+            return CompletableFuture.completedFuture(e);
         });
         for (String e : List.of("a1", "b1", "a2", "c1", "a3", "b2")) lanes.add(e);
         lanes.finish();
@@ -53,7 +54,7 @@ class LanesTest {
             } catch (InterruptedException ex) {
                 throw new IllegalStateException(ex);
             }
-            return e;
+            return CompletableFuture.completedFuture(e);
         });
         lanes.add("a1");
         lanes.add("b1");
@@ -67,7 +68,7 @@ class LanesTest {
         Lanes<String> lanes = new Lanes<>(pool, 2, e -> {
             asked.add(e);
             return lane(e);
-        }, (e, b) -> e);
+        }, (e, b) -> CompletableFuture.completedFuture(e));
         lanes.add("a1");
         lanes.add("b1");
         assertThat(asked).isEmpty();
@@ -75,5 +76,27 @@ class LanesTest {
         assertThat(asked).containsExactly("a1");
         lanes.finish();
         assertThat(asked).containsExactly("a1", "b1", "c1");
+    }
+
+    @Test
+    void aLaneWaitsForItsEntryToBeDoneWhileItsThreadRunsOtherLanes() {
+        ExecutorService one = Executors.newSingleThreadExecutor();
+        try {
+            CompletableFuture<String> a1Done = new CompletableFuture<>();
+            List<String> ran = Collections.synchronizedList(new ArrayList<>());
+            Lanes<String> lanes = new Lanes<>(one, 0, LanesTest::lane, (e, b) -> {
+                ran.add(e);
+                if (e.equals("a1")) return a1Done; // e.g. its record not committed yet
+                if (e.equals("b1")) a1Done.complete("a1"); // the one thread got to b1 while a1 was not done
+                return CompletableFuture.completedFuture(e);
+            });
+            lanes.add("a1");
+            lanes.add("a2");
+            lanes.add("b1");
+            lanes.finish();
+            assertThat(ran).containsExactly("a1", "b1", "a2");
+        } finally {
+            one.shutdownNow();
+        }
     }
 }
