@@ -9,9 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.Headers;
 import okhttp3.MediaType;
@@ -88,8 +86,9 @@ public final class RecordingHttpClient {
         OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .dispatcher(dispatcher)
                 // idle connections are dropped before common server idle timeouts (Apache httpd and OpenHIM core: 5 s), so a
-                // POST (never retried) does not go out on a connection the server already closed
-                .connectionPool(new ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), TimeUnit.MILLISECONDS));
+                // POST (never retried) does not go out on a connection the server already closed: 4 s keep-alive, closed
+                // by the lazy cleanup at most 0.25 s later
+                .connectionPool(LazyCleanupPool.create(64, settings.getLong("http.idleKeepAliveMs", 4000)));
         return withTimeouts(b, settings)
                 .retryOnConnectionFailure(false); // a retried POST could create twice: retries are ours to decide
     }
