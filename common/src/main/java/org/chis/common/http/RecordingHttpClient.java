@@ -19,6 +19,7 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.Buffer;
+import okio.BufferedSink;
 import org.chis.common.config.Settings;
 import org.chis.common.audit.Orchestration;
 import org.chis.common.audit.TransactionContext;
@@ -95,7 +96,29 @@ public final class RecordingHttpClient {
 
     public OkHttpClient okHttp() { return clients.get().writes(); }
 
-    public static RequestBody jsonBody(String json) { return RequestBody.create(json.getBytes(StandardCharsets.UTF_8), JSON); }
+    public static RequestBody jsonBody(String json) { return new TextBody(json, JSON); }
+
+    /** A UTF-8 text body that keeps its text, so the orchestration records it without encoding and decoding it again. */
+    private static final class TextBody extends RequestBody {
+        private final String text;
+        private final byte[] bytes;
+        private final MediaType type;
+
+        TextBody(String text, MediaType type) {
+            this.text = text;
+            this.bytes = text.getBytes(StandardCharsets.UTF_8);
+            this.type = type;
+        }
+
+        @Override
+        public MediaType contentType() { return type; }
+
+        @Override
+        public long contentLength() { return bytes.length; }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException { sink.write(bytes); }
+    }
 
     /**
      * Sends the request and records it on {@code tx}. HTTP error statuses are returned, not thrown; only
@@ -206,7 +229,9 @@ public final class RecordingHttpClient {
 
     private static Orchestration.Request recordRequest(Request request, Instant at, int maxBody) {
         String body = null;
-        if (request.body() != null) {
+        if (request.body() instanceof TextBody text) {
+            body = masked(text.text, maxBody);
+        } else if (request.body() != null) {
             try (Buffer buffer = new Buffer()) {
                 request.body().writeTo(buffer);
                 body = masked(buffer.readString(charsetOf(request.body().contentType())), maxBody);
