@@ -214,10 +214,12 @@ public final class MediatorServer implements AutoCloseable {
             }
         });
         // a small body arrives whole (Strict): pekko-http's toStrict would still materialise a stream for it (18% of
-        // the pass-through mediator's CPU under load in JFR), so only a streamed body goes through toStrict
+        // the pass-through mediator's CPU under load in JFR), so only a streamed body goes through toStrict. The size
+        // limit is the entity's (EntityStreamSizeException: 413): toStrict's own limit failed with an EntityStreamException,
+        // answered 500 and retried by core; its limit is one byte higher so the entity's always comes first
         CompletionStage<HttpEntity.Strict> whole = req.entity() instanceof HttpEntity.Strict strict
                 ? CompletableFuture.completedFuture(strict)
-                : req.entity().toStrict(bodyTimeout.toMillis(), maxBodyBytes, mat);
+                : req.entity().withSizeLimit(maxBodyBytes).toStrict(bodyTimeout.toMillis(), maxBodyBytes + 1, mat);
         // one hand-off to the worker pool: decode and handle in the same task
         return whole.thenApplyAsync(strict -> run(endpoint, decode(req, strict, method, path, query, headers), tx), workers)
                 .exceptionally(e -> {
