@@ -9,9 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.Headers;
 import okhttp3.MediaType;
@@ -21,6 +19,7 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.Buffer;
+import okio.BufferedSink;
 import org.chis.common.config.Settings;
 import org.chis.common.audit.Orchestration;
 import org.chis.common.audit.TransactionContext;
@@ -88,15 +87,38 @@ public final class RecordingHttpClient {
         OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .dispatcher(dispatcher)
                 // idle connections are dropped before common server idle timeouts (Apache httpd and OpenHIM core: 5 s), so a
-                // POST (never retried) does not go out on a connection the server already closed
-                .connectionPool(new ConnectionPool(64, settings.getLong("http.idleKeepAliveMs", 4000), TimeUnit.MILLISECONDS));
+                // POST (never retried) does not go out on a connection the server already closed: 4 s keep-alive, closed
+                // by the lazy cleanup at most 0.25 s later
+                .connectionPool(LazyCleanupPool.create(64, settings.getLong("http.idleKeepAliveMs", 4000)));
         return withTimeouts(b, settings)
                 .retryOnConnectionFailure(false); // a retried POST could create twice: retries are ours to decide
     }
 
     public OkHttpClient okHttp() { return clients.get().writes(); }
 
-    public static RequestBody jsonBody(String json) { return RequestBody.create(json.getBytes(StandardCharsets.UTF_8), JSON); }
+    public static RequestBody jsonBody(String json) { return new TextBody(json, JSON); }
+
+    /** A UTF-8 text body that keeps its text, so the orchestration records it without encoding and decoding it again. */
+    private static final class TextBody extends RequestBody {
+        private final String text;
+        private final byte[] bytes;
+        private final MediaType type;
+
+        TextBody(String text, MediaType type) {
+            this.text = text;
+            this.bytes = text.getBytes(StandardCharsets.UTF_8);
+            this.type = type;
+        }
+
+        @Override
+        public MediaType contentType() { return type; }
+
+        @Override
+        public long contentLength() { return bytes.length; }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException { sink.write(bytes); }
+    }
 
     /**
      * Sends the request and records it on {@code tx}. HTTP error statuses are returned, not thrown; only
@@ -207,7 +229,9 @@ public final class RecordingHttpClient {
 
     private static Orchestration.Request recordRequest(Request request, Instant at, int maxBody) {
         String body = null;
-        if (request.body() != null) {
+        if (request.body() instanceof TextBody text) {
+            body = masked(text.text, maxBody);
+        } else if (request.body() != null) {
             try (Buffer buffer = new Buffer()) {
                 request.body().writeTo(buffer);
                 body = masked(buffer.readString(charsetOf(request.body().contentType())), maxBody);

@@ -24,7 +24,7 @@ public final class Secrets {
     // user:password@host in URLs
     private static final Pattern URL_USERINFO = Pattern.compile("(://[^/@:\\s]+:)[^/@\\s]+@");
     // every SECRET_WORDS alternative contains one of these: a text without any of them has nothing for the patterns
-    private static final String[] SECRET_HINTS = {"pass", "pwd", "secret", "token", "key", "authorization"};
+    // (hasSecretWord spells them out)
 
     private Secrets() {}
 
@@ -46,18 +46,29 @@ public final class Secrets {
         // every orchestration passes here)
         if (hasSecretWord(s)) {
             s = JSON_FIELD.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + "\"" + MASK + "\""));
-            s = FORM_FIELD.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+            // a form field is "name=value": a JSON body without '=' is not scanned for one
+            if (s.indexOf('=') >= 0) s = FORM_FIELD.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
         }
         if (s.indexOf('@') < 0 || !s.contains("://")) return s;
         return URL_USERINFO.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
     }
 
     private static boolean hasSecretWord(String text) {
-        // one pass, no lower-case copy of the body: only where a hint's first letter stands is the hint compared
-        for (int i = 0, n = text.length(); i < n; i++) {
+        // one pass, no lower-case copy of the body: a hint is compared only where its first two letters stand (most
+        // JSON letters are no hint's start, and few of those are followed by the hint's second letter)
+        for (int i = 0, n = text.length() - 2; i < n; i++) {
             char c = text.charAt(i);
-            if (c != 'p' && c != 'P' && c != 's' && c != 'S' && c != 't' && c != 'T' && c != 'k' && c != 'K' && c != 'a' && c != 'A') continue;
-            for (String hint : SECRET_HINTS) if (text.regionMatches(true, i, hint, 0, hint.length())) return true;
+            if (c >= 0x80) continue;
+            char next = (char) (text.charAt(i + 1) | 0x20); // ASCII lower case (the patterns only ignore ASCII case)
+            String hint = switch (c | 0x20) {
+                case 'p' -> next == 'a' ? "pass" : next == 'w' ? "pwd" : null;
+                case 's' -> next == 'e' ? "secret" : null;
+                case 't' -> next == 'o' ? "token" : null;
+                case 'k' -> next == 'e' ? "key" : null;
+                case 'a' -> next == 'u' ? "authorization" : null;
+                default -> null;
+            };
+            if (hint != null && text.regionMatches(true, i, hint, 0, hint.length())) return true;
         }
         return false;
     }

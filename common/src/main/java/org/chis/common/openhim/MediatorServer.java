@@ -134,9 +134,11 @@ public final class MediatorServer implements AutoCloseable {
                         // the scheduler thread ticks all the time, tick-duration apart (10 ms: 100 wake-ups a second, 0.5 ms of
                         // CPU per form); its only timers here are request, idle and body timeouts of seconds
                         "pekko.scheduler.tick-duration", "100ms",
-                        // a request hops between the IO actors and the stream actor: one small pool (one thread per core, not
-                        // 8 + 4 on two dispatchers) keeps the hops on threads already awake
+                        // a request hops between the IO actors and the stream actor: on one thread the hops stay on a thread
+                        // already awake (with two, each hop woke the idle one to look for work, and it went back to sleep). Handlers
+                        // run on the workers; the Pekko thread only parses and renders
                         "pekko.actor.default-dispatcher.fork-join-executor.parallelism-min", "1",
+                        "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max", "1",
                         "pekko.io.tcp.worker-dispatcher", "pekko.actor.default-dispatcher")))
                 .withFallback(ConfigFactory.load());
         system = ActorSystem.create("mediator", config);
@@ -161,12 +163,15 @@ public final class MediatorServer implements AutoCloseable {
         String method = req.method().value();
         if (method.equals("GET") && path.equals("/health")) {
             req.discardEntityBytes(mat);
-            Map<String, Object> h = new LinkedHashMap<>();
-            h.put("status", "UP");
-            h.put("urn", urn);
-            h.putAll(health.get());
-            return CompletableFuture.completedFuture(HttpResponse.create().withStatus(200)
-                    .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.write(h))));
+            // on a worker: the health facts may ask the database, and the one Pekko thread must not wait for it
+            return CompletableFuture.supplyAsync(() -> {
+                Map<String, Object> h = new LinkedHashMap<>();
+                h.put("status", "UP");
+                h.put("urn", urn);
+                h.putAll(health.get());
+                return HttpResponse.create().withStatus(200)
+                        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.write(h)));
+            }, workers);
         }
         Map<String, String> headers = new LinkedHashMap<>();
         req.getHeaders().forEach(hd -> headers.merge(hd.lowercaseName(), hd.value(), (a, b) -> a + ", " + b));
@@ -209,10 +214,12 @@ public final class MediatorServer implements AutoCloseable {
             }
         });
         // a small body arrives whole (Strict): pekko-http's toStrict would still materialise a stream for it (18% of
-        // the pass-through mediator's CPU under load in JFR), so only a streamed body goes through toStrict
+        // the pass-through mediator's CPU under load in JFR), so only a streamed body goes through toStrict. The size
+        // limit is the entity's (EntityStreamSizeException: 413): toStrict's own limit failed with an EntityStreamException,
+        // answered 500 and retried by core; its limit is one byte higher so the entity's always comes first
         CompletionStage<HttpEntity.Strict> whole = req.entity() instanceof HttpEntity.Strict strict
                 ? CompletableFuture.completedFuture(strict)
-                : req.entity().toStrict(bodyTimeout.toMillis(), maxBodyBytes, mat);
+                : req.entity().withSizeLimit(maxBodyBytes).toStrict(bodyTimeout.toMillis(), maxBodyBytes + 1, mat);
         // one hand-off to the worker pool: decode and handle in the same task
         return whole.thenApplyAsync(strict -> run(endpoint, decode(req, strict, method, path, query, headers), tx), workers)
                 .exceptionally(e -> {

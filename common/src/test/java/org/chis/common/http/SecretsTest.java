@@ -24,6 +24,9 @@ class SecretsTest {
         assertThat(Secrets.maskText("{\"DB_PASSWD\":\"x\",\"clientSecret\":\"y\",\"X-Auth-Token\":\"z\",\"APIKEY\":\"k\"}"))
                 .isEqualTo("{\"DB_PASSWD\":\"****\",\"clientSecret\":\"****\",\"X-Auth-Token\":\"****\",\"APIKEY\":\"****\"}");
         assertThat(Secrets.maskText("PWD=1&Authorization=Basic%20eA")).isEqualTo("PWD=****&Authorization=****");
+        assertThat(Secrets.maskText("{\"PaSsWoRd\":\"x\"}")).isEqualTo("{\"PaSsWoRd\":\"****\"}");
+        assertThat(Secrets.maskText("a=1;ApiKey=s")).isEqualTo("a=1;ApiKey=****");
+        assertThat(Secrets.maskText("{\"tok\":\"pa\",\"ke\":\"se\"}")).as("no hint, only its first letters").isEqualTo("{\"tok\":\"pa\",\"ke\":\"se\"}");
         String plain = "{\"display\":\"10001-A - Jane Doe\",\"uuid\":\"abc\"}";
         assertThat(Secrets.maskText(plain)).isSameAs(plain);
     }

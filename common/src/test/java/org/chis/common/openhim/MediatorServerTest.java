@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.WireMock;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -181,6 +182,49 @@ class MediatorServerTest {
         assertThat(env.path("status").asText()).isEqualTo("Failed");
         assertThat(env.at("/error/message").asText()).contains("503");
         assertThat(env.at("/orchestrations/0/response/status").asInt()).isEqualTo(503);
+    }
+
+    /** A body sent chunked, a few bytes at a time (so a UTF-8 character is split between chunks), as a slow client would. */
+    static HttpResponse<String> sendTrickled(String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/people"))
+                .header("Content-Type", "application/json").header("Authorization", AUTH)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new InputStream() {
+                    int at;
+
+                    @Override
+                    public int read() { return at < bytes.length ? bytes[at++] & 0xff : -1; }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) {
+                        if (at >= bytes.length) return -1;
+                        try {
+                            Thread.sleep(2);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        int n = Math.min(Math.min(len, 3), bytes.length - at);
+                        System.arraycopy(bytes, at, b, off, n);
+                        at += n;
+                        return n;
+                    }
+                })).build();
+        return client.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aStreamedBodyIsReadWholeAndOneOverTheLimitIsRefused() throws Exception {
+        HttpResponse<String> r = sendTrickled("{\"name\":\"" + NAME + "\"}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode env = Json.parse(r.body());
+        assertThat(Json.parse(env.at("/response/body").asText()).path("display").asText()).isEqualTo(NAME);
+        assertThat(env.at("/orchestrations/0/request/body").asText()).contains(NAME);
+        // no Content-Length to refuse it by: the limit (mediator.maxBodyBytes 2048) is found while reading
+        HttpResponse<String> big = sendTrickled("{\"name\":\"" + "x".repeat(3000) + "\"}");
+        assertThat(big.statusCode()).isEqualTo(413);
+        assertThat(Json.parse(big.body()).at("/response/body").asText()).contains("mediator.maxBodyBytes");
+        // and the server goes on answering
+        assertThat(send("POST", "/people", "{\"name\":\"B\"}", AUTH).statusCode()).isEqualTo(200);
     }
 
     @Test
