@@ -66,7 +66,18 @@ public final class OpenMrsClient {
     /** The base URL with the context path, ending in '/'. */
     public String baseUrl() { return endpoint.get().base().toString(); }
 
-    private HttpUrl rest() { return endpoint.get().base().resolve("ws/rest/v1/"); }
+    /** The REST root of an endpoint; kept while the endpoint is the same (a console edit of the settings makes a new one). */
+    private record RestRoot(Endpoint endpoint, HttpUrl url) {}
+
+    private volatile RestRoot restRoot;
+
+    /** Resolved once per endpoint, not per call: {@code HttpUrl.resolve} parses and rebuilds the URL, ~11 times a form. */
+    private HttpUrl rest() {
+        Endpoint e = endpoint.get();
+        RestRoot root = restRoot;
+        if (root == null || root.endpoint() != e) restRoot = root = new RestRoot(e, e.base().resolve("ws/rest/v1/"));
+        return root.url();
+    }
 
     // ---------------------------------------------------------------- reads
 
