@@ -149,6 +149,9 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             row.put("upstream calls/unit", m.calls);
             row.put("mediator CPU ms/unit", String.format(Locale.ROOT, "%.2f", perUnit));
             row.put("goal ms", GOAL.get(unit));
+            if (!Double.isNaN(m.busyMsPerUnit)) {
+                row.put("mediator CPU ms/unit at c=" + busyConcurrency(), String.format(Locale.ROOT, "%.2f", m.busyMsPerUnit));
+            }
             if (m.core != null) {
                 row.put("OpenHIM core CPU ms/unit", String.format(Locale.ROOT, "%.2f", m.core.coreMs / m.units));
                 row.put("MongoDB stand-in CPU ms/unit", String.format(Locale.ROOT, "%.2f", m.core.mongoMs / m.units));
@@ -193,6 +196,9 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         table.note("Mediator CPU = utime + stime of the mediator's own JVM (/proc/<pid>/stat, 10 ms ticks) over the measured units, divided by "
                 + "their number; GC, JIT and every thread of the mediator included. Each mediator runs in a child JVM (-Xmx256m, ParallelGC), "
                 + "warmed up with the given number of units first. Simulators (WireMock) and the driver run in the bench JVM.");
+        table.note("Goals are judged at concurrency " + concurrency + " (one unit at a time: every thread a unit passes through is "
+                + "woken from sleep with cold caches, the dearest case). \"at c=" + busyConcurrency() + "\": the same units again right after, "
+                + busyConcurrency() + " at a time, what a busy mediator spends per unit; not measured for the feed (its lanes are already parallel).");
         table.note("OpenHIM core is in the path of forms-core only; the other units call the mediators directly (as core's router would). "
                 + "forms-core: a real OpenHIM core 4.0.5 as ./suite up runs it (scripts/openhim-core.sh start --persistent: node master + "
                 + "worker, and the openhim-local JVM holding the MongoDB stand-in, mongo-java-server on an H2 file, -Xmx512m SerialGC), "
@@ -211,7 +217,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     }
 
     private record Measured(String label, String mediator, String state, int units, int warmup, String calls,
-                            double mediatorMs, double kernelMs, double driverMs, double seconds, long errors, Map<String, Double> threads, CoreCpu core) {}
+                            double mediatorMs, double kernelMs, double driverMs, double seconds, long errors, Map<String, Double> threads, CoreCpu core,
+                            double busyMsPerUnit) {}
 
     /** OpenHIM core's and its MongoDB stand-in's CPU ms over the measured units (forms-core). */
     private record CoreCpu(double coreMs, double mongoMs) {}
@@ -242,7 +249,23 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             coreUsed = new CoreCpu(core.coreMillis() - coreBefore, core.mongoMillis() - mongoBefore);
         }
         CpuWindow.Used u = window.close(seconds);
-        return new Measured(label, mediator, state, n, warmed, calls, u.mediatorMs(), u.kernelMs(), u.driverMs(), u.seconds(), errors, u.threads(), coreUsed);
+        double busy = busy(child, call, warmed + n);
+        return new Measured(label, mediator, state, n, warmed, calls, u.mediatorMs(), u.kernelMs(), u.driverMs(), u.seconds(), errors, u.threads(), coreUsed, busy);
+    }
+
+    private int busyConcurrency() { return Math.max(concurrency, warmupConcurrency); }
+
+    /**
+     * The same units again at the warm-up's wider concurrency (c=8), for comparison only (the goals are judged at
+     * {@code concurrency}): one at a time, every thread a unit passes through is woken from sleep and finds its caches
+     * cold, which a busy mediator does not pay. NaN when the measurement itself ran that wide.
+     */
+    private double busy(ChildJvm child, UnitCall call, int from) throws Exception {
+        if (busyConcurrency() == concurrency) return Double.NaN;
+        CpuWindow window = CpuWindow.open(child.pid());
+        long errors = run(call, from, n, busyConcurrency());
+        CpuWindow.Used u = window.close(window.seconds());
+        return errors > n / 100 ? Double.NaN : u.mediatorMs() / n;
     }
 
     /**
@@ -403,7 +426,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 CpuWindow.Used u = window.close(window.seconds());
                 int entries = 2 * (n / 2);
                 long missing = (warmed + n / 2) - hq.cases().size();
-                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * warmed, "2.2", u.mediatorMs(), u.kernelMs(), u.driverMs(), u.seconds(), Math.abs(missing), u.threads(), null);
+                return new Measured("feed entry", "commcare-openmrs", "H2 file", entries, 2 * warmed, "2.2", u.mediatorMs(), u.kernelMs(), u.driverMs(), u.seconds(), Math.abs(missing), u.threads(), null, Double.NaN);
             }
         }
     }
