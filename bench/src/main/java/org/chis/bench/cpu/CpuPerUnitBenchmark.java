@@ -136,9 +136,10 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 };
             } catch (IllegalStateException failedUnits) {
                 // one unit whose upstream calls failed must not throw away the units measured before it: its goal line says so
-                table.note(unit + ": not measured: " + failedUnits.getMessage().lines().findFirst().orElse(""));
+                String why = failedUnits.getMessage().lines().findFirst().orElse("");
+                table.note(unit + ": not measured: " + why);
                 System.out.println(unit + ": not measured: " + failedUnits.getMessage());
-                lines.put(unit, new Summary.Line(unit + " not measured: " + failedUnits.getMessage().lines().findFirst().orElse(""), GOAL_TEXT.get(unit), false));
+                lines.put(unit, new Summary.Line(unit + " not measured: " + why, GOAL_TEXT.get(unit), false));
                 continue;
             } finally {
                 deleteQuietly(dir);

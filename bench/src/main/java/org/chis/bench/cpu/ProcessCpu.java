@@ -23,19 +23,20 @@ public final class ProcessCpu {
      */
     public static double kernelMillis(long pid) {
         try {
-            return field(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")), 12) * 10.0;
+            return Long.parseLong(fields(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")))[12]) * 10.0;
         } catch (IOException | RuntimeException e) {
             return -1;
         }
     }
 
-    private static long field(String stat, int i) {
-        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[i]);
+    /** The fields after the command name of a /proc stat text (utime is [11], stime [12]). */
+    private static String[] fields(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     }
 
     /** utime + stime in ms from the text of a /proc stat file (a process's or one thread's). */
     static double fromStat(String stat) {
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] f = fields(stat);
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
     }
 }

@@ -23,8 +23,6 @@ public final class Secrets {
     private static final Pattern FORM_FIELD = Pattern.compile("((?:^|[&?;\\s])(?i:[a-z_\\-]*(?:" + SECRET_WORDS + ")[a-z_\\-]*)=)[^&\\s]*");
     // user:password@host in URLs
     private static final Pattern URL_USERINFO = Pattern.compile("(://[^/@:\\s]+:)[^/@\\s]+@");
-    // every SECRET_WORDS alternative contains one of these: a text without any of them has nothing for the patterns
-    // (hasSecretWord spells them out)
 
     private Secrets() {}
 
@@ -53,6 +51,10 @@ public final class Secrets {
         return URL_USERINFO.matcher(s).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
     }
 
+    /**
+     * Whether the text holds one of the hints pass, pwd, secret, token, key, authorization: every SECRET_WORDS
+     * alternative contains one, so a text without any has nothing for the patterns.
+     */
     private static boolean hasSecretWord(String text) {
         // one pass, no lower-case copy of the body: a hint is compared only where its first two letters stand (most
         // JSON letters are no hint's start, and few of those are followed by the hint's second letter)
