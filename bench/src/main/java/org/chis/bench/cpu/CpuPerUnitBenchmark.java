@@ -114,7 +114,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
 
     @Override
     public void run(BenchTable table) throws Exception {
-        List<String> units = Arrays.stream(System.getProperty("bench.cpu.units", String.join(",", GOAL.keySet())).split(","))
+        List<String> units = Arrays.stream(System.getProperty("bench.cpu.units", String.join(",", GOAL.keySet()) + ",floor").split(","))
                 .map(String::trim).filter(u -> !u.isEmpty()).toList();
         List<String> labels = new ArrayList<>();
         List<Double> mediatorMs = new ArrayList<>();
@@ -132,14 +132,15 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                     case "feed" -> feed(dir);
                     case "sms" -> sms(dir);
                     case "referral" -> referral(dir);
-                    default -> throw new IllegalArgumentException("unknown unit " + unit + " (" + String.join(", ", GOAL.keySet()) + ")");
+                    case "floor" -> stackFloor(dir);
+                    default -> throw new IllegalArgumentException("unknown unit " + unit + " (" + String.join(", ", GOAL.keySet()) + ", floor)");
                 };
             } catch (IllegalStateException failedUnits) {
                 // one unit whose upstream calls failed must not throw away the units measured before it: its goal line says so
                 String why = failedUnits.getMessage().lines().findFirst().orElse("");
                 table.note(unit + ": not measured: " + why);
                 System.out.println(unit + ": not measured: " + failedUnits.getMessage());
-                lines.put(unit, new Summary.Line(unit + " not measured: " + why, GOAL_TEXT.get(unit), false));
+                if (GOAL.containsKey(unit)) lines.put(unit, new Summary.Line(unit + " not measured: " + why, GOAL_TEXT.get(unit), false));
                 continue;
             } finally {
                 deleteQuietly(dir);
@@ -155,7 +156,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             row.put("upstream latency ms", latency);
             row.put("upstream calls/unit", m.calls);
             row.put("mediator CPU ms/unit", String.format(Locale.ROOT, "%.2f", perUnit));
-            row.put("goal ms", GOAL.get(unit));
+            row.put("goal ms", GOAL.containsKey(unit) ? GOAL.get(unit) : "");
             if (!Double.isNaN(m.busyMsPerUnit)) {
                 row.put("mediator CPU ms/unit at c=" + busyConcurrency(), String.format(Locale.ROOT, "%.2f", m.busyMsPerUnit));
             }
@@ -171,8 +172,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             table.add(row);
             labels.add(unit);
             mediatorMs.add(perUnit);
-            goals.add(GOAL.get(unit));
-            lines.put(unit, new Summary.Line(String.format(Locale.ROOT, "%s %.2f ms%s", unit, perUnit, m.errors == 0 ? "" : ", " + m.errors + " errors"),
+            goals.add(GOAL.getOrDefault(unit, 0.0));
+            if (GOAL.containsKey(unit)) lines.put(unit, new Summary.Line(String.format(Locale.ROOT, "%s %.2f ms%s", unit, perUnit, m.errors == 0 ? "" : ", " + m.errors + " errors"),
                     GOAL_TEXT.get(unit), perUnit <= GOAL.get(unit) && m.errors == 0));
             StringBuilder split = new StringBuilder(unit + ": mediator CPU ms/unit by thread group:");
             m.threads.entrySet().stream().filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double>comparingByValue().reversed())
@@ -406,6 +407,32 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 () -> admin.mediator(urn).isPresent());
         admin.createClient(CORE_CLIENT, CORE_CLIENT_PASSWORD, "chis");
         admin.installMediatorChannels(urn, "CommCare forms -> OpenMRS");
+    }
+
+    /**
+     * The stack's floor: {@link StackFloorProcess} (Pekko HTTP in, 13 OkHttp GETs out to the OpenMRS simulator at the
+     * same latency, nothing else) measured exactly like the forms, so each goal can be read against what the JVM, the
+     * kernel and the two HTTP libraries alone cost per unit on this machine.
+     */
+    private Measured stackFloor(Path dir) throws Exception {
+        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0)) {
+            openmrs.latency(latency);
+            String upstream = openmrs.baseUrl() + "/ws/rest/v1/patient?identifier=NOBODY&v=default";
+            try (ChildJvm child = ChildJvm.launch("256m", StackFloorProcess.class, dir.resolve("floor.log"), List.of(upstream, "13",
+                    "Basic " + Base64.getEncoder().encodeToString((OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes(StandardCharsets.UTF_8))))) {
+                int port = child.awaitReady(READY_WAIT);
+                HttpClient http = LoadDriver.httpClient();
+                URI url = URI.create("http://127.0.0.1:" + port + "/commcare/forms");
+                String body = Json.write(FormsSagaBenchmark.demoForm());
+                return measure(child, "stack floor: 1 request in, 13 GETs out, nothing else", "(none: Pekko HTTP + OkHttp only)", "none", "13", i -> {
+                    HttpRequest r = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json; charset=utf-8")
+                            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
+                    boolean ok = http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode() == 201;
+                    if (i % 50 == 0) openmrs.wireMock().resetRequests();
+                    return ok;
+                });
+            }
+        }
     }
 
     /** Feed entries: each "unit" here is a batch published and polled; the figures are per entry. */
