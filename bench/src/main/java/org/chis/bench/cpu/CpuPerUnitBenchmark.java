@@ -114,7 +114,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
 
     @Override
     public void run(BenchTable table) throws Exception {
-        List<String> units = Arrays.stream(System.getProperty("bench.cpu.units", String.join(",", GOAL.keySet()) + ",floor").split(","))
+        List<String> units = Arrays.stream(System.getProperty("bench.cpu.units", String.join(",", GOAL.keySet()) + ",floor,floor-sms").split(","))
                 .map(String::trim).filter(u -> !u.isEmpty()).toList();
         List<String> labels = new ArrayList<>();
         List<Double> mediatorMs = new ArrayList<>();
@@ -132,8 +132,9 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                     case "feed" -> feed(dir);
                     case "sms" -> sms(dir);
                     case "referral" -> referral(dir);
-                    case "floor" -> stackFloor(dir);
-                    default -> throw new IllegalArgumentException("unknown unit " + unit + " (" + String.join(", ", GOAL.keySet()) + ", floor)");
+                    case "floor" -> stackFloor(dir, 13);
+                    case "floor-sms" -> stackFloor(dir, 3);
+                    default -> throw new IllegalArgumentException("unknown unit " + unit + " (" + String.join(", ", GOAL.keySet()) + ", floor, floor-sms)");
                 };
             } catch (IllegalStateException failedUnits) {
                 // one unit whose upstream calls failed must not throw away the units measured before it: its goal line says so
@@ -410,21 +411,22 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     }
 
     /**
-     * The stack's floor: {@link StackFloorProcess} (Pekko HTTP in, 13 OkHttp GETs out to the OpenMRS simulator at the
-     * same latency, nothing else) measured exactly like the forms, so each goal can be read against what the JVM, the
-     * kernel and the two HTTP libraries alone cost per unit on this machine.
+     * The stack's floor: {@link StackFloorProcess} (Pekko HTTP in, {@code calls} OkHttp GETs out to the OpenMRS simulator
+     * at the same latency, nothing else) measured exactly like the forms (13 calls) and SMS reports (3), so each goal can
+     * be read against what the JVM, the kernel and the two HTTP libraries alone cost per unit on this machine.
      */
-    private Measured stackFloor(Path dir) throws Exception {
+    private Measured stackFloor(Path dir, int calls) throws Exception {
         try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0)) {
             openmrs.latency(latency);
             String upstream = openmrs.baseUrl() + "/ws/rest/v1/patient?identifier=NOBODY&v=default";
-            try (ChildJvm child = ChildJvm.launch("256m", StackFloorProcess.class, dir.resolve("floor.log"), List.of(upstream, "13",
+            try (ChildJvm child = ChildJvm.launch("256m", StackFloorProcess.class, dir.resolve("floor.log"), List.of(upstream, String.valueOf(calls),
                     "Basic " + Base64.getEncoder().encodeToString((OpenMrsSimulator.USER + ":" + OpenMrsSimulator.PASSWORD).getBytes(StandardCharsets.UTF_8))))) {
                 int port = child.awaitReady(READY_WAIT);
                 HttpClient http = LoadDriver.httpClient();
                 URI url = URI.create("http://127.0.0.1:" + port + "/commcare/forms");
                 String body = Json.write(FormsSagaBenchmark.demoForm());
-                return measure(child, "stack floor: 1 request in, 13 GETs out, nothing else", "(none: Pekko HTTP + OkHttp only)", "none", "13", i -> {
+                return measure(child, "stack floor: 1 request in, " + calls + " GETs out, nothing else", "(none: Pekko HTTP + OkHttp only)", "none",
+                        String.valueOf(calls), i -> {
                     HttpRequest r = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json; charset=utf-8")
                             .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
                     boolean ok = http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode() == 201;
