@@ -1,6 +1,8 @@
 package org.chis.common.json;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /** The one Jackson mapper of the suite (ISO dates, lenient on unknown fields). */
 public final class Json {
@@ -34,6 +38,45 @@ public final class Json {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr() : ""), e);
+        }
+    }
+
+    /**
+     * One top-level field of a JSON object as text (null when absent or JSON null, "" for an object or array), without
+     * building the tree: for an upstream answer of which only the created object's uuid is used (a full
+     * representation of a patient is kilobytes). The whole text is still read, so malformed JSON fails as in
+     * {@link #parse}; text that is not an object has no fields (null).
+     */
+    public static String topLevelText(String text, String field) {
+        try (JsonParser p = MAPPER.getFactory().createParser(text)) {
+            String value = null;
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    boolean wanted = field.equals(p.currentName());
+                    JsonToken v = p.nextToken();
+                    if (v.isStructStart()) {
+                        p.skipChildren();
+                        if (wanted) value = "";
+                    } else if (wanted) {
+                        value = v == JsonToken.VALUE_NULL ? null : p.getText();
+                    }
+                }
+            } else if (t == null) {
+                return null; // no content
+            } else {
+                p.skipChildren();
+            }
+            if (p.nextToken() != null) { // '{"a":1}}': as parse, the rest is not silently dropped
+                throw new IllegalArgumentException("malformed JSON: more than one value at line " + p.currentLocation().getLineNr()
+                        + " column " + p.currentLocation().getColumnNr());
+            }
+            return value;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr() : ""), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a String does not fail to read
         }
     }
 
