@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import okhttp3.Dispatcher;
 import okhttp3.Headers;
@@ -229,21 +229,23 @@ public final class RecordingHttpClient {
         return type == null ? StandardCharsets.UTF_8 : type.charset(StandardCharsets.UTF_8);
     }
 
-    /** The charset of an answer's Content-Type, parsed once per distinct header value. */
-    private record ContentCharset(String contentType, Charset charset) {}
-
-    private static volatile ContentCharset lastContentCharset = new ContentCharset(null, StandardCharsets.UTF_8);
-
     /**
-     * As {@code charsetOf(body.contentType())}, which parses the header again on every call (OkHttp keeps only its
-     * text): an upstream answers with one or two content types, so the last one's charset is kept.
+     * The charset of each Content-Type seen, parsed once: OkHttp keeps only the header's text and
+     * {@code body.contentType()} parsed it again on every call. A form's upstreams answer with a few types (OpenMRS
+     * JSON, CommCare JSON and XML), alternating; the map stops growing at {@value #MAX_CONTENT_TYPES}.
      */
+    private static final Map<String, Charset> CHARSETS = new ConcurrentHashMap<>();
+    private static final int MAX_CONTENT_TYPES = 64;
+
+    /** As {@code charsetOf(response.body().contentType())}. */
     static Charset charsetOf(Response response) {
         String type = response.header("Content-Type");
-        ContentCharset last = lastContentCharset;
-        if (Objects.equals(type, last.contentType())) return last.charset();
-        Charset charset = charsetOf(type == null ? null : MediaType.parse(type));
-        lastContentCharset = new ContentCharset(type, charset);
+        if (type == null) return StandardCharsets.UTF_8;
+        Charset charset = CHARSETS.get(type);
+        if (charset == null) {
+            charset = charsetOf(MediaType.parse(type));
+            if (CHARSETS.size() < MAX_CONTENT_TYPES) CHARSETS.put(type, charset);
+        }
         return charset;
     }
 
