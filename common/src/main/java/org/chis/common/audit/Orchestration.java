@@ -3,6 +3,7 @@ package org.chis.common.audit;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.Map;
 
 /**
@@ -17,10 +18,13 @@ public record Orchestration(String name, String group, Request request, Response
      * system's name (a caller's own "OpenMRS get patient") loses it, so the system is never named twice.
      */
     public static String name(String system, String what) {
+        // runs for every upstream call: no regex (String.replaceFirst compiled its pattern each time)
         String w = what.strip();
-        if (w.regionMatches(true, 0, system, 0, system.length())) {
-            String rest = w.substring(system.length());
-            if (rest.isEmpty() || rest.startsWith(" ") || rest.startsWith(":")) w = rest.replaceFirst("^:?\\s*", "");
+        int n = system.length();
+        if (w.regionMatches(true, 0, system, 0, n) && (w.length() == n || w.charAt(n) == ' ' || w.charAt(n) == ':')) {
+            int from = n < w.length() && w.charAt(n) == ':' ? n + 1 : n;
+            while (from < w.length() && " \t\n\u000B\f\r".indexOf(w.charAt(from)) >= 0) from++; // regex \s
+            w = w.substring(from);
         }
         return system + ": " + w;
     }
@@ -45,14 +49,14 @@ public record Orchestration(String name, String group, Request request, Response
         if (request.querystring() != null) g.writeStringField("querystring", request.querystring());
         if (request.headers() != null) writeHeaders(g, request.headers());
         if (request.body() != null) g.writeStringField("body", request.body());
-        g.writeStringField("timestamp", request.timestamp().toString());
+        g.writeStringField("timestamp", timestamp(request.timestamp()));
         g.writeEndObject();
         if (response != null) {
             g.writeObjectFieldStart("response");
             g.writeNumberField("status", response.status());
             if (response.headers() != null) writeHeaders(g, response.headers());
             if (response.body() != null) g.writeStringField("body", response.body());
-            g.writeStringField("timestamp", response.timestamp().toString());
+            g.writeStringField("timestamp", timestamp(response.timestamp()));
             g.writeEndObject();
         }
         if (error != null) {
@@ -61,6 +65,46 @@ public record Orchestration(String name, String group, Request request, Response
             g.writeEndObject();
         }
         g.writeEndObject();
+    }
+
+    /**
+     * {@code t.toString()} (ISO-8601, UTC, the fraction in groups of three digits as needed), written by hand for the
+     * years 0-9999: every orchestration has two timestamps, and Instant's formatter chain cost more than its body.
+     */
+    public static String timestamp(Instant t) {
+        long seconds = t.getEpochSecond();
+        if (seconds < MIN_FAST || seconds >= MAX_FAST) return t.toString();
+        long days = Math.floorDiv(seconds, 86_400);
+        int secondOfDay = (int) Math.floorMod(seconds, 86_400);
+        LocalDate date = LocalDate.ofEpochDay(days);
+        int nano = t.getNano();
+        int fraction = nano == 0 ? 0 : nano % 1_000_000 == 0 ? 3 : nano % 1000 == 0 ? 6 : 9;
+        char[] c = new char[fraction == 0 ? 20 : 21 + fraction];
+        digits(c, 0, date.getYear(), 4);
+        c[4] = '-';
+        digits(c, 5, date.getMonthValue(), 2);
+        c[7] = '-';
+        digits(c, 8, date.getDayOfMonth(), 2);
+        c[10] = 'T';
+        digits(c, 11, secondOfDay / 3600, 2);
+        c[13] = ':';
+        digits(c, 14, secondOfDay / 60 % 60, 2);
+        c[16] = ':';
+        digits(c, 17, secondOfDay % 60, 2);
+        if (fraction > 0) {
+            c[19] = '.';
+            digits(c, 20, fraction == 3 ? nano / 1_000_000 : fraction == 6 ? nano / 1000 : nano, fraction);
+        }
+        c[c.length - 1] = 'Z';
+        return new String(c);
+    }
+
+    /** 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the years Instant.toString writes as four plain digits. */
+    private static final long MIN_FAST = LocalDate.of(0, 1, 1).toEpochDay() * 86_400;
+    private static final long MAX_FAST = LocalDate.of(10_000, 1, 1).toEpochDay() * 86_400;
+
+    private static void digits(char[] c, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--, value /= 10) c[i] = (char) ('0' + value % 10);
     }
 
     private static void writeHeaders(JsonGenerator g, Map<String, String> headers) throws IOException {

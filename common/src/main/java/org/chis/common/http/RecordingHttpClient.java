@@ -7,8 +7,10 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import okhttp3.Dispatcher;
 import okhttp3.Headers;
@@ -138,7 +140,7 @@ public final class RecordingHttpClient {
         Orchestration.Request recordedRequest = recordRequest(request, started, Math.min(maxRecordedRequestBody, MAX_RECORDED_BODY));
         try (Response response = clientFor(request).newCall(request).execute()) {
             ResponseBody rb = response.body();
-            String body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
+            String body = rb == null ? "" : new String(rb.bytes(), charsetOf(response));
             Map<String, String> headers = flatten(response.headers());
             tx.record(new Orchestration(name, null, recordedRequest,
                     new Orchestration.Response(response.code(), Secrets.maskHeaders(headers), masked(body), Instant.now()), null));
@@ -182,7 +184,7 @@ public final class RecordingHttpClient {
             if (!response.isSuccessful()) {
                 String body;
                 try {
-                    body = rb == null ? "" : new String(rb.bytes(), charsetOf(rb.contentType()));
+                    body = rb == null ? "" : new String(rb.bytes(), charsetOf(response));
                 } catch (IOException e) {
                     body = "(body unreadable: " + e.getMessage() + ")";
                 }
@@ -227,6 +229,26 @@ public final class RecordingHttpClient {
         return type == null ? StandardCharsets.UTF_8 : type.charset(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The charset of each Content-Type seen, parsed once: OkHttp keeps only the header's text and
+     * {@code body.contentType()} parsed it again on every call. A form's upstreams answer with a few types (OpenMRS
+     * JSON, CommCare JSON and XML), alternating; the map stops growing at {@value #MAX_CONTENT_TYPES}.
+     */
+    private static final Map<String, Charset> CHARSETS = new ConcurrentHashMap<>();
+    private static final int MAX_CONTENT_TYPES = 64;
+
+    /** As {@code charsetOf(response.body().contentType())}. */
+    static Charset charsetOf(Response response) {
+        String type = response.header("Content-Type");
+        if (type == null) return StandardCharsets.UTF_8;
+        Charset charset = CHARSETS.get(type);
+        if (charset == null) {
+            charset = charsetOf(MediaType.parse(type));
+            if (CHARSETS.size() < MAX_CONTENT_TYPES) CHARSETS.put(type, charset);
+        }
+        return charset;
+    }
+
     private static Orchestration.Request recordRequest(Request request, Instant at, int maxBody) {
         String body = null;
         if (request.body() instanceof TextBody text) {
@@ -245,9 +267,30 @@ public final class RecordingHttpClient {
                 Secrets.maskHeaders(flatten(request.headers())), body, at);
     }
 
+    /**
+     * One entry per header name, its values joined with ", ", as {@code names()} and {@code values(name)} give them
+     * (names in case-insensitive order, each in its first spelling): read by index, without the sorted set and the
+     * value lists those build for every call's request and answer.
+     */
     static Map<String, String> flatten(Headers headers) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String n : headers.names()) out.put(n, String.join(", ", headers.values(n)));
+        int size = headers.size();
+        String[] names = new String[size];
+        int distinct = 0;
+        next:
+        for (int i = 0; i < size; i++) {
+            String n = headers.name(i);
+            for (int j = 0; j < distinct; j++) if (names[j].equalsIgnoreCase(n)) continue next;
+            names[distinct++] = n;
+        }
+        Arrays.sort(names, 0, distinct, String.CASE_INSENSITIVE_ORDER);
+        Map<String, String> out = new LinkedHashMap<>(2 * distinct);
+        for (int j = 0; j < distinct; j++) {
+            String value = null;
+            for (int i = 0; i < size; i++) {
+                if (headers.name(i).equalsIgnoreCase(names[j])) value = value == null ? headers.value(i) : value + ", " + headers.value(i);
+            }
+            out.put(names[j], value);
+        }
         return out;
     }
 

@@ -12,6 +12,9 @@ public record UpstreamResponse(int status, String body, Map<String, String> head
 
     public JsonNode json() { return body == null || body.isBlank() ? Json.object() : Json.parse(body); }
 
+    /** {@code json().path(field).asText(null)} for a top-level text field, without building the tree ({@link Json#topLevelText}). */
+    public String jsonText(String field) { return body == null || body.isBlank() ? null : Json.topLevelText(body, field); }
+
     public String header(String name) {
         for (var e : headers.entrySet()) if (e.getKey().equalsIgnoreCase(name)) return e.getValue();
         return null;

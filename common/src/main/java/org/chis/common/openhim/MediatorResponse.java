@@ -96,7 +96,7 @@ public final class MediatorResponse {
             for (Map.Entry<String, String> h : headers.entrySet()) g.writeStringField(h.getKey(), h.getValue());
             g.writeEndObject();
             g.writeStringField("body", body);
-            g.writeStringField("timestamp", Instant.now().toString());
+            g.writeStringField("timestamp", Orchestration.timestamp(Instant.now()));
             g.writeEndObject();
             g.writeArrayFieldStart("orchestrations");
             for (Orchestration o : tx.orchestrations()) o.write(g);

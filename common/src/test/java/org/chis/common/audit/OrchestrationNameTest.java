@@ -14,5 +14,12 @@ class OrchestrationNameTest {
         assertThat(Orchestration.name("CommCare", "CommCare submit form")).isEqualTo("CommCare: submit form");
         // a word that only starts like the system is kept
         assertThat(Orchestration.name("FHIR", "FHIRish lookup")).isEqualTo("FHIR: FHIRish lookup");
+        // what the regex "^:?\\s*" removed after the system's name, no more
+        assertThat(Orchestration.name("OpenMRS", "  openmrs:\t get patient ")).isEqualTo("OpenMRS: get patient");
+        assertThat(Orchestration.name("OpenMRS", "OpenMRS")).isEqualTo("OpenMRS: ");
+        assertThat(Orchestration.name("OpenMRS", "OpenMRS:")).isEqualTo("OpenMRS: ");
+        assertThat(Orchestration.name("OpenMRS", "OpenMRS ::x")).isEqualTo("OpenMRS: ::x");
+        assertThat(Orchestration.name("OpenMRS", "OpenMRS::x")).isEqualTo("OpenMRS: :x");
+        assertThat(Orchestration.name("CommCare", "Comm")).isEqualTo("CommCare: Comm");
     }
 }

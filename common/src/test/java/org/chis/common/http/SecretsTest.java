@@ -30,4 +30,21 @@ class SecretsTest {
         String plain = "{\"display\":\"10001-A - Jane Doe\",\"uuid\":\"abc\"}";
         assertThat(Secrets.maskText(plain)).isSameAs(plain);
     }
+
+    /** The quick scan compares a hint only where its first three letters stand: the masking must not change for it. */
+    @Test
+    void theQuickScanFindsHintsWhereverTheyStandAndOnlyThem() {
+        // a hint at the very end of the text, one of three letters, upper case, after a non-Latin-1 character
+        assertThat(Secrets.maskText("a=1&api_KEY=s")).isEqualTo("a=1&api_KEY=****");
+        assertThat(Secrets.maskText("x=1 apikey=k")).isEqualTo("x=1 apikey=****");
+        assertThat(Secrets.maskText("{\"name\":\"Zoë Ⅻ\",\"access_token\":\"t\"}")).isEqualTo("{\"name\":\"Zoë Ⅻ\",\"access_token\":\"****\"}");
+        assertThat(Secrets.maskText("{\"AUTHORIZATION\":\"Basic x\",\"pwd\":\"y\"}")).isEqualTo("{\"AUTHORIZATION\":\"****\",\"pwd\":\"****\"}");
+        // OpenMRS words that start like a hint but are none ("patient", "self", "auditInfo", "total"): left as they are
+        String openmrs = "{\"patient\":{\"uuid\":\"p\"},\"links\":[{\"rel\":\"self\"}],\"auditInfo\":{},\"total\":1,\"passe\":\"secre\",\"toke\":\"autho\"}";
+        assertThat(Secrets.maskText(openmrs)).isEqualTo(openmrs);
+        // a hint cut by the end of the text, and look-alikes outside ASCII (the patterns ignore ASCII case only)
+        assertThat(Secrets.maskText("{\"a\":\"auth\"}")).isEqualTo("{\"a\":\"auth\"}");
+        String kelvin = "{\"api\u212Aey\":\"v\"}";
+        assertThat(Secrets.maskText(kelvin)).isSameAs(kelvin);
+    }
 }

@@ -72,8 +72,7 @@ public final class OpenMrsClient {
     private volatile RestRoot restRoot;
 
     /** Resolved once per endpoint, not per call: {@code HttpUrl.resolve} parses and rebuilds the URL, ~11 times a form. */
-    private HttpUrl rest() {
-        Endpoint e = endpoint.get();
+    private HttpUrl rest(Endpoint e) {
         RestRoot root = restRoot;
         if (root == null || root.endpoint() != e) restRoot = root = new RestRoot(e, e.base().resolve("ws/rest/v1/"));
         return root.url();
@@ -114,9 +113,10 @@ public final class OpenMrsClient {
 
     /** One resource by uuid; {@code representation} is ref, default, full or custom:(...). 404 -> empty. */
     public Optional<JsonNode> get(TransactionContext tx, String resource, String uuid, String representation) {
-        HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource).addPathSegment(uuid);
+        Endpoint e = endpoint.get();
+        HttpUrl.Builder url = rest(e).newBuilder().addPathSegments(resource).addPathSegment(uuid);
         if (representation != null) url.addQueryParameter("v", representation);
-        UpstreamResponse r = send(tx, "get " + resource, request(url.build()).get().build());
+        UpstreamResponse r = send(tx, "get " + resource, request(e, url.build()).get().build());
         if (r.status() == 404) return Optional.empty();
         if (!r.ok()) throw OpenMrsException.of("get " + resource + " " + uuid, r);
         return Optional.of(json("get " + resource, r));
@@ -127,10 +127,11 @@ public final class OpenMrsClient {
         List<JsonNode> out = new ArrayList<>();
         Integer startIndex = null;
         for (int page = 0; page < MAX_PAGES; page++) {
-            HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource);
+            Endpoint e = endpoint.get();
+            HttpUrl.Builder url = rest(e).newBuilder().addPathSegments(resource);
             query.forEach(url::addQueryParameter);
             if (startIndex != null) url.addQueryParameter("startIndex", String.valueOf(startIndex));
-            UpstreamResponse r = send(tx, name, request(url.build()).get().build());
+            UpstreamResponse r = send(tx, name, request(e, url.build()).get().build());
             if (!r.ok()) throw OpenMrsException.of(name, r);
             JsonNode body = json(name, r);
             body.path("results").forEach(out::add);
@@ -158,7 +159,7 @@ public final class OpenMrsClient {
      */
     public Optional<JsonNode> getPath(TransactionContext tx, String name, String path) {
         HttpUrl url = resolvePath(path);
-        UpstreamResponse r = send(tx, name, request(url).get().build());
+        UpstreamResponse r = send(tx, name, request(endpoint.get(), url).get().build());
         if (r.status() == 404) return Optional.empty();
         if (!r.ok()) throw OpenMrsException.of(name + " " + url.encodedPath(), r);
         return Optional.of(json(name, r));
@@ -213,31 +214,57 @@ public final class OpenMrsClient {
 
     public JsonNode createVisit(TransactionContext tx, NewVisit visit) { return create(tx, "visit", visit.toJson()); }
 
-    /** Ends a visit: {@code POST /visit/{uuid}} with {@code stopDatetime}. */
-    public JsonNode closeVisit(TransactionContext tx, String uuid, OffsetDateTime stop) {
-        return update(tx, "visit", uuid, Json.object().put("stopDatetime", OpenMrsDates.format(stop)));
+    /** Ends a visit: {@code POST /visit/{uuid}} with {@code stopDatetime}; answers the visit's uuid as OpenMRS gave it back. */
+    public String closeVisit(TransactionContext tx, String uuid, OffsetDateTime stop) {
+        String name = "update visit";
+        return uuid(name, post(tx, name, name + " " + uuid, "visit", uuid, Json.object().put("stopDatetime", OpenMrsDates.format(stop))));
     }
 
     public JsonNode createEncounter(TransactionContext tx, NewEncounter encounter) { return create(tx, "encounter", encounter.toJson()); }
 
     public JsonNode createObs(TransactionContext tx, NewObs obs) { return create(tx, "obs", obs.toJson()); }
 
+    /*
+     * The same writes answering only the created object's uuid: OpenMRS answers a create with the object's full
+     * representation, and parsing it into a tree for its uuid cost more than the rest of the call's recording.
+     */
+
+    public String createReturningUuid(TransactionContext tx, NewPatient patient) { return createReturningUuid(tx, "patient", patient.toJson()); }
+
+    public String createReturningUuid(TransactionContext tx, NewVisit visit) { return createReturningUuid(tx, "visit", visit.toJson()); }
+
+    public String createReturningUuid(TransactionContext tx, NewEncounter encounter) { return createReturningUuid(tx, "encounter", encounter.toJson()); }
+
+    public String createReturningUuid(TransactionContext tx, NewObs obs) { return createReturningUuid(tx, "obs", obs.toJson()); }
+
     /** {@code POST /{resource}} (201 with the created object). Sub-resources work too: "person/{uuid}/attribute". */
     public JsonNode create(TransactionContext tx, String resource, ObjectNode body) {
-        String name = "create " + UUID_SEGMENT.matcher(resource).replaceAll(" ");
-        UpstreamResponse r = send(tx, name, request(rest().newBuilder().addPathSegments(resource).build())
-                .post(RecordingHttpClient.jsonBody(Json.write(body))).build());
-        if (!r.ok()) throw OpenMrsException.of(name, r);
-        return json(name, r);
+        String name = createName(resource);
+        return json(name, post(tx, name, name, resource, null, body));
     }
+
+    /** As {@link #create}, answering only the created object's uuid (null if the answer has none). */
+    public String createReturningUuid(TransactionContext tx, String resource, ObjectNode body) {
+        String name = createName(resource);
+        return uuid(name, post(tx, name, name, resource, null, body));
+    }
+
+    private static String createName(String resource) { return "create " + UUID_SEGMENT.matcher(resource).replaceAll(" "); }
 
     /** {@code POST /{resource}/{uuid}}: partial update (200 with the updated object). */
     public JsonNode update(TransactionContext tx, String resource, String uuid, ObjectNode changes) {
         String name = "update " + resource;
-        UpstreamResponse r = send(tx, name, request(rest().newBuilder().addPathSegments(resource).addPathSegment(uuid).build())
-                .post(RecordingHttpClient.jsonBody(Json.write(changes))).build());
-        if (!r.ok()) throw OpenMrsException.of(name + " " + uuid, r);
-        return json(name, r);
+        return json(name, post(tx, name, name + " " + uuid, resource, uuid, changes));
+    }
+
+    /** A POST of {@code body} to {@code resource} (and {@code uuid}); an error status is an {@link OpenMrsException} about {@code what}. */
+    private UpstreamResponse post(TransactionContext tx, String name, String what, String resource, String uuid, ObjectNode body) {
+        Endpoint e = endpoint.get();
+        HttpUrl.Builder url = rest(e).newBuilder().addPathSegments(resource);
+        if (uuid != null) url.addPathSegment(uuid);
+        UpstreamResponse r = send(tx, name, request(e, url.build()).post(RecordingHttpClient.jsonBody(Json.write(body))).build());
+        if (!r.ok()) throw OpenMrsException.of(what, r);
+        return r;
     }
 
     /**
@@ -245,10 +272,11 @@ public final class OpenMrsClient {
      * when the resource was not there (404): for an undo that is success.
      */
     public boolean delete(TransactionContext tx, String resource, String uuid, boolean purge) {
-        HttpUrl.Builder url = rest().newBuilder().addPathSegments(resource).addPathSegment(uuid);
+        Endpoint e = endpoint.get();
+        HttpUrl.Builder url = rest(e).newBuilder().addPathSegments(resource).addPathSegment(uuid);
         if (purge) url.addQueryParameter("purge", "true");
         String name = (purge ? "purge " : "void ") + UUID_SEGMENT.matcher(resource).replaceAll(" ");
-        UpstreamResponse r = send(tx, name, request(url.build()).delete().build());
+        UpstreamResponse r = send(tx, name, request(e, url.build()).delete().build());
         if (r.status() == 404) return false;
         if (!r.ok()) throw OpenMrsException.of(name + " " + uuid, r);
         return true;
@@ -258,8 +286,9 @@ public final class OpenMrsClient {
 
     // ---------------------------------------------------------------- plumbing
 
-    private Request.Builder request(HttpUrl url) {
-        return new Request.Builder().url(url).header("Authorization", endpoint.get().authorization()).header("Accept", "application/json");
+    /** {@code e}: the endpoint the URL was built on, read once per call (each read looks its three settings up). */
+    private static Request.Builder request(Endpoint e, HttpUrl url) {
+        return new Request.Builder().url(url).header("Authorization", e.authorization()).header("Accept", "application/json");
     }
 
     private UpstreamResponse send(TransactionContext tx, String name, Request request) {
@@ -271,6 +300,15 @@ public final class OpenMrsClient {
     private static JsonNode json(String name, UpstreamResponse r) {
         try {
             return r.json();
+        } catch (IllegalArgumentException e) {
+            throw new UpstreamException("OpenMRS " + name + ": unreadable answer (" + e.getMessage() + ")", r.status(), e);
+        }
+    }
+
+    /** {@code uuidOf(json(name, r))} without the tree. */
+    private static String uuid(String name, UpstreamResponse r) {
+        try {
+            return r.jsonText("uuid");
         } catch (IllegalArgumentException e) {
             throw new UpstreamException("OpenMRS " + name + ": unreadable answer (" + e.getMessage() + ")", r.status(), e);
         }

@@ -1,5 +1,6 @@
 package org.chis.common.systems.openmrs;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -30,12 +31,43 @@ public final class OpenMrsDates {
 
     private OpenMrsDates() {}
 
-    public static String format(OffsetDateTime t) { return FORMAT.format(t); }
+    public static String format(OffsetDateTime t) {
+        int year = t.getYear();
+        int offset = t.getOffset().getTotalSeconds();
+        // what FORMAT prints, written by hand: a form formats its time once per observation, and DateTimeFormatter's
+        // printer chain cost more than the rest of an observation's body. Years FORMAT pads or signs and offsets
+        // with seconds (which it drops) go through FORMAT
+        if (year < 1000 || year > 9999 || offset % 60 != 0) return FORMAT.format(t);
+        char[] c = new char[28];
+        digits(c, 0, year, 4);
+        c[4] = '-';
+        digits(c, 5, t.getMonthValue(), 2);
+        c[7] = '-';
+        digits(c, 8, t.getDayOfMonth(), 2);
+        c[10] = 'T';
+        digits(c, 11, t.getHour(), 2);
+        c[13] = ':';
+        digits(c, 14, t.getMinute(), 2);
+        c[16] = ':';
+        digits(c, 17, t.getSecond(), 2);
+        c[19] = '.';
+        digits(c, 20, t.getNano() / 1_000_000, 3);
+        c[23] = offset < 0 ? '-' : '+';
+        int minutes = Math.abs(offset) / 60;
+        digits(c, 24, minutes / 60, 2);
+        digits(c, 26, minutes % 60, 2);
+        return new String(c);
+    }
 
-    public static String format(Instant t) { return FORMAT.format(t.atOffset(ZoneOffset.UTC)); }
+    /** {@code value} as {@code width} decimal digits, zero-padded, at {@code at}. */
+    private static void digits(char[] c, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--, value /= 10) c[i] = (char) ('0' + value % 10);
+    }
+
+    public static String format(Instant t) { return format(t.atOffset(ZoneOffset.UTC)); }
 
     /** A date as OpenMRS wants it for birthdate: midnight, UTC ("if we don't know the zone, say +0000"). */
-    public static String format(LocalDate d) { return FORMAT.format(d.atStartOfDay().atOffset(ZoneOffset.UTC)); }
+    public static String format(LocalDate d) { return format(d.atStartOfDay().atOffset(ZoneOffset.UTC)); }
 
     /**
      * Parses a date or date-time; a value without a zone is read in {@code zoneIfMissing}.
@@ -61,5 +93,31 @@ public final class OpenMrsDates {
     public static OffsetDateTime parse(String text) { return parse(text, ZoneOffset.UTC); }
 
     /** The date part as written (no zone shift): {@code 2017-06-27T23:00:00.000+0300} -> 2017-06-27. */
-    public static LocalDate datePart(String text) { return parse(text).toLocalDate(); }
+    public static LocalDate datePart(String text) {
+        // a bare yyyy-MM-dd (a birthdate, a date question) is read without the lenient formatter, which tried each of
+        // its optional parts on it; the same date, or the same error for a day that does not exist
+        String t = text == null ? null : text.trim();
+        if (t != null && t.length() == 10 && t.charAt(4) == '-' && t.charAt(7) == '-') {
+            int year = number(t, 0, 4), month = number(t, 5, 7), day = number(t, 8, 10);
+            if (year >= 0 && month >= 0 && day >= 0) {
+                try {
+                    return LocalDate.of(year, month, day);
+                } catch (DateTimeException e) {
+                    return parse(text).toLocalDate(); // throws, naming the value
+                }
+            }
+        }
+        return parse(text).toLocalDate();
+    }
+
+    /** The ASCII digits of {@code t} from {@code from} to {@code to} as a number, or -1 if one is not a digit. */
+    private static int number(String t, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            char c = t.charAt(i);
+            if (c < '0' || c > '9') return -1;
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
 }

@@ -128,22 +128,22 @@ final class FormSaga {
                         });
             }
             if (plan.createPatient()) {
-                run.create("create patient", KIND_PATIENT, patientUuid, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, new NewPatient(
-                        patientUuid, v.name(), v.gender(), v.birthdate(), m.patient().birthdateEstimated(), v.identifiers(), v.attributes(), null))));
+                run.create("create patient", KIND_PATIENT, patientUuid, () -> openmrs.createReturningUuid(tx, new NewPatient(
+                        patientUuid, v.name(), v.gender(), v.birthdate(), m.patient().birthdateEstimated(), v.identifiers(), v.attributes(), null)));
             }
             if (plan.ownVisit()) {
-                run.create("start visit", KIND_VISIT, visitUuid, () -> OpenMrsClient.uuidOf(openmrs.createVisit(tx,
-                        new NewVisit(visitUuid, patientUuid, m.visit().visitType(), when, null, v.location()))));
+                run.create("start visit", KIND_VISIT, visitUuid, () -> openmrs.createReturningUuid(tx,
+                        new NewVisit(visitUuid, patientUuid, m.visit().visitType(), when, null, v.location())));
             }
             List<NewEncounter.Provider> providers = v.provider() == null ? List.of()
                     : List.of(new NewEncounter.Provider(v.provider(), m.encounter().encounterRole()));
-            run.create("create encounter", KIND_ENCOUNTER, encounterUuid, () -> OpenMrsClient.uuidOf(openmrs.createEncounter(tx, new NewEncounter(
-                    encounterUuid, patientUuid, m.encounter().encounterType(), when, visitUuid, v.location(), m.encounter().form(), providers, List.of()))));
+            run.create("create encounter", KIND_ENCOUNTER, encounterUuid, () -> openmrs.createReturningUuid(tx, new NewEncounter(
+                    encounterUuid, patientUuid, m.encounter().encounterType(), when, visitUuid, v.location(), m.encounter().form(), providers, List.of())));
             for (int i = 0; i < v.observations().size(); i++) {
                 FormValues.ObsValue o = v.observations().get(i);
                 String obsUuid = obsUuids.get(i);
-                run.create("create obs " + o.concept(), KIND_OBS, obsUuid, () -> OpenMrsClient.uuidOf(openmrs.createObs(tx,
-                        new NewObs(obsUuid, o.concept(), o.value(), when, patientUuid, encounterUuid, v.location(), List.of()))));
+                run.create("create obs " + o.concept(), KIND_OBS, obsUuid, () -> openmrs.createReturningUuid(tx,
+                        new NewObs(obsUuid, o.concept(), o.value(), when, patientUuid, encounterUuid, v.location(), List.of())));
             }
             if (plan.ownVisit()) {
                 run.step("end visit", () -> openmrs.closeVisit(tx, visitUuid, visitEnd(when, m)));

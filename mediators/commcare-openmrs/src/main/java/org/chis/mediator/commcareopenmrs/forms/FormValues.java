@@ -9,6 +9,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import org.chis.common.http.BadInputException;
 import org.chis.common.systems.openmrs.NewPatient;
 import org.chis.common.systems.openmrs.OpenMrsDates;
@@ -22,6 +23,9 @@ import org.chis.mediator.commcareopenmrs.forms.FormMapping.DataType;
 record FormValues(String caseId, List<NewPatient.Identifier> identifiers, List<NewPatient.Identifier> matchIdentifiers,
                   NewPatient.Name name, String gender, LocalDate birthdate, List<NewPatient.Attribute> attributes,
                   OffsetDateTime encounterDatetime, String location, String provider, List<ObsValue> observations) {
+
+    /** Between the answers of a multi-select; compiled once (String.split compiles a regex of more than one char per call). */
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     /** One observation to write: concept and the value as OpenMRS wants it (number, text, boolean, answer uuid, date). */
     record ObsValue(String concept, JsonNode value, DataType dataType) {}
@@ -120,7 +124,7 @@ record FormValues(String caseId, List<NewPatient.Identifier> identifiers, List<N
             case CODED -> {
                 // a multi-select answer is one obs per selected answer
                 int before = out.size();
-                for (String part : raw.split("\\s+")) {
+                for (String part : WHITESPACE.split(raw)) {
                     String answer = o.value().valueMap().isEmpty() ? part : o.value().valueMap().get(part);
                     if (answer != null) out.add(new ObsValue(o.concept(), f.textNode(answer), o.dataType()));
                 }
