@@ -3,6 +3,7 @@ package org.chis.common.openhim;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
@@ -34,9 +35,11 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.util.ByteString;
 import org.chis.common.config.Settings;
 import org.chis.common.http.Secrets;
 import org.chis.common.http.UpstreamException;
@@ -128,7 +131,11 @@ public final class MediatorServer implements AutoCloseable {
                         "pekko.http.server.request-timeout", settings.getLong("mediator.requestTimeoutMs", 120_000) + "ms",
                         "pekko.http.server.idle-timeout", "300s",
                         "pekko.http.server.max-connections", "2048",
-                        "pekko.http.server.remote-address-header", "on"))
+                        // headers stay raw text except those pekko-http needs itself (Host, Connection, Content-*): the
+                        // handlers read header values as text, and core opens a connection per request, so each
+                        // connection's header cache starts empty and every modeled header (Authorization, User-Agent,
+                        // Accept...) was parsed and rendered back to text anew (~10% of the Pekko thread, JFR)
+                        "pekko.http.server.parsing.modeled-header-parsing", "off"))
                 .withFallback(ConfigFactory.systemProperties()) // -Dpekko... still overrides the tuning below
                 .withFallback(ConfigFactory.parseMap(Map.of(
                         // the scheduler thread ticks all the time, tick-duration apart (10 ms: 100 wake-ups a second, 0.5 ms of
@@ -174,7 +181,10 @@ public final class MediatorServer implements AutoCloseable {
             }, workers);
         }
         Map<String, String> headers = new LinkedHashMap<>();
-        req.getHeaders().forEach(hd -> headers.merge(hd.lowercaseName(), hd.value(), (a, b) -> a + ", " + b));
+        for (var hd : req.getHeaders()) {
+            if (hd instanceof TimeoutAccess) continue; // pekko-http's handle on the request timeout, not a header the caller sent
+            headers.merge(hd.lowercaseName(), hd.value(), (a, b) -> a + ", " + b);
+        }
         TransactionContext tx = new TransactionContext(headers.get("x-openhim-transactionid"));
         if (method.equals("GET") && path.equals("/metrics") && metrics().enabled()) return scrape(req, mat, headers.get("authorization"));
         if (!authorised(headers.get("authorization"))) {
@@ -182,23 +192,32 @@ public final class MediatorServer implements AutoCloseable {
             return done(MediatorResponse.rejected(401, "authentication required: this mediator accepts requests from OpenHIM core only")
                     .header("WWW-Authenticate", "Basic realm=\"mediator\""), tx);
         }
-        List<Endpoint> forPath = endpoints.stream().filter(e -> e.path().matcher(path).matches()).toList();
-        if (forPath.isEmpty()) {
+        Endpoint found = null;
+        boolean pathKnown = false;
+        for (Endpoint e : endpoints) {
+            if (!e.path().matcher(path).matches()) continue;
+            pathKnown = true;
+            if (e.method().equals(method)) {
+                found = e;
+                break;
+            }
+        }
+        Endpoint endpoint = found;
+        if (!pathKnown) {
             req.discardEntityBytes(mat);
             return done(MediatorResponse.rejected(404, "no endpoint " + path + " on this mediator"), tx);
         }
-        Endpoint endpoint = forPath.stream().filter(e -> e.method().equals(method)).findFirst().orElse(null);
         if (endpoint == null) {
             req.discardEntityBytes(mat);
             return done(MediatorResponse.rejected(405, method + " is not allowed on " + path + " (allowed: "
-                    + String.join(", ", forPath.stream().map(Endpoint::method).toList()) + ")"), tx);
+                    + String.join(", ", endpoints.stream().filter(e -> e.path().matcher(path).matches()).map(Endpoint::method).toList()) + ")"), tx);
         }
         MediatorResponse wrongType = unacceptedType(req, endpoint, method, path);
         if (wrongType != null) {
             req.discardEntityBytes(mat);
             return done(wrongType, tx);
         }
-        long declared = req.entity().getContentLengthOption().orElse(-1L);
+        long declared = req.entity() instanceof HttpEntity.Strict sized ? sized.getData().length() : req.entity().getContentLengthOption().orElse(-1L);
         if (declared > maxBodyBytes) {
             req.discardEntityBytes(mat);
             return done(tooLarge(), tx);
@@ -239,14 +258,23 @@ public final class MediatorServer implements AutoCloseable {
                 .map(c -> Charset.forName(c.value())).orElse(StandardCharsets.UTF_8);
         String body;
         try {
-            // strict: a body that is not valid in its charset is refused, not "repaired" with U+FFFD and passed on
-            body = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(strict.getData().asByteBuffer()).toString();
+            body = text(strict.getData().toArrayUnsafe(), charset);
         } catch (CharacterCodingException e) {
             throw new BadInputException("request body is not valid " + charset.name() + ": " + e.getMessage());
         }
         return new MediatorRequest(method, path, query, headers, body);
+    }
+
+    /** Strict: a body that is not valid in its charset is refused, not "repaired" with U+FFFD and passed on. */
+    private static String text(byte[] bytes, Charset charset) throws CharacterCodingException {
+        if (charset.equals(StandardCharsets.UTF_8)) {
+            // the JDK's UTF-8 String constructor (vectorised for ASCII; a decoder over Pekko's read-only buffer went byte
+            // by byte) replaces bad bytes by U+FFFD: only a body showing one is decoded again strictly (one sent as such passes)
+            String s = new String(bytes, StandardCharsets.UTF_8);
+            if (s.indexOf('\uFFFD') < 0) return s;
+        }
+        return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes)).toString();
     }
 
     /**
@@ -319,7 +347,8 @@ public final class MediatorServer implements AutoCloseable {
 
     private HttpResponse toHttp(MediatorResponse r, TransactionContext tx) {
         byte[] body = r.envelope(urn, tx);
-        HttpResponse resp = HttpResponse.create().withStatus(r.httpStatus()).withEntity(HttpEntities.create(OPENHIM_JSON, body));
+        // the envelope's bytes are this response's alone: wrapped, not copied
+        HttpResponse resp = HttpResponse.create().withStatus(r.httpStatus()).withEntity(HttpEntities.create(OPENHIM_JSON, ByteString.fromArrayUnsafe(body)));
         for (var h : r.headers().entrySet()) {
             if (h.getKey().equalsIgnoreCase("WWW-Authenticate") || h.getKey().equalsIgnoreCase("Retry-After")) {
                 resp = resp.addHeader(RawHeader.create(h.getKey(), h.getValue()));

@@ -66,6 +66,7 @@ class MediatorServerTest {
                     handled.incrementAndGet();
                     return MediatorResponse.successful(req.json());
                 })
+                .route("POST", "/headers", (req, tx) -> MediatorResponse.successful(Json.MAPPER.valueToTree(req.headers())))
                 .route("POST", "/down", (req, tx) -> {
                     UpstreamResponse r = http.send(tx, "call down", new Request.Builder().url(upstream.baseUrl() + "/down")
                             .post(RecordingHttpClient.jsonBody("{}")).build());
@@ -225,6 +226,42 @@ class MediatorServerTest {
         assertThat(Json.parse(big.body()).at("/response/body").asText()).contains("mediator.maxBodyBytes");
         // and the server goes on answering
         assertThat(send("POST", "/people", "{\"name\":\"B\"}", AUTH).statusCode()).isEqualTo(200);
+    }
+
+    static HttpResponse<String> sendBytes(String path, byte[] body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .header("Content-Type", "application/json").header("Authorization", AUTH)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aBodyThatIsNotValidUtf8IsRefusedAndOneCarryingTheReplacementCharacterPasses() throws Exception {
+        int before = handled.get();
+        byte[] bad = "{\"name\":\"Jos\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1); // é as one Latin-1 byte
+        HttpResponse<String> r = sendBytes("/forms", bad);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(r.body()).at("/response/body").asText()).contains("not valid UTF-8");
+        assertThat(handled.get()).isEqualTo(before);
+        HttpResponse<String> ok = sendBytes("/forms", ("{\"name\":\"\uFFFD " + NAME + "\"}").getBytes(StandardCharsets.UTF_8));
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(Json.parse(ok.body()).at("/response/body").asText()).path("name").asText()).isEqualTo("\uFFFD " + NAME);
+    }
+
+    @Test
+    void handlersSeeTheHeadersAsTheCallerSentThem() throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/headers"))
+                .header("Content-Type", "application/json").header("Authorization", AUTH).header("X-OpenHIM-TransactionID", "tx-9")
+                .header("If-Match", "W/\"3\"").header("X-Forwarded-For", "10.0.0.7")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode seen = Json.parse(Json.parse(r.body()).at("/response/body").asText());
+        assertThat(seen.path("authorization").asText()).isEqualTo(AUTH);
+        assertThat(seen.path("x-openhim-transactionid").asText()).isEqualTo("tx-9");
+        assertThat(seen.path("if-match").asText()).isEqualTo("W/\"3\"");
+        assertThat(seen.path("x-forwarded-for").asText()).isEqualTo("10.0.0.7");
+        // only what the caller sent: no headers pekko-http makes up (its request-timeout handle, the peer's address)
+        assertThat(seen.has("timeout-access")).isFalse();
+        assertThat(seen.has("remote-address")).isFalse();
     }
 
     @Test
