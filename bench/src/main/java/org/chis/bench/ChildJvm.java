@@ -13,10 +13,11 @@ import java.util.regex.Pattern;
 
 /**
  * A mediator in its own JVM, so its memory is measured alone and it can be killed with -9. Same class path as
- * this JVM; output goes to a log file. The child prints {@code READY port=<n>} once it listens.
+ * this JVM, the JVM options users run ({@value #MEDIATOR_JVM_OPTIONS}); output goes to a log file. The child prints {@code READY port=<n>} once it listens.
  */
 public final class ChildJvm implements AutoCloseable {
     private static final Pattern READY = Pattern.compile("READY port=(\\d+)");
+    private static final Pattern GC = Pattern.compile("-XX:\\+Use\\w+GC");
 
     private final Process process;
     private final Path log;
@@ -29,14 +30,47 @@ public final class ChildJvm implements AutoCloseable {
         this.launchedNanos = launchedNanos;
     }
 
+    /** The mediators' JVM options, heap aside, as ./suite and the images in docker/ start them (one file for all three). */
+    public static final String MEDIATOR_JVM_OPTIONS = "mediator-configs/java-options";
+
+    /** A mediator child with {@link #mediatorJvmOptions()}, as ./suite runs it, and this heap. */
     public static ChildJvm launch(String heap, Class<?> main, Path log, List<String> args) throws IOException {
+        return launch(heap, mediatorJvmOptions(), main, log, args);
+    }
+
+    /**
+     * A mediator child with these JVM options and heap; {@code -Dbench.childGc=-XX:+UseParallelGC} replaces their
+     * GC and {@code -Dbench.childJvmArgs} are added last, for A/B runs and profiles.
+     */
+    public static ChildJvm launch(String heap, List<String> options, Class<?> main, Path log, List<String> args) throws IOException {
         List<String> jvm = new ArrayList<>();
         jvm.add("-Xmx" + heap);
-        jvm.add("-XX:+UseSerialGC".equals(System.getProperty("bench.childGc")) ? "-XX:+UseSerialGC" : "-XX:+UseParallelGC");
+        String gc = System.getProperty("bench.childGc", "");
+        for (String o : options) if (!o.startsWith("-Xmx") && (gc.isBlank() || !GC.matcher(o).matches())) jvm.add(o);
+        if (!gc.isBlank()) jvm.add(gc);
         jvm.add("-Dfile.encoding=UTF-8");
         // e.g. -Dbench.childJvmArgs="-XX:StartFlightRecording=filename=/tmp/m.jfr" to profile the mediator
         for (String extra : System.getProperty("bench.childJvmArgs", "").split(" ")) if (!extra.isBlank()) jvm.add(extra);
         return start(CpuPinning.prefix(CpuPinning.mediatorCpus()), jvm, main, log, args);
+    }
+
+    /**
+     * {@value #MEDIATOR_JVM_OPTIONS} of the repository this runs in (found from the working folder up: the bench runs
+     * from the root, tests from bench/): whitespace-separated options, {@code #} starts a comment line.
+     */
+    public static List<String> mediatorJvmOptions() throws IOException {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path file = dir.resolve(MEDIATOR_JVM_OPTIONS);
+            if (Files.isRegularFile(file)) {
+                List<String> options = new ArrayList<>();
+                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                    if (line.isBlank() || line.strip().startsWith("#")) continue;
+                    for (String o : line.strip().split("\\s+")) options.add(o);
+                }
+                return options;
+            }
+        }
+        throw new IOException(MEDIATOR_JVM_OPTIONS + " not found in " + Path.of("").toAbsolutePath() + " or above: run from the repository");
     }
 
     /**

@@ -203,7 +203,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         }
         table.chart(chart);
         table.note("Mediator CPU = utime + stime of the mediator's own JVM (/proc/<pid>/stat, 10 ms ticks) over the measured units, divided by "
-                + "their number; GC, JIT and every thread of the mediator included. Each mediator runs in a child JVM (-Xmx256m, ParallelGC), "
+                + "their number; GC, JIT and every thread of the mediator included. Each mediator runs in a child JVM with the JVM options ./suite and docker/ use (-Xmx256m, referral 512m, mediator-configs/java-options, no AppCDS archive, a start-up saving; CPU is measured after the warm-up), "
                 + "warmed up with the given number of units first. Simulators (WireMock) and the driver run in the bench JVM.");
         table.note("Goals are judged at concurrency " + concurrency + " (one unit at a time: every thread a unit passes through is "
                 + "woken from sleep with cold caches, the dearest case). \"at c=" + busyConcurrency() + "\": the same units again right after, "

@@ -109,7 +109,7 @@ public final class MediatorOverheadBenchmark implements Benchmark {
         table.target(addedP99At200.isEmpty() ? "no c=200 cell in this run" : String.join("; ", addedP99At200.entrySet().stream()
                         .map(e -> String.format("%+.1f ms p99 (ratio %.2f) at c=200, %d ms upstream", e.getValue(), ratioP99At200.get(e.getKey()), e.getKey())).toList()),
                 "mediator adds <= 2 ms p99 at 200 concurrent", addedP99At200.isEmpty() ? null : addedP99At200.values().stream().allMatch(a -> a <= 2.0));
-        table.note(String.format("mediator JVM (-Xmx256m, ParallelGC) during all load: peak RSS %.0f MB, peak heap (sum of pool peaks) %.0f MB", rssPeak, heapPeak));
+        table.note(String.format("mediator JVM (-Xmx256m, mediator-configs/java-options) during all load: peak RSS %.0f MB, peak heap (sum of pool peaks) %.0f MB", rssPeak, heapPeak));
         if (Integer.getInteger("bench.registrationRuns", 3) > 0) startToRegistered(table, client, logs);
         else table.target("not measured (bench.registrationRuns=0)", "start-to-registered <= 2 s", null);
         table.note("load: closed loop, " + warmup.toSeconds() + " s warm-up + " + measure.toSeconds() + " s measured per cell, JDK HttpClient (HTTP/1.1 keep-alive); "

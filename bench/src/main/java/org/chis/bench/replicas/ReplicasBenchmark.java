@@ -93,7 +93,7 @@ public final class ReplicasBenchmark implements Benchmark {
                 "issue 14.4: forms/s with 1, 2, 3 replicas behind a load balancer on one PostgreSQL, no duplicate patient", noErrors);
         table.target("replicas at c=" + concurrency + ": " + String.join("; ", headline),
                 "issue 14.3: forms >= 80% of the ideal c/(steps x latency) = " + String.format(Locale.ROOT, "%.0f", ideal) + " forms/s", allNearIdeal);
-        table.note("Each replica: the commcare-openmrs mediator in a child JVM (-Xmx256m, ParallelGC), db.replicas=many, state in one schema of a "
+        table.note("Each replica: the commcare-openmrs mediator in a child JVM (-Xmx256m, mediator-configs/java-options), db.replicas=many, state in one schema of a "
                 + "throwaway local PostgreSQL (common's PostgresServer, fsync off); nginx (the distribution's, generated config: upstream of the "
                 + "replicas, keepalive 32, proxy_next_upstream error timeout) in front. Simulators (WireMock) and the driver run in the bench JVM.");
         table.note("Load: closed loop, each request a new person's registration form (13 upstream calls), " + warmupSeconds + " s warm-up, then "
