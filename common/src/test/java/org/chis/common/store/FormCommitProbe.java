@@ -50,12 +50,17 @@ public final class FormCommitProbe {
         String url = "jdbc:h2:file:" + dir.resolve("probe") + ";AUTO_SERVER=FALSE" + extra;
         long[] perForm;
         try (StateStore store = StateStore.open(url, "", "", null, "probe")) {
+            // -Dprobe.sql="DROP INDEX x; ..." : a schema change to try
+            for (String sql : System.getProperty("probe.sql", "").split(";")) {
+                if (!sql.isBlank()) store.withConnection(c -> c.createStatement().execute(sql));
+            }
             FormRun run = new FormRun(store);
             for (int i = 0; i < prefill; i++) run.form("p" + i);
             // warm-up, then measure
             for (int i = 0; i < 500; i++) run.form("w" + i);
             var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             var threads = ManagementFactory.getThreadMXBean();
+            Map<String, Long> byThread0 = threadCpu();
             long cpu0 = os.getProcessCpuTime();
             long th0 = threads.getCurrentThreadCpuTime();
             long w0 = wchar();
@@ -66,6 +71,15 @@ public final class FormCommitProbe {
                     (wchar() - w0) / measured, (t1 - t0) / measured};
             System.out.printf("settings '%s', %d forms before: per form: process CPU %.3f ms, this thread %.3f ms, bytes written %d, wall %.3f ms%n",
                     extra, prefill, perForm[0] / 1e6, perForm[1] / 1e6, perForm[2], perForm[3] / 1e6);
+            Map<String, Long> byThread = threadCpu();
+            byThread.forEach((name, ns) -> {
+                long d = ns - byThread0.getOrDefault(name, 0L);
+                if (d > measured * 20_000L) System.out.printf("  thread %-40s %.3f ms/form%n", name, d / 1e6 / measured);
+            });
+            MVStore mv = mvStore(store);
+            System.out.printf("  layout entries %d (chunks %d), chunks fill rate %d%%, file fill rate %d%%%n", mv.getLayoutMap().size(),
+                    mv.getLayoutMap().keySet().stream().filter(k -> k.startsWith("chunk.")).count(),
+                    mv.getFileStore().getChunksFillRate(), mv.getFileStore().getFillRate());
             Map<Integer, String> names = mapNames(store);
             for (int i = 0; i < 20; i++) run.form("last" + i);
             store.close();
@@ -87,7 +101,11 @@ public final class FormCommitProbe {
             this.saga = new Saga(store, none);
         }
 
+        final int compactEvery = Integer.getInteger("probe.compactEvery", 0);
+        int forms;
+
         void form(String key) throws Exception {
+            if (compactEvery > 0 && ++forms % compactEvery == 0) mvStore(store).compact(Integer.getInteger("probe.fill", 90), 256 * 1024);
             TransactionContext tx = new TransactionContext("t-" + key);
             String src = "commcare";
             String patient = uuid(key, "patient");
@@ -126,11 +144,29 @@ public final class FormCommitProbe {
         }
     }
 
+    /** CPU time of each live thread, by name (threads of one name summed). */
+    static Map<String, Long> threadCpu() {
+        var mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> out = new TreeMap<>();
+        for (long id : mx.getAllThreadIds()) {
+            var info = mx.getThreadInfo(id);
+            long t = mx.getThreadCpuTime(id);
+            if (info != null && t > 0) out.merge(info.getThreadName().replaceAll("\\d+", "#"), t, Long::sum);
+        }
+        return out;
+    }
+
     static long wchar() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
             if (line.startsWith("wchar:")) return Long.parseLong(line.substring(6).trim());
         }
         return -1;
+    }
+
+    static MVStore mvStore(StateStore store) throws Exception {
+        try (Connection c = store.dataSource().getConnection()) {
+            return ((SessionLocal) c.unwrap(JdbcConnection.class).getSession()).getDatabase().getStore().getMvStore();
+        }
     }
 
     /** MVStore map id -> "table.N"/"index.N" with the SQL object's name. */
