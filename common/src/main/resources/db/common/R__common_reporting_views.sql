@@ -63,8 +63,9 @@ SELECT j.saga_key,
        j.started_at,
        j.updated_at,
        j.error,
-       (SELECT COUNT(*) FROM saga_step s WHERE s.saga_key = j.saga_key) AS steps,
-       (SELECT COUNT(*) FROM saga_step s WHERE s.saga_key = j.saga_key AND s.state = 'UNDO_FAILED') AS undo_failed_steps
+       -- the steps are lines of saga_journal.steps (one per step, fields between tabs: see common's StepLines)
+       COALESCE(LENGTH(j.steps) - LENGTH(REPLACE(j.steps, CHR(10), '')), 0) AS steps,
+       COALESCE((LENGTH(j.steps) - LENGTH(REPLACE(j.steps, CHR(9) || 'UNDO_FAILED' || CHR(9), ''))) / 13, 0) AS undo_failed_steps
 FROM saga_journal j;
 
 -- Links between systems' ids, per namespace (case->patient, form->encounter, ...).

@@ -95,7 +95,7 @@ public final class SagaRecovery {
                 .toList();
         boolean complete = compensation.undo(tx, sagaKey, targets);
         journal.finish(sagaKey, complete ? State.ROLLED_BACK : State.ROLLBACK_INCOMPLETE,
-                complete ? "interrupted; undone by recovery" : "interrupted; some steps could not be undone (see saga_step)");
+                complete ? "interrupted; undone by recovery" : "interrupted; some steps could not be undone (see saga_journal.steps)");
         return complete;
     }
 }

@@ -10,12 +10,17 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The durable record of multi-step writes (sagas): each step is written before its upstream call, so after
  * a crash a restart knows what may exist upstream and can undo it. Used by {@code org.chis.common.saga}.
+ * <p>
+ * A saga's steps are kept in its own row ({@code saga_journal.steps}, one line per step, see {@link StepLines}), not
+ * in a table of their own: on an H2 file each commit rewrites every B-tree page it changed, leaf to root, of each
+ * table and index it touched, so a journal write is one row of one table (and its key index) instead of a row per
+ * step in a table with two indexes besides.
  */
 public final class SagaJournal {
     public enum State { RUNNING, COMPLETED, ROLLED_BACK, ROLLBACK_INCOMPLETE }
@@ -49,15 +54,17 @@ public final class SagaJournal {
         });
     }
 
-    private void begin(Connection c, String sagaKey) throws SQLException {
+    /** Starts the saga with {@code steps} (its step lines, may be null) in the same statement. */
+    private void begin(Connection c, String sagaKey, String steps) throws SQLException {
         Instant now = clock.instant();
-        if (Sql.tryInsert(c, "INSERT INTO saga_journal (saga_key, state, started_at, updated_at) VALUES (?, ?, ?, ?)",
-                sagaKey, State.RUNNING, now, now)) return;
-        int reset = Sql.update(c, "UPDATE saga_journal SET state = ?, started_at = ?, updated_at = ?, error = NULL"
-                + " WHERE saga_key = ? AND state <> ?", State.RUNNING, now, now, sagaKey, State.RUNNING);
+        if (Sql.tryInsert(c, "INSERT INTO saga_journal (saga_key, state, started_at, updated_at, steps) VALUES (?, ?, ?, ?, ?)",
+                sagaKey, State.RUNNING, now, now, steps)) return;
+        int reset = Sql.update(c, "UPDATE saga_journal SET state = ?, started_at = ?, updated_at = ?, error = NULL, steps = ?"
+                + " WHERE saga_key = ? AND state <> ?", State.RUNNING, now, now, steps, sagaKey, State.RUNNING);
         if (reset == 0) throw new IllegalStateException("saga '" + sagaKey + "' is still running");
-        Sql.update(c, "DELETE FROM saga_step WHERE saga_key = ?", sagaKey);
     }
+
+    private void begin(Connection c, String sagaKey) throws SQLException { begin(c, sagaKey, null); }
 
     /**
      * The journal writes of one run of {@code sagaKey}, gathered and written together: each commit of a file
@@ -129,11 +136,25 @@ public final class SagaJournal {
             if (!beginPending && pending.isEmpty() && withNext.isEmpty() && end == null) return;
             try {
                 store.inTransaction(c -> {
-                    if (beginPending) SagaJournal.this.begin(c, sagaKey);
-                    writeSteps(c);
+                    // every step of the run as it will be: the row's step lines are written whole
+                    Map<Integer, Step> all = new TreeMap<>(written);
+                    all.putAll(pending);
+                    String steps = all.isEmpty() ? null : StepLines.write(all.values());
+                    boolean stepsChanged = !pending.isEmpty();
+                    if (beginPending) {
+                        SagaJournal.this.begin(c, sagaKey, steps);
+                        stepsChanged = false;
+                    }
                     for (Rows r : withNext) r.write(c);
-                    if (end != null) Sql.update(c, "UPDATE saga_journal SET state = ?, error = ?, updated_at = ? WHERE saga_key = ?",
-                            end, error, clock.instant(), sagaKey);
+                    if (end != null && stepsChanged) {
+                        Sql.update(c, "UPDATE saga_journal SET state = ?, error = ?, updated_at = ?, steps = ? WHERE saga_key = ?",
+                                end, error, clock.instant(), steps, sagaKey);
+                    } else if (end != null) {
+                        Sql.update(c, "UPDATE saga_journal SET state = ?, error = ?, updated_at = ? WHERE saga_key = ?",
+                                end, error, clock.instant(), sagaKey);
+                    } else if (stepsChanged) {
+                        Sql.update(c, "UPDATE saga_journal SET steps = ? WHERE saga_key = ?", steps, sagaKey);
+                    }
                     if (endRows != null) endRows.write(c);
                     return null;
                 });
@@ -147,62 +168,26 @@ public final class SagaJournal {
             pending.clear();
             withNext.clear();
         }
-
-        /**
-         * New rows are inserted; rows in the database are updated, all in one statement when every step still PLANNED
-         * there is now DONE with the resource it planned (a saga's intended creates, all made): the common end of a
-         * saga that intended its creates, one statement instead of one per step.
-         */
-        private void writeSteps(Connection c) throws SQLException {
-            List<Step> changed = new ArrayList<>();
-            for (Step st : pending.values()) {
-                if (written.containsKey(st.seq())) {
-                    changed.add(st);
-                } else {
-                    Sql.update(c, "INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state) VALUES (?, ?, ?, ?, ?, ?)",
-                            sagaKey, st.seq(), st.name(), st.resourceKind(), st.resourceId(), st.state());
-                }
-            }
-            if (changed.isEmpty()) return;
-            if (allPlannedNowDone(changed)) {
-                Sql.update(c, "UPDATE saga_step SET state = ? WHERE saga_key = ? AND state = ?", StepState.DONE, sagaKey, StepState.PLANNED);
-                return;
-            }
-            for (Step st : changed) {
-                Sql.update(c, "UPDATE saga_step SET state = ?, resource_kind = ?, resource_id = ? WHERE saga_key = ? AND seq = ?",
-                        st.state(), st.resourceKind(), st.resourceId(), sagaKey, st.seq());
-            }
-        }
-
-        private boolean allPlannedNowDone(List<Step> changed) {
-            long planned = written.values().stream().filter(w -> w.state() == StepState.PLANNED).count();
-            if (changed.size() != planned) return false;
-            for (Step st : changed) {
-                Step was = written.get(st.seq());
-                if (was.state() != StepState.PLANNED || st.state() != StepState.DONE
-                        || !Objects.equals(was.resourceKind(), st.resourceKind()) || !Objects.equals(was.resourceId(), st.resourceId())) return false;
-            }
-            return true;
-        }
     }
 
     /** Journals a step before it runs; {@code resourceId} is known in advance when we choose it (a client uuid). */
     public void planStep(String sagaKey, int seq, String name, String resourceKind, String resourceId) {
-        store.withConnection(c -> Sql.update(c, "INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state)"
-                + " VALUES (?, ?, ?, ?, ?, ?)", sagaKey, seq, clip(name), resourceKind, resourceId, StepState.PLANNED));
+        changeSteps(sagaKey, steps -> {
+            if (steps.containsKey(seq)) throw new IllegalStateException("saga journal: step " + sagaKey + " #" + seq + " exists already");
+            steps.put(seq, new Step(sagaKey, seq, clip(name), resourceKind, resourceId, StepState.PLANNED, null));
+        });
     }
 
     public void markStepDone(String sagaKey, int seq, String resourceKind, String resourceId) {
-        updateStep("UPDATE saga_step SET state = ?, resource_kind = ?, resource_id = ? WHERE saga_key = ? AND seq = ?",
-                StepState.DONE, resourceKind, resourceId, sagaKey, seq);
+        changeStep(sagaKey, seq, st -> new Step(sagaKey, seq, st.name(), resourceKind, resourceId, StepState.DONE, st.error()));
     }
 
     public void markStepUndone(String sagaKey, int seq) {
-        updateStep("UPDATE saga_step SET state = ?, error = NULL WHERE saga_key = ? AND seq = ?", StepState.UNDONE, sagaKey, seq);
+        changeStep(sagaKey, seq, st -> new Step(sagaKey, seq, st.name(), st.resourceKind(), st.resourceId(), StepState.UNDONE, null));
     }
 
     public void markStepUndoFailed(String sagaKey, int seq, String error) {
-        updateStep("UPDATE saga_step SET state = ?, error = ? WHERE saga_key = ? AND seq = ?", StepState.UNDO_FAILED, error, sagaKey, seq);
+        changeStep(sagaKey, seq, st -> new Step(sagaKey, seq, st.name(), st.resourceKind(), st.resourceId(), StepState.UNDO_FAILED, error));
     }
 
     /** Step names are for people; a long one must not fail the saga. */
@@ -210,9 +195,26 @@ public final class SagaJournal {
         return name != null && name.length() > 255 ? name.substring(0, 252) + "..." : name;
     }
 
-    private void updateStep(String sql, Object... params) {
-        int n = store.withConnection(c -> Sql.update(c, sql, params));
-        if (n == 0) throw new IllegalStateException("saga journal: no such step (" + params[params.length - 2] + " #" + params[params.length - 1] + ")");
+    private void changeStep(String sagaKey, int seq, java.util.function.UnaryOperator<Step> change) {
+        changeSteps(sagaKey, steps -> {
+            Step st = steps.get(seq);
+            if (st == null) throw new IllegalStateException("saga journal: no such step (" + sagaKey + " #" + seq + ")");
+            steps.put(seq, change.apply(st));
+        });
+    }
+
+    /** Reads the saga's steps under a row lock, changes them, writes them back: one transaction. */
+    private void changeSteps(String sagaKey, java.util.function.Consumer<Map<Integer, Step>> change) {
+        store.inTransaction(c -> {
+            Optional<Optional<String>> row = Sql.one(c, "SELECT steps FROM saga_journal WHERE saga_key = ? FOR UPDATE",
+                    rs -> Optional.ofNullable(rs.getString(1)), sagaKey);
+            if (row.isEmpty()) throw new IllegalStateException("saga journal: no saga '" + sagaKey + "'");
+            Map<Integer, Step> steps = new TreeMap<>();
+            for (Step st : StepLines.read(sagaKey, row.get().orElse(null))) steps.put(st.seq(), st);
+            change.accept(steps);
+            Sql.update(c, "UPDATE saga_journal SET steps = ? WHERE saga_key = ?", StepLines.write(steps.values()), sagaKey);
+            return null;
+        });
     }
 
     public void finish(String sagaKey, State state, String error) {
@@ -234,12 +236,14 @@ public final class SagaJournal {
     }
 
     public Optional<Entry> find(String sagaKey) {
-        return store.withConnection(c -> Sql.one(c, "SELECT * FROM saga_journal WHERE saga_key = ?", SagaJournal::entry, sagaKey));
+        return store.withConnection(c -> Sql.one(c, "SELECT saga_key, state, started_at, updated_at, error FROM saga_journal WHERE saga_key = ?",
+                SagaJournal::entry, sagaKey));
     }
 
     /** The saga's steps in the order they were taken. */
     public List<Step> steps(String sagaKey) {
-        return store.withConnection(c -> Sql.list(c, "SELECT * FROM saga_step WHERE saga_key = ? ORDER BY seq", SagaJournal::step, sagaKey));
+        return store.withConnection(c -> Sql.one(c, "SELECT steps FROM saga_journal WHERE saga_key = ?", rs -> rs.getString(1), sagaKey))
+                .map(text -> StepLines.read(sagaKey, text)).orElse(List.of());
     }
 
     private static Entry entry(ResultSet rs) throws SQLException {
@@ -247,8 +251,4 @@ public final class SagaJournal {
                 Sql.instant(rs, "updated_at"), rs.getString("error"));
     }
 
-    private static Step step(ResultSet rs) throws SQLException {
-        return new Step(rs.getString("saga_key"), rs.getInt("seq"), rs.getString("name"), rs.getString("resource_kind"),
-                rs.getString("resource_id"), StepState.valueOf(rs.getString("state")), rs.getString("error"));
-    }
 }

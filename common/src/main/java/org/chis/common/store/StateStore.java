@@ -206,7 +206,9 @@ public final class StateStore implements AutoCloseable {
                 .dataSource(ds)
                 .locations(locations.toArray(String[]::new))
                 // a later common migration (V2) must still apply after a mediator's V100 is in
-                .outOfOrder(true);
+                .outOfOrder(true)
+                // common migrations written in Java (none of them SQL both engines share)
+                .javaMigrations(new V2__saga_steps_in_journal());
         if (schema != null) config.schemas(schema).defaultSchema(schema);
         config.load().migrate();
     }

@@ -32,7 +32,7 @@ public final class Failures {
             return switch (this) {
                 case NONE -> "";
                 case COMPLETE -> "; everything it created was undone, safe to rerun";
-                case INCOMPLETE -> "; ROLLBACK INCOMPLETE: something it created is still upstream (see the rollback orchestrations and saga_step)";
+                case INCOMPLETE -> "; ROLLBACK INCOMPLETE: something it created is still upstream (see the rollback orchestrations and saga_journal.steps)";
             };
         }
     }

@@ -2,6 +2,7 @@ package org.chis.common.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import org.chis.common.config.ConfigException;
 import org.chis.common.config.Settings;
 import org.chis.common.testing.PostgresServer;
 import org.chis.common.testing.StoreEngine;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +30,7 @@ class StateStoreTest {
         // db/storetest/V100__storetest.sql is on the test classpath: the mediator's own migration folder
         try (StateStore store = engine.open(dir, "storetest")) {
             assertThat(count(store, "ledger")).isZero();
-            assertThat(count(store, "saga_step")).isZero();
+            assertThat(count(store, "saga_journal")).isZero();
             assertThat(count(store, "storetest_extra")).isEqualTo(1);
             assertThat(store.healthy()).isTrue();
         }
@@ -107,6 +109,57 @@ class StateStoreTest {
     void anUnreachableDatabaseFailsWithItsUrl() {
         assertThatThrownBy(() -> StateStore.open("jdbc:postgresql://127.0.0.1:1/nothing", "u", "p", null, "m"))
                 .isInstanceOf(StoreException.class).hasMessageContaining("127.0.0.1:1");
+    }
+
+    @ParameterizedTest
+    @EnumSource(StoreEngine.class)
+    void sagaStepsOfTheFirstSchemaMoveIntoTheirJournalRows(StoreEngine engine) throws Exception {
+        // a database at common migration 1 (steps in table saga_step), with a rolled-back saga and a running one
+        Path v1 = Files.createDirectories(dir.resolve("v1"));
+        try (var in = StateStore.class.getResourceAsStream("/db/common/V1__state.sql")) {
+            Files.write(v1.resolve("V1__state.sql"), in.readAllBytes());
+        }
+        var flyway = Flyway.configure().locations("filesystem:" + v1);
+        if (engine == StoreEngine.H2) {
+            flyway.dataSource("jdbc:h2:file:" + dir.toAbsolutePath().resolve("state") + ";AUTO_SERVER=FALSE", "", "");
+        } else {
+            PostgresServer pg = PostgresServer.shared();
+            flyway.dataSource(pg.jdbcUrl(), pg.user(), pg.password()).schemas(StoreEngine.schemaFor(dir)).defaultSchema(StoreEngine.schemaFor(dir));
+        }
+        flyway.load().migrate();
+        try (Connection c = flyway.getDataSource().getConnection(); Statement st = c.createStatement()) {
+            if (engine == StoreEngine.POSTGRESQL) c.setSchema(StoreEngine.schemaFor(dir));
+            st.execute("INSERT INTO saga_journal (saga_key, state, started_at, updated_at, error) VALUES"
+                    + " ('form:1', 'ROLLBACK_INCOMPLETE', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'OpenMRS 500'),"
+                    + " ('form:2', 'RUNNING', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, NULL),"
+                    + " ('form:3', 'COMPLETED', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, NULL)");
+            st.execute("INSERT INTO saga_step (saga_key, seq, name, resource_kind, resource_id, state, error) VALUES"
+                    + " ('form:1', 1, 'read case', NULL, NULL, 'DONE', NULL),"
+                    + " ('form:1', 2, 'create patient', 'openmrs-patient', 'p-1', 'UNDO_FAILED', 'purge failed:\tHTTP 500\nbody'),"
+                    + " ('form:2', 1, 'create patient', 'openmrs-patient', 'p-2', 'PLANNED', NULL)");
+        }
+        try (StateStore store = engine.open(dir, "migration-test")) {
+            SagaJournal journal = store.sagaJournal();
+            assertThat(journal.steps("form:1")).containsExactly(
+                    new SagaJournal.Step("form:1", 1, "read case", null, null, SagaJournal.StepState.DONE, null),
+                    new SagaJournal.Step("form:1", 2, "create patient", "openmrs-patient", "p-1", SagaJournal.StepState.UNDO_FAILED,
+                            "purge failed:\tHTTP 500\nbody"));
+            assertThat(journal.steps("form:2")).extracting(SagaJournal.Step::resourceId, SagaJournal.Step::state)
+                    .containsExactly(tuple("p-2", SagaJournal.StepState.PLANNED));
+            assertThat(journal.steps("form:3")).isEmpty();
+            assertThat(journal.unfinished()).containsExactly("form:2");
+            try (Connection c = store.dataSource().getConnection(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT saga_key, steps, undo_failed_steps FROM rpt_saga ORDER BY saga_key")) {
+                rs.next();
+                assertThat(rs.getInt("steps")).isEqualTo(2);
+                assertThat(rs.getInt("undo_failed_steps")).isEqualTo(1);
+                rs.next();
+                assertThat(rs.getInt("steps")).isEqualTo(1);
+                rs.next();
+                assertThat(rs.getInt("steps")).isZero();
+            }
+            assertThatThrownBy(() -> count(store, "saga_step")).isInstanceOf(SQLException.class);
+        }
     }
 
     private static int count(StateStore store, String table) throws SQLException {

@@ -148,7 +148,7 @@ final class FormWorkflow {
         // match and the "already holds this encounter" check below take the half-written records for finished ones
         if (!saga.undoInterrupted(tx, held.claim())) {
             return Failures.of(tx, "form " + s.key(), new IllegalStateException("what an interrupted earlier run created could not"
-                    + " all be undone (see saga_step); nothing written, rerun later"), Failures.Rollback.INCOMPLETE);
+                    + " all be undone (see saga_journal.steps); nothing written, rerun later"), Failures.Rollback.INCOMPLETE);
         }
         FormPatient patient = FormPatient.choose(p, finder.find(tx, m, s, v));
         if (patient.refused()) return patient.refusal();
