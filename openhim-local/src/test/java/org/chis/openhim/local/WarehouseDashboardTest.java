@@ -10,17 +10,20 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.chis.common.store.V2__saga_steps_in_journal;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
  * docker/superset without Docker: the dashboard export (Superset's dashboard/chart/dataset YAML) reads only the
  * reporting views, in the schemas the mediators are configured with, and only columns and metrics those views have.
- * Each mediator's migrations (common V1 + its own + the repeatable views) are run on an H2 schema named like its
+ * Each mediator's migrations (common's + its own + the repeatable views) are run on an H2 schema named like its
  * PostgreSQL one, and every dataset's columns and metric expressions are queried there.
  */
 class WarehouseDashboardTest {
@@ -38,10 +41,13 @@ class WarehouseDashboardTest {
         return out;
     }
 
-    /** An H2 database with every mediator's state schema, made by the mediators' own migration files. */
+    /**
+     * An H2 database with every mediator's state schema, made by the mediators' own migrations (common's, SQL and Java,
+     * then the mediator's), applied by Flyway from the source folders as {@code StateStore} applies them from the class path.
+     */
     static Connection warehouse() throws Exception {
         Path repo = ShippedChannelsTest.repo();
-        Connection c = DriverManager.getConnection("jdbc:h2:mem:warehouse-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        String url = "jdbc:h2:mem:warehouse-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         for (String m : List.of("commcare-openmrs", "referral", "dhis2", "sms-codecard")) {
             Properties props = new Properties();
             try (var in = Files.newInputStream(repo.resolve("mediator-configs/" + m + "/mediator.properties"))) {
@@ -49,32 +55,15 @@ class WarehouseDashboardTest {
             }
             String schema = props.getProperty("db.schema");
             MEDIATOR_OF_SCHEMA.put(schema, m);
-            List<Path> sql = new ArrayList<>(List.of(repo.resolve("common/src/main/resources/db/common/V1__state.sql")));
+            List<String> locations = new ArrayList<>(List.of("filesystem:" + repo.resolve("common/src/main/resources/db/common")));
             Path own = repo.resolve("mediators/" + m + "/src/main/resources/db/" + m);
-            if (Files.isDirectory(own)) {
-                try (Stream<Path> files = Files.list(own)) {
-                    files.filter(f -> f.getFileName().toString().startsWith("V")).sorted().forEach(sql::add);
-                }
-            }
-            try (Stream<Path> files = Files.list(repo.resolve("common/src/main/resources/db/common"))) {
-                files.filter(f -> f.getFileName().toString().startsWith("R__")).sorted().forEach(sql::add);
-            }
-            if (Files.isDirectory(own)) {
-                try (Stream<Path> files = Files.list(own)) {
-                    files.filter(f -> f.getFileName().toString().startsWith("R__")).sorted().forEach(sql::add);
-                }
-            }
-            try (Statement st = c.createStatement()) {
-                st.execute("CREATE SCHEMA " + schema);
-                st.execute("SET SCHEMA " + schema);
-                for (Path f : sql) {
-                    for (String statement : Files.readString(f).replaceAll("(?m)--.*$", "").split(";")) {
-                        if (!statement.isBlank()) st.execute(statement);
-                    }
-                }
-            }
+            if (Files.isDirectory(own)) locations.add("filesystem:" + own);
+            // H2 folds unquoted names to upper case: the dashboard's SQL names the schema unquoted
+            String h2Schema = schema.toUpperCase(Locale.ROOT);
+            Flyway.configure().dataSource(url, "", "").locations(locations.toArray(String[]::new)).outOfOrder(true)
+                    .javaMigrations(new V2__saga_steps_in_journal()).schemas(h2Schema).defaultSchema(h2Schema).load().migrate();
         }
-        return c;
+        return DriverManager.getConnection(url);
     }
 
     @Test
