@@ -221,7 +221,11 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         table.note("forms: a new person's registration form each time (find by identifier, matcher search, create patient, start visit, "
                 + "encounter, 5 obs, end visit, case lookup, case write-back = 13 calls). feed: N/2 new patients + one encounter each, "
                 + "polled until caught up (feeds.parallelism 16). sms: an accepted ANC report (patient lookup, encounter, OpenSRP event). "
-                + "referral: intake (OpenMRS + FHIR Patient, ServiceRequest, Task), in-progress, completed (CommCare status forms).");
+                + "referral: intake (OpenMRS + FHIR Patient, ServiceRequest, Task), in-progress, completed (CommCare status forms). "
+                + "floor / floor-sms (no goal): StackFloorProcess, started like the mediators (same JVM options), takes the request in through "
+                + "Pekko HTTP with MediatorServer's dispatcher settings, makes 13 (3) GETs to the OpenMRS simulator through the mediators' "
+                + "OkHttp client and answers; no state, recording or JSON: what the JVM, the kernel and the two HTTP libraries alone cost "
+                + "per form-shaped (SMS-shaped) unit here, the floor under those goals.");
         table.note("PostgreSQL: a throwaway local server (common's PostgresServer, fsync off), a fresh schema per run.");
     }
 
