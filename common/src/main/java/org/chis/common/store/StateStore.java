@@ -43,8 +43,10 @@ public final class StateStore implements AutoCloseable {
     private final FailedEvents failedEvents;
     private final SagaJournal sagaJournal;
     private final KeyLocks keyLocks;
+    private final H2Compaction compaction;
 
-    private StateStore(HikariDataSource dataSource, Dialect dialect, String mediatorName, String lockScope, KeyLocks keyLocks, Clock clock) {
+    private StateStore(HikariDataSource dataSource, Dialect dialect, String mediatorName, String lockScope, KeyLocks keyLocks,
+            H2Compaction compaction, Clock clock) {
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.mediatorName = mediatorName;
@@ -54,13 +56,16 @@ public final class StateStore implements AutoCloseable {
         this.failedEvents = new FailedEvents(this, clock);
         this.sagaJournal = new SagaJournal(this, clock);
         this.keyLocks = keyLocks;
+        this.compaction = compaction;
     }
 
     /**
      * Opens the store from settings: {@code db.url} (default an H2 file {@code ./data/<mediator>}),
      * {@code db.user}, {@code db.password}, {@code db.schema} (PostgreSQL only; default the mediator name
      * with '-' as '_'), {@code db.poolSize} (default 10); {@code db.lockPoolSize} (default 16) and
-     * {@code db.lockWaitMs} (default 30000) for the {@link KeyLocks} on PostgreSQL.
+     * {@code db.lockWaitMs} (default 30000) for the {@link KeyLocks} on PostgreSQL; {@code db.h2.compactIntervalMs}
+     * (default 300000, 0 never), {@code db.h2.compactFillRate} (default 50) and {@code db.h2.compactMaxMs} (default
+     * 2000) for the {@link H2Compaction} of an H2 file.
      */
     public static StateStore open(Settings s, String mediatorName) {
         String url = s.get("db.url", "jdbc:h2:file:./data/" + mediatorName + ";AUTO_SERVER=FALSE");
@@ -68,23 +73,27 @@ public final class StateStore implements AutoCloseable {
         pool.setMaximumPoolSize(s.getInt("db.poolSize", 10));
         pool.setConnectionTimeout(s.getLong("db.connectTimeoutMs", 10_000));
         return open(url, s.get("db.user", ""), s.get("db.password", ""), s.get("db.schema", null), mediatorName, pool,
-                s.getInt("db.lockPoolSize", 16), Duration.ofMillis(s.getLong("db.lockWaitMs", 30_000)));
+                s.getInt("db.lockPoolSize", 16), Duration.ofMillis(s.getLong("db.lockWaitMs", 30_000)),
+                new H2Compaction.Policy(Duration.ofMillis(s.getLong("db.h2.compactIntervalMs", H2Compaction.Policy.DEFAULT.interval().toMillis())),
+                        s.getInt("db.h2.compactFillRate", H2Compaction.Policy.DEFAULT.fillRate()),
+                        Duration.ofMillis(s.getLong("db.h2.compactMaxMs", H2Compaction.Policy.DEFAULT.maxRound().toMillis()))));
     }
 
     /** Opens the store on an explicit database; {@code schema} may be null for the default (see above). */
     public static StateStore open(String jdbcUrl, String user, String password, String schema, String mediatorName) {
         HikariConfig pool = new HikariConfig();
         pool.setMaximumPoolSize(10);
-        return open(jdbcUrl, user, password, schema, mediatorName, pool, 16, Duration.ofSeconds(30));
+        return open(jdbcUrl, user, password, schema, mediatorName, pool, 16, Duration.ofSeconds(30), H2Compaction.Policy.DEFAULT);
     }
 
     private static StateStore open(String url, String user, String password, String schema, String mediatorName, HikariConfig pool,
-            int lockPoolSize, Duration lockWait) {
+            int lockPoolSize, Duration lockWait, H2Compaction.Policy compactionPolicy) {
         if (mediatorName == null || mediatorName.isBlank()) throw new IllegalArgumentException("mediatorName is required");
         boolean postgres = url.startsWith("jdbc:postgresql:");
         if (!postgres && !url.startsWith("jdbc:h2:")) {
             throw new ConfigException("db.url '" + url + "': only jdbc:h2: and jdbc:postgresql: URLs are supported");
         }
+        boolean h2File = !postgres && isH2File(url);
         if (!postgres) {
             makeH2Directory(url);
             url = cachedH2(durableH2(url));
@@ -124,7 +133,8 @@ public final class StateStore implements AutoCloseable {
                 lockPool.setConnectionTimeout(Math.max(250, lockWait.toMillis()));
             }
             KeyLocks keyLocks = new KeyLocks(lockScope, lockWait, lockPool);
-            return new StateStore(ds, dialect, mediatorName, lockScope, keyLocks, Clock.systemUTC());
+            H2Compaction compaction = h2File ? H2Compaction.start(ds, compactionPolicy, mediatorName) : null;
+            return new StateStore(ds, dialect, mediatorName, lockScope, keyLocks, compaction, Clock.systemUTC());
         } catch (SQLException | RuntimeException e) {
             ds.close();
             if (e instanceof StoreException se) throw se;
@@ -149,10 +159,15 @@ public final class StateStore implements AutoCloseable {
      * (measured: a commit followed by kill -9 within 150 ms was lost without it). Kept if the URL sets it.
      */
     static String durableH2(String url) {
-        String rest = url.substring("jdbc:h2:".length());
-        if (rest.startsWith("mem:") || rest.startsWith("tcp:") || rest.startsWith("ssl:")) return url;
+        if (!isH2File(url)) return url;
         if (url.toUpperCase(Locale.ROOT).contains(";WRITE_DELAY=")) return url;
         return url + ";WRITE_DELAY=0";
+    }
+
+    /** An embedded H2 file (not in memory, not a server's). */
+    private static boolean isH2File(String url) {
+        String rest = url.substring("jdbc:h2:".length());
+        return !(rest.startsWith("mem:") || rest.startsWith("tcp:") || rest.startsWith("ssl:"));
     }
 
     /**
@@ -246,6 +261,9 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    /** The H2 file's compaction (null on PostgreSQL and in-memory or server H2), for tests and the probe. */
+    H2Compaction compaction() { return compaction; }
+
     /** Runs {@code work} on a pooled connection in auto-commit mode (each statement its own transaction). */
     <T> T withConnection(SqlWork<T> work) {
         try (Connection c = dataSource.getConnection()) {
@@ -290,6 +308,7 @@ public final class StateStore implements AutoCloseable {
 
     @Override
     public void close() {
+        if (compaction != null) compaction.close();
         keyLocks.close();
         dataSource.close();
     }

@@ -33,7 +33,8 @@ import org.h2.mvstore.MVStoreTool;
  * rows, saga end with outcome and case mapping: the commits of commcare-openmrs' FormWorkflow/FormSaga) against an H2
  * file that already holds {@code prefill} forms, and prints CPU and bytes written per form, and which B-trees the last
  * commits' chunks held. Run: java -cp common/target/classes:common/target/test-classes:<deps> org.chis.common.store.FormCommitProbe
- * [dir] [prefill] [measured] [extra H2 URL settings].
+ * [dir] [prefill] [measured] [extra H2 URL settings]. {@code -Dprobe.roundEvery=N} runs an {@link H2Compaction} round
+ * every N forms, {@code -Dprobe.retentionMs=0} lets H2 move and reuse chunks younger than its 45 s (a short run's all).
  */
 public final class FormCommitProbe {
     private static final int OBS = 5;
@@ -54,6 +55,8 @@ public final class FormCommitProbe {
             for (String sql : System.getProperty("probe.sql", "").split(";")) {
                 if (!sql.isBlank()) store.withConnection(c -> c.createStatement().execute(sql));
             }
+            Integer retention = Integer.getInteger("probe.retentionMs");
+            if (retention != null) mvStore(store).setRetentionTime(retention);
             FormRun run = new FormRun(store);
             for (int i = 0; i < prefill; i++) run.form("p" + i);
             // warm-up, then measure
@@ -80,6 +83,7 @@ public final class FormCommitProbe {
             System.out.printf("  layout entries %d (chunks %d), chunks fill rate %d%%, file fill rate %d%%%n", mv.getLayoutMap().size(),
                     mv.getLayoutMap().keySet().stream().filter(k -> k.startsWith("chunk.")).count(),
                     mv.getFileStore().getChunksFillRate(), mv.getFileStore().getFillRate());
+            System.out.printf("  file %d KB, compaction rounds %d%n", Files.size(dir.resolve("probe.mv.db")) / 1024, run.rounds);
             Map<Integer, String> names = mapNames(store);
             for (int i = 0; i < 20; i++) run.form("last" + i);
             store.close();
@@ -102,10 +106,14 @@ public final class FormCommitProbe {
         }
 
         final int compactEvery = Integer.getInteger("probe.compactEvery", 0);
+        final int roundEvery = Integer.getInteger("probe.roundEvery", 0);
         int forms;
+        int rounds;
 
         void form(String key) throws Exception {
-            if (compactEvery > 0 && ++forms % compactEvery == 0) mvStore(store).compact(Integer.getInteger("probe.fill", 90), 256 * 1024);
+            forms++;
+            if (compactEvery > 0 && forms % compactEvery == 0) mvStore(store).compact(Integer.getInteger("probe.fill", 90), 256 * 1024);
+            if (roundEvery > 0 && forms % roundEvery == 0 && store.compaction().round().steps() > 0) rounds++;
             TransactionContext tx = new TransactionContext("t-" + key);
             String src = "commcare";
             String patient = uuid(key, "patient");
