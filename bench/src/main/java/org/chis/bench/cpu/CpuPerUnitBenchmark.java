@@ -341,7 +341,16 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 done.add(pool.submit(() -> {
                     long i;
                     while ((i = next.getAndIncrement()) < from + count) {
-                        if (!call.send(i)) errors.incrementAndGet();
+                        boolean ok;
+                        try {
+                            ok = call.send(i);
+                        } catch (IOException e) {
+                            // a connection the mediator dropped is a failed unit like a 5xx: counted, and the unit reported
+                            // "not measured" past 1%, instead of ending the run and losing the units measured before
+                            System.out.printf(Locale.ROOT, "  unit %d failed: %s%n", i, e);
+                            ok = false;
+                        }
+                        if (!ok) errors.incrementAndGet();
                     }
                     return null;
                 }));

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Map;
+import org.chis.common.json.IsoText;
 
 /**
  * One recorded step of a transaction as OpenHIM core stores it: the request we sent, the response we got
@@ -80,20 +81,10 @@ public record Orchestration(String name, String group, Request request, Response
         int nano = t.getNano();
         int fraction = nano == 0 ? 0 : nano % 1_000_000 == 0 ? 3 : nano % 1000 == 0 ? 6 : 9;
         char[] c = new char[fraction == 0 ? 20 : 21 + fraction];
-        digits(c, 0, date.getYear(), 4);
-        c[4] = '-';
-        digits(c, 5, date.getMonthValue(), 2);
-        c[7] = '-';
-        digits(c, 8, date.getDayOfMonth(), 2);
-        c[10] = 'T';
-        digits(c, 11, secondOfDay / 3600, 2);
-        c[13] = ':';
-        digits(c, 14, secondOfDay / 60 % 60, 2);
-        c[16] = ':';
-        digits(c, 17, secondOfDay % 60, 2);
+        IsoText.dateTime(c, date.getYear(), date.getMonthValue(), date.getDayOfMonth(), secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60);
         if (fraction > 0) {
             c[19] = '.';
-            digits(c, 20, fraction == 3 ? nano / 1_000_000 : fraction == 6 ? nano / 1000 : nano, fraction);
+            IsoText.digits(c, 20, fraction == 3 ? nano / 1_000_000 : fraction == 6 ? nano / 1000 : nano, fraction);
         }
         c[c.length - 1] = 'Z';
         return new String(c);
@@ -103,9 +94,6 @@ public record Orchestration(String name, String group, Request request, Response
     private static final long MIN_FAST = LocalDate.of(0, 1, 1).toEpochDay() * 86_400;
     private static final long MAX_FAST = LocalDate.of(10_000, 1, 1).toEpochDay() * 86_400;
 
-    private static void digits(char[] c, int at, int value, int width) {
-        for (int i = at + width - 1; i >= at; i--, value /= 10) c[i] = (char) ('0' + value % 10);
-    }
 
     private static void writeHeaders(JsonGenerator g, Map<String, String> headers) throws IOException {
         g.writeObjectFieldStart("headers");

@@ -12,6 +12,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoField;
+import org.chis.common.json.IsoText;
 
 /**
  * The date-time format OpenMRS REST reads and writes: {@code 2017-06-27T00:00:00.000+0000}. Parsing is
@@ -39,30 +40,16 @@ public final class OpenMrsDates {
         // with seconds (which it drops) go through FORMAT
         if (year < 1000 || year > 9999 || offset % 60 != 0) return FORMAT.format(t);
         char[] c = new char[28];
-        digits(c, 0, year, 4);
-        c[4] = '-';
-        digits(c, 5, t.getMonthValue(), 2);
-        c[7] = '-';
-        digits(c, 8, t.getDayOfMonth(), 2);
-        c[10] = 'T';
-        digits(c, 11, t.getHour(), 2);
-        c[13] = ':';
-        digits(c, 14, t.getMinute(), 2);
-        c[16] = ':';
-        digits(c, 17, t.getSecond(), 2);
+        IsoText.dateTime(c, year, t.getMonthValue(), t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond());
         c[19] = '.';
-        digits(c, 20, t.getNano() / 1_000_000, 3);
+        IsoText.digits(c, 20, t.getNano() / 1_000_000, 3);
         c[23] = offset < 0 ? '-' : '+';
         int minutes = Math.abs(offset) / 60;
-        digits(c, 24, minutes / 60, 2);
-        digits(c, 26, minutes % 60, 2);
+        IsoText.digits(c, 24, minutes / 60, 2);
+        IsoText.digits(c, 26, minutes % 60, 2);
         return new String(c);
     }
 
-    /** {@code value} as {@code width} decimal digits, zero-padded, at {@code at}. */
-    private static void digits(char[] c, int at, int value, int width) {
-        for (int i = at + width - 1; i >= at; i--, value /= 10) c[i] = (char) ('0' + value % 10);
-    }
 
     public static String format(Instant t) { return format(t.atOffset(ZoneOffset.UTC)); }
 
