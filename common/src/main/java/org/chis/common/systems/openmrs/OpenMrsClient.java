@@ -222,8 +222,6 @@ public final class OpenMrsClient {
 
     public JsonNode createEncounter(TransactionContext tx, NewEncounter encounter) { return create(tx, "encounter", encounter.toJson()); }
 
-    public JsonNode createObs(TransactionContext tx, NewObs obs) { return create(tx, "obs", obs.toJson()); }
-
     /*
      * The same writes answering only the created object's uuid: OpenMRS answers a create with the object's full
      * representation, and parsing it into a tree for its uuid cost more than the rest of the call's recording.

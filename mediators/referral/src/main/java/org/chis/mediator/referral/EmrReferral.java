@@ -68,7 +68,7 @@ final class EmrReferral {
                     birthdate(r.birthDate()), false,
                     List.of(new NewPatient.Identifier(r.patientIdentifier(), c.emrIdentifierType(), blankToNull(c.emrLocation()))),
                     List.of(), null);
-            patientUuid = run.create(CREATE_PATIENT, PATIENT, patientUuid, () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, p))).id();
+            patientUuid = run.create(CREATE_PATIENT, PATIENT, patientUuid, () -> openmrs.createReturningUuid(tx, p)).id();
         }
         String encounterUuid = plan.encounterUuid();
         if (plan.createEncounter()) {
@@ -84,7 +84,7 @@ final class EmrReferral {
                     : List.of(new NewEncounter.Provider(c.emrProvider(), c.emrEncounterRole()));
             NewEncounter e = new NewEncounter(encounterUuid, patientUuid, c.emrEncounterType(), at, null, blankToNull(c.emrLocation()),
                     null, providers, obs);
-            run.create(CREATE_ENCOUNTER, ENCOUNTER, encounterUuid, () -> OpenMrsClient.uuidOf(openmrs.createEncounter(tx, e)));
+            run.create(CREATE_ENCOUNTER, ENCOUNTER, encounterUuid, () -> openmrs.createReturningUuid(tx, e));
         }
         return new Result(patientUuid, plan.createPatient(), encounterUuid);
     }

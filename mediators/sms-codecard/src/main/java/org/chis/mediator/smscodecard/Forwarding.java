@@ -156,14 +156,14 @@ public final class Forwarding {
                 // the patient first: it can be purged if OpenSRP then fails (OpenSRP cannot delete a client)
                 boolean exists = retry && run.step("find earlier patient", () -> openmrs.patient(tx, who.patientUuid()).isPresent());
                 if (!exists) {
-                    run.create("create patient", PATIENT, who.patientUuid(), () -> OpenMrsClient.uuidOf(openmrs.createPatient(tx, patient(r, who))));
+                    run.create("create patient", PATIENT, who.patientUuid(), () -> openmrs.createReturningUuid(tx, patient(r, who)));
                 }
             }
             if (who == null && sendsTo("openmrs") && r.patientUuid() != null && r.card().openmrsEncounterType() != null) {
                 String uuid = StableUuid.of("sms", r.messageUuid(), "encounter");
                 boolean exists = retry && run.step("find earlier encounter", () -> openmrs.encounter(tx, uuid).isPresent());
                 if (!exists) {
-                    run.create("create encounter", ENCOUNTER, uuid, () -> OpenMrsClient.uuidOf(openmrs.createEncounter(tx, encounter(r, uuid))));
+                    run.create("create encounter", ENCOUNTER, uuid, () -> openmrs.createReturningUuid(tx, encounter(r, uuid)));
                 }
                 ids[0] = uuid;
             }

@@ -85,7 +85,7 @@ final class ProviderSync {
                     uuid = existing.get();
                     matched++;
                 } else {
-                    uuid = OpenMrsClient.uuidOf(openmrs.create(tx, "provider", Json.object().put("name", name).put("identifier", code)));
+                    uuid = openmrs.createReturningUuid(tx, "provider", Json.object().put("name", name).put("identifier", code));
                     created++;
                 }
                 store.idMap().put(PRACTITIONER_TO_PROVIDER, id, uuid);
