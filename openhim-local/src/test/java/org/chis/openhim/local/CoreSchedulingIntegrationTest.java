@@ -123,8 +123,11 @@ class CoreSchedulingIntegrationTest {
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
                 JsonNode failed = admin.waitForTransaction(t -> t.path("request").path("body").asText().contains("p-auto")
                         && t.path("status").asText().equals("Failed"), Duration.ofSeconds(20));
-                assertThat(failed.path("autoRetry").asBoolean()).as("core queued it for auto-retry: %s", failed).isTrue();
                 String failedId = failed.path("_id").asText();
+                // core writes the mediator's status with the response and sets autoRetry in a later update
+                // (messageStore storeResponse, then setFinalStatus), so a read in between sees Failed without it
+                admin.await("core queues the failure for auto-retry: " + failed, Duration.ofSeconds(10),
+                        () -> admin.transaction(failedId).path("autoRetry").asBoolean());
 
                 // core's agenda looks at the AutoRetry queue once a minute
                 JsonNode child = admin.waitForTransaction(t -> t.path("parentID").asText().equals(failedId)
