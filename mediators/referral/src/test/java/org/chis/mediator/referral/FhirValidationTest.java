@@ -2,9 +2,16 @@ package org.chis.mediator.referral;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ca.uhn.fhir.validation.FhirValidator;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.chis.common.config.Settings;
 import org.junit.jupiter.api.Test;
 
@@ -63,5 +70,66 @@ class FhirValidationTest {
         backdated.put("lastModified", "2024-05-01T07:00:00.250Z");
         assertThat(FhirValidation.check(backdated)).anyMatch(e -> e.contains("inv-1"));
         assertThat(FhirValidation.check(backdated)).isNotEmpty(); // errors are never remembered as valid
+    }
+
+    /**
+     * A fresh mediator taking eight referrals of new shapes at once (names typed with double spaces never match a known
+     * shape) ran eight validations side by side and filled its 512 MB heap: full collections back to back, and at
+     * 384 MB OutOfMemoryError answers (bench referral-burst). Validations now wait for one of a slot per core.
+     */
+    @Test
+    void atMostOneValidationPerCoreRunsAtOnce() throws Exception {
+        FhirValidation.warmUp();
+        ReferralConfig c = ReferralConfig.of(Settings.of(Map.of()));
+        long runs = FhirValidation.validatorRuns();
+        int threads = 8, each = 3;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<List<String>>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    go.await();
+                    List<String> errors = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        ObjectNode patient = ReferralResources.patient(referral("female", "2019-04-02"), c);
+                        ((ObjectNode) patient.withArray("name").get(0)).withArray("given").set(0, patient.textNode("Ami  nata " + thread + "-" + i));
+                        errors.addAll(FhirValidation.check(patient));
+                    }
+                    return errors;
+                }));
+            }
+            go.countDown();
+            for (Future<List<String>> r : results) assertThat(r.get()).isEmpty();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(FhirValidation.validatorRuns() - runs).as("every resource a new shape").isEqualTo(threads * each);
+        assertThat(FhirValidation.mostAtOnce()).isBetween(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void aValidatorInUseIsNeverBuiltASecondTimeAndAnIdleOneMayBeDropped() {
+        FhirValidation.warmUp();
+        long builds = FhirValidation.validatorBuilds();
+        FhirValidator inUse = FhirValidation.acquire();
+        try {
+            FhirValidation.dropIdle(); // what the JVM does to the softly held validator when memory is short
+            FhirValidator second = FhirValidation.acquire();
+            FhirValidation.release();
+            assertThat(second).as("the one in use, not a second copy of the specification").isSameAs(inUse);
+        } finally {
+            FhirValidation.release();
+        }
+        assertThat(FhirValidation.validatorBuilds()).isEqualTo(builds);
+
+        // idle and dropped: the next new shape builds it again, and says so
+        FhirValidation.dropIdle();
+        ReferralConfig c = ReferralConfig.of(Settings.of(Map.of()));
+        ObjectNode patient = ReferralResources.patient(referral("female", "2019-04-02"), c);
+        ((ObjectNode) patient.withArray("name").get(0)).put("family", "Ka  mara rebuilt");
+        assertThat(FhirValidation.check(patient)).isEmpty();
+        assertThat(FhirValidation.validatorBuilds()).isEqualTo(builds + 1);
     }
 }
