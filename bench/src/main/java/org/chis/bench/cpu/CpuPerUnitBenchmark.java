@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
 import org.chis.mediator.smscodecard.card.CheckDigit;
+import org.chis.bench.TempFolders;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Summary;
 import org.chis.bench.Benchmark;
@@ -50,7 +51,6 @@ import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import java.io.IOException;
-import java.util.Comparator;
 
 /**
  * {@code cpu-per-unit}: the CPU time a mediator process spends per unit of work, from /proc/&lt;pid&gt;/stat
@@ -144,7 +144,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                 if (GOAL.containsKey(unit)) lines.put(unit, new Summary.Line(unit + " not measured: " + why, GOAL_TEXT.get(unit), false));
                 continue;
             } finally {
-                deleteQuietly(dir);
+                TempFolders.deleteQuietly(dir);
             }
             double perUnit = m.mediatorMs / m.units;
             Map<String, Object> row = new LinkedHashMap<>();
@@ -551,15 +551,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             openmrs.latency(latency);
             fhir.latency(latency);
             hq.latency(latency);
-            List<String> args = List.of("db.url=" + h2(dir), "db.poolSize=20",
-                    "openmrs.url=" + openmrs.baseUrl(), "openmrs.user=" + OpenMrsSimulator.USER, "openmrs.password=" + OpenMrsSimulator.PASSWORD,
-                    "fhir.url=" + fhir.baseUrl(), "commcare.url=" + hq.baseUrl(), "commcare.domain=" + CommCareSimulator.DOMAIN,
-                    "commcare.user=" + CommCareSimulator.USER, "commcare.apiKey=" + CommCareSimulator.API_KEY,
-                    "commcare.pushUserId=" + CommCareSimulator.MOBILE_WORKER_ID, "referral.sourcesDir=sources", "referral.outputs=emr,fhir",
-                    "referral.expiry.urgentMinutes=1440", "referral.expiry.routineMinutes=10080",
-                    "emr.identifierType=" + OpenMrsSimulator.ID_TYPE_OLD, "emr.location=" + OpenMrsSimulator.LOCATION_CLINIC,
-                    "emr.encounterType=" + OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL, "emr.concept.reason=" + OpenMrsSimulator.CONCEPT_REFERRAL_REASON,
-                    "emr.concept.dangerSigns=" + OpenMrsSimulator.CONCEPT_COMMENT);
+            List<String> args = MediatorProcess.args(ReferralRoundTripBenchmark.upstreamSettings(h2(dir), openmrs, fhir, hq));
             try (ChildJvm child = launch("referral", dir, args)) {
                 int port = child.awaitReady(READY_WAIT);
                 HttpClient http = LoadDriver.httpClient();
@@ -592,13 +584,5 @@ public final class CpuPerUnitBenchmark implements Benchmark {
         args.addAll(settings);
         // referral's FHIR validator holds HAPI's R4 specification (~200 MB): it runs with 512 MB, as ./suite and docker start it
         return ChildJvm.launch(mediator.equals("referral") ? "512m" : "256m", MediatorProcess.class, dir.resolve("mediator.log"), args);
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
-        }
     }
 }

@@ -1,7 +1,9 @@
 package org.chis.bench.cpu;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.chis.common.config.Settings;
 import org.chis.common.openhim.MediatorApp;
@@ -12,6 +14,13 @@ import org.chis.common.openhim.MediatorApp;
  */
 public final class MediatorProcess {
     private MediatorProcess() {}
+
+    /** Settings as this process takes them: {@code key=value} each. */
+    public static List<String> args(Map<String, String> settings) {
+        List<String> args = new ArrayList<>();
+        settings.forEach((k, v) -> args.add(k + "=" + v));
+        return args;
+    }
 
     public static void main(String[] args) {
         String mediator = args[0];

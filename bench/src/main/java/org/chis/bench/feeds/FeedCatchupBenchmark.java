@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.chis.bench.TempFolders;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
 import org.chis.bench.ChildJvm;
@@ -24,7 +25,6 @@ import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 
 /**
  * {@code feed-catchup}: how fast the commcare-openmrs mediator catches up on an OpenMRS backlog. The OpenMRS
@@ -169,7 +169,7 @@ public final class FeedCatchupBenchmark implements Benchmark {
             row.put("peak heap MB", String.format("%.0f", peakHeap));
             return row;
         } finally {
-            deleteQuietly(dir);
+            TempFolders.deleteQuietly(dir);
         }
     }
 
@@ -181,14 +181,6 @@ public final class FeedCatchupBenchmark implements Benchmark {
             return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ 100)
         } catch (IOException | RuntimeException e) {
             return -1;
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
         }
     }
 }

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.chis.bench.TempFolders;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
 import org.chis.bench.DirectComparison;
@@ -33,7 +34,6 @@ import org.chis.common.openhim.MediatorApp;
 import org.chis.mediator.commcareopenmrs.Main;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
-import java.util.Comparator;
 import java.util.UUID;
 
 /**
@@ -172,7 +172,7 @@ public final class FormsSagaBenchmark implements Benchmark {
                             .map(e -> String.format("%.0f%% at c=%d", 100 * e.getValue(), e.getKey())).toList()),
                     "saga throughput >= 90% of concurrency / (steps x latency)", ratios.values().stream().allMatch(v -> v >= 0.9));
         } finally {
-            deleteQuietly(dir);
+            TempFolders.deleteQuietly(dir);
         }
         table.note("Closed loop: each of N threads posts a new registration form and waits for the answer; " + warmup.toSeconds()
                 + " s warm-up, " + measure.toSeconds() + " s measured per row. Only 201 (everything written) counts as success.");
@@ -228,14 +228,6 @@ public final class FormsSagaBenchmark implements Benchmark {
             return f[0] + " " + f[1] + " " + f[2];
         } catch (IOException | RuntimeException e) {
             return "n/a";
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.chis.bench.referral;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.chis.bench.TempFolders;
 import org.chis.bench.BenchTable;
 import org.chis.bench.Benchmark;
 import org.chis.bench.DirectComparison;
@@ -32,7 +32,6 @@ import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -133,7 +132,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                 app.close();
             }
         } finally {
-            deleteQuietly(dir);
+            TempFolders.deleteQuietly(dir);
         }
         table.note("Closed loop: each of N threads runs referral -> in-progress -> completed and waits for each answer; " + warmup.toSeconds()
                 + " s warm-up, " + measure.toSeconds() + " s measured per row. Only 201/200/200 counts as success.");
@@ -147,7 +146,12 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
 
     /** Referral in, in-progress, completed: 201, 200, 200 or the first other status (>= 400). */
     public static int roundTrip(HttpClient http, String base, String id, String caseId, String clientId) throws Exception {
-        int s1 = send(http, "POST", base + "/referrals", form(id, caseId, clientId));
+        return roundTrip(http, base, id, caseId, clientId, "Fever for 3 days");
+    }
+
+    /** The same with this referral reason. */
+    public static int roundTrip(HttpClient http, String base, String id, String caseId, String clientId, String reason) throws Exception {
+        int s1 = send(http, "POST", base + "/referrals", form(id, caseId, clientId, reason));
         if (s1 != 201) return Math.max(400, s1);
         int s2 = send(http, "PUT", base + "/referrals/" + id + "/status", "{\"status\": \"in-progress\"}");
         if (s2 != 200) return Math.max(400, s2);
@@ -162,7 +166,14 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         s.put("mediator.bind", "127.0.0.1");
         s.put("mediator.inbound.username", "");
         s.put("core.register", "false");
-        s.put("db.url", "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE");
+        s.putAll(upstreamSettings("jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE", openmrs, fhir, hq));
+        return Settings.of(s, Path.of("mediator-configs/referral"));
+    }
+
+    /** The referral mediator's state database and upstreams (these simulators), EMR and FHIR outputs: every referral benchmark's. */
+    public static Map<String, String> upstreamSettings(String dbUrl, OpenMrsSimulator openmrs, FhirSimulator fhir, CommCareSimulator hq) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("db.url", dbUrl);
         s.put("db.poolSize", "20");
         s.put("openmrs.url", openmrs.baseUrl());
         s.put("openmrs.user", OpenMrsSimulator.USER);
@@ -182,17 +193,20 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         s.put("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL);
         s.put("emr.concept.reason", OpenMrsSimulator.CONCEPT_REFERRAL_REASON);
         s.put("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT);
-        return Settings.of(s, Path.of("mediator-configs/referral"));
+        return s;
     }
 
-    static String form(String id, String caseId, String clientId) {
+    static String form(String id, String caseId, String clientId) { return form(id, caseId, clientId, "Fever for 3 days"); }
+
+    /** A CommCare referral form (JSON as HQ forwards it) with this reason (no quotes or backslashes in it). */
+    static String form(String id, String caseId, String clientId, String reason) {
         return """
                 {"id": "%s", "form": {"@xmlns": "http://openrosa.org/formdesigner/chw-referral", "client_id": "%s",
                  "client_given_name": "Aminata", "client_family_name": "Kamara", "client_sex": "f", "client_dob": "2019-04-02",
-                 "referral_reason": "Fever for 3 days", "danger_signs": "convulsions high_fever", "referral_urgency": "urgent",
+                 "referral_reason": "%s", "danger_signs": "convulsions high_fever", "referral_urgency": "urgent",
                  "referral_facility": "ngelehun-chc", "referral_type": "Sick Child", "case": {"@case_id": "%s"},
                  "meta": {"instanceID": "%s", "timeEnd": "%s", "username": "chw1"}}}
-                """.formatted(id, clientId, caseId, id, Instant.now().minusSeconds(5).truncatedTo(ChronoUnit.MILLIS));
+                """.formatted(id, clientId, reason, caseId, id, Instant.now().minusSeconds(5).truncatedTo(ChronoUnit.MILLIS));
     }
 
     private static int send(HttpClient http, String method, String url, String body) throws Exception {
@@ -201,13 +215,5 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                 .header("Content-Type", "application/json; charset=utf-8")
                 .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
         return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
-        }
     }
 }
