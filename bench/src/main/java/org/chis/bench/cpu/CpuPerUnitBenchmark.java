@@ -42,12 +42,12 @@ import org.chis.bench.ChildJvm;
 import org.chis.bench.LoadDriver;
 import org.chis.bench.forms.FormsSagaBenchmark;
 import org.chis.bench.referral.ReferralRoundTripBenchmark;
+import org.chis.bench.referral.ReferralUpstreams;
 import org.chis.common.json.Json;
 import org.chis.common.testing.MediatorTestSettings;
 import org.chis.common.testing.PostgresServer;
 import org.chis.openhim.local.CoreAdmin;
 import org.chis.simulators.commcare.CommCareSimulator;
-import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
 import org.chis.simulators.rapidpro.RapidProSimulator;
 import java.io.IOException;
@@ -545,13 +545,9 @@ public final class CpuPerUnitBenchmark implements Benchmark {
     }
 
     private Measured referral(Path dir) throws Exception {
-        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); FhirSimulator fhir = new FhirSimulator(0);
-             CommCareSimulator hq = new CommCareSimulator(0)) {
-            hq.keepFormXml(false);
-            openmrs.latency(latency);
-            fhir.latency(latency);
-            hq.latency(latency);
-            List<String> args = MediatorProcess.args(ReferralRoundTripBenchmark.upstreamSettings(h2(dir), openmrs, fhir, hq));
+        try (ReferralUpstreams upstreams = new ReferralUpstreams(latency)) {
+            CommCareSimulator hq = upstreams.hq;
+            List<String> args = MediatorProcess.args(upstreams.mediatorSettings(h2(dir)));
             try (ChildJvm child = launch("referral", dir, args)) {
                 int port = child.awaitReady(READY_WAIT);
                 HttpClient http = LoadDriver.httpClient();
@@ -563,11 +559,7 @@ public final class CpuPerUnitBenchmark implements Benchmark {
                     int status = ReferralRoundTripBenchmark.roundTrip(http, base, id, cases.get((int) (i % cases.size())), "CPU-" + i);
                     boolean ok = status == 200;
                     if (!ok) System.out.printf(Locale.ROOT, "  referral round trip %d (referral %s) failed: HTTP %d%n", i, id, status);
-                    if (i % 50 == 0) {
-                        openmrs.wireMock().resetRequests();
-                        fhir.wireMock().resetRequests();
-                        hq.wireMock().resetRequests();
-                    }
+                    if (i % 50 == 0) upstreams.resetRequests();
                     return ok;
                 });
             }

@@ -27,8 +27,6 @@ import org.chis.bench.ChildJvm;
 import org.chis.bench.LoadDriver;
 import org.chis.bench.cpu.MediatorProcess;
 import org.chis.simulators.commcare.CommCareSimulator;
-import org.chis.simulators.fhir.FhirSimulator;
-import org.chis.simulators.openmrs.OpenMrsSimulator;
 
 /**
  * {@code referral-burst}: a referral mediator just started (child JVM, the shipped JVM options) takes referral round
@@ -73,15 +71,10 @@ public final class ReferralBurstBenchmark implements Benchmark {
 
     private static Map<String, Object> burst(String heap, int n, int concurrency, int latency) throws Exception {
         Path dir = Files.createTempDirectory("referral-burst");
-        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); FhirSimulator fhir = new FhirSimulator(0);
-             CommCareSimulator hq = new CommCareSimulator(0)) {
-            hq.keepFormXml(false);
-            openmrs.latency(latency);
-            fhir.latency(latency);
-            hq.latency(latency);
+        try (ReferralUpstreams upstreams = new ReferralUpstreams(latency)) {
+            CommCareSimulator hq = upstreams.hq;
             List<String> args = new ArrayList<>(List.of("referral", Path.of("mediator-configs", "referral").toAbsolutePath().toString()));
-            args.addAll(MediatorProcess.args(ReferralRoundTripBenchmark.upstreamSettings(
-                    "jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE", openmrs, fhir, hq)));
+            args.addAll(MediatorProcess.args(upstreams.mediatorSettings("jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE")));
             Path gcLog = dir.resolve("gc.log");
             List<String> options = new ArrayList<>(ChildJvm.mediatorJvmOptions());
             options.add("-Xlog:gc:file=" + gcLog);

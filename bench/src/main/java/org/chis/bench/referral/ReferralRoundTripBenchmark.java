@@ -61,14 +61,12 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         Duration warmup = Duration.ofSeconds(Integer.getInteger("bench.referral.warmupSeconds", 5));
         Duration measure = Duration.ofSeconds(Integer.getInteger("bench.referral.seconds", 15));
         Path dir = Files.createTempDirectory("referral-bench");
-        try (OpenMrsSimulator openmrs = new OpenMrsSimulator(0); FhirSimulator fhir = new FhirSimulator(0);
-             CommCareSimulator hq = new CommCareSimulator(0)) {
-            hq.keepFormXml(false);
-            openmrs.latency(latency);
-            fhir.latency(latency);
-            hq.latency(latency);
+        try (ReferralUpstreams upstreams = new ReferralUpstreams(latency)) {
+            OpenMrsSimulator openmrs = upstreams.openmrs;
+            FhirSimulator fhir = upstreams.fhir;
+            CommCareSimulator hq = upstreams.hq;
             long t0 = System.nanoTime();
-            MediatorApp app = Main.start(settings(dir, openmrs, fhir, hq));
+            MediatorApp app = Main.start(settings(dir, upstreams));
             long startedMs = (System.nanoTime() - t0) / 1_000_000;
             try {
                 HttpClient http = LoadDriver.httpClient();
@@ -104,9 +102,7 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
                     JvmPeaks peaks = JvmPeaks.start();
                     LoadResult r = new LoadDriver(warmup, measure).run(c, call);
                     long completed = fhir.resources("Task").stream().filter(t -> "completed".equals(t.path("status").asText())).count();
-                    openmrs.wireMock().resetRequests();
-                    fhir.wireMock().resetRequests();
-                    hq.wireMock().resetRequests();
+                    upstreams.resetRequests();
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("latency ms", latency);
                     row.put("concurrency", c);
@@ -159,41 +155,15 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
         return s3 == 200 ? 200 : Math.max(400, s3);
     }
 
-    private static Settings settings(Path dir, OpenMrsSimulator openmrs, FhirSimulator fhir, CommCareSimulator hq) {
+    private static Settings settings(Path dir, ReferralUpstreams upstreams) {
         Map<String, String> s = new HashMap<>();
         s.put("mediator.port", "0");
         s.put("mediator.host", "127.0.0.1");
         s.put("mediator.bind", "127.0.0.1");
         s.put("mediator.inbound.username", "");
         s.put("core.register", "false");
-        s.putAll(upstreamSettings("jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE", openmrs, fhir, hq));
+        s.putAll(upstreams.mediatorSettings("jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE"));
         return Settings.of(s, Path.of("mediator-configs/referral"));
-    }
-
-    /** The referral mediator's state database and upstreams (these simulators), EMR and FHIR outputs: every referral benchmark's. */
-    public static Map<String, String> upstreamSettings(String dbUrl, OpenMrsSimulator openmrs, FhirSimulator fhir, CommCareSimulator hq) {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("db.url", dbUrl);
-        s.put("db.poolSize", "20");
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("fhir.url", fhir.baseUrl());
-        s.put("commcare.url", hq.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        s.put("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID);
-        s.put("referral.sourcesDir", "sources");
-        s.put("referral.outputs", "emr,fhir");
-        s.put("referral.expiry.urgentMinutes", "1440");
-        s.put("referral.expiry.routineMinutes", "10080");
-        s.put("emr.identifierType", OpenMrsSimulator.ID_TYPE_OLD);
-        s.put("emr.location", OpenMrsSimulator.LOCATION_CLINIC);
-        s.put("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL);
-        s.put("emr.concept.reason", OpenMrsSimulator.CONCEPT_REFERRAL_REASON);
-        s.put("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT);
-        return s;
     }
 
     static String form(String id, String caseId, String clientId) { return form(id, caseId, clientId, "Fever for 3 days"); }
