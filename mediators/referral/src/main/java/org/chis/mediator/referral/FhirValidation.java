@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.chis.common.json.Json;
 import org.hl7.fhir.common.hapi.validation.support.CachingValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
@@ -56,6 +57,8 @@ final class FhirValidation {
     private static FhirValidator inUse;
     private static int running;
     private static int mostAtOnce;
+    /** How a validator is built; tests make it fail. */
+    static volatile Supplier<FhirValidator> builder = FhirValidation::build;
     /** Empties HAPI's copy of the specification, which it keeps once per JVM, when the validator that used it is gone. */
     private static final Cleaner CLEANER = Cleaner.create();
 
@@ -64,16 +67,22 @@ final class FhirValidation {
     /** The validator, held until {@link #release()}; waits while every slot is taken. */
     static FhirValidator acquire() {
         SLOTS.acquireUninterruptibly();
-        synchronized (FhirValidation.class) {
-            if (inUse == null) {
-                inUse = idle.get();
+        try {
+            synchronized (FhirValidation.class) {
                 if (inUse == null) {
-                    inUse = build();
-                    idle = new SoftReference<>(inUse);
+                    FhirValidator v = idle.get();
+                    if (v == null) {
+                        v = builder.get();
+                        idle = new SoftReference<>(v);
+                    }
+                    inUse = v;
                 }
+                mostAtOnce = Math.max(mostAtOnce, ++running);
+                return inUse;
             }
-            mostAtOnce = Math.max(mostAtOnce, ++running);
-            return inUse;
+        } catch (RuntimeException | Error e) {
+            SLOTS.release(); // a build that failed (e.g. out of memory) must not keep its slot
+            throw e;
         }
     }
 
@@ -84,7 +93,7 @@ final class FhirValidation {
         SLOTS.release();
     }
 
-    private static FhirValidator build() {
+    static FhirValidator build() {
         BUILDS.incrementAndGet();
         FhirContext ctx = FhirContext.forR4Cached();
         DefaultProfileValidationSupport spec = new DefaultProfileValidationSupport(ctx);

@@ -1,8 +1,11 @@
 package org.chis.mediator.referral;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ca.uhn.fhir.validation.FhirValidator;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,5 +134,26 @@ class FhirValidationTest {
         ((ObjectNode) patient.withArray("name").get(0)).put("family", "Ka  mara rebuilt");
         assertThat(FhirValidation.check(patient)).isEmpty();
         assertThat(FhirValidation.validatorBuilds()).isEqualTo(builds + 1);
+    }
+
+    @Test
+    void aBuildThatFailsGivesItsSlotBack() {
+        FhirValidation.warmUp();
+        ReferralConfig c = ReferralConfig.of(Settings.of(Map.of()));
+        FhirValidation.dropIdle();
+        FhirValidation.builder = () -> { throw new OutOfMemoryError("Java heap space (test)"); };
+        try {
+            for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) { // as many as there are slots
+                ObjectNode patient = ReferralResources.patient(referral("female", "2019-04-02"), c);
+                ((ObjectNode) patient.withArray("name").get(0)).put("family", "Ka  mara failed build " + i);
+                assertThatThrownBy(() -> FhirValidation.check(patient)).isInstanceOf(OutOfMemoryError.class);
+            }
+        } finally {
+            FhirValidation.builder = FhirValidation::build;
+        }
+        // every slot is free again: the next new shape is validated instead of waiting for ever
+        ObjectNode patient = ReferralResources.patient(referral("female", "2019-04-02"), c);
+        ((ObjectNode) patient.withArray("name").get(0)).put("family", "Ka  mara after the failures");
+        assertTimeoutPreemptively(Duration.ofMinutes(2), () -> assertThat(FhirValidation.check(patient)).isEmpty());
     }
 }
