@@ -136,6 +136,9 @@ final class FhirValidation {
     /** How many times a validator was built (once, unless the JVM dropped an idle one). */
     static long validatorBuilds() { return BUILDS.get(); }
 
+    /** Validations running now. */
+    static synchronized int running() { return running; }
+
     /** The most validations that ran at once. */
     static synchronized int mostAtOnce() { return mostAtOnce; }
 
