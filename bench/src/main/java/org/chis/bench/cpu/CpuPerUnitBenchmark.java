@@ -383,8 +383,8 @@ public final class CpuPerUnitBenchmark implements Benchmark {
             args.addAll(dbSettings);
             // registered with core, core's routes authenticated, heartbeat at its default period; only the forms channel is
             // installed (routeThrough): the default polling channels would add feed catch-up work to the measured units
-            if (core != null) MediatorTestSettings.registeredWith(core.settingsFor()).set("mediator.heartbeat.periodMs", "10000")
-                    .set("core.channels.install", "false").map().forEach((k, v) -> args.add(k + "=" + v));
+            if (core != null) args.addAll(MediatorProcess.args(MediatorTestSettings.registeredWith(core.settingsFor())
+                    .set("mediator.heartbeat.periodMs", "10000").set("core.channels.install", "false").map()));
             try (ChildJvm child = launch("commcare-openmrs", dir, args)) {
                 int port = child.awaitReady(READY_WAIT);
                 JsonNode template = FormsSagaBenchmark.demoForm();

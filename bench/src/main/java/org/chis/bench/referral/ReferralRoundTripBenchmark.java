@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,14 +155,8 @@ public final class ReferralRoundTripBenchmark implements Benchmark {
     }
 
     private static Settings settings(Path dir, ReferralUpstreams upstreams) {
-        Map<String, String> s = new HashMap<>();
-        s.put("mediator.port", "0");
-        s.put("mediator.host", "127.0.0.1");
-        s.put("mediator.bind", "127.0.0.1");
-        s.put("mediator.inbound.username", "");
-        s.put("core.register", "false");
-        s.putAll(upstreams.mediatorSettings("jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE"));
-        return Settings.of(s, Path.of("mediator-configs/referral"));
+        return Settings.of(upstreams.mediatorSettings("jdbc:h2:file:" + dir.resolve("state") + ";AUTO_SERVER=FALSE"),
+                Path.of("mediator-configs/referral"));
     }
 
     static String form(String id, String caseId, String clientId) { return form(id, caseId, clientId, "Fever for 3 days"); }

@@ -1,7 +1,7 @@
 package org.chis.bench.referral;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
+import org.chis.common.testing.MediatorTestSettings;
 import org.chis.simulators.commcare.CommCareSimulator;
 import org.chis.simulators.fhir.FhirSimulator;
 import org.chis.simulators.openmrs.OpenMrsSimulator;
@@ -22,30 +22,27 @@ public final class ReferralUpstreams implements AutoCloseable {
         hq.latency(latencyMs);
     }
 
-    /** The referral mediator's state database and these upstreams, EMR and FHIR outputs: every referral benchmark's settings. */
+    /**
+     * A stand-alone referral mediator's settings against these upstreams, state in {@code dbUrl}, EMR and FHIR
+     * outputs: every referral benchmark's.
+     */
     public Map<String, String> mediatorSettings(String dbUrl) {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("db.url", dbUrl);
-        s.put("db.poolSize", "20");
-        s.put("openmrs.url", openmrs.baseUrl());
-        s.put("openmrs.user", OpenMrsSimulator.USER);
-        s.put("openmrs.password", OpenMrsSimulator.PASSWORD);
-        s.put("fhir.url", fhir.baseUrl());
-        s.put("commcare.url", hq.baseUrl());
-        s.put("commcare.domain", CommCareSimulator.DOMAIN);
-        s.put("commcare.user", CommCareSimulator.USER);
-        s.put("commcare.apiKey", CommCareSimulator.API_KEY);
-        s.put("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID);
-        s.put("referral.sourcesDir", "sources");
-        s.put("referral.outputs", "emr,fhir");
-        s.put("referral.expiry.urgentMinutes", "1440");
-        s.put("referral.expiry.routineMinutes", "10080");
-        s.put("emr.identifierType", OpenMrsSimulator.ID_TYPE_OLD);
-        s.put("emr.location", OpenMrsSimulator.LOCATION_CLINIC);
-        s.put("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL);
-        s.put("emr.concept.reason", OpenMrsSimulator.CONCEPT_REFERRAL_REASON);
-        s.put("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT);
-        return s;
+        return MediatorTestSettings.standalone(dbUrl)
+                .set("db.poolSize", "20")
+                .upstream("openmrs", openmrs.baseUrl(), OpenMrsSimulator.USER, OpenMrsSimulator.PASSWORD)
+                .set("fhir.url", fhir.baseUrl())
+                .commCare(hq.baseUrl(), CommCareSimulator.DOMAIN, CommCareSimulator.USER, CommCareSimulator.API_KEY)
+                .set("commcare.pushUserId", CommCareSimulator.MOBILE_WORKER_ID)
+                .set("referral.sourcesDir", "sources")
+                .set("referral.outputs", "emr,fhir")
+                .set("referral.expiry.urgentMinutes", "1440")
+                .set("referral.expiry.routineMinutes", "10080")
+                .set("emr.identifierType", OpenMrsSimulator.ID_TYPE_OLD)
+                .set("emr.location", OpenMrsSimulator.LOCATION_CLINIC)
+                .set("emr.encounterType", OpenMrsSimulator.ENCOUNTER_TYPE_REFERRAL)
+                .set("emr.concept.reason", OpenMrsSimulator.CONCEPT_REFERRAL_REASON)
+                .set("emr.concept.dangerSigns", OpenMrsSimulator.CONCEPT_COMMENT)
+                .map();
     }
 
     /** Forgets the requests each simulator keeps for inspection (a long run would fill the heap with them). */
